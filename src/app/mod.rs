@@ -1,0 +1,98 @@
+//! Use cases. Web handlers and CLI commands call these and only render.
+
+pub mod init;
+pub mod status;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::gitrepo::{ConfigRepo, RepoError};
+use crate::store::{Store, StoreError};
+use crate::workspace::{Workspace, WorkspaceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(format!("background task failed: {e}"))
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// An open workspace with its state: what every use case works on.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub workspace: Arc<Workspace>,
+    pub store: Store,
+    pub repo: ConfigRepo,
+}
+
+impl App {
+    /// Opens a workspace whose state exists.
+    pub async fn open(dir: &Path) -> Result<App> {
+        let workspace = load_workspace(dir).await?;
+        let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let pending = store.pending_migrations().await?;
+        if !pending.is_empty() {
+            store.migrate().await?;
+        }
+        let repo = repo_of(&workspace);
+        if !repo.exists() {
+            return Err(RepoError::Missing(repo.path().display().to_string()).into());
+        }
+        Ok(App {
+            workspace: Arc::new(workspace),
+            store,
+            repo,
+        })
+    }
+
+    /// Opens a workspace, creating whatever state is missing (database,
+    /// config repo). Returns what was created, for the user to read.
+    pub async fn open_or_create(dir: &Path, by: &str) -> Result<(App, Vec<String>)> {
+        let workspace = load_workspace(dir).await?;
+        let created = init::create_state(&workspace, by).await?;
+        let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let repo = repo_of(&workspace);
+        Ok((
+            App {
+                workspace: Arc::new(workspace),
+                store,
+                repo,
+            },
+            created,
+        ))
+    }
+
+    /// Is everything the app needs reachable? `Err` says what is not.
+    pub async fn ready(&self) -> std::result::Result<(), String> {
+        self.store.ping().await.map_err(|e| format!("database: {e}"))?;
+        let repo = self.repo.clone();
+        tokio::task::spawn_blocking(move || repo.open().and_then(|r| repo.head(&r).map(|_| ())))
+            .await
+            .map_err(|e| format!("repo: {e}"))?
+            .map_err(|e| format!("repo: {e}"))
+    }
+}
+
+async fn load_workspace(dir: &Path) -> Result<Workspace> {
+    let dir = dir.to_path_buf();
+    Ok(tokio::task::spawn_blocking(move || Workspace::load(&dir)).await??)
+}
+
+fn repo_of(ws: &Workspace) -> ConfigRepo {
+    ConfigRepo::new(ws.config.repo_path(&ws.dir), ws.config.repo.branch.clone())
+}

@@ -1,0 +1,39 @@
+use super::{Cli, CliError, CliResult};
+use crate::workspace::Workspace;
+
+/// Validate the whole workspace and print every problem as file:line:column: message.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap check                  check the workspace in the current folder\n  dtap -w crm-config check --json\n\nExit code 0 when the workspace is valid, 1 when it has problems."
+)]
+pub struct Args {
+    /// Print the problems as a JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(cli: &Cli, args: &Args) -> CliResult {
+    let dir = cli.workspace.clone();
+    let (_, report) = tokio::task::spawn_blocking(move || Workspace::check(&dir, std::env::vars()))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .map_err(|e| CliError::App(e.into()))?;
+    if args.json {
+        super::print_json(&report.problems)?;
+    } else if report.problems.is_empty() {
+        println!(
+            "ok: {} files, {} environments, {} RFC templates, {} roles, {} users",
+            report.files, report.environments, report.templates, report.roles, report.users
+        );
+    } else {
+        for p in &report.problems {
+            println!("{p}");
+        }
+        eprintln!("{} problem(s) found", report.problems.len());
+    }
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Silent(1))
+    }
+}

@@ -1,0 +1,176 @@
+//! The command line: parse, call a use case, render. Exit codes: 0 success,
+//! 1 error, 2 usage, 3 refused by a rule, a gate or a permission.
+
+mod check;
+mod init;
+mod migrate;
+mod serve;
+mod status;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::AppError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dtap",
+    version,
+    about = "DTAP (OTAP) release and change-request tool for teams that run a CRM",
+    long_about = "dtap tracks requests for change (RFCs) from request to test sign-off and promotes CRM \
+configuration packages through Develop, Test, Acceptance and Production, kept in a git config repo.",
+    after_help = "Examples:\n  dtap init my-crm            create a workspace with the default pipeline\n  dtap -w my-crm serve        run the web app on the workspace's defaults\n  dtap status --json          which version of each package is where\n  dtap check                  validate dtap.toml, environments, templates and access.yaml"
+)]
+pub struct Cli {
+    /// The workspace folder (holds dtap.toml).
+    #[arg(
+        short = 'w',
+        long,
+        global = true,
+        env = "DTAP_WORKSPACE",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub workspace: PathBuf,
+
+    /// Who you are, for commands that change something. Defaults to git's user.email.
+    #[arg(long, global = true, env = "DTAP_USER", value_name = "EMAIL")]
+    pub user: Option<String>,
+
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Check(check::Args),
+    Status(status::Args),
+    Serve(serve::Args),
+    Migrate(migrate::Args),
+}
+
+/// What went wrong, and which exit code it means.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("{0}")]
+    Failed(String),
+    /// Already reported to the user; only the exit code is left.
+    #[error("")]
+    Silent(u8),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Refused(_) => 3,
+            CliError::Silent(code) => *code,
+            CliError::App(_) | CliError::Failed(_) => 1,
+        }
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let text = e.to_string();
+            if !text.is_empty() {
+                eprintln!("error: {text}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn dispatch(cli: &Cli) -> CliResult {
+    match &cli.command {
+        Command::Init(args) => init::run(cli, args).await,
+        Command::Check(args) => check::run(cli, args).await,
+        Command::Status(args) => status::run(cli, args).await,
+        Command::Serve(args) => serve::run(cli, args).await,
+        Command::Migrate(args) => migrate::run(cli, args).await,
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let default = match cli.command {
+        Command::Serve(_) => "info,sqlx=warn",
+        _ => "warn",
+    };
+    let filter = EnvFilter::try_from_env("DTAP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+impl Cli {
+    /// The acting user: `--user`, `DTAP_USER`, or git's user.email.
+    pub fn identity(&self) -> Result<String, CliError> {
+        if let Some(u) = &self.user {
+            return check_email(u);
+        }
+        let from_git = git2::Config::open_default()
+            .ok()
+            .and_then(|c| c.get_string("user.email").ok());
+        match from_git {
+            Some(u) => check_email(&u),
+            None => Err(CliError::Usage(
+                "this command needs to know who you are: pass --user EMAIL, set DTAP_USER, or set git's user.email"
+                    .into(),
+            )),
+        }
+    }
+}
+
+fn check_email(u: &str) -> Result<String, CliError> {
+    if crate::domain::names::is_email(u) {
+        Ok(crate::domain::names::normalise_email(u))
+    } else {
+        Err(CliError::Usage(format!(
+            "`{u}` is not an e-mail address: pass --user EMAIL"
+        )))
+    }
+}
+
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

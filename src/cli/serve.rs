@@ -1,0 +1,70 @@
+use std::net::SocketAddr;
+
+use super::{Cli, CliError, CliResult};
+use crate::app::App;
+
+/// Run the web app, the JSON API and the mail worker.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap serve                        serve on [web] bind (default 127.0.0.1:8080)\n  dtap serve --bind 127.0.0.1:0     any free port; the URL is printed\n  DTAP_WEB_BIND=0.0.0.0:8080 dtap serve\n\nA workspace without state gets its database and config repo created first."
+)]
+pub struct Args {
+    /// Address to listen on, overriding [web] bind.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+}
+
+pub async fn run(cli: &Cli, args: &Args) -> CliResult {
+    let by = cli.identity().unwrap_or_else(|_| "unknown@localhost.invalid".into());
+    let (app, created) = App::open_or_create(&cli.workspace, &by).await?;
+    for c in &created {
+        println!("Created {c}");
+    }
+    let bind: SocketAddr = match args.bind {
+        Some(b) => b,
+        None => app.workspace.config.web.bind.parse().map_err(|_| {
+            CliError::Usage(format!(
+                "[web] bind `{}` is not an address",
+                app.workspace.config.web.bind
+            ))
+        })?,
+    };
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        CliError::Failed(format!(
+            "cannot listen on {bind}: {e}. Is another dtap running? Try --bind 127.0.0.1:0"
+        ))
+    })?;
+    let addr = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
+    println!(
+        "dtap is serving workspace {} at http://{addr}/ (Ctrl-C stops)",
+        app.workspace.dir.display()
+    );
+    tracing::info!(%addr, "listening");
+    crate::web::launch(app, listener, shutdown_signal())
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    println!("dtap stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,15 @@
+//! Pure rules and types: no IO, no async, no database, git or web code.
+//! Everything here is deterministic and tested exhaustively.
+
+pub mod access;
+pub mod duration;
+pub mod located;
+pub mod manifest;
+pub mod names;
+pub mod pipeline;
+pub mod problem;
+pub mod status;
+pub mod template;
+
+pub use located::{Located, OrderedMap, Pos};
+pub use problem::Problem;

@@ -1,0 +1,644 @@
+//! RFC templates: the questions a request asks, in business words, and the
+//! conventions its answers must follow.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::problem::Problems;
+use super::{Located, Problem, names};
+
+/// `rfc-templates/<id>.yaml` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    pub id: Located<String>,
+    pub title: Located<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub department: Option<String>,
+    pub fields: Vec<Located<FieldSpec>>,
+    #[serde(default)]
+    pub test_cases: Vec<Located<TestCaseSpec>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub id: Located<String>,
+    pub label: Located<String>,
+    #[serde(default)]
+    pub help: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Located<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub required_if: Option<Located<RequiredIfSpec>>,
+    #[serde(default)]
+    pub required_with: Vec<Located<String>>,
+    #[serde(default)]
+    pub pattern: Option<Located<String>>,
+    #[serde(default)]
+    pub pattern_message: Option<String>,
+    #[serde(default)]
+    pub options: Vec<Located<String>>,
+    #[serde(default)]
+    pub default: Option<Located<String>>,
+}
+
+/// `required_if: other_field` (required when that field has a value) or
+/// `required_if: {field: other_field, equals: value}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RequiredIfSpec {
+    Filled(String),
+    Equals { field: String, equals: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCaseSpec {
+    pub title: Located<String>,
+    #[serde(default)]
+    pub steps: String,
+    #[serde(default)]
+    pub expected: String,
+    pub environment: Located<String>,
+    pub kind: Located<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Textarea,
+    Select,
+    Multiselect,
+    Date,
+    Email,
+    Phone,
+    Number,
+    Checkbox,
+    User,
+}
+
+impl FieldType {
+    pub const ALL: &[(&str, FieldType)] = &[
+        ("text", FieldType::Text),
+        ("textarea", FieldType::Textarea),
+        ("select", FieldType::Select),
+        ("multiselect", FieldType::Multiselect),
+        ("date", FieldType::Date),
+        ("email", FieldType::Email),
+        ("phone", FieldType::Phone),
+        ("number", FieldType::Number),
+        ("checkbox", FieldType::Checkbox),
+        ("user", FieldType::User),
+    ];
+
+    pub fn parse(s: &str) -> Option<FieldType> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
+    }
+
+    pub fn has_options(self) -> bool {
+        matches!(self, FieldType::Select | FieldType::Multiselect)
+    }
+
+    /// Types whose free text a `pattern` can constrain.
+    pub fn takes_pattern(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::Textarea | FieldType::Email | FieldType::Phone
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestKind {
+    FunctionalTest,
+    AcceptanceTest,
+    RegressionTest,
+}
+
+impl TestKind {
+    pub const ALL: &[(&str, TestKind)] = &[
+        ("functional-test", TestKind::FunctionalTest),
+        ("acceptance-test", TestKind::AcceptanceTest),
+        ("regression-test", TestKind::RegressionTest),
+    ];
+
+    pub fn parse(s: &str) -> Option<TestKind> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RequiredIf {
+    Filled { field: String },
+    Equals { field: String, equals: String },
+}
+
+impl RequiredIf {
+    pub fn field(&self) -> &str {
+        match self {
+            RequiredIf::Filled { field } | RequiredIf::Equals { field, .. } => field,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub id: String,
+    pub label: String,
+    pub help: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    pub required: bool,
+    pub required_if: Option<RequiredIf>,
+    pub required_with: Vec<String>,
+    #[serde(serialize_with = "ser_regex")]
+    pub pattern: Option<regex::Regex>,
+    pub pattern_message: Option<String>,
+    pub options: Vec<String>,
+    pub default: Option<String>,
+}
+
+fn ser_regex<S: serde::Serializer>(r: &Option<regex::Regex>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => s.serialize_some(r.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestCaseTemplate {
+    pub title: String,
+    pub steps: String,
+    pub expected: String,
+    pub environment: String,
+    pub kind: TestKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Template {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub department: Option<String>,
+    pub fields: Vec<Field>,
+    pub test_cases: Vec<TestCaseTemplate>,
+}
+
+impl Template {
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+}
+
+/// Fields every RFC has besides its template's own; a template may not reuse these ids.
+pub const CORE_FIELDS: &[&str] = &[
+    "title",
+    "department",
+    "priority",
+    "impact_organisation",
+    "impact_department",
+    "impact_individual",
+    "risk",
+];
+
+/// Checks one template against the rules and the pipeline's environment names.
+/// Returns the template when it is usable, and every problem found.
+pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<Template>, Vec<Problem>) {
+    let mut p = Problems::new(file);
+    if !names::is_slug(&spec.id.value) {
+        p.add(
+            spec.id.pos,
+            format!(
+                "template id `{}` is invalid: use lower-case letters, digits and `-`",
+                spec.id.value
+            ),
+        );
+    }
+    if spec.title.value.trim().is_empty() {
+        p.add(
+            spec.title.pos,
+            "title is empty: say in business words what this template is for",
+        );
+    }
+    if spec.fields.is_empty() {
+        p.add(
+            spec.id.pos,
+            "template has no fields: add at least one question under `fields:`",
+        );
+    }
+    let ids: BTreeSet<&str> = spec.fields.iter().map(|f| f.value.id.value.as_str()).collect();
+    let mut seen = HashSet::new();
+    let mut fields = Vec::new();
+    for f in &spec.fields {
+        let f = &f.value;
+        let id = f.id.value.as_str();
+        if !names::is_field_id(id) {
+            p.add(
+                f.id.pos,
+                format!("field id `{id}` is invalid: use lower-case letters, digits and `_`, starting with a letter"),
+            );
+        }
+        if CORE_FIELDS.contains(&id) {
+            p.add(
+                f.id.pos,
+                format!("field id `{id}` is a core field every RFC already has: choose another id"),
+            );
+        }
+        if !seen.insert(id) {
+            p.add(f.id.pos, format!("duplicate field id `{id}`"));
+        }
+        if f.label.value.trim().is_empty() {
+            p.add(f.label.pos, format!("field `{id}` has an empty label"));
+        }
+        let Some(kind) = FieldType::parse(&f.kind.value) else {
+            let all: Vec<&str> = FieldType::ALL.iter().map(|(n, _)| *n).collect();
+            p.add(
+                f.kind.pos,
+                format!(
+                    "field `{id}` has unknown type `{}`: expected one of {}",
+                    f.kind.value,
+                    all.join(", ")
+                ),
+            );
+            continue;
+        };
+        if kind.has_options() {
+            if f.options.is_empty() {
+                p.add(
+                    f.kind.pos,
+                    format!("field `{id}` is a {} but has no `options`", f.kind.value),
+                );
+            }
+            let mut opts = HashSet::new();
+            for o in &f.options {
+                if !opts.insert(o.value.as_str()) {
+                    p.add(o.pos, format!("field `{id}` lists option `{}` twice", o.value));
+                }
+            }
+        } else if let Some(o) = f.options.first() {
+            p.add(
+                o.pos,
+                format!(
+                    "field `{id}` has `options` but its type `{}` does not use them: use select or multiselect",
+                    f.kind.value
+                ),
+            );
+        }
+        let required_if = f.required_if.as_ref().and_then(|r| {
+            let (field, rule) = match &r.value {
+                RequiredIfSpec::Filled(field) => (field.clone(), RequiredIf::Filled { field: field.clone() }),
+                RequiredIfSpec::Equals { field, equals } => (
+                    field.clone(),
+                    RequiredIf::Equals {
+                        field: field.clone(),
+                        equals: equals.clone(),
+                    },
+                ),
+            };
+            if field == id {
+                p.add(r.pos, format!("field `{id}` is required_if itself"));
+                None
+            } else if !ids.contains(field.as_str()) {
+                p.add(
+                    r.pos,
+                    format!("field `{id}`: required_if names missing field `{field}`"),
+                );
+                None
+            } else {
+                Some(rule)
+            }
+        });
+        let mut required_with = Vec::new();
+        for w in &f.required_with {
+            if w.value == id {
+                p.add(w.pos, format!("field `{id}` is required_with itself"));
+            } else if !ids.contains(w.value.as_str()) {
+                p.add(
+                    w.pos,
+                    format!("field `{id}`: required_with names missing field `{}`", w.value),
+                );
+            } else {
+                required_with.push(w.value.clone());
+            }
+        }
+        let pattern = f.pattern.as_ref().and_then(|pat| {
+            if !kind.takes_pattern() {
+                p.add(
+                    pat.pos,
+                    format!("field `{id}` of type `{}` cannot have a pattern", f.kind.value),
+                );
+                return None;
+            }
+            // Anchored so a pattern describes the whole answer, not a part of it.
+            match regex::Regex::new(&format!("^(?:{})$", pat.value)) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let detail = e.to_string();
+                    let last = detail.lines().last().unwrap_or("").trim().to_string();
+                    p.add(
+                        pat.pos,
+                        format!("field `{id}` has an invalid pattern `{}`: {last}", pat.value),
+                    );
+                    None
+                }
+            }
+        });
+        if let Some(d) = &f.default
+            && kind.has_options()
+            && !d
+                .value
+                .split(',')
+                .map(str::trim)
+                .all(|v| f.options.iter().any(|o| o.value == v))
+        {
+            p.add(
+                d.pos,
+                format!(
+                    "field `{id}` has default `{}`, which is not one of its options",
+                    d.value
+                ),
+            );
+        }
+        fields.push(Field {
+            id: id.to_string(),
+            label: f.label.value.clone(),
+            help: f.help.clone(),
+            kind,
+            required: f.required,
+            required_if,
+            required_with,
+            pattern,
+            pattern_message: f.pattern_message.clone(),
+            options: f.options.iter().map(|o| o.value.clone()).collect(),
+            default: f.default.as_ref().map(|d| d.value.clone()),
+        });
+    }
+    let mut test_cases = Vec::new();
+    for tc in &spec.test_cases {
+        let tc = &tc.value;
+        if tc.title.value.trim().is_empty() {
+            p.add(tc.title.pos, "test case has an empty title");
+        }
+        if !environments.contains(&tc.environment.value.as_str()) {
+            p.add(
+                tc.environment.pos,
+                format!(
+                    "test case names unknown environment `{}`; known: {}",
+                    tc.environment.value,
+                    environments.join(", ")
+                ),
+            );
+        }
+        let kind = TestKind::parse(&tc.kind.value);
+        if kind.is_none() {
+            p.add(
+                tc.kind.pos,
+                format!(
+                    "unknown test kind `{}`: expected functional-test, acceptance-test or regression-test",
+                    tc.kind.value
+                ),
+            );
+        }
+        if let Some(kind) = kind {
+            test_cases.push(TestCaseTemplate {
+                title: tc.title.value.clone(),
+                steps: tc.steps.clone(),
+                expected: tc.expected.clone(),
+                environment: tc.environment.value.clone(),
+                kind,
+            });
+        }
+    }
+    let ok = p.list.is_empty();
+    let template = Template {
+        id: spec.id.value.clone(),
+        title: spec.title.value.clone(),
+        description: spec.description.clone(),
+        department: spec.department.clone(),
+        fields,
+        test_cases,
+    };
+    (ok.then_some(template), p.list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Pos;
+
+    const ENVS: &[&str] = &["develop", "test", "acceptance", "production"];
+
+    fn at<T>(v: T, line: u32) -> Located<T> {
+        Located::new(v, Pos::new(line, 5))
+    }
+
+    fn field(id: &str, kind: &str, line: u32) -> FieldSpec {
+        FieldSpec {
+            id: at(id.into(), line),
+            label: at(format!("Label of {id}"), line),
+            help: None,
+            kind: at(kind.into(), line + 1),
+            required: false,
+            required_if: None,
+            required_with: vec![],
+            pattern: None,
+            pattern_message: None,
+            options: vec![],
+            default: None,
+        }
+    }
+
+    fn template(fields: Vec<FieldSpec>) -> TemplateSpec {
+        TemplateSpec {
+            id: at("report".into(), 1),
+            title: at("Report or dashboard".into(), 2),
+            description: String::new(),
+            department: None,
+            fields: fields.into_iter().map(|f| at(f, 3)).collect(),
+            test_cases: vec![],
+        }
+    }
+
+    fn problems(spec: &TemplateSpec) -> Vec<String> {
+        build("rfc-templates/report.yaml", spec, ENVS)
+            .1
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_field_type_is_accepted() {
+        let fields = FieldType::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, (name, t))| {
+                let mut f = field(&format!("f_{name}"), name, i as u32 * 2 + 4);
+                if t.has_options() {
+                    f.options = vec![at("a".into(), 1), at("b".into(), 1)];
+                }
+                f
+            })
+            .collect();
+        let (t, problems) = build("t.yaml", &template(fields), ENVS);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(t.unwrap().fields.len(), FieldType::ALL.len());
+    }
+
+    #[test]
+    fn unknown_type_names_the_field_and_line() {
+        let text = problems(&template(vec![field("colour", "color-picker", 10)]));
+        assert_eq!(
+            text,
+            [
+                "rfc-templates/report.yaml:11:5: field `colour` has unknown type `color-picker`: expected one of text, textarea, select, multiselect, date, email, phone, number, checkbox, user"
+            ]
+        );
+    }
+
+    #[test]
+    fn required_if_and_with_must_name_existing_fields() {
+        let mut initials = field("initials", "text", 4);
+        initials.required_with = vec![at("last_name".into(), 6)];
+        let mut reason = field("reason", "textarea", 7);
+        reason.required_if = Some(at(
+            RequiredIfSpec::Equals {
+                field: "kind".into(),
+                equals: "other".into(),
+            },
+            9,
+        ));
+        let mut me = field("me", "text", 10);
+        me.required_if = Some(at(RequiredIfSpec::Filled("me".into()), 12));
+        let text = problems(&template(vec![initials, reason, me]));
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(text[0].contains(":6:5: field `initials`: required_with names missing field `last_name`"));
+        assert!(text[1].contains(":9:5: field `reason`: required_if names missing field `kind`"));
+        assert!(text[2].contains("required_if itself"));
+    }
+
+    #[test]
+    fn valid_required_rules_are_kept() {
+        let mut initials = field("initials", "text", 4);
+        initials.required_with = vec![at("last_name".into(), 6)];
+        let mut reason = field("reason", "textarea", 7);
+        reason.required_if = Some(at(
+            RequiredIfSpec::Equals {
+                field: "kind".into(),
+                equals: "other".into(),
+            },
+            9,
+        ));
+        let mut kind = field("kind", "select", 10);
+        kind.options = vec![at("new".into(), 11), at("other".into(), 11)];
+        let (t, problems) = build(
+            "t.yaml",
+            &template(vec![initials, field("last_name", "text", 5), reason, kind]),
+            ENVS,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let t = t.unwrap();
+        assert_eq!(t.field("initials").unwrap().required_with, ["last_name"]);
+        assert_eq!(
+            t.field("reason").unwrap().required_if,
+            Some(RequiredIf::Equals {
+                field: "kind".into(),
+                equals: "other".into()
+            })
+        );
+    }
+
+    #[test]
+    fn invalid_regex_is_reported() {
+        let mut phone = field("phone", "phone", 4);
+        phone.pattern = Some(at(r"\+31[0-9{9}".into(), 8));
+        let text = problems(&template(vec![phone]));
+        assert_eq!(text.len(), 1);
+        assert!(
+            text[0].contains(":8:5: field `phone` has an invalid pattern"),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn pattern_is_anchored() {
+        let mut phone = field("phone", "phone", 4);
+        phone.pattern = Some(at(r"\+31[0-9]{9}".into(), 8));
+        let (t, _) = build("t.yaml", &template(vec![phone]), ENVS);
+        let re = t.unwrap().fields[0].pattern.clone().unwrap();
+        assert!(re.is_match("+31612345678"));
+        assert!(!re.is_match("tel +31612345678"));
+    }
+
+    #[test]
+    fn pattern_on_a_checkbox_is_refused() {
+        let mut agree = field("agree", "checkbox", 4);
+        agree.pattern = Some(at("yes".into(), 8));
+        assert!(problems(&template(vec![agree]))[0].contains("cannot have a pattern"));
+    }
+
+    #[test]
+    fn options_rules() {
+        let select = field("screen", "select", 4);
+        let mut text = field("name", "text", 6);
+        text.options = vec![at("a".into(), 8)];
+        let mut dup = field("region", "multiselect", 9);
+        dup.options = vec![at("north".into(), 10), at("north".into(), 11)];
+        dup.default = Some(at("south".into(), 12));
+        let out = problems(&template(vec![select, text, dup]));
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert!(out[0].contains("is a select but has no `options`"));
+        assert!(out[1].contains("does not use them"));
+        assert!(out[2].contains("lists option `north` twice"));
+        assert!(out[3].contains("default `south`, which is not one of its options"));
+    }
+
+    #[test]
+    fn ids_and_duplicates() {
+        let out = problems(&template(vec![
+            field("Screen", "text", 4),
+            field("risk", "text", 6),
+            field("a", "text", 8),
+            field("a", "text", 10),
+        ]));
+        assert!(out.iter().any(|t| t.contains("field id `Screen` is invalid")));
+        assert!(out.iter().any(|t| t.contains("`risk` is a core field")));
+        assert!(out.iter().any(|t| t.contains("duplicate field id `a`")));
+        let mut no_fields = template(vec![]);
+        no_fields.id = at("Bad Id".into(), 1);
+        let out = problems(&no_fields);
+        assert!(out.iter().any(|t| t.contains("has no fields")));
+        assert!(out.iter().any(|t| t.contains("template id `Bad Id` is invalid")));
+    }
+
+    #[test]
+    fn test_cases_need_known_environment_and_kind() {
+        let mut t = template(vec![field("screen", "text", 4)]);
+        let tc = |env: &str, kind: &str, line| {
+            at(
+                TestCaseSpec {
+                    title: at("Report shows last week".into(), line),
+                    steps: "Open the report".into(),
+                    expected: "Totals per rep".into(),
+                    environment: at(env.into(), line + 1),
+                    kind: at(kind.into(), line + 2),
+                },
+                line,
+            )
+        };
+        t.test_cases = vec![tc("test", "functional-test", 20), tc("staging", "smoke-test", 30)];
+        let out = problems(&t);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].contains(":31:5: test case names unknown environment `staging`"));
+        assert!(out[1].contains(":32:5: unknown test kind `smoke-test`"));
+    }
+}

@@ -1,0 +1,157 @@
+//! The config repo through git2: one folder per environment, one subfolder
+//! per package. Everything here is blocking; async callers use
+//! `spawn_blocking`.
+
+mod read;
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository, RepositoryInitOptions, Signature};
+
+pub use read::Snapshot;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("the config repo does not exist at {0}: run `dtap serve` or `dtap init` to create it")]
+    Missing(String),
+    #[error("the config repo at {path} has no branch `{branch}`: check [repo] branch in dtap.toml")]
+    NoBranch { path: String, branch: String },
+    #[error("{0} already exists; dtap will not overwrite it")]
+    Exists(String),
+    #[error("cannot write {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+pub type Result<T, E = RepoError> = std::result::Result<T, E>;
+
+/// Who a commit is by: a name and an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+impl Identity {
+    pub fn from_email(email: &str) -> Identity {
+        let name = email.split('@').next().unwrap_or(email).to_string();
+        Identity {
+            name,
+            email: email.to_string(),
+        }
+    }
+
+    fn signature(&self) -> Result<Signature<'static>> {
+        Ok(Signature::now(&self.name, &self.email)?)
+    }
+}
+
+/// One environment folder to create at init.
+pub struct EnvironmentFolder<'a> {
+    pub path: &'a str,
+    pub name: &'a str,
+    pub label: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigRepo {
+    path: PathBuf,
+    branch: String,
+}
+
+impl ConfigRepo {
+    pub fn new(path: PathBuf, branch: String) -> ConfigRepo {
+        ConfigRepo { path, branch }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn branch_ref(&self) -> String {
+        format!("refs/heads/{}", self.branch)
+    }
+
+    pub fn exists(&self) -> bool {
+        Repository::open_bare(&self.path).is_ok()
+    }
+
+    pub fn open(&self) -> Result<Repository> {
+        if !self.path.exists() {
+            return Err(RepoError::Missing(self.path.display().to_string()));
+        }
+        Ok(Repository::open_bare(&self.path)?)
+    }
+
+    /// The branch head, or an error naming the branch when it is missing.
+    pub fn head(&self, repo: &Repository) -> Result<Oid> {
+        repo.refname_to_id(&self.branch_ref()).map_err(|_| RepoError::NoBranch {
+            path: self.path.display().to_string(),
+            branch: self.branch.clone(),
+        })
+    }
+
+    /// Creates the bare repo with HEAD on the branch and a first commit holding
+    /// one folder per environment. Built beside the target and renamed into
+    /// place, so a crash never leaves half a repository.
+    pub fn create(&self, environments: &[EnvironmentFolder<'_>], by: &Identity) -> Result<Oid> {
+        if self.path.exists() {
+            return Err(RepoError::Exists(self.path.display().to_string()));
+        }
+        let parent = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|source| RepoError::Io {
+            path: parent.display().to_string(),
+            source,
+        })?;
+        let tmp = parent.join(format!(
+            ".{}.tmp-{}",
+            self.path.file_name().and_then(|n| n.to_str()).unwrap_or("config.git"),
+            std::process::id()
+        ));
+        if tmp.exists() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        let mut opts = RepositoryInitOptions::new();
+        opts.bare(true).initial_head(&self.branch_ref()).mkpath(true);
+        let commit = {
+            let repo = Repository::init_opts(&tmp, &opts)?;
+            let mut root = repo.treebuilder(None)?;
+            for env in environments {
+                let readme = format!(
+                    "# {label} ({name})\n\nEach folder here is a package deployed to {label}: `<package>/package.yaml` plus its files.\nPromotions are made by dtap; a change made by hand here is drift.\n",
+                    label = env.label,
+                    name = env.name
+                );
+                let blob = repo.blob(readme.as_bytes())?;
+                let mut folder = repo.treebuilder(None)?;
+                folder.insert("README.md", blob, 0o100644)?;
+                let tree = folder.write()?;
+                root.insert(env.path, tree, 0o040000)?;
+            }
+            let tree = repo.find_tree(root.write()?)?;
+            let sig = by.signature()?;
+            let names: Vec<&str> = environments.iter().map(|e| e.name).collect();
+            let message = format!(
+                "Initialize the config repo\n\nOne folder per environment: {}.\n\nDtap-Action: init\nDtap-Environments: {}\nDtap-By: {}\n",
+                names.join(", "),
+                names.join(", "),
+                by.email
+            );
+            repo.commit(Some(&self.branch_ref()), &sig, &sig, &message, &tree, &[])?
+        };
+        std::fs::rename(&tmp, &self.path).map_err(|source| RepoError::Io {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        Ok(commit)
+    }
+}
+
+/// Formats a git time as RFC 3339 in UTC.
+pub fn format_time(t: git2::Time) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t.seconds())
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,33 @@
+//! Instance metadata, e.g. the server secret shared by every instance.
+
+use super::{Result, Store};
+
+const SERVER_SECRET: &str = "server_secret";
+
+impl Store {
+    /// Creates the server secret (256 random bits) unless it exists. Returns
+    /// true when it was created now.
+    pub async fn ensure_server_secret(&self) -> Result<bool> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| super::StoreError::Corrupt(format!("no randomness from the OS: {e}")))?;
+        let done = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(SERVER_SECRET)
+            .bind(hex::encode(bytes))
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn server_secret(&self) -> Result<Vec<u8>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(SERVER_SECRET)
+            .fetch_optional(self.pool())
+            .await?;
+        let hexed = row
+            .ok_or_else(|| super::StoreError::Corrupt("the server secret is missing: run `dtap migrate`".into()))?
+            .0;
+        hex::decode(hexed)
+            .map_err(|_| super::StoreError::Corrupt("the server secret in the database is damaged".into()))
+    }
+}

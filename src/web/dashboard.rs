@@ -1,0 +1,48 @@
+use axum::extract::State;
+use axum::response::Html;
+use minijinja::context;
+
+use super::{AppState, WebError, templates};
+
+/// `/`: which version of each package is in which environment.
+pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    let matrix = state.app.status().await?;
+    let rows: Vec<_> = matrix
+        .packages
+        .iter()
+        .map(|row| {
+            let cells: Vec<_> = row
+                .cells
+                .iter()
+                .enumerate()
+                .map(|(i, (env, cell))| {
+                    context! {
+                        environment => env,
+                        version => cell.as_ref().and_then(|c| c.version.clone()),
+                        present => cell.is_some(),
+                        tree => cell.as_ref().map(|c| c.tree[..12.min(c.tree.len())].to_string()),
+                        differs => cell.as_ref().is_some_and(|c| c.differs_from_previous),
+                        waiting => matrix.waiting(row, i),
+                        problem => cell.as_ref().and_then(|c| c.problem.clone()),
+                        changed => cell.as_ref().and_then(|c| c.last_commit.as_ref().map(|l| l.time.clone())),
+                    }
+                })
+                .collect();
+            context! { name => row.name.clone(), cells }
+        })
+        .collect();
+    let user = state.app.workspace.config.web.dev_user.clone();
+    let body = templates::render(
+        "dashboard.html",
+        context! {
+            title => "Dashboard",
+            nav => "dashboard",
+            user,
+            environments => minijinja::value::Serde(&matrix.environments),
+            rows,
+            problems => minijinja::value::Serde(&matrix.problems),
+        },
+    )
+    .map_err(|e| WebError::App(crate::app::AppError::Internal(format!("rendering the dashboard: {e}"))))?;
+    Ok(Html(body))
+}

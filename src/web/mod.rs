@@ -1,0 +1,82 @@
+//! The web app: server-rendered pages, health probes, static files.
+
+mod dashboard;
+mod error;
+mod health;
+mod templates;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+
+pub use error::WebError;
+
+/// Shared by every handler through axum's `State`.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub app: App,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(
+        "[web] dev_user is set, but the server would listen on {0}: dev_user lets anyone act as that user, so it is only allowed on a loopback address such as 127.0.0.1. Remove dev_user or bind to loopback"
+    )]
+    DevUserNotLoopback(SocketAddr),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/style.css", get(stylesheet))
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the app on an already bound listener until `shutdown` completes,
+/// then finishes the requests in flight. Tests bind port 0 and pass their own
+/// shutdown future.
+pub async fn launch(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaunchError> {
+    let addr = listener.local_addr()?;
+    if app.workspace.config.web.dev_user.is_some() && !addr.ip().is_loopback() {
+        return Err(LaunchError::DevUserNotLoopback(addr));
+    }
+    let router = router(AppState { app });
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("static/style.css"),
+    )
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound
+}

@@ -1,0 +1,24 @@
+//! HTML templates, embedded in the binary, rendered with autoescaping on.
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, Value};
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // `.html` templates autoescape by default; say so explicitly anyway.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("dashboard.html", include_str!("templates/dashboard.html")),
+        ("error.html", include_str!("templates/error.html")),
+    ] {
+        env.add_template(name, source).expect("embedded template parses");
+    }
+    env
+});
+
+pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+    ENV.get_template(name)?.render(ctx)
+}

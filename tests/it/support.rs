@@ -1,0 +1,139 @@
+//! Test workspaces isolated from the developer's machine: their own temp
+//! folder, HOME and git config (never ~/.gitconfig).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub const USER: &str = "rm@example.org";
+
+pub struct TestWorkspace {
+    pub tmp: TempDir,
+    pub dir: PathBuf,
+}
+
+impl TestWorkspace {
+    /// A fresh folder, not yet a workspace.
+    pub fn empty() -> TestWorkspace {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("ws");
+        std::fs::create_dir_all(tmp.path().join("home")).unwrap();
+        std::fs::write(
+            tmp.path().join("gitconfig"),
+            "[user]\n\tname = Test Developer\n\temail = dev@example.org\n[init]\n\tdefaultBranch = main\n",
+        )
+        .unwrap();
+        TestWorkspace { tmp, dir }
+    }
+
+    /// `dtap init` run through the real binary.
+    pub fn init() -> TestWorkspace {
+        let ws = TestWorkspace::empty();
+        let out = ws.dtap(&["init", ws.dir.to_str().unwrap()]);
+        assert!(out.status.success(), "init failed: {}", text(&out));
+        ws
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    pub fn gitconfig(&self) -> PathBuf {
+        self.tmp.path().join("gitconfig")
+    }
+
+    /// Runs the dtap binary in this workspace with an isolated environment.
+    pub fn dtap(&self, args: &[&str]) -> Output {
+        self.dtap_env(args, &[])
+    }
+
+    pub fn dtap_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dtap"));
+        cmd.args(["--workspace", self.dir.to_str().unwrap()]).args(args);
+        self.isolate(&mut cmd);
+        cmd.env("DTAP_USER", USER);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run dtap")
+    }
+
+    fn isolate(&self, cmd: &mut Command) {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("DTAP_") || k.starts_with("GIT_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("HOME", self.home())
+            .env("GIT_CONFIG_GLOBAL", self.gitconfig())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("XDG_CONFIG_HOME", self.home());
+    }
+
+    pub fn git(&self, cwd: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(cwd).args(args);
+        self.isolate(&mut cmd);
+        let out = cmd.output().expect("run git");
+        assert!(out.status.success(), "git {args:?} failed: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn repo_path(&self) -> PathBuf {
+        self.dir.join(".dtap/config.git")
+    }
+
+    /// Commits files into the config repo through a real clone and push, as a
+    /// CRM developer would. `files` are paths relative to the repo root.
+    pub fn commit_files(&self, message: &str, files: &[(&str, &str)]) {
+        let work = self.tmp.path().join("clone");
+        if !work.exists() {
+            self.git(
+                self.tmp.path(),
+                &[
+                    "clone",
+                    "-q",
+                    self.repo_path().to_str().unwrap(),
+                    work.to_str().unwrap(),
+                ],
+            );
+        } else {
+            self.git(&work, &["pull", "-q", "--ff-only"]);
+        }
+        for (rel, content) in files {
+            let p = work.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        }
+        self.git(&work, &["add", "-A"]);
+        self.git(&work, &["commit", "-q", "-m", message]);
+        self.git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let p = self.dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}
+
+pub fn manifest(name: &str, version: &str, rfcs: &[&str]) -> String {
+    format!(
+        "name: {name}\nversion: {version}\nrfcs: [{}]\ndescription: Test package\n",
+        rfcs.join(", ")
+    )
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

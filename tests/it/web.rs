@@ -1,0 +1,167 @@
+//! The real app on port 0 with its own workspace, talked to over HTTP.
+
+use std::net::SocketAddr;
+
+use dtap::app::App;
+use tokio::sync::oneshot;
+
+use crate::support::{TestWorkspace, manifest};
+
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<Result<(), dtap::web::LaunchError>>,
+}
+
+impl Server {
+    pub async fn start(ws: &TestWorkspace) -> Server {
+        let app = App::open(&ws.dir).await.expect("open app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(dtap::web::launch(app, listener, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            addr,
+            stop: Some(stop),
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn health_ready_and_dashboard() {
+    let ws = TestWorkspace::init();
+    ws.commit_files(
+        "Add crm-core",
+        &[
+            (
+                "develop/crm-core/package.yaml",
+                &manifest("crm-core", "2.1.0", &["RFC-4"]),
+            ),
+            ("test/crm-core/package.yaml", &manifest("crm-core", "2.0.0", &["RFC-4"])),
+            ("develop/<script>x/package.yaml", "name: x\n"),
+        ],
+    );
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::new();
+
+    let r = http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "ok");
+    let r = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    let r = http.get(server.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("crm-core"), "{page}");
+    assert!(page.contains("2.1.0") && page.contains("2.0.0"));
+    assert!(page.contains("Acceptatie") && page.contains("Productie"));
+    assert!(page.contains("/static/style.css"));
+    assert!(!page.contains("<script>x"), "folder names are escaped");
+    assert!(page.contains("&lt;script&gt;x"), "{page}");
+
+    let css = http.get(server.url("/static/style.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+
+    let missing = http.get(server.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_fails_when_the_repo_is_gone() {
+    let ws = TestWorkspace::init();
+    let server = Server::start(&ws).await;
+    std::fs::rename(ws.repo_path(), ws.dir.join(".dtap/moved.git")).unwrap();
+    let r = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await.unwrap().contains("repo"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn dev_user_is_refused_off_loopback() {
+    let ws = TestWorkspace::init();
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    ws.write(
+        "dtap.toml",
+        &toml.replace("[web]\n", "[web]\ndev_user = \"admin@example.org\"\n"),
+    );
+    let app = App::open(&ws.dir).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let err = dtap::web::launch(app, listener, async {}).await.unwrap_err();
+    assert!(err.to_string().contains("only allowed on a loopback address"), "{err}");
+}
+
+#[test]
+fn serve_creates_missing_state_and_prints_the_url() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let ws = TestWorkspace::init();
+    std::fs::remove_dir_all(ws.dir.join(".dtap")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dtap"))
+        .args([
+            "--workspace",
+            ws.dir.to_str().unwrap(),
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env("HOME", ws.home())
+        .env("GIT_CONFIG_GLOBAL", ws.gitconfig())
+        .env("DTAP_USER", "rm@example.org")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let url = loop {
+        let line = lines.next().expect("serve printed its URL").unwrap();
+        seen.push(line.clone());
+        if let Some(i) = line.find("http://") {
+            break line[i..].split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(seen.iter().any(|l| l.starts_with("Created database")), "{seen:?}");
+    assert!(seen.iter().any(|l| l.starts_with("Created config repo")), "{seen:?}");
+    let body = blocking_get(&format!("{url}healthz"));
+    // SIGTERM: graceful shutdown.
+    send_term(child.id());
+    let status = child.wait().unwrap();
+    assert_eq!(body, "ok");
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status:?}");
+}
+
+fn send_term(pid: u32) {
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+}
+
+/// A GET from sync code, through a small runtime of its own.
+fn blocking_get(url: &str) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
+}
