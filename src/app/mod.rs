@@ -1,6 +1,7 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
 pub mod init;
+pub mod rfcs;
 pub mod status;
 
 use std::path::Path;
@@ -20,8 +21,49 @@ pub enum AppError {
     Repo(#[from] RepoError),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Input that breaks a rule about its form: each problem names its field.
+    #[error("{}", render_fields(.0))]
+    Invalid(Vec<crate::domain::rfc::FieldError>),
+    /// Refused by a rule, a guard or a permission: every reason, each with what would satisfy it.
+    #[error("{}", render_refusals(.0))]
+    Refused(Vec<crate::domain::rfc::Refusal>),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+fn render_fields(errors: &[crate::domain::rfc::FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn render_refusals(reasons: &[crate::domain::rfc::Refusal]) -> String {
+    reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+impl AppError {
+    pub fn refused(message: impl Into<String>) -> AppError {
+        AppError::Refused(vec![crate::domain::rfc::Refusal {
+            field: None,
+            message: message.into(),
+        }])
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Store(StoreError::Sqlx(e))
+    }
+}
+
+impl From<git2::Error> for AppError {
+    fn from(e: git2::Error) -> Self {
+        AppError::Repo(RepoError::Git(e))
+    }
 }
 
 impl From<tokio::task::JoinError> for AppError {

@@ -4,6 +4,7 @@
 mod check;
 mod init;
 mod migrate;
+mod rfc;
 mod serve;
 mod status;
 mod table;
@@ -61,6 +62,8 @@ pub enum Command {
     Status(status::Args),
     Serve(serve::Args),
     Migrate(migrate::Args),
+    #[command(subcommand)]
+    Rfc(rfc::RfcCommand),
 }
 
 /// What went wrong, and which exit code it means.
@@ -85,6 +88,7 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Refused(_) => 3,
             CliError::Silent(code) => *code,
+            CliError::App(AppError::Refused(_)) => 3,
             CliError::App(_) | CliError::Failed(_) => 1,
         }
     }
@@ -121,6 +125,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Status(args) => status::run(cli, args).await,
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
+        Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }
 

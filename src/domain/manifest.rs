@@ -121,6 +121,52 @@ impl Manifest {
     }
 }
 
+/// Rewrites the top-level `rfcs:` entry of a manifest's text to `rfcs`,
+/// keeping every other line as written (comments included).
+pub fn set_rfcs(text: &str, rfcs: &[String]) -> String {
+    let new_line = format!("rfcs: [{}]", rfcs.join(", "));
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with("rfcs:")) else {
+        let mut out = text.trim_end_matches('\n').to_string();
+        out.push('\n');
+        out.push_str(&new_line);
+        out.push('\n');
+        return out;
+    };
+    let inline = lines[start]["rfcs:".len()..]
+        .split('#')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let mut end = start + 1;
+    if inline.is_empty() {
+        // A block sequence: the indented `- ...` lines (and blank lines between them).
+        while end < lines.len() {
+            let l = lines[end];
+            let t = l.trim_start();
+            let item = l.starts_with([' ', '\t', '-']) && (t.starts_with('-') || t.starts_with('#'));
+            // A blank line belongs to the list only when more items follow it.
+            let gap = t.is_empty()
+                && lines[end + 1..]
+                    .iter()
+                    .find(|x| !x.trim().is_empty())
+                    .is_some_and(|x| x.trim_start().starts_with('-') && x.starts_with([' ', '-']));
+            if item || gap {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+    }
+    let mut out: Vec<String> = lines[..start].iter().map(|s| s.to_string()).collect();
+    out.push(new_line);
+    out.extend(lines[end..].iter().map(|s| s.to_string()));
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    joined
+}
+
 fn parse_platform(s: &str) -> Option<Vec<u64>> {
     let parts: Option<Vec<u64>> = s.trim().split('.').map(|p| p.parse().ok()).collect();
     parts.filter(|p| !p.is_empty())
@@ -192,6 +238,27 @@ mod tests {
         s.depends_on = [("crm-core".to_string(), ">=1".to_string())].into();
         let errors = Manifest::from_spec("crm-core", s).unwrap_err();
         assert_eq!(errors, ["depends_on: `crm-core` depends on itself"]);
+    }
+
+    #[test]
+    fn set_rfcs_keeps_the_rest() {
+        let flow = "# core\nname: crm-core\nversion: 1.0.0\nrfcs: [RFC-1] # linked\ndescription: x\n";
+        assert_eq!(
+            set_rfcs(flow, &["RFC-1".into(), "RFC-2".into()]),
+            "# core\nname: crm-core\nversion: 1.0.0\nrfcs: [RFC-1, RFC-2]\ndescription: x\n"
+        );
+        let block = "name: a\nrfcs:\n  - RFC-1\n  - RFC-3\nversion: 1.0.0\n";
+        assert_eq!(
+            set_rfcs(block, &["RFC-9".into()]),
+            "name: a\nrfcs: [RFC-9]\nversion: 1.0.0\n"
+        );
+        let block_no_indent = "name: a\nrfcs:\n- RFC-1\nversion: 1.0.0\n";
+        assert_eq!(set_rfcs(block_no_indent, &[]), "name: a\nrfcs: []\nversion: 1.0.0\n");
+        let none = "name: a\nversion: 1.0.0";
+        assert_eq!(
+            set_rfcs(none, &["RFC-4".into()]),
+            "name: a\nversion: 1.0.0\nrfcs: [RFC-4]\n"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `spawn_blocking`.
 
 mod read;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 

@@ -14,7 +14,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::app::App;
 
@@ -43,7 +44,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 
@@ -62,6 +67,23 @@ pub async fn launch(
     let router = router(AppState { app });
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     Ok(())
+}
+
+/// The span every request's logs live in. Paths that carry a secret token
+/// (sign-off and login links) are logged without it.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), path = %redact_path(req.uri().path()))
+}
+
+pub fn redact_path(path: &str) -> String {
+    for prefix in ["/signoff/", "/login/"] {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            return format!("{prefix}[token]");
+        }
+    }
+    path.to_string()
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -1,0 +1,689 @@
+//! Filing, editing and moving RFCs; testers, comments and package links.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{App, AppError, Result};
+use crate::domain::names;
+use crate::domain::rfc::fields::{self, FieldError};
+use crate::domain::rfc::lifecycle::{self, Action, Actor, GuardInput, Refusal};
+use crate::domain::rfc::{Comment, Event, FieldValue, Fields, Rfc, RfcId, State, TestCase, Tester};
+use crate::domain::status::Cell;
+use crate::domain::template::Template;
+use crate::gitrepo::write::{self, CasOutcome, Entry};
+use crate::gitrepo::{Identity, RepoError};
+use crate::store::audit::{self, NewAuditEvent, Origin};
+use crate::store::rfcs::{self as rfc_store, NewEvent, NewRfcRecord, RfcFilter, RfcSummary, Sort};
+
+/// Who is asking, and through which door.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub email: String,
+    pub origin: Origin,
+}
+
+impl Caller {
+    pub fn new(email: &str, origin: Origin) -> Caller {
+        Caller {
+            email: names::normalise_email(email),
+            origin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewRfc {
+    pub template: String,
+    pub title: String,
+    pub department: Option<String>,
+    pub fields: Fields,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RfcChanges {
+    pub title: Option<String>,
+    pub department: Option<String>,
+    /// Answers to set; an empty answer clears the field.
+    pub fields: Fields,
+}
+
+/// Everything the RFC page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct RfcView {
+    #[serde(flatten)]
+    pub rfc: Rfc,
+    pub template_title: String,
+    pub test_cases: Vec<TestCase>,
+    pub testers: Vec<Tester>,
+    pub comments: Vec<Comment>,
+    pub timeline: Vec<Event>,
+    /// Where the linked package stands: environment → cell (absent: null).
+    pub pipeline: Vec<(String, Option<Cell>)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RfcPage {
+    pub rfcs: Vec<RfcSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub pages: i64,
+}
+
+pub const MAX_PER_PAGE: i64 = 100;
+const MAX_TITLE: usize = 200;
+const MAX_COMMENT: usize = 10_000;
+
+impl App {
+    fn actor(&self, caller: &Caller, rfc: Option<&Rfc>) -> Actor {
+        let access = &self.workspace.access;
+        Actor {
+            is_requester: rfc.is_some_and(|r| r.requester == caller.email),
+            may_file: access.can(&caller.email, "rfc.file"),
+            may_edit: access.can(&caller.email, "rfc.edit"),
+            may_assess: access.can(&caller.email, "rfc.assess"),
+        }
+    }
+
+    /// Anyone in the authorization matrix may read RFCs. The CLI reads with
+    /// the file-system rights of whoever runs it, like git (DESIGN §8).
+    pub fn may_view(&self, caller: &Caller) -> Result<()> {
+        if caller.origin != Origin::Cli && self.workspace.access.roles_of(&caller.email).is_empty() {
+            return Err(AppError::refused(format!(
+                "{} has no role in access.yaml: ask a change manager to add you to the authorization matrix",
+                caller.email
+            )));
+        }
+        Ok(())
+    }
+
+    fn template_of(&self, id: &str) -> Result<&Template> {
+        self.workspace.template(id).ok_or_else(|| {
+            let known: Vec<&str> = self.workspace.templates.iter().map(|t| t.id.as_str()).collect();
+            AppError::Invalid(vec![FieldError::new(
+                "template",
+                format!("unknown template `{id}`; choose one of: {}", known.join(", ")),
+            )])
+        })
+    }
+
+    pub async fn file_rfc(&self, caller: &Caller, new: NewRfc) -> Result<Rfc> {
+        let actor = self.actor(caller, None);
+        if !actor.may_file && !actor.may_edit {
+            return Err(AppError::refused(
+                "filing an RFC needs permission rfc.file: ask a change manager for the requester role",
+            ));
+        }
+        let template = self.template_of(&new.template)?;
+        let mut errors = Vec::new();
+        let title = new.title.trim().to_string();
+        check_title(&title, &mut errors);
+        let mut input = new.fields.clone();
+        for f in &template.fields {
+            if let Some(d) = &f.default
+                && !input.contains_key(&f.id)
+            {
+                let v = if f.kind == crate::domain::template::FieldType::Multiselect {
+                    FieldValue::List(d.split(',').map(|s| s.trim().to_string()).collect())
+                } else {
+                    FieldValue::Text(d.clone())
+                };
+                input.insert(f.id.clone(), v);
+            }
+        }
+        let normalised = match fields::normalise(template, &input) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.extend(e);
+                Fields::new()
+            }
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let department = new
+            .department
+            .or_else(|| template.department.clone())
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let mut tx = self.store.write_tx().await?;
+        let id = rfc_store::insert(
+            &mut tx,
+            &NewRfcRecord {
+                template: &template.id,
+                title: &title,
+                requester: &caller.email,
+                department: &department,
+                fields: &normalised,
+                test_cases: &template.test_cases,
+            },
+        )
+        .await?;
+        rfc_store::add_event(
+            &mut tx,
+            &NewEvent {
+                rfc: id,
+                actor: &caller.email,
+                kind: "created",
+                from_state: None,
+                to_state: Some(State::Draft),
+                detail: "",
+            },
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &audit_event(
+                caller,
+                "rfc.file",
+                id,
+                json!({ "template": template.id, "title": title }),
+            ),
+        )
+        .await?;
+        let rfc = rfc_store::get_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(id.to_string()))?;
+        tx.commit().await?;
+        Ok(rfc)
+    }
+
+    pub async fn rfc(&self, caller: &Caller, id: RfcId) -> Result<Rfc> {
+        self.may_view(caller)?;
+        self.store
+            .rfc(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(id.to_string()))
+    }
+
+    pub async fn rfc_view(&self, caller: &Caller, id: RfcId) -> Result<RfcView> {
+        let rfc = self.rfc(caller, id).await?;
+        let template_title = self
+            .workspace
+            .template(&rfc.template)
+            .map(|t| t.title.clone())
+            .unwrap_or_else(|| rfc.template.clone());
+        let pipeline = match &rfc.package {
+            Some(p) => {
+                let m = self.status().await?;
+                let row = m.packages.into_iter().find(|r| &r.name == p);
+                self.workspace
+                    .pipeline
+                    .environments()
+                    .iter()
+                    .map(|e| {
+                        let cell = row
+                            .as_ref()
+                            .and_then(|r| r.cells.iter().find(|(n, _)| n == &e.name))
+                            .and_then(|(_, c)| c.clone());
+                        (e.name.clone(), cell)
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        Ok(RfcView {
+            template_title,
+            test_cases: self.store.rfc_test_cases(id).await?,
+            testers: self.store.rfc_testers(id).await?,
+            comments: self.store.rfc_comments(id).await?,
+            timeline: self.store.rfc_events(id).await?,
+            pipeline,
+            rfc,
+        })
+    }
+
+    pub async fn rfc_list(
+        &self,
+        caller: &Caller,
+        filter: &RfcFilter,
+        sort: Sort,
+        page: i64,
+        per_page: i64,
+    ) -> Result<RfcPage> {
+        self.may_view(caller)?;
+        let per_page = per_page.clamp(1, MAX_PER_PAGE);
+        let page = page.max(1);
+        let (rfcs, total) = self
+            .store
+            .rfcs(filter, sort, per_page, (page - 1).saturating_mul(per_page))
+            .await?;
+        let pages = ((total + per_page - 1) / per_page).max(1);
+        Ok(RfcPage {
+            rfcs,
+            total,
+            page,
+            per_page,
+            pages,
+        })
+    }
+
+    /// The transitions this caller may try on this RFC, for buttons.
+    pub fn actions_for(&self, caller: &Caller, rfc: &Rfc) -> Vec<Action> {
+        let actor = self.actor(caller, Some(rfc));
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|a| {
+                lifecycle::target(*a, rfc.state, rfc.held_from).is_some() && lifecycle::permitted(*a, actor).is_ok()
+            })
+            .collect()
+    }
+
+    pub fn may_edit(&self, caller: &Caller, rfc: &Rfc) -> bool {
+        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(rfc)), &["title"]).is_ok()
+    }
+
+    pub fn may_assess_fields(&self, caller: &Caller, rfc: &Rfc) -> bool {
+        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(rfc)), &["risk"]).is_ok()
+    }
+
+    pub fn may_appoint(&self, caller: &Caller) -> bool {
+        self.workspace.access.can(&caller.email, "rfc.edit")
+    }
+
+    pub async fn edit_rfc(&self, caller: &Caller, id: RfcId, changes: RfcChanges) -> Result<Rfc> {
+        let mut rfc = self.rfc(caller, id).await?;
+        let template = self.template_of(&rfc.template)?.clone();
+        let mut changed: Vec<String> = Vec::new();
+        let mut errors = Vec::new();
+        if let Some(t) = &changes.title {
+            let t = t.trim().to_string();
+            check_title(&t, &mut errors);
+            if t != rfc.title {
+                changed.push("title".into());
+                rfc.title = t;
+            }
+        }
+        if let Some(d) = &changes.department {
+            let d = d.trim().to_string();
+            if d != rfc.department {
+                changed.push("department".into());
+                rfc.department = d;
+            }
+        }
+        let normalised = fields::normalise(&template, &changes.fields).unwrap_or_else(|e| {
+            errors.extend(e);
+            Fields::new()
+        });
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        for id in changes.fields.keys() {
+            let new = normalised.get(id);
+            if new != rfc.fields.get(id) {
+                changed.push(id.clone());
+                match new {
+                    Some(v) => rfc.fields.insert(id.clone(), v.clone()),
+                    None => rfc.fields.remove(id),
+                };
+            }
+        }
+        if changed.is_empty() {
+            return Ok(rfc);
+        }
+        let names: Vec<&str> = changed.iter().map(String::as_str).collect();
+        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
+            .map_err(|r| AppError::Refused(vec![r]))?;
+        self.save(
+            caller,
+            &rfc,
+            "edited",
+            None,
+            &names.join(", "),
+            "rfc.edit",
+            json!({ "fields": names }),
+        )
+        .await
+    }
+
+    pub async fn move_rfc(&self, caller: &Caller, id: RfcId, action: Action, comment: Option<&str>) -> Result<Rfc> {
+        let mut rfc = self.rfc(caller, id).await?;
+        let template = self.template_of(&rfc.template)?;
+        let submit: Vec<Refusal> = fields::submit_problems(template, &rfc.title, &rfc.fields)
+            .into_iter()
+            .map(|e| Refusal::field(&e.field, e.message))
+            .collect();
+        let missing = fields::missing_for_approval(&rfc.fields);
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if let Some(c) = comment
+            && c.chars().count() > MAX_COMMENT
+        {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "comment",
+                "is longer than 10,000 characters",
+            )]));
+        }
+        let guard = GuardInput {
+            submit_problems: &submit,
+            missing_for_approval: &missing,
+            comment,
+        };
+        let from = rfc.state;
+        let to = lifecycle::check(action, from, rfc.held_from, self.actor(caller, Some(&rfc)), &guard)
+            .map_err(AppError::Refused)?;
+        rfc.held_from = match action {
+            Action::Hold => Some(from),
+            _ => None,
+        };
+        rfc.state = to;
+        self.save(
+            caller,
+            &rfc,
+            action.as_str(),
+            Some((from, to)),
+            comment.unwrap_or(""),
+            &format!("rfc.{action}"),
+            json!({ "from": from, "to": to, "comment": comment }),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn save(
+        &self,
+        caller: &Caller,
+        rfc: &Rfc,
+        kind: &str,
+        states: Option<(State, State)>,
+        detail: &str,
+        audit_action: &str,
+        audit_detail: serde_json::Value,
+    ) -> Result<Rfc> {
+        let mut tx = self.store.write_tx().await?;
+        if !rfc_store::update(&mut tx, rfc).await? {
+            return Err(AppError::Conflict(format!(
+                "{} was changed by someone else meanwhile: reload it and try again",
+                rfc.id
+            )));
+        }
+        rfc_store::add_event(
+            &mut tx,
+            &NewEvent {
+                rfc: rfc.id,
+                actor: &caller.email,
+                kind,
+                from_state: states.map(|s| s.0),
+                to_state: states.map(|s| s.1),
+                detail,
+            },
+        )
+        .await?;
+        if states.is_some() && !detail.is_empty() {
+            rfc_store::add_comment(&mut tx, rfc.id, &caller.email, detail).await?;
+        }
+        audit::append(&mut tx, &audit_event(caller, audit_action, rfc.id, audit_detail)).await?;
+        let saved = rfc_store::get_in(&mut tx, rfc.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    pub async fn comment_rfc(&self, caller: &Caller, id: RfcId, body: &str) -> Result<()> {
+        let rfc = self.rfc(caller, id).await?;
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "body",
+                "write something to comment",
+            )]));
+        }
+        if body.chars().count() > MAX_COMMENT {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "body",
+                "is longer than 10,000 characters",
+            )]));
+        }
+        let mut tx = self.store.write_tx().await?;
+        rfc_store::add_comment(&mut tx, rfc.id, &caller.email, body).await?;
+        rfc_store::add_event(
+            &mut tx,
+            &NewEvent {
+                rfc: rfc.id,
+                actor: &caller.email,
+                kind: "commented",
+                from_state: None,
+                to_state: None,
+                detail: "",
+            },
+        )
+        .await?;
+        audit::append(&mut tx, &audit_event(caller, "rfc.comment", rfc.id, json!({}))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appoints (`add`) or removes a tester for an environment. Returns false
+    /// when nothing changed.
+    pub async fn set_tester(
+        &self,
+        caller: &Caller,
+        id: RfcId,
+        environment: &str,
+        email: &str,
+        add: bool,
+    ) -> Result<bool> {
+        let rfc = self.rfc(caller, id).await?;
+        if !self.may_appoint(caller) {
+            return Err(AppError::refused(
+                "appointing testers needs permission rfc.edit: ask a functional admin",
+            ));
+        }
+        if self.workspace.pipeline.get(environment).is_none() {
+            let known: Vec<&str> = self.workspace.pipeline.names().collect();
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "environment",
+                format!("unknown environment `{environment}`; known: {}", known.join(", ")),
+            )]));
+        }
+        if !names::is_email(email) {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "email",
+                format!("`{email}` is not an e-mail address"),
+            )]));
+        }
+        let email = names::normalise_email(email);
+        if add && email == rfc.requester {
+            return Err(AppError::refused(format!(
+                "{email} requested {id}, so may not test it (segregation of duties): appoint another key user"
+            )));
+        }
+        if add && rfc.state.is_final() {
+            return Err(AppError::refused(format!(
+                "{id} is {}: no more testing",
+                rfc.state.label().to_lowercase()
+            )));
+        }
+        let mut tx = self.store.write_tx().await?;
+        let changed = if add {
+            rfc_store::add_tester(&mut tx, id, environment, &email, &caller.email).await?
+        } else {
+            rfc_store::remove_tester(&mut tx, id, environment, &email).await?
+        };
+        if changed {
+            let kind = if add { "tester_added" } else { "tester_removed" };
+            let detail = format!("{email} in {environment}");
+            rfc_store::add_event(
+                &mut tx,
+                &NewEvent {
+                    rfc: id,
+                    actor: &caller.email,
+                    kind,
+                    from_state: None,
+                    to_state: None,
+                    detail: &detail,
+                },
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                &audit_event(
+                    caller,
+                    &format!("rfc.{kind}"),
+                    id,
+                    json!({ "tester": email, "environment": environment }),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Adds the RFC to the manifest of `package` in the first environment
+    /// (develop) with a commit, and remembers the link on the RFC.
+    pub async fn link_package(&self, caller: &Caller, id: RfcId, package: &str, dry_run: bool) -> Result<LinkOutcome> {
+        let rfc = self.rfc(caller, id).await?;
+        if !self.may_appoint(caller) {
+            return Err(AppError::refused(
+                "linking a package needs permission rfc.edit: ask a functional admin",
+            ));
+        }
+        if rfc.state.is_final() {
+            return Err(AppError::refused(format!(
+                "{id} is {}",
+                rfc.state.label().to_lowercase()
+            )));
+        }
+        if !names::is_package_name(package) {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "package",
+                format!("`{package}` is not a package name"),
+            )]));
+        }
+        let env = self
+            .workspace
+            .pipeline
+            .first()
+            .ok_or_else(|| AppError::Internal("no environments".into()))?
+            .clone();
+        let repo = self.repo.clone();
+        let (rfc_id, pkg, who, user) = (
+            id.to_string(),
+            package.to_string(),
+            Identity::from_email(&caller.email),
+            caller.email.clone(),
+        );
+        let outcome = tokio::task::spawn_blocking(move || -> Result<LinkOutcome> {
+            let git = repo.open()?;
+            for _ in 0..5 {
+                let head = repo.head(&git)?;
+                let root = git.find_commit(head)?.tree()?;
+                let path = format!("{}/{}/package.yaml", env.path, pkg);
+                let entry = root.get_path(std::path::Path::new(&path)).map_err(|_| {
+                    AppError::Invalid(vec![FieldError::new(
+                        "package",
+                        format!(
+                            "there is no package `{pkg}` in {} ({path} is missing): commit the package there first",
+                            env.name
+                        ),
+                    )])
+                })?;
+                let blob = git.find_blob(entry.id()).map_err(RepoError::Git)?;
+                let text = String::from_utf8_lossy(blob.content()).into_owned();
+                let spec: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &text)
+                    .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
+                if spec.rfcs.contains(&rfc_id) {
+                    return Ok(LinkOutcome {
+                        commit: None,
+                        already: true,
+                        manifest: path,
+                    });
+                }
+                let mut rfcs = spec.rfcs.clone();
+                rfcs.push(rfc_id.clone());
+                let new_text = crate::domain::manifest::set_rfcs(&text, &rfcs);
+                let check: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &new_text)
+                    .map_err(|p| {
+                    AppError::Conflict(format!(
+                        "{p}: cannot update the manifest safely; add {rfc_id} to its rfcs by hand"
+                    ))
+                })?;
+                crate::domain::manifest::Manifest::from_spec(&pkg, check)
+                    .map_err(|e| AppError::Conflict(format!("{path}: {}", e.join("; "))))?;
+                if dry_run {
+                    return Ok(LinkOutcome {
+                        commit: None,
+                        already: false,
+                        manifest: path,
+                    });
+                }
+                let components: Vec<&str> = path.split('/').collect();
+                let tree = write::replace_path(&git, Some(&root), &components, &Entry::Blob(new_text.into_bytes()))?;
+                let message = write::message(
+                    &format!("Link {rfc_id} to {pkg}"),
+                    None,
+                    &[
+                        ("Dtap-Action", "link".into()),
+                        ("Dtap-Package", pkg.clone()),
+                        ("Dtap-RFCs", rfc_id.clone()),
+                        ("Dtap-By", user.clone()),
+                    ],
+                );
+                match repo.commit_cas(&git, head, tree, &message, &who)? {
+                    CasOutcome::Committed(c) => {
+                        return Ok(LinkOutcome {
+                            commit: Some(c.to_string()),
+                            already: false,
+                            manifest: path,
+                        });
+                    }
+                    CasOutcome::Moved => continue,
+                }
+            }
+            Err(AppError::Conflict(
+                "the config repo kept changing while linking; try again".into(),
+            ))
+        })
+        .await??;
+        if dry_run {
+            return Ok(outcome);
+        }
+        let mut rfc = rfc;
+        if rfc.package.as_deref() != Some(package) {
+            rfc.package = Some(package.to_string());
+            self.save(
+                caller,
+                &rfc,
+                "linked",
+                None,
+                package,
+                "rfc.link",
+                json!({ "package": package, "commit": outcome.commit }),
+            )
+            .await?;
+        }
+        Ok(outcome)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkOutcome {
+    pub commit: Option<String>,
+    pub already: bool,
+    pub manifest: String,
+}
+
+fn check_title(title: &str, errors: &mut Vec<FieldError>) {
+    if title.is_empty() {
+        errors.push(FieldError::new("title", "is required: give the request a short title"));
+    } else if title.chars().count() > MAX_TITLE {
+        errors.push(FieldError::new(
+            "title",
+            "is longer than 200 characters: keep the title short and put details in the fields",
+        ));
+    }
+}
+
+fn audit_event(caller: &Caller, action: &str, id: RfcId, detail: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        actor: caller.email.clone(),
+        action: action.to_string(),
+        object: id.to_string(),
+        outcome: "ok".into(),
+        origin: caller.origin,
+        detail,
+    }
+}

@@ -1,0 +1,577 @@
+//! Answers to an RFC's questions: the template's fields plus the core fields
+//! every RFC has. Checked the same way for the web form, the API and the CLI.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::{IMPACT_FIELDS, Priority, Risk};
+use crate::domain::names;
+use crate::domain::template::{Field, FieldType, RequiredIf, Template};
+
+/// One answer: text, or a list for multiselect fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl FieldValue {
+    pub fn is_filled(&self) -> bool {
+        match self {
+            FieldValue::Text(t) => !t.trim().is_empty() && t != "false",
+            FieldValue::List(l) => l.iter().any(|v| !v.trim().is_empty()),
+        }
+    }
+
+    pub fn contains(&self, value: &str) -> bool {
+        match self {
+            FieldValue::Text(t) => t == value,
+            FieldValue::List(l) => l.iter().any(|v| v == value),
+        }
+    }
+
+    /// For search and plain display.
+    pub fn display(&self) -> String {
+        match self {
+            FieldValue::Text(t) => t.clone(),
+            FieldValue::List(l) => l.join(", "),
+        }
+    }
+}
+
+/// Field id → answer.
+pub type Fields = BTreeMap<String, FieldValue>;
+
+/// One problem with one field, the same shape for HTML forms and the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Core fields and the values they take. `None` means free text.
+pub const CORE: &[(&str, &str, Option<&[&str]>)] = &[
+    (
+        "priority",
+        "Priority (MoSCoW)",
+        Some(&["must", "should", "could", "wont"]),
+    ),
+    ("impact_organisation", "Impact on the organisation", None),
+    ("impact_department", "Impact on the department", None),
+    (
+        "impact_individual",
+        "Impact on the individual (what's in it for me?)",
+        None,
+    ),
+    ("risk", "Risk", Some(&["low", "medium", "high"])),
+];
+
+pub fn is_core(id: &str) -> bool {
+    CORE.iter().any(|(c, _, _)| *c == id)
+}
+
+/// Groups `name=value` pairs (a form post, repeated `--field` options) into
+/// answers: repeated names of a multiselect field become one list. With
+/// `only_known`, names that are neither template nor core fields are skipped
+/// (a form carries other inputs, such as its CSRF token).
+pub fn from_pairs(template: &Template, pairs: &[(String, String)], only_known: bool) -> Fields {
+    let mut out = Fields::new();
+    for (k, v) in pairs {
+        let field = template.field(k);
+        if only_known && field.is_none() && !is_core(k) {
+            continue;
+        }
+        if field.is_some_and(|f| f.kind == FieldType::Multiselect) {
+            match out.entry(k.clone()).or_insert_with(|| FieldValue::List(Vec::new())) {
+                FieldValue::List(l) => {
+                    if !v.trim().is_empty() {
+                        l.push(v.clone())
+                    }
+                }
+                FieldValue::Text(_) => {}
+            }
+        } else if field.is_some_and(|f| f.kind == FieldType::Checkbox) {
+            // An unticked box sends nothing, a ticked one its value; a hidden
+            // "false" before it makes unticking count.
+            let ticked = !matches!(v.as_str(), "" | "false");
+            let prev = matches!(out.get(k), Some(FieldValue::Text(t)) if t == "true");
+            out.insert(
+                k.clone(),
+                FieldValue::Text(if ticked || prev { "true" } else { "false" }.into()),
+            );
+        } else {
+            out.insert(k.clone(), FieldValue::Text(v.clone()));
+        }
+    }
+    out
+}
+
+/// Normalises and checks answers for their format. Values that do not follow
+/// their field's type or pattern are refused whenever they are saved, draft
+/// or not. Unknown field ids are refused too. Returns the normalised fields.
+pub fn normalise(template: &Template, input: &Fields) -> Result<Fields, Vec<FieldError>> {
+    let mut out = Fields::new();
+    let mut errors = Vec::new();
+    for (id, value) in input {
+        if let Some(field) = template.field(id) {
+            match normalise_value(field, value) {
+                Ok(Some(v)) => {
+                    out.insert(id.clone(), v);
+                }
+                Ok(None) => {}
+                Err(m) => errors.push(FieldError::new(id, m)),
+            }
+        } else if let Some((_, _, options)) = CORE.iter().find(|(c, _, _)| c == id) {
+            let FieldValue::Text(t) = value else {
+                errors.push(FieldError::new(id, "give one value"));
+                continue;
+            };
+            let t = t.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if let Some(options) = options {
+                let ok = match id.as_str() {
+                    "priority" => t.parse::<Priority>().is_ok(),
+                    "risk" => t.parse::<Risk>().is_ok(),
+                    _ => options.contains(&t),
+                };
+                if !ok {
+                    errors.push(FieldError::new(
+                        id,
+                        format!("`{t}` is not one of {}", options.join(", ")),
+                    ));
+                    continue;
+                }
+            }
+            out.insert(id.clone(), FieldValue::Text(t.to_string()));
+        } else {
+            let known: Vec<&str> = template
+                .fields
+                .iter()
+                .map(|f| f.id.as_str())
+                .chain(CORE.iter().map(|c| c.0))
+                .collect();
+            errors.push(FieldError::new(
+                id,
+                format!(
+                    "template `{}` has no field `{id}`; its fields are: {}",
+                    template.id,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValue>, String> {
+    if field.kind == FieldType::Multiselect {
+        let items: Vec<String> = match value {
+            FieldValue::List(l) => l
+                .iter()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            FieldValue::Text(t) if t.trim().is_empty() => vec![],
+            FieldValue::Text(t) => vec![t.trim().to_string()],
+        };
+        for item in &items {
+            if !field.options.contains(item) {
+                return Err(format!(
+                    "`{item}` is not one of the options: {}",
+                    field.options.join(", ")
+                ));
+            }
+        }
+        let mut unique = Vec::new();
+        for i in items {
+            if !unique.contains(&i) {
+                unique.push(i);
+            }
+        }
+        return Ok((!unique.is_empty()).then_some(FieldValue::List(unique)));
+    }
+    let text = match value {
+        FieldValue::Text(t) => t.trim().to_string(),
+        FieldValue::List(l) if l.len() <= 1 => l.first().map(|s| s.trim().to_string()).unwrap_or_default(),
+        FieldValue::List(_) => return Err("give one value".into()),
+    };
+    if field.kind == FieldType::Checkbox {
+        return match text.to_ascii_lowercase().as_str() {
+            "" | "false" | "no" | "off" | "0" => Ok(Some(FieldValue::Text("false".into()))),
+            "true" | "yes" | "on" | "1" => Ok(Some(FieldValue::Text("true".into()))),
+            _ => Err(format!("`{text}` is not yes or no")),
+        };
+    }
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > 20_000 {
+        return Err("is longer than 20,000 characters".into());
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    match field.kind {
+        FieldType::Select if !field.options.contains(&text) => {
+            return Err(format!(
+                "`{text}` is not one of the options: {}",
+                field.options.join(", ")
+            ));
+        }
+        FieldType::Date if Date::parse(&text, &fmt).is_err() => {
+            return Err(format!(
+                "`{text}` is not a date: write it as YYYY-MM-DD, e.g. 2026-12-31"
+            ));
+        }
+        FieldType::Email | FieldType::User if !names::is_email(&text) => {
+            return Err(format!("`{text}` is not an e-mail address"));
+        }
+        FieldType::Phone if !is_phone(&text) => {
+            return Err(format!(
+                "`{text}` is not a phone number: use digits, spaces and an optional leading +"
+            ));
+        }
+        FieldType::Number
+            if text
+                .replace(',', ".")
+                .parse::<f64>()
+                .map(|n| !n.is_finite())
+                .unwrap_or(true) =>
+        {
+            return Err(format!("`{text}` is not a number"));
+        }
+        _ => {}
+    }
+    let text = match field.kind {
+        FieldType::Email | FieldType::User => names::normalise_email(&text),
+        FieldType::Number => text.replace(',', "."),
+        _ => text,
+    };
+    if let Some(re) = &field.pattern
+        && !re.is_match(&text)
+    {
+        return Err(field
+            .pattern_message
+            .clone()
+            .unwrap_or_else(|| format!("does not match the pattern {}", re.as_str())));
+    }
+    Ok(Some(FieldValue::Text(text)))
+}
+
+fn is_phone(s: &str) -> bool {
+    let body = s.strip_prefix('+').unwrap_or(s);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    (6..=20).contains(&digits)
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'))
+}
+
+/// Everything that stops an RFC from being submitted: required fields
+/// (including `required_if` and `required_with`) that are empty.
+pub fn submit_problems(template: &Template, title: &str, fields: &Fields) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if title.trim().is_empty() {
+        errors.push(FieldError::new("title", "is required: give the request a short title"));
+    }
+    let filled = |id: &str| fields.get(id).is_some_and(FieldValue::is_filled);
+    for f in &template.fields {
+        if filled(&f.id) {
+            continue;
+        }
+        if f.required {
+            errors.push(FieldError::new(&f.id, format!("\"{}\" is required", f.label)));
+            continue;
+        }
+        if let Some(rule) = &f.required_if {
+            let other = template
+                .field(rule.field())
+                .map(|o| o.label.as_str())
+                .unwrap_or(rule.field());
+            let applies = match rule {
+                RequiredIf::Filled { field } => filled(field),
+                RequiredIf::Equals { field, equals } => fields.get(field).is_some_and(|v| v.contains(equals)),
+            };
+            if applies {
+                let why = match rule {
+                    RequiredIf::Filled { .. } => format!("because \"{other}\" is filled in"),
+                    RequiredIf::Equals { equals, .. } => format!("because \"{other}\" is \"{equals}\""),
+                };
+                errors.push(FieldError::new(&f.id, format!("\"{}\" is required {why}", f.label)));
+                continue;
+            }
+        }
+        if let Some(other) = template
+            .fields
+            .iter()
+            .find(|o| o.required_with.contains(&f.id) && filled(&o.id))
+        {
+            errors.push(FieldError::new(
+                &f.id,
+                format!("\"{}\" is required together with \"{}\"", f.label, other.label),
+            ));
+        }
+    }
+    errors
+}
+
+/// The core fields approval needs that are still empty.
+pub fn missing_for_approval(fields: &Fields) -> Vec<&'static str> {
+    IMPACT_FIELDS
+        .iter()
+        .chain(["risk"].iter())
+        .copied()
+        .filter(|f| !fields.get(*f).is_some_and(FieldValue::is_filled))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::template::{self, FieldSpec, RequiredIfSpec, TemplateSpec};
+    use crate::domain::{Located, Pos};
+
+    fn at<T>(v: T) -> Located<T> {
+        Located::new(v, Pos::new(1, 1))
+    }
+
+    fn field(id: &str, kind: &str) -> FieldSpec {
+        FieldSpec {
+            id: at(id.into()),
+            label: at(format!("The {id}")),
+            help: None,
+            kind: at(kind.into()),
+            required: false,
+            required_if: None,
+            required_with: vec![],
+            pattern: None,
+            pattern_message: None,
+            options: vec![],
+            default: None,
+        }
+    }
+
+    fn template() -> Template {
+        let mut screen = field("screen", "select");
+        screen.options = vec![at("Home".into()), at("Other".into())];
+        screen.required = true;
+        let mut other = field("other_screen", "text");
+        other.required_if = Some(at(RequiredIfSpec::Equals {
+            field: "screen".into(),
+            equals: "Other".into(),
+        }));
+        let mut regions = field("regions", "multiselect");
+        regions.options = vec![at("North".into()), at("South, East".into())];
+        let mut initials = field("initials", "text");
+        initials.pattern = Some(at(r"([A-Z]\.)+".into()));
+        initials.pattern_message = Some("Write initials as J.P.".into());
+        initials.required_with = vec![at("last_name".into())];
+        let mut phone = field("phone", "phone");
+        phone.pattern = Some(at(r"\+31[0-9]{9}".into()));
+        let mut notes = field("notes", "textarea");
+        notes.required_if = Some(at(RequiredIfSpec::Filled("agree".into())));
+        let spec = TemplateSpec {
+            id: at("t".into()),
+            title: at("T".into()),
+            description: String::new(),
+            department: None,
+            fields: [
+                screen,
+                other,
+                regions,
+                initials,
+                field("last_name", "text"),
+                phone,
+                field("due", "date"),
+                field("mail", "email"),
+                field("owner", "user"),
+                field("amount", "number"),
+                field("agree", "checkbox"),
+                notes,
+            ]
+            .into_iter()
+            .map(at)
+            .collect(),
+            test_cases: vec![],
+        };
+        let (t, problems) = template::build("t.yaml", &spec, &["test"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        t.unwrap()
+    }
+
+    fn text(pairs: &[(&str, &str)]) -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn valid_values_are_normalised() {
+        let t = template();
+        let mut input = text(&[
+            ("screen", "Home"),
+            ("initials", "J.P."),
+            ("phone", "+31612345678"),
+            ("due", "2026-12-31"),
+            ("mail", "Anna@Example.org"),
+            ("owner", "Rik@example.org"),
+            ("amount", "12,5"),
+            ("agree", "on"),
+            ("priority", "must"),
+            ("risk", "low"),
+            ("impact_individual", "  Saves me an hour a week "),
+            ("last_name", ""),
+        ]);
+        input.insert(
+            "regions".into(),
+            FieldValue::List(vec!["South, East".into(), "North".into(), "North".into()]),
+        );
+        let out = normalise(&t, &input).unwrap();
+        assert_eq!(out["mail"], FieldValue::Text("anna@example.org".into()));
+        assert_eq!(out["amount"], FieldValue::Text("12.5".into()));
+        assert_eq!(out["agree"], FieldValue::Text("true".into()));
+        assert_eq!(
+            out["impact_individual"],
+            FieldValue::Text("Saves me an hour a week".into())
+        );
+        assert_eq!(
+            out["regions"],
+            FieldValue::List(vec!["South, East".into(), "North".into()])
+        );
+        assert!(!out.contains_key("last_name"), "empty answers are not stored");
+    }
+
+    #[test]
+    fn each_type_refuses_what_it_is_not() {
+        let t = template();
+        let cases = [
+            ("screen", "Elsewhere", "not one of the options"),
+            ("initials", "jp", "Write initials as J.P."),
+            ("phone", "0612345678", "does not match the pattern"),
+            ("phone", "call me", "not a phone number"),
+            ("due", "31-12-2026", "not a date"),
+            ("mail", "anna", "not an e-mail address"),
+            ("owner", "rik", "not an e-mail address"),
+            ("amount", "twelve", "not a number"),
+            ("agree", "maybe", "not yes or no"),
+            ("priority", "urgent", "not one of must, should, could, wont"),
+            ("risk", "extreme", "not one of low, medium, high"),
+            ("colour", "red", "has no field `colour`"),
+        ];
+        for (id, value, needle) in cases {
+            let errors = normalise(&t, &text(&[(id, value)])).unwrap_err();
+            assert_eq!(errors.len(), 1, "{id}");
+            assert_eq!(errors[0].field, id);
+            assert!(errors[0].message.contains(needle), "{id}: {}", errors[0].message);
+        }
+        let mut input = Fields::new();
+        input.insert("regions".into(), FieldValue::List(vec!["West".into()]));
+        assert!(
+            normalise(&t, &input).unwrap_err()[0]
+                .message
+                .contains("not one of the options")
+        );
+        let mut input = Fields::new();
+        input.insert("screen".into(), FieldValue::List(vec!["Home".into(), "Other".into()]));
+        assert!(normalise(&t, &input).unwrap_err()[0].message.contains("one value"));
+    }
+
+    #[test]
+    fn pairs_become_answers() {
+        let t = template();
+        let pairs: Vec<(String, String)> = [
+            ("csrf_token", "x"),
+            ("regions", "North"),
+            ("regions", "South, East"),
+            ("agree", "false"),
+            ("agree", "true"),
+            ("screen", "Home"),
+            ("risk", "low"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let f = from_pairs(&t, &pairs, true);
+        assert!(!f.contains_key("csrf_token"));
+        assert_eq!(
+            f["regions"],
+            FieldValue::List(vec!["North".into(), "South, East".into()])
+        );
+        assert_eq!(f["agree"], FieldValue::Text("true".into()));
+        assert_eq!(f["risk"], FieldValue::Text("low".into()));
+        let f = from_pairs(&t, &[("colour".into(), "red".into())], false);
+        assert!(
+            f.contains_key("colour"),
+            "the CLI passes unknown names on, to be refused by name"
+        );
+    }
+
+    #[test]
+    fn submit_needs_required_fields() {
+        let t = template();
+        let errors = submit_problems(&t, " ", &Fields::new());
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "screen"]);
+        assert!(submit_problems(&t, "Sales button", &text(&[("screen", "Home")])).is_empty());
+    }
+
+    #[test]
+    fn required_if_equals() {
+        let t = template();
+        let errors = submit_problems(&t, "x", &text(&[("screen", "Other")]));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "other_screen");
+        assert!(
+            errors[0].message.contains("because \"The screen\" is \"Other\""),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn required_if_filled_treats_an_unticked_box_as_empty() {
+        let t = template();
+        assert!(submit_problems(&t, "x", &text(&[("screen", "Home"), ("agree", "false")])).is_empty());
+        let errors = submit_problems(&t, "x", &text(&[("screen", "Home"), ("agree", "true")]));
+        assert_eq!(errors[0].field, "notes");
+        assert!(errors[0].message.contains("is filled in"));
+    }
+
+    #[test]
+    fn required_with() {
+        let t = template();
+        let errors = submit_problems(&t, "x", &text(&[("screen", "Home"), ("initials", "J.")]));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "last_name");
+        assert!(errors[0].message.contains("together with \"The initials\""));
+        assert!(submit_problems(&t, "x", &text(&[("screen", "Home"), ("last_name", "Jansen")])).is_empty());
+    }
+
+    #[test]
+    fn approval_needs_impact_and_risk() {
+        assert_eq!(
+            missing_for_approval(&Fields::new()),
+            ["impact_organisation", "impact_department", "impact_individual", "risk"]
+        );
+        let all = text(&[
+            ("impact_organisation", "a"),
+            ("impact_department", "b"),
+            ("impact_individual", "c"),
+            ("risk", "low"),
+        ]);
+        assert!(missing_for_approval(&all).is_empty());
+    }
+}

@@ -1,0 +1,681 @@
+//! The RFC state machine (DESIGN §5): which transitions exist, who may make
+//! each, and what must hold first.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::State;
+
+/// A transition a person makes. Promotions and sign-offs move RFCs too; those
+/// moves are in [`system_move`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Submit,
+    Approve,
+    Reject,
+    Start,
+    Hold,
+    Resume,
+    Withdraw,
+    Close,
+}
+
+impl Action {
+    pub const ALL: &[Action] = &[
+        Action::Submit,
+        Action::Approve,
+        Action::Reject,
+        Action::Start,
+        Action::Hold,
+        Action::Resume,
+        Action::Withdraw,
+        Action::Close,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Start => "start",
+            Action::Hold => "hold",
+            Action::Resume => "resume",
+            Action::Withdraw => "withdraw",
+            Action::Close => "close",
+        }
+    }
+
+    /// The button's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Submit => "Submit for assessment",
+            Action::Approve => "Approve for build",
+            Action::Reject => "Reject",
+            Action::Start => "Start development",
+            Action::Hold => "Put on hold",
+            Action::Resume => "Resume",
+            Action::Withdraw => "Withdraw",
+            Action::Close => "Close",
+        }
+    }
+
+    /// Actions that need a reason in the comment.
+    pub fn needs_comment(self) -> bool {
+        matches!(self, Action::Reject | Action::Hold | Action::Withdraw)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Action::ALL.iter().copied().find(|a| a.as_str() == s).ok_or_else(|| {
+            let all: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+            format!("unknown transition `{s}`: expected one of {}", all.join(", "))
+        })
+    }
+}
+
+/// What the acting person is, relative to this RFC.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub is_requester: bool,
+    pub may_file: bool,
+    pub may_edit: bool,
+    pub may_assess: bool,
+}
+
+/// Why a transition or edit is not allowed, with what would allow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(message: impl Into<String>) -> Refusal {
+        Refusal {
+            field: None,
+            message: message.into(),
+        }
+    }
+    pub fn field(field: &str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The state an action leads to from `from`, if the diagram has that edge.
+/// `held_from` is the state an on-hold RFC was in before.
+pub fn target(action: Action, from: State, held_from: Option<State>) -> Option<State> {
+    use State::*;
+    Some(match (action, from) {
+        (Action::Submit, Draft) => Submitted,
+        (Action::Approve, Submitted) => Approved,
+        (Action::Reject, Submitted) => Rejected,
+        (Action::Start, Approved) => InDevelopment,
+        (Action::Hold, Submitted | Approved | InDevelopment | InTest | InAcceptance | Accepted) => OnHold,
+        (Action::Resume, OnHold) => held_from.filter(|s| *s != OnHold && !s.is_final()).unwrap_or(Submitted),
+        (Action::Withdraw, Draft | Submitted | Approved | InDevelopment | OnHold) => Withdrawn,
+        (Action::Close, Released | Rejected) => Closed,
+        _ => return None,
+    })
+}
+
+/// Who may make `action` (DESIGN §5, §7). Segregation of duties holds whatever
+/// the matrix says: a requester never assesses their own RFC.
+pub fn permitted(action: Action, actor: Actor) -> Result<(), Refusal> {
+    match action {
+        Action::Submit | Action::Withdraw => {
+            if actor.may_edit || (actor.is_requester && actor.may_file) {
+                Ok(())
+            } else {
+                Err(Refusal::new(format!(
+                    "only the requester or someone with permission rfc.edit may {action} this RFC"
+                )))
+            }
+        }
+        Action::Approve | Action::Reject => {
+            if actor.is_requester {
+                Err(Refusal::new(format!(
+                    "you requested this RFC, so you may not {action} it (segregation of duties): ask another change manager"
+                )))
+            } else if actor.may_assess {
+                Ok(())
+            } else {
+                Err(Refusal::new(format!(
+                    "{action} needs permission rfc.assess: ask a change manager"
+                )))
+            }
+        }
+        Action::Start | Action::Hold | Action::Resume | Action::Close => {
+            if actor.may_edit {
+                Ok(())
+            } else {
+                Err(Refusal::new(format!(
+                    "{action} needs permission rfc.edit: ask a functional admin"
+                )))
+            }
+        }
+    }
+}
+
+/// What an RFC looks like to the guards.
+pub struct GuardInput<'a> {
+    /// Problems that would block submission (every required field filled, formats right).
+    pub submit_problems: &'a [Refusal],
+    /// Core fields that approval needs and that are empty.
+    pub missing_for_approval: &'a [&'a str],
+    pub comment: Option<&'a str>,
+}
+
+/// Checks everything about a transition; on refusal returns every reason.
+pub fn check(
+    action: Action,
+    from: State,
+    held_from: Option<State>,
+    actor: Actor,
+    guard: &GuardInput<'_>,
+) -> Result<State, Vec<Refusal>> {
+    let mut reasons = Vec::new();
+    let to = target(action, from, held_from);
+    if to.is_none() {
+        reasons.push(Refusal::new(format!(
+            "an RFC that is {} cannot be {}; from {} it can: {}",
+            from.label().to_lowercase(),
+            past(action),
+            from.as_str(),
+            {
+                let options: Vec<&str> = Action::ALL
+                    .iter()
+                    .filter(|a| target(**a, from, held_from).is_some())
+                    .map(|a| a.as_str())
+                    .collect();
+                if options.is_empty() {
+                    "nothing (it is final)".to_string()
+                } else {
+                    options.join(", ")
+                }
+            }
+        )));
+    }
+    if let Err(r) = permitted(action, actor) {
+        reasons.push(r);
+    }
+    if to.is_some() {
+        match action {
+            Action::Submit => reasons.extend(guard.submit_problems.iter().cloned()),
+            Action::Approve => {
+                for f in guard.missing_for_approval {
+                    reasons.push(Refusal::field(
+                        f,
+                        "fill this in before approving: impact and risk must be explicit",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if action.needs_comment() && guard.comment.is_none_or(|c| c.trim().is_empty()) {
+            reasons.push(Refusal::field(
+                "comment",
+                format!("say why in a comment when you {action}"),
+            ));
+        }
+    }
+    match (to, reasons.is_empty()) {
+        (Some(to), true) => Ok(to),
+        _ => Err(reasons),
+    }
+}
+
+fn past(action: Action) -> &'static str {
+    match action {
+        Action::Submit => "submitted",
+        Action::Approve => "approved",
+        Action::Reject => "rejected",
+        Action::Start => "started",
+        Action::Hold => "put on hold",
+        Action::Resume => "resumed",
+        Action::Withdraw => "withdrawn",
+        Action::Close => "closed",
+    }
+}
+
+/// Moves made by the system, not by a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemMove {
+    /// The RFC's package reached test.
+    ReachedTest,
+    /// The package reached acceptance.
+    ReachedAcceptance,
+    /// Every appointed acceptance tester approved.
+    AcceptedInAcceptance,
+    /// The package reached production.
+    ReachedProduction,
+    /// A tester rejected: back to development.
+    TesterRejected,
+}
+
+/// The state a system move leads to, if the RFC is in a state it applies to.
+pub fn system_move(m: SystemMove, from: State) -> Option<State> {
+    use State::*;
+    match m {
+        SystemMove::ReachedTest => from.rank().filter(|r| (2..=4).contains(r)).map(|_| InTest),
+        SystemMove::ReachedAcceptance => (from == InTest || from == InAcceptance).then_some(InAcceptance),
+        SystemMove::AcceptedInAcceptance => (from == InAcceptance).then_some(Accepted),
+        SystemMove::ReachedProduction => (from == Accepted || from == Released).then_some(Released),
+        SystemMove::TesterRejected => matches!(from, InTest | InAcceptance | Accepted).then_some(InDevelopment),
+    }
+}
+
+/// Every edge of the diagram, people's and the system's: `(from, to)`.
+pub fn diagram() -> Vec<(State, State)> {
+    use State::*;
+    let mut edges = vec![
+        (Draft, Submitted),
+        (Submitted, Approved),
+        (Submitted, Rejected),
+        (Approved, InDevelopment),
+        (Approved, InTest),
+        (InDevelopment, InTest),
+        (InTest, InAcceptance),
+        (InAcceptance, Accepted),
+        (Accepted, Released),
+        (Released, Closed),
+        (Rejected, Closed),
+        (InTest, InDevelopment),
+        (InAcceptance, InDevelopment),
+        (Accepted, InDevelopment),
+    ];
+    for s in [Submitted, Approved, InDevelopment, InTest, InAcceptance, Accepted] {
+        edges.push((s, OnHold));
+        edges.push((OnHold, s));
+    }
+    for s in [Draft, Submitted, Approved, InDevelopment, OnHold] {
+        edges.push((s, Withdrawn));
+    }
+    edges
+}
+
+/// May `actor` change `changed` fields of an RFC in `state`? A requester edits
+/// their own draft; `rfc.edit` edits any RFC that is not final; whoever may
+/// assess may set impact and risk while the RFC is submitted.
+pub fn edit_permitted(state: State, actor: Actor, changed: &[&str]) -> Result<(), Refusal> {
+    if state.is_final() {
+        return Err(Refusal::new(format!(
+            "a {} RFC cannot be changed any more",
+            state.label().to_lowercase()
+        )));
+    }
+    if actor.may_edit {
+        return Ok(());
+    }
+    if actor.is_requester && actor.may_file {
+        if state == State::Draft {
+            return Ok(());
+        }
+        return Err(Refusal::new(
+            "you can change your RFC while it is a draft; now add a comment instead, or ask a functional admin",
+        ));
+    }
+    if actor.may_assess && !actor.is_requester && state == State::Submitted {
+        let assessable = |f: &&str| super::IMPACT_FIELDS.contains(f) || *f == "risk";
+        if let Some(other) = changed.iter().find(|f| !assessable(f)) {
+            return Err(Refusal::field(
+                other,
+                "while assessing you may set the impact fields and risk only",
+            ));
+        }
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "changing this RFC needs permission rfc.edit, or being its requester while it is a draft",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use State::*;
+
+    const NOBODY: Actor = Actor {
+        is_requester: false,
+        may_file: false,
+        may_edit: false,
+        may_assess: false,
+    };
+    const REQUESTER: Actor = Actor {
+        is_requester: true,
+        may_file: true,
+        may_edit: false,
+        may_assess: false,
+    };
+    const ADMIN: Actor = Actor {
+        is_requester: false,
+        may_file: true,
+        may_edit: true,
+        may_assess: false,
+    };
+    const ASSESSOR: Actor = Actor {
+        is_requester: false,
+        may_file: true,
+        may_edit: false,
+        may_assess: true,
+    };
+    const ASSESSING_REQUESTER: Actor = Actor {
+        is_requester: true,
+        may_file: true,
+        may_edit: true,
+        may_assess: true,
+    };
+
+    fn ok_guard() -> GuardInput<'static> {
+        GuardInput {
+            submit_problems: &[],
+            missing_for_approval: &[],
+            comment: Some("because"),
+        }
+    }
+
+    fn actor_for(action: Action) -> Actor {
+        match action {
+            Action::Approve | Action::Reject => ASSESSOR,
+            _ => ADMIN,
+        }
+    }
+
+    #[test]
+    fn every_allowed_transition() {
+        let cases = [
+            (Action::Submit, Draft, Submitted),
+            (Action::Approve, Submitted, Approved),
+            (Action::Reject, Submitted, Rejected),
+            (Action::Start, Approved, InDevelopment),
+            (Action::Hold, InTest, OnHold),
+            (Action::Withdraw, Draft, Withdrawn),
+            (Action::Withdraw, OnHold, Withdrawn),
+            (Action::Close, Released, Closed),
+            (Action::Close, Rejected, Closed),
+        ];
+        for (action, from, to) in cases {
+            assert_eq!(
+                check(action, from, None, actor_for(action), &ok_guard()),
+                Ok(to),
+                "{action} from {from}"
+            );
+        }
+        assert_eq!(
+            check(Action::Resume, OnHold, Some(InAcceptance), ADMIN, &ok_guard()),
+            Ok(InAcceptance)
+        );
+    }
+
+    #[test]
+    fn every_refused_transition_says_what_is_possible() {
+        for from in State::ALL {
+            for action in Action::ALL {
+                let allowed = target(*action, *from, Some(Submitted)).is_some();
+                let result = check(*action, *from, Some(Submitted), actor_for(*action), &ok_guard());
+                assert_eq!(result.is_ok(), allowed, "{action} from {from}");
+                if !allowed {
+                    let reasons = result.unwrap_err();
+                    assert!(reasons[0].message.contains("cannot be"), "{reasons:?}");
+                    assert!(reasons[0].message.contains("it can:"), "{reasons:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn final_states_offer_nothing() {
+        for from in [Closed, Withdrawn] {
+            for action in Action::ALL {
+                assert!(target(*action, from, None).is_none());
+            }
+            let r = check(Action::Submit, from, None, ADMIN, &ok_guard()).unwrap_err();
+            assert!(r[0].message.contains("nothing (it is final)"), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn who_may() {
+        assert!(permitted(Action::Submit, REQUESTER).is_ok());
+        assert!(permitted(Action::Withdraw, REQUESTER).is_ok());
+        assert!(permitted(Action::Submit, ADMIN).is_ok());
+        assert!(permitted(Action::Submit, NOBODY).is_err());
+        assert!(permitted(Action::Submit, ASSESSOR).is_err(), "assessing is not editing");
+        assert!(permitted(Action::Approve, ASSESSOR).is_ok());
+        assert!(permitted(Action::Approve, ADMIN).is_err());
+        for a in [Action::Start, Action::Hold, Action::Resume, Action::Close] {
+            assert!(permitted(a, ADMIN).is_ok());
+            assert!(permitted(a, REQUESTER).is_err());
+            assert!(permitted(a, ASSESSOR).is_err());
+        }
+    }
+
+    #[test]
+    fn a_requester_never_assesses_their_own_rfc() {
+        for a in [Action::Approve, Action::Reject] {
+            let r = permitted(a, ASSESSING_REQUESTER).unwrap_err();
+            assert!(r.message.contains("segregation of duties"));
+        }
+    }
+
+    #[test]
+    fn who_may_edit() {
+        assert!(edit_permitted(Draft, REQUESTER, &["screen"]).is_ok());
+        assert!(
+            edit_permitted(Submitted, REQUESTER, &["screen"])
+                .unwrap_err()
+                .message
+                .contains("while it is a draft")
+        );
+        assert!(edit_permitted(InTest, ADMIN, &["screen"]).is_ok());
+        assert!(edit_permitted(Closed, ADMIN, &["screen"]).is_err());
+        assert!(edit_permitted(Withdrawn, ADMIN, &["screen"]).is_err());
+        assert!(edit_permitted(Submitted, ASSESSOR, &["risk", "impact_department"]).is_ok());
+        assert_eq!(
+            edit_permitted(Submitted, ASSESSOR, &["risk", "title"])
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("title")
+        );
+        assert!(edit_permitted(Approved, ASSESSOR, &["risk"]).is_err());
+        assert!(edit_permitted(Draft, NOBODY, &["screen"]).is_err());
+        let own = Actor {
+            is_requester: true,
+            may_file: true,
+            may_edit: false,
+            may_assess: true,
+        };
+        assert!(
+            edit_permitted(Submitted, own, &["risk"]).is_err(),
+            "a requester does not assess their own RFC"
+        );
+    }
+
+    #[test]
+    fn submit_needs_required_fields() {
+        let problems = [Refusal::field("screen", "is required")];
+        let guard = GuardInput {
+            submit_problems: &problems,
+            missing_for_approval: &[],
+            comment: None,
+        };
+        let r = check(Action::Submit, Draft, None, REQUESTER, &guard).unwrap_err();
+        assert_eq!(r, problems);
+    }
+
+    #[test]
+    fn approve_needs_impact_and_risk() {
+        let missing = ["impact_individual", "risk"];
+        let guard = GuardInput {
+            submit_problems: &[],
+            missing_for_approval: &missing,
+            comment: None,
+        };
+        let r = check(Action::Approve, Submitted, None, ASSESSOR, &guard).unwrap_err();
+        assert_eq!(
+            r.iter().map(|x| x.field.clone().unwrap()).collect::<Vec<_>>(),
+            ["impact_individual", "risk"]
+        );
+    }
+
+    #[test]
+    fn reject_hold_and_withdraw_need_a_reason() {
+        let guard = GuardInput {
+            submit_problems: &[],
+            missing_for_approval: &[],
+            comment: Some("  "),
+        };
+        for (a, from, who) in [
+            (Action::Reject, Submitted, ASSESSOR),
+            (Action::Hold, Approved, ADMIN),
+            (Action::Withdraw, Draft, REQUESTER),
+        ] {
+            let r = check(a, from, None, who, &guard).unwrap_err();
+            assert_eq!(r[0].field.as_deref(), Some("comment"), "{a}");
+        }
+    }
+
+    #[test]
+    fn all_reasons_at_once() {
+        let guard = GuardInput {
+            submit_problems: &[],
+            missing_for_approval: &["risk"],
+            comment: None,
+        };
+        let r = check(Action::Approve, Submitted, None, REQUESTER, &guard).unwrap_err();
+        assert_eq!(r.len(), 2, "{r:?}");
+    }
+
+    #[test]
+    fn resume_returns_to_the_state_before_hold() {
+        for s in [Submitted, Approved, InDevelopment, InTest, InAcceptance, Accepted] {
+            assert_eq!(target(Action::Hold, s, None), Some(OnHold));
+            assert_eq!(target(Action::Resume, OnHold, Some(s)), Some(s));
+        }
+        assert_eq!(target(Action::Resume, OnHold, None), Some(Submitted));
+        assert_eq!(target(Action::Resume, OnHold, Some(Closed)), Some(Submitted));
+    }
+
+    #[test]
+    fn system_moves() {
+        for s in [Approved, InDevelopment, InTest] {
+            assert_eq!(system_move(SystemMove::ReachedTest, s), Some(InTest));
+        }
+        for s in [
+            Draft,
+            Submitted,
+            Rejected,
+            OnHold,
+            Withdrawn,
+            InAcceptance,
+            Accepted,
+            Released,
+            Closed,
+        ] {
+            assert_eq!(system_move(SystemMove::ReachedTest, s), None, "{s}");
+        }
+        assert_eq!(system_move(SystemMove::ReachedAcceptance, InTest), Some(InAcceptance));
+        assert_eq!(system_move(SystemMove::ReachedAcceptance, InDevelopment), None);
+        assert_eq!(
+            system_move(SystemMove::AcceptedInAcceptance, InAcceptance),
+            Some(Accepted)
+        );
+        assert_eq!(system_move(SystemMove::ReachedProduction, Accepted), Some(Released));
+        assert_eq!(system_move(SystemMove::ReachedProduction, InAcceptance), None);
+        assert_eq!(
+            system_move(SystemMove::TesterRejected, InAcceptance),
+            Some(InDevelopment)
+        );
+        assert_eq!(system_move(SystemMove::TesterRejected, Released), None);
+    }
+
+    /// Property: whatever sequence of actions and system moves anyone tries,
+    /// every state change follows an edge of the diagram. Exhaustive over all
+    /// sequences up to length 9 from a draft.
+    #[test]
+    fn no_sequence_leaves_the_diagram() {
+        let edges = diagram();
+        #[derive(Clone, Copy)]
+        enum Step {
+            Person(Action),
+            System(SystemMove),
+        }
+        let mut steps: Vec<Step> = Action::ALL.iter().map(|a| Step::Person(*a)).collect();
+        for m in [
+            SystemMove::ReachedTest,
+            SystemMove::ReachedAcceptance,
+            SystemMove::AcceptedInAcceptance,
+            SystemMove::ReachedProduction,
+            SystemMove::TesterRejected,
+        ] {
+            steps.push(Step::System(m));
+        }
+        let actors = [NOBODY, REQUESTER, ADMIN, ASSESSOR, ASSESSING_REQUESTER];
+        let mut seen = std::collections::HashSet::new();
+        fn walk(
+            state: State,
+            held: Option<State>,
+            depth: usize,
+            steps: &[Step],
+            actors: &[Actor],
+            edges: &[(State, State)],
+            seen: &mut std::collections::HashSet<State>,
+        ) {
+            seen.insert(state);
+            if depth == 0 {
+                return;
+            }
+            for step in steps {
+                let mut nexts: Vec<State> = match step {
+                    Step::Person(a) => actors
+                        .iter()
+                        .filter_map(|actor| check(*a, state, held, *actor, &ok_guard()).ok())
+                        .collect(),
+                    Step::System(m) => system_move(*m, state).into_iter().collect(),
+                };
+                nexts.sort();
+                nexts.dedup();
+                for next in nexts {
+                    if next != state {
+                        assert!(
+                            edges.contains(&(state, next)),
+                            "{state} -> {next} is not in the diagram"
+                        );
+                    }
+                    let held_next = if next == OnHold { Some(state) } else { held };
+                    walk(next, held_next, depth - 1, steps, actors, edges, seen);
+                }
+            }
+        }
+        walk(Draft, None, 9, &steps, &actors, &edges, &mut seen);
+        // Every state is reachable from a draft.
+        for s in State::ALL {
+            assert!(seen.contains(s), "{s} was never reached");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Writing commits without a working directory: in-memory tree surgery and a
+//! compare-and-swap ref update. Never a merge, never a force-push.
+
+use git2::{FileMode, Oid, Repository, Tree};
+
+use super::{ConfigRepo, Identity, RepoError, Result};
+
+/// What to put at a path: a blob, a tree, or nothing (remove).
+pub enum Entry {
+    Blob(Vec<u8>),
+    Tree(Oid),
+    Remove,
+}
+
+/// Returns the id of `root` with `path` (components) replaced by `entry`.
+/// Only the trees along the path are rewritten, so the cost does not depend on
+/// the size of the rest of the repository.
+pub fn replace_path(repo: &Repository, root: Option<&Tree<'_>>, path: &[&str], entry: &Entry) -> Result<Oid> {
+    let (first, rest) = path.split_first().expect("a non-empty path");
+    let mut builder = repo.treebuilder(root)?;
+    if rest.is_empty() {
+        match entry {
+            Entry::Blob(bytes) => {
+                let blob = repo.blob(bytes)?;
+                builder.insert(first, blob, FileMode::Blob.into())?;
+            }
+            Entry::Tree(id) => {
+                builder.insert(first, *id, FileMode::Tree.into())?;
+            }
+            Entry::Remove => {
+                if builder.get(first)?.is_some() {
+                    builder.remove(first)?;
+                }
+            }
+        }
+    } else {
+        let sub = match root.and_then(|t| t.get_name(first)) {
+            Some(e) if e.kind() == Some(git2::ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+            _ => None,
+        };
+        let id = replace_path(repo, sub.as_ref(), rest, entry)?;
+        let new_sub = repo.find_tree(id)?;
+        if new_sub.is_empty() {
+            if builder.get(first)?.is_some() {
+                builder.remove(first)?;
+            }
+        } else {
+            builder.insert(first, id, FileMode::Tree.into())?;
+        }
+    }
+    Ok(builder.write()?)
+}
+
+/// Outcome of a compare-and-swap commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CasOutcome {
+    Committed(Oid),
+    /// The branch moved since `expected` was read: re-read and try again.
+    Moved,
+}
+
+impl ConfigRepo {
+    /// Commits `tree` on top of `expected` and moves the branch only if it still
+    /// points at `expected`.
+    pub fn commit_cas(
+        &self,
+        repo: &Repository,
+        expected: Oid,
+        tree: Oid,
+        message: &str,
+        author: &Identity,
+    ) -> Result<CasOutcome> {
+        let parent = repo.find_commit(expected)?;
+        let tree = repo.find_tree(tree)?;
+        let author_sig = git2::Signature::now(&author.name, &author.email)?;
+        let committer = git2::Signature::now("dtap", "dtap@localhost")?;
+        let commit = repo.commit(None, &author_sig, &committer, message, &tree, &[&parent])?;
+        let branch = self.branch_ref();
+        match repo.reference_matching(
+            &branch,
+            commit,
+            true,
+            expected,
+            message.lines().next().unwrap_or("dtap"),
+        ) {
+            Ok(_) => Ok(CasOutcome::Committed(commit)),
+            Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
+                Ok(CasOutcome::Moved)
+            }
+            Err(e) => Err(RepoError::Git(e)),
+        }
+    }
+}
+
+/// Builds a commit message with trailers: `Key: value` lines after a blank line.
+pub fn message(subject: &str, body: Option<&str>, trailers: &[(&str, String)]) -> String {
+    let mut m = String::from(subject.trim());
+    m.push_str("\n\n");
+    if let Some(b) = body.filter(|b| !b.trim().is_empty()) {
+        m.push_str(b.trim());
+        m.push_str("\n\n");
+    }
+    for (k, v) in trailers {
+        // A trailer value is one line; newlines would forge further trailers.
+        let v: String = v
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+            .collect();
+        m.push_str(&format!("{k}: {}\n", v.trim()));
+    }
+    m
+}

@@ -1,0 +1,452 @@
+//! RFCs, their test plans, testers, comments and timelines.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{Result, Store, StoreError};
+use crate::domain::rfc::{Comment, Event, Fields, Rfc, RfcId, State, TestCase, Tester};
+use crate::domain::template::TestCaseTemplate;
+
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[derive(FromRow)]
+struct RfcRow {
+    id: i64,
+    template: String,
+    title: String,
+    requester: String,
+    department: String,
+    state: String,
+    held_from: Option<String>,
+    fields: String,
+    package: Option<String>,
+    created_at: String,
+    updated_at: String,
+    revision: i64,
+}
+
+impl RfcRow {
+    fn into_rfc(self) -> Result<Rfc> {
+        let bad = |what: &str| StoreError::Corrupt(format!("RFC-{} has an invalid {what} in the database", self.id));
+        Ok(Rfc {
+            id: RfcId(self.id),
+            state: self.state.parse().map_err(|_| bad("state"))?,
+            held_from: match &self.held_from {
+                Some(h) => Some(h.parse().map_err(|_| bad("held_from"))?),
+                None => None,
+            },
+            fields: serde_json::from_str(&self.fields).map_err(|_| bad("fields"))?,
+            template: self.template,
+            title: self.title,
+            requester: self.requester,
+            department: self.department,
+            package: self.package,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            revision: self.revision,
+        })
+    }
+}
+
+/// A row of the RFC list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+pub struct RfcSummary {
+    #[sqlx(rename = "id")]
+    #[serde(skip)]
+    pub number: i64,
+    #[sqlx(skip)]
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub template: String,
+    pub requester: String,
+    pub department: String,
+    pub package: Option<String>,
+    pub priority: Option<String>,
+    pub risk: Option<String>,
+    pub updated_at: String,
+}
+
+/// Filters of the RFC list; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct RfcFilter {
+    pub state: Option<String>,
+    pub template: Option<String>,
+    pub department: Option<String>,
+    pub requester: Option<String>,
+    pub package: Option<String>,
+    /// Full-text search over title and answers.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    Updated,
+    Title,
+    State,
+}
+
+impl Sort {
+    pub const ALL: &[(Sort, &str)] = &[
+        (Sort::Newest, "newest"),
+        (Sort::Oldest, "oldest"),
+        (Sort::Updated, "updated"),
+        (Sort::Title, "title"),
+        (Sort::State, "state"),
+    ];
+}
+
+/// The WHERE clause shared by the list and its count. Each filter is a bind;
+/// NULL means "any".
+macro_rules! where_clause {
+    () => {
+        " FROM rfcs WHERE ($1 IS NULL OR state = $1)
+             AND ($2 IS NULL OR template = $2)
+             AND ($3 IS NULL OR department = $3)
+             AND ($4 IS NULL OR requester = $4)
+             AND ($5 IS NULL OR package = $5)
+             AND ($6 IS NULL OR id IN (SELECT rowid FROM rfc_search WHERE rfc_search MATCH $6)) "
+    };
+}
+
+macro_rules! list_sql {
+    ($order:literal) => {
+        concat!(
+            "SELECT id, title, state, template, requester, department, package, priority, risk, updated_at",
+            where_clause!(),
+            " ORDER BY ",
+            $order,
+            " LIMIT $7 OFFSET $8"
+        )
+    };
+}
+
+/// Turns what a person typed into a safe FTS5 query: every word must occur,
+/// as a word or a word prefix. Returns `None` when nothing searchable is left.
+pub fn fts_query(q: &str) -> Option<String> {
+    let terms: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// What the search index holds for an RFC: its answers as text.
+fn search_body(rfc_fields: &Fields, requester: &str, department: &str) -> String {
+    let mut body: Vec<String> = rfc_fields.values().map(|v| v.display()).collect();
+    body.push(requester.to_string());
+    body.push(department.to_string());
+    body.join("\n")
+}
+
+pub struct NewRfcRecord<'a> {
+    pub template: &'a str,
+    pub title: &'a str,
+    pub requester: &'a str,
+    pub department: &'a str,
+    pub fields: &'a Fields,
+    pub test_cases: &'a [TestCaseTemplate],
+}
+
+fn core(fields: &Fields, id: &str) -> Option<String> {
+    fields.get(id).map(|v| v.display())
+}
+
+pub async fn insert(conn: &mut SqliteConnection, new: &NewRfcRecord<'_>) -> Result<RfcId> {
+    let at = now();
+    let fields_json = serde_json::to_string(new.fields).unwrap_or_else(|_| "{}".into());
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO rfcs (template, title, requester, department, state, priority, risk, fields, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(new.template)
+    .bind(new.title)
+    .bind(new.requester)
+    .bind(new.department)
+    .bind(core(new.fields, "priority"))
+    .bind(core(new.fields, "risk"))
+    .bind(&fields_json)
+    .bind(&at)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (position, tc) in new.test_cases.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO rfc_test_cases (rfc_id, environment, kind, title, steps, expected, position)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(&tc.environment)
+        .bind(
+            serde_json::to_value(tc.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        )
+        .bind(&tc.title)
+        .bind(&tc.steps)
+        .bind(&tc.expected)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("INSERT INTO rfc_search (rowid, title, body) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(new.title)
+        .bind(search_body(new.fields, new.requester, new.department))
+        .execute(&mut *conn)
+        .await?;
+    Ok(RfcId(id))
+}
+
+/// Writes a changed RFC if nobody changed it since it was read (`rfc.revision`).
+/// Returns false when someone else was first.
+pub async fn update(conn: &mut SqliteConnection, rfc: &Rfc) -> Result<bool> {
+    let fields_json = serde_json::to_string(&rfc.fields).unwrap_or_else(|_| "{}".into());
+    let done = sqlx::query(
+        "UPDATE rfcs SET title = $1, department = $2, state = $3, held_from = $4, priority = $5, risk = $6,
+                fields = $7, package = $8, updated_at = $9, revision = revision + 1
+         WHERE id = $10 AND revision = $11",
+    )
+    .bind(&rfc.title)
+    .bind(&rfc.department)
+    .bind(rfc.state.as_str())
+    .bind(rfc.held_from.map(State::as_str))
+    .bind(core(&rfc.fields, "priority"))
+    .bind(core(&rfc.fields, "risk"))
+    .bind(&fields_json)
+    .bind(&rfc.package)
+    .bind(now())
+    .bind(rfc.id.0)
+    .bind(rfc.revision)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM rfc_search WHERE rowid = $1")
+        .bind(rfc.id.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO rfc_search (rowid, title, body) VALUES ($1, $2, $3)")
+        .bind(rfc.id.0)
+        .bind(&rfc.title)
+        .bind(search_body(&rfc.fields, &rfc.requester, &rfc.department))
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+pub async fn get_in(conn: &mut SqliteConnection, id: RfcId) -> Result<Option<Rfc>> {
+    let row: Option<RfcRow> = sqlx::query_as("SELECT * FROM rfcs WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?;
+    row.map(RfcRow::into_rfc).transpose()
+}
+
+pub struct NewEvent<'a> {
+    pub rfc: RfcId,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub from_state: Option<State>,
+    pub to_state: Option<State>,
+    pub detail: &'a str,
+}
+
+pub async fn add_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO rfc_events (rfc_id, at, actor, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.rfc.0)
+    .bind(now())
+    .bind(e.actor)
+    .bind(e.kind)
+    .bind(e.from_state.map(State::as_str))
+    .bind(e.to_state.map(State::as_str))
+    .bind(e.detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_comment(conn: &mut SqliteConnection, rfc: RfcId, author: &str, body: &str) -> Result<()> {
+    sqlx::query("INSERT INTO rfc_comments (rfc_id, author, body, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(rfc.0)
+        .bind(author)
+        .bind(body)
+        .bind(now())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Appoints a tester; false when already appointed.
+pub async fn add_tester(conn: &mut SqliteConnection, rfc: RfcId, env: &str, email: &str, by: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO rfc_testers (rfc_id, environment, email, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(rfc.0)
+    .bind(env)
+    .bind(email)
+    .bind(by)
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a tester; false when not appointed.
+pub async fn remove_tester(conn: &mut SqliteConnection, rfc: RfcId, env: &str, email: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM rfc_testers WHERE rfc_id = $1 AND environment = $2 AND email = $3")
+        .bind(rfc.0)
+        .bind(env)
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Store {
+    pub async fn rfc(&self, id: RfcId) -> Result<Option<Rfc>> {
+        let mut conn = self.pool().acquire().await?;
+        get_in(&mut conn, id).await
+    }
+
+    pub async fn rfc_count(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rfcs")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    /// One page of RFCs and the number matching in all.
+    pub async fn rfcs(&self, f: &RfcFilter, sort: Sort, limit: i64, offset: i64) -> Result<(Vec<RfcSummary>, i64)> {
+        let q = f.q.as_deref().and_then(fts_query);
+        let sql = match sort {
+            Sort::Newest => list_sql!("id DESC"),
+            Sort::Oldest => list_sql!("id ASC"),
+            Sort::Updated => list_sql!("updated_at DESC, id DESC"),
+            Sort::Title => list_sql!("title COLLATE NOCASE ASC, id ASC"),
+            Sort::State => list_sql!("state ASC, id DESC"),
+        };
+        let mut rows: Vec<RfcSummary> = sqlx::query_as(sql)
+            .bind(&f.state)
+            .bind(&f.template)
+            .bind(&f.department)
+            .bind(&f.requester)
+            .bind(&f.package)
+            .bind(&q)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.pool())
+            .await?;
+        for r in &mut rows {
+            r.id = RfcId(r.number).to_string();
+        }
+        let (total,): (i64,) = sqlx::query_as(concat!("SELECT COUNT(*)", where_clause!()))
+            .bind(&f.state)
+            .bind(&f.template)
+            .bind(&f.department)
+            .bind(&f.requester)
+            .bind(&f.package)
+            .bind(&q)
+            .fetch_one(self.pool())
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// Distinct departments in use, for the list's filter.
+    pub async fn rfc_departments(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT department FROM rfcs WHERE department <> '' ORDER BY department")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    pub async fn rfc_test_cases(&self, id: RfcId) -> Result<Vec<TestCase>> {
+        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, environment, kind, title, steps, expected FROM rfc_test_cases WHERE rfc_id = $1 ORDER BY position, id",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, environment, kind, title, steps, expected)| TestCase {
+                id,
+                environment,
+                kind,
+                title,
+                steps,
+                expected,
+            })
+            .collect())
+    }
+
+    pub async fn rfc_testers(&self, id: RfcId) -> Result<Vec<Tester>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT environment, email, added_by, added_at FROM rfc_testers WHERE rfc_id = $1 ORDER BY environment, email",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(environment, email, added_by, added_at)| Tester {
+                environment,
+                email,
+                added_by,
+                added_at,
+            })
+            .collect())
+    }
+
+    pub async fn rfc_comments(&self, id: RfcId) -> Result<Vec<Comment>> {
+        let rows: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, author, body, created_at FROM rfc_comments WHERE rfc_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, author, body, created_at)| Comment {
+                id,
+                author,
+                body,
+                created_at,
+            })
+            .collect())
+    }
+
+    pub async fn rfc_events(&self, id: RfcId) -> Result<Vec<Event>> {
+        type Row = (String, String, String, Option<String>, Option<String>, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT at, actor, kind, from_state, to_state, detail FROM rfc_events WHERE rfc_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, actor, kind, from_state, to_state, detail)| Event {
+                at,
+                actor,
+                kind,
+                from_state,
+                to_state,
+                detail,
+            })
+            .collect())
+    }
+}
