@@ -71,7 +71,7 @@ pub struct RfcSummary {
 }
 
 /// Filters of the RFC list; `None` means any.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RfcFilter {
     pub state: Option<String>,
     pub template: Option<String>,

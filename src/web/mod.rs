@@ -1,18 +1,24 @@
 //! The web app: server-rendered pages, health probes, static files.
 
+pub mod api;
+mod auth;
+pub mod csrf;
 mod dashboard;
 mod error;
 mod health;
+mod openapi;
+mod rfcs;
 mod templates;
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -22,9 +28,20 @@ use crate::app::App;
 pub use error::WebError;
 
 /// Shared by every handler through axum's `State`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// The server secret shared by every instance (CSRF tokens).
+    pub secret: Arc<Vec<u8>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("app", &self.app)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,19 +52,40 @@ pub enum LaunchError {
     DevUserNotLoopback(SocketAddr),
     #[error(transparent)]
     Io(#[from] io::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/rfcs", get(api::list).post(api::create))
+        .route("/rfcs/{id}", get(api::get).patch(api::edit))
+        .route("/rfcs/{id}/transitions", post(api::transition))
+        .route("/openapi.json", get(api::openapi))
+        .fallback(api::not_found);
     Router::new()
         .route("/", get(dashboard::show))
+        .route("/rfcs", get(rfcs::list).post(rfcs::create))
+        .route("/rfcs/new", get(rfcs::new_form))
+        .route("/rfcs/{id}", get(rfcs::show))
+        .route("/rfcs/{id}/edit", get(rfcs::edit_form).post(rfcs::update))
+        .route("/rfcs/{id}/transition", post(rfcs::transition))
+        .route("/rfcs/{id}/comments", post(rfcs::comment))
+        .route("/rfcs/{id}/testers", post(rfcs::testers))
+        .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // A failing request is logged once: by the response line and, for
+                // internal errors, by `WebError`.
+                .on_failure(()),
         )
         .with_state(state)
 }
@@ -64,7 +102,8 @@ pub async fn launch(
     if app.workspace.config.web.dev_user.is_some() && !addr.ip().is_loopback() {
         return Err(LaunchError::DevUserNotLoopback(addr));
     }
-    let router = router(AppState { app });
+    let secret = Arc::new(app.store.server_secret().await?);
+    let router = router(AppState { app, secret });
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
@@ -84,6 +123,20 @@ pub fn redact_path(path: &str) -> String {
         }
     }
     path.to_string()
+}
+
+/// Headers every response carries: no framing, no sniffing, no inline script,
+/// and no Referer leaking a token to another site.
+async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
 }
 
 async fn stylesheet() -> impl IntoResponse {

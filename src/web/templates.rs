@@ -13,6 +13,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("base.html", include_str!("templates/base.html")),
         ("dashboard.html", include_str!("templates/dashboard.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("macros.html", include_str!("templates/macros.html")),
+        ("rfcs.html", include_str!("templates/rfcs.html")),
+        ("rfc_new.html", include_str!("templates/rfc_new.html")),
+        ("rfc_form.html", include_str!("templates/rfc_form.html")),
+        ("rfc.html", include_str!("templates/rfc.html")),
     ] {
         env.add_template(name, source).expect("embedded template parses");
     }

@@ -1,0 +1,208 @@
+//! The JSON API under /api/v1: the same use cases and validation as the
+//! pages, errors as `{"errors": [{"field", "message"}]}`.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::ApiUser;
+use super::rfcs::ListQuery;
+use crate::app::AppError;
+use crate::app::rfcs::{NewRfc, RfcChanges};
+use crate::domain::rfc::{Action, Fields, RfcId};
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    NotFound,
+    BadRequest(String),
+    App(AppError),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::App(e)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::BadRequest(format!(
+            "the body is not the JSON this endpoint expects: {}",
+            e.body_text()
+        ))
+    }
+}
+
+fn errors(list: Vec<(Option<String>, String)>) -> Value {
+    json!({ "errors": list.into_iter().map(|(field, message)| json!({ "field": field, "message": message })).collect::<Vec<_>>() })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                errors(vec![(None, "authenticate with a bearer API token".into())]),
+            ),
+            ApiError::NotFound | ApiError::App(AppError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, errors(vec![(None, "not found".into())]))
+            }
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, errors(vec![(None, m)])),
+            ApiError::App(AppError::Invalid(es)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors(es.into_iter().map(|e| (Some(e.field), e.message)).collect()),
+            ),
+            ApiError::App(AppError::Refused(rs)) => (
+                StatusCode::FORBIDDEN,
+                errors(rs.into_iter().map(|r| (r.field, r.message)).collect()),
+            ),
+            ApiError::App(AppError::Conflict(m)) => (StatusCode::CONFLICT, errors(vec![(None, m)])),
+            ApiError::App(e) => {
+                tracing::error!(error = %e, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    errors(vec![(None, "internal error; it has been logged".into())]),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+fn parse_id(id: &str) -> Result<RfcId, ApiError> {
+    id.parse().map_err(|_| ApiError::NotFound)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let page = state
+        .app
+        .rfc_list(&caller, &query.filter(), query.sort(), query.page(), query.per_page())
+        .await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(page.total));
+    headers.insert("x-page", HeaderValue::from(page.page));
+    headers.insert("x-pages", HeaderValue::from(page.pages));
+    Ok((headers, Json(page.rfcs)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    template: String,
+    title: String,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    fields: Fields,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    body: Result<Json<CreateBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let rfc = state
+        .app
+        .file_rfc(
+            &caller,
+            NewRfc {
+                template: body.template,
+                title: body.title,
+                department: body.department,
+                fields: body.fields,
+            },
+        )
+        .await?;
+    let location = HeaderValue::from_str(&format!("/api/v1/rfcs/{}", rfc.id)).expect("ascii");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(rfc)).into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.app.rfc_view(&caller, parse_id(&id)?).await?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    fields: Fields,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Path(id): Path<String>,
+    body: Result<Json<EditBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let rfc = state
+        .app
+        .edit_rfc(
+            &caller,
+            parse_id(&id)?,
+            RfcChanges {
+                title: body.title,
+                department: body.department,
+                fields: body.fields,
+            },
+        )
+        .await?;
+    Ok(Json(rfc).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    transition: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Path(id): Path<String>,
+    body: Result<Json<TransitionBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let action: Action = body.transition.parse().map_err(|e: String| {
+        ApiError::App(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+            "transition",
+            e,
+        )]))
+    })?;
+    let rfc = state
+        .app
+        .move_rfc(&caller, parse_id(&id)?, action, body.comment.as_deref())
+        .await?;
+    Ok(Json(rfc).into_response())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// The OpenAPI document: what the routes above accept and answer.
+pub async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}

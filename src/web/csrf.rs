@@ -1,0 +1,111 @@
+//! Cross-site request forgery defences: a token in every form, and an
+//! Origin/Referer check on every POST.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::{AppState, WebError};
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub const FIELD: &str = "csrf_token";
+
+/// The token for forms shown to `user`: an HMAC of the user with the server
+/// secret, so it works without cookies and on any instance sharing the database.
+pub fn token(secret: &[u8], purpose: &str, subject: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(purpose.as_bytes());
+    mac.update(&[0]);
+    mac.update(subject.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks the `csrf_token` field of a posted form in constant time.
+pub fn verify(secret: &[u8], purpose: &str, subject: &str, pairs: &[(String, String)]) -> Result<(), WebError> {
+    let given = pairs
+        .iter()
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let Ok(given) = hex::decode(given) else {
+        return Err(WebError::Csrf);
+    };
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(purpose.as_bytes());
+    mac.update(&[0]);
+    mac.update(subject.as_bytes());
+    mac.verify_slice(&given).map_err(|_| WebError::Csrf)
+}
+
+/// Refuses a state-changing request whose Origin (or, lacking it, Referer)
+/// names another site than the one it was sent to. A request with neither is
+/// judged by its CSRF token alone.
+pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD && !same_site(req.headers(), &state) {
+        tracing::warn!("refused a cross-site request");
+        return WebError::Csrf.into_response();
+    }
+    next.run(req).await
+}
+
+fn same_site(headers: &HeaderMap, state: &AppState) -> bool {
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    let Some(source) = source else {
+        return true;
+    };
+    if source == "null" {
+        return false;
+    }
+    let Some(source_host) = authority(source) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let base = authority(&state.app.workspace.config.web.base_url).unwrap_or_default();
+    source_host.eq_ignore_ascii_case(host) || source_host.eq_ignore_ascii_case(&base)
+}
+
+/// `scheme://host:port/...` → `host:port`.
+fn authority(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    let auth = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
+    (!auth.is_empty()).then(|| auth.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_bound_to_secret_purpose_and_subject() {
+        let t = token(b"secret", "form", "anna@example.org");
+        let pairs = |v: &str| vec![(FIELD.to_string(), v.to_string())];
+        assert!(verify(b"secret", "form", "anna@example.org", &pairs(&t)).is_ok());
+        assert!(verify(b"other", "form", "anna@example.org", &pairs(&t)).is_err());
+        assert!(verify(b"secret", "form", "rik@example.org", &pairs(&t)).is_err());
+        assert!(verify(b"secret", "signoff", "anna@example.org", &pairs(&t)).is_err());
+        assert!(verify(b"secret", "form", "anna@example.org", &pairs("zz")).is_err());
+        assert!(verify(b"secret", "form", "anna@example.org", &[]).is_err());
+    }
+
+    #[test]
+    fn authority_of_urls() {
+        assert_eq!(
+            authority("http://127.0.0.1:8080/rfcs").as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(
+            authority("https://u@dtap.example.org").as_deref(),
+            Some("dtap.example.org")
+        );
+        assert_eq!(authority("nonsense"), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! The OpenAPI 3.1 document for /api/v1, kept beside the routes it describes.
+
+use serde_json::{Value, json};
+
+use crate::domain::rfc::fields::CORE;
+use crate::domain::rfc::{Action, State};
+
+pub fn document() -> Value {
+    let states: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+    let transitions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let core: Vec<&str> = CORE.iter().map(|c| c.0).collect();
+    let filter = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
+    let id_param = json!({
+        "name": "id", "in": "path", "required": true,
+        "schema": { "type": "string", "pattern": "^(RFC-)?[1-9][0-9]*$" }, "description": "RFC id, e.g. RFC-12"
+    });
+    let errors = json!({ "description": "Refused or invalid", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Errors" } } } });
+    let rfc_response = json!({ "description": "The RFC", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Rfc" } } } });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "dtap API",
+            "version": "1",
+            "description": "Requests for change (RFCs) of a dtap workspace. Authenticate with a bearer API token."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/api/v1/rfcs": {
+                "get": {
+                    "operationId": "listRfcs",
+                    "summary": "List RFCs, newest first, with filters and full-text search",
+                    "parameters": [
+                        { "name": "state", "in": "query", "required": false, "schema": { "type": "string", "enum": states } },
+                        filter("template", "template id"),
+                        filter("department", "department"),
+                        filter("requester", "requester's e-mail"),
+                        filter("package", "linked package"),
+                        filter("q", "full-text search over title and answers"),
+                        { "name": "sort", "in": "query", "required": false, "schema": { "type": "string", "enum": ["newest", "oldest", "updated", "title", "state"] } },
+                        { "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } },
+                        { "name": "per_page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "One page of RFCs; X-Total-Count, X-Page and X-Pages headers tell the rest",
+                            "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/RfcSummary" } } } }
+                        },
+                        "401": errors.clone(),
+                        "403": errors.clone()
+                    }
+                },
+                "post": {
+                    "operationId": "createRfc",
+                    "summary": "File an RFC (a draft) from a template",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewRfc" } } } },
+                    "responses": { "201": rfc_response.clone(), "400": errors.clone(), "401": errors.clone(), "403": errors.clone(), "422": errors.clone() }
+                }
+            },
+            "/api/v1/rfcs/{id}": {
+                "get": {
+                    "operationId": "getRfc",
+                    "summary": "One RFC with its test plan, testers, comments and timeline",
+                    "parameters": [id_param.clone()],
+                    "responses": { "200": rfc_response.clone(), "401": errors.clone(), "404": errors.clone() }
+                },
+                "patch": {
+                    "operationId": "editRfc",
+                    "summary": "Change the title, department or answers of an RFC",
+                    "parameters": [id_param.clone()],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RfcChanges" } } } },
+                    "responses": { "200": rfc_response.clone(), "400": errors.clone(), "403": errors.clone(), "404": errors.clone(), "409": errors.clone(), "422": errors.clone() }
+                }
+            },
+            "/api/v1/rfcs/{id}/transitions": {
+                "post": {
+                    "operationId": "transitionRfc",
+                    "summary": "Move an RFC: submit, approve, reject, start, hold, resume, withdraw, close",
+                    "parameters": [id_param],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Transition" } } } },
+                    "responses": { "200": rfc_response, "400": errors.clone(), "403": errors.clone(), "404": errors.clone(), "409": errors.clone(), "422": errors }
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": { "operationId": "openapi", "summary": "This document", "security": [], "responses": { "200": { "description": "OpenAPI 3.1" } } }
+            }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "FieldValue": { "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+                "Fields": {
+                    "type": "object",
+                    "description": format!("Template answers by field id, plus the core fields {}", core.join(", ")),
+                    "additionalProperties": { "$ref": "#/components/schemas/FieldValue" }
+                },
+                "NewRfc": {
+                    "type": "object", "additionalProperties": false, "required": ["template", "title"],
+                    "properties": {
+                        "template": { "type": "string" }, "title": { "type": "string", "maxLength": 200 },
+                        "department": { "type": "string" }, "fields": { "$ref": "#/components/schemas/Fields" }
+                    }
+                },
+                "RfcChanges": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": { "title": { "type": "string" }, "department": { "type": "string" }, "fields": { "$ref": "#/components/schemas/Fields" } }
+                },
+                "Transition": {
+                    "type": "object", "additionalProperties": false, "required": ["transition"],
+                    "properties": { "transition": { "type": "string", "enum": transitions }, "comment": { "type": "string" } }
+                },
+                "RfcSummary": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "string" }, "title": { "type": "string" }, "state": { "type": "string", "enum": states },
+                        "template": { "type": "string" }, "requester": { "type": "string" }, "department": { "type": "string" },
+                        "package": { "type": ["string", "null"] }, "priority": { "type": ["string", "null"] },
+                        "risk": { "type": ["string", "null"] }, "updated_at": { "type": "string" }
+                    }
+                },
+                "Rfc": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "string" }, "template": { "type": "string" }, "title": { "type": "string" },
+                        "requester": { "type": "string" }, "department": { "type": "string" },
+                        "state": { "type": "string", "enum": states }, "fields": { "$ref": "#/components/schemas/Fields" },
+                        "package": { "type": ["string", "null"] }, "created_at": { "type": "string" },
+                        "updated_at": { "type": "string" }, "revision": { "type": "integer" }
+                    }
+                },
+                "Errors": {
+                    "type": "object", "required": ["errors"],
+                    "properties": { "errors": { "type": "array", "items": {
+                        "type": "object", "required": ["field", "message"],
+                        "properties": { "field": { "type": ["string", "null"] }, "message": { "type": "string" } }
+                    } } }
+                }
+            }
+        }
+    })
+}
