@@ -1,5 +1,6 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
+pub mod demo;
 pub mod init;
 pub mod rfcs;
 pub mod status;

@@ -2,6 +2,7 @@
 //! 1 error, 2 usage, 3 refused by a rule, a gate or a permission.
 
 mod check;
+mod demo;
 mod init;
 mod migrate;
 mod rfc;
@@ -62,6 +63,7 @@ pub enum Command {
     Status(status::Args),
     Serve(serve::Args),
     Migrate(migrate::Args),
+    Demo(demo::Args),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
 }
@@ -125,6 +127,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Status(args) => status::run(cli, args).await,
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
+        Command::Demo(args) => demo::run(cli, args).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }

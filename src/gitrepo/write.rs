@@ -110,3 +110,24 @@ pub fn message(subject: &str, body: Option<&str>, trailers: &[(&str, String)]) -
     }
     m
 }
+
+impl ConfigRepo {
+    /// Commits a set of path changes on top of the branch head, retrying on a
+    /// lost compare-and-swap race. Paths are `/`-separated, relative to the root.
+    pub fn commit_changes(&self, changes: &[(String, Entry)], message: &str, author: &Identity) -> Result<Oid> {
+        let repo = self.open()?;
+        for _ in 0..8 {
+            let head = self.head(&repo)?;
+            let mut tree = repo.find_commit(head)?.tree()?;
+            for (path, entry) in changes {
+                let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+                let id = replace_path(&repo, Some(&tree), &parts, entry)?;
+                tree = repo.find_tree(id)?;
+            }
+            if let CasOutcome::Committed(c) = self.commit_cas(&repo, head, tree.id(), message, author)? {
+                return Ok(c);
+            }
+        }
+        Err(RepoError::Git(git2::Error::from_str("the branch kept moving; try again")))
+    }
+}
