@@ -35,8 +35,14 @@ struct Sample {
 const IMPACT: &[(&str, &str)] = &[
     ("priority", "should"),
     ("impact_organisation", "Better forecasts for the quarterly sales review"),
-    ("impact_department", "Sales managers stop building the overview in Excel every Monday"),
-    ("impact_individual", "Each rep sees their own results at a glance: saves about an hour a week"),
+    (
+        "impact_department",
+        "Sales managers stop building the overview in Excel every Monday",
+    ),
+    (
+        "impact_individual",
+        "Each rep sees their own results at a glance: saves about an hour a week",
+    ),
     ("risk", "low"),
 ];
 
@@ -46,12 +52,18 @@ const SAMPLES: &[Sample] = &[
         title: "Button with my sales results of last week",
         department: "Sales",
         fields: &[
-            ("what_to_see", "All my closed deals of last week with customer, amount and product"),
+            (
+                "what_to_see",
+                "All my closed deals of last week with customer, amount and product",
+            ),
             ("where_to_show", "My dashboard"),
             ("period", "Last week"),
             ("who_sees", "Only me"),
             ("why_needed", "I prepare my Monday call with my manager from this"),
-            ("how_to_know", "The total matches the invoice list of finance for the same week"),
+            (
+                "how_to_know",
+                "The total matches the invoice list of finance for the same week",
+            ),
         ],
         target: State::Released,
         package: Some("sales-dashboard"),
@@ -90,9 +102,15 @@ const SAMPLES: &[Sample] = &[
             ("who_needs_access", "service.desk@example.org"),
             ("role", "Service agent"),
             ("change_kind", "Give access"),
-            ("records_and_screens", "Contracts, read only, to answer questions about terms"),
+            (
+                "records_and_screens",
+                "Contracts, read only, to answer questions about terms",
+            ),
             ("access_level", "See"),
-            ("why_needed", "Customers call about their contract and we have to call them back"),
+            (
+                "why_needed",
+                "Customers call about their contract and we have to call them back",
+            ),
             ("duration", "Permanently"),
             ("approver", "service.manager@example.org"),
         ],
@@ -123,7 +141,10 @@ const SAMPLES: &[Sample] = &[
             ("field_label", "Initials"),
             ("technical_name", "initials"),
             ("kind_of_answer", "Free text"),
-            ("why_needed", "Letters are addressed wrongly when initials are written as a first name"),
+            (
+                "why_needed",
+                "Letters are addressed wrongly when initials are written as a first name",
+            ),
             ("example_initials", "J.P."),
             ("example_last_name", "Jansen"),
         ],
@@ -147,7 +168,11 @@ const SAMPLES: &[Sample] = &[
         template: "authorization",
         title: "Temporary access for the auditors",
         department: "Finance",
-        fields: &[("role", "Sales manager"), ("change_kind", "Give access"), ("duration", "Until a certain date")],
+        fields: &[
+            ("role", "Sales manager"),
+            ("change_kind", "Give access"),
+            ("duration", "Until a certain date"),
+        ],
         target: State::Draft,
         package: None,
     },
@@ -248,7 +273,9 @@ impl App {
         }
         let status = self.status().await?;
         if !status.packages.is_empty() {
-            return Err(AppError::Conflict("the config repo already holds packages; dtap demo only fills an empty one".into()));
+            return Err(AppError::Conflict(
+                "the config repo already holds packages; dtap demo only fills an empty one".into(),
+            ));
         }
         for who in [REQUESTER, ADMIN, ASSESSOR] {
             if self.workspace.access.roles_of(who).is_empty() {
@@ -259,20 +286,35 @@ impl App {
         }
         let mut made = Vec::new();
         for s in SAMPLES {
-            let mut fields: Fields = s.fields.iter().map(|(k, v)| (k.to_string(), value(s.template, k, v))).collect();
+            let mut fields: Fields = s
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), value(s.template, k, v)))
+                .collect();
             if s.target != State::Draft && s.target != State::Withdrawn {
-                fields.extend(IMPACT.iter().map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string()))));
+                fields.extend(
+                    IMPACT
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string()))),
+                );
             }
             let requester = Caller::new(REQUESTER, Origin::Cli);
             let rfc = self
                 .file_rfc(
                     &requester,
-                    NewRfc { template: s.template.into(), title: s.title.into(), department: Some(s.department.into()), fields },
+                    NewRfc {
+                        template: s.template.into(),
+                        title: s.title.into(),
+                        department: Some(s.department.into()),
+                        fields,
+                    },
                 )
                 .await?;
             if s.package.is_some() {
-                self.set_tester(&Caller::new(ADMIN, Origin::Cli), rfc.id, "test", ADMIN, true).await?;
-                self.set_tester(&Caller::new(ADMIN, Origin::Cli), rfc.id, "acceptance", KEY_USER, true).await?;
+                self.set_tester(&Caller::new(ADMIN, Origin::Cli), rfc.id, "test", ADMIN, true)
+                    .await?;
+                self.set_tester(&Caller::new(ADMIN, Origin::Cli), rfc.id, "acceptance", KEY_USER, true)
+                    .await?;
             }
             self.play(rfc.id, s.target).await?;
             made.push((rfc.id, s));
@@ -284,15 +326,42 @@ impl App {
                 .map(|(id, _)| id.to_string())
                 .collect()
         };
-        let packages: [(&str, [(&str, &str, State); 4]); 3] = [
-            ("crm-core", [("develop", "2.4.0", State::Approved), ("test", "2.3.0", State::InTest), ("acceptance", "2.3.0", State::InAcceptance), ("production", "2.2.0", State::Released)]),
-            ("sales-dashboard", [("develop", "1.3.0", State::InDevelopment), ("test", "1.2.0", State::InTest), ("acceptance", "1.2.0", State::InAcceptance), ("production", "1.2.0", State::Released)]),
-            ("service-workflows", [("develop", "0.9.0", State::InTest), ("test", "0.9.0", State::InTest), ("acceptance", "0.8.0", State::InAcceptance), ("production", "0.7.0", State::Released)]),
+        type Placement = (&'static str, &'static str, State);
+        let packages: [(&str, [Placement; 4]); 3] = [
+            (
+                "crm-core",
+                [
+                    ("develop", "2.4.0", State::Approved),
+                    ("test", "2.3.0", State::InTest),
+                    ("acceptance", "2.3.0", State::InAcceptance),
+                    ("production", "2.2.0", State::Released),
+                ],
+            ),
+            (
+                "sales-dashboard",
+                [
+                    ("develop", "1.3.0", State::InDevelopment),
+                    ("test", "1.2.0", State::InTest),
+                    ("acceptance", "1.2.0", State::InAcceptance),
+                    ("production", "1.2.0", State::Released),
+                ],
+            ),
+            (
+                "service-workflows",
+                [
+                    ("develop", "0.9.0", State::InTest),
+                    ("test", "0.9.0", State::InTest),
+                    ("acceptance", "0.8.0", State::InAcceptance),
+                    ("production", "0.7.0", State::Released),
+                ],
+            ),
         ];
         let mut changes = Vec::new();
         for (pkg, envs) in &packages {
             for (env, version, min) in envs {
-                let Some(e) = self.workspace.pipeline.get(env) else { continue };
+                let Some(e) = self.workspace.pipeline.get(env) else {
+                    continue;
+                };
                 let rfcs = ids(pkg, *min);
                 let manifest = format!(
                     "name: {pkg}\nversion: {version}\nrfcs: [{}]\ndescription: Demo package {pkg}\nrequires_platform: \"2026.2\"\n",
@@ -301,12 +370,19 @@ impl App {
                 for (file, content) in package_files(pkg, version) {
                     changes.push((format!("{}/{pkg}/{file}", e.path), Entry::Blob(content.into_bytes())));
                 }
-                changes.push((format!("{}/{pkg}/package.yaml", e.path), Entry::Blob(manifest.into_bytes())));
+                changes.push((
+                    format!("{}/{pkg}/package.yaml", e.path),
+                    Entry::Blob(manifest.into_bytes()),
+                ));
             }
         }
         for (id, s) in &made {
             if let Some(p) = s.package {
-                let mut rfc = self.store.rfc(*id).await?.ok_or_else(|| AppError::NotFound(id.to_string()))?;
+                let mut rfc = self
+                    .store
+                    .rfc(*id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(id.to_string()))?;
                 rfc.package = Some(p.to_string());
                 let mut tx = self.store.write_tx().await?;
                 crate::store::rfcs::update(&mut tx, &rfc).await?;
@@ -319,10 +395,14 @@ impl App {
             Some("Sample data made by `dtap demo` for a first look around."),
             &[("Dtap-Action", "demo".into()), ("Dtap-By", ADMIN.into())],
         );
-        let commit = tokio::task::spawn_blocking(move || repo.commit_changes(&changes, &message, &Identity::from_email(ADMIN)))
-            .await??;
+        let commit =
+            tokio::task::spawn_blocking(move || repo.commit_changes(&changes, &message, &Identity::from_email(ADMIN)))
+                .await??;
         Ok(DemoReport {
-            rfcs: made.iter().map(|(id, s)| (id.to_string(), s.target.as_str().to_string(), s.title.to_string())).collect(),
+            rfcs: made
+                .iter()
+                .map(|(id, s)| (id.to_string(), s.target.as_str().to_string(), s.title.to_string()))
+                .collect(),
             packages: packages.iter().map(|(p, _)| p.to_string()).collect(),
             commit: commit.to_string(),
         })
@@ -338,7 +418,9 @@ impl App {
                         _ => ADMIN,
                     };
                     let comment = match a {
-                        Action::Reject => Some("The standard forecast report already shows this; see the sales handbook"),
+                        Action::Reject => {
+                            Some("The standard forecast report already shows this; see the sales handbook")
+                        }
                         Action::Withdraw => Some("Nobody uses fax any more; the field stays hidden instead"),
                         Action::Hold => Some("Waiting for the marketing automation licence"),
                         Action::Approve => Some("Go: small change, clear benefit"),
@@ -356,23 +438,54 @@ impl App {
 }
 
 fn value(template: &str, key: &str, v: &str) -> FieldValue {
-    let multi = matches!((template, key), ("report", "who_sees") | ("authorization", "access_level"));
-    if multi { FieldValue::List(vec![v.to_string()]) } else { FieldValue::Text(v.to_string()) }
+    let multi = matches!(
+        (template, key),
+        ("report", "who_sees") | ("authorization", "access_level")
+    );
+    if multi {
+        FieldValue::List(vec![v.to_string()])
+    } else {
+        FieldValue::Text(v.to_string())
+    }
 }
 
 fn package_files(pkg: &str, version: &str) -> Vec<(String, String)> {
     match pkg {
         "crm-core" => vec![
-            ("entities/contact.xml".into(), format!("<entity name=\"contact\" version=\"{version}\">\n  <field name=\"birthday\" type=\"date\"/>\n  <field name=\"initials\" type=\"text\" pattern=\"([A-Z]\\.)+\"/>\n</entity>\n")),
-            ("entities/account.xml".into(), "<entity name=\"account\">\n  <field name=\"segment\" type=\"picklist\"/>\n</entity>\n".into()),
+            (
+                "entities/contact.xml".into(),
+                format!(
+                    "<entity name=\"contact\" version=\"{version}\">\n  <field name=\"birthday\" type=\"date\"/>\n  <field name=\"initials\" type=\"text\" pattern=\"([A-Z]\\.)+\"/>\n</entity>\n"
+                ),
+            ),
+            (
+                "entities/account.xml".into(),
+                "<entity name=\"account\">\n  <field name=\"segment\" type=\"picklist\"/>\n</entity>\n".into(),
+            ),
         ],
         "sales-dashboard" => vec![
-            ("dashboards/my-week.json".into(), format!("{{\"name\": \"My week\", \"version\": \"{version}\", \"widgets\": [\"closed-deals-last-week\"]}}\n")),
-            ("reports/closed-deals.sql".into(), "SELECT owner, customer, amount, product FROM deals WHERE closed_at >= :week_start;\n".into()),
+            (
+                "dashboards/my-week.json".into(),
+                format!(
+                    "{{\"name\": \"My week\", \"version\": \"{version}\", \"widgets\": [\"closed-deals-last-week\"]}}\n"
+                ),
+            ),
+            (
+                "reports/closed-deals.sql".into(),
+                "SELECT owner, customer, amount, product FROM deals WHERE closed_at >= :week_start;\n".into(),
+            ),
         ],
         _ => vec![
-            ("workflows/welcome-mail.json".into(), format!("{{\"trigger\": \"account.created\", \"version\": \"{version}\", \"action\": \"mail:welcome\"}}\n")),
-            ("security/service-agent.xml".into(), "<role name=\"service-agent\">\n  <privilege entity=\"contract\" level=\"read\"/>\n</role>\n".into()),
+            (
+                "workflows/welcome-mail.json".into(),
+                format!(
+                    "{{\"trigger\": \"account.created\", \"version\": \"{version}\", \"action\": \"mail:welcome\"}}\n"
+                ),
+            ),
+            (
+                "security/service-agent.xml".into(),
+                "<role name=\"service-agent\">\n  <privilege entity=\"contract\" level=\"read\"/>\n</role>\n".into(),
+            ),
         ],
     }
 }

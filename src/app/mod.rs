@@ -1,8 +1,11 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
 pub mod demo;
+pub mod history;
 pub mod init;
+pub mod promote;
 pub mod rfcs;
+pub mod rollback;
 pub mod status;
 
 use std::path::Path;

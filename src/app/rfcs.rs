@@ -663,8 +663,18 @@ impl App {
     /// Moves an RFC because something happened to its package (a promotion, a
     /// sign-off), not because a person asked. Returns the new state, or `None`
     /// when the move does not apply to the RFC's state.
-    pub async fn system_move(&self, id: RfcId, m: lifecycle::SystemMove, by: &str, detail: &str) -> Result<Option<State>> {
-        let mut rfc = self.store.rfc(id).await?.ok_or_else(|| AppError::NotFound(id.to_string()))?;
+    pub async fn system_move(
+        &self,
+        id: RfcId,
+        m: lifecycle::SystemMove,
+        by: &str,
+        detail: &str,
+    ) -> Result<Option<State>> {
+        let mut rfc = self
+            .store
+            .rfc(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(id.to_string()))?;
         let Some(to) = lifecycle::system_move(m, rfc.state) else {
             return Ok(None);
         };
@@ -674,16 +684,40 @@ impl App {
         }
         rfc.state = to;
         rfc.held_from = None;
-        let caller = Caller { email: by.to_string(), origin: Origin::Cli };
-        let kind = serde_json::to_value(m).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let caller = Caller {
+            email: by.to_string(),
+            origin: Origin::Cli,
+        };
+        let kind = serde_json::to_value(m)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let mut tx = self.store.write_tx().await?;
         if !rfc_store::update(&mut tx, &rfc).await? {
             return Err(AppError::Conflict(format!("{id} changed meanwhile; try again")));
         }
-        rfc_store::add_event(&mut tx, &NewEvent { rfc: id, actor: by, kind: &kind, from_state: Some(from), to_state: Some(to), detail })
-            .await?;
-        audit::append(&mut tx, &audit_event(&caller, &format!("rfc.{kind}"), id, json!({ "from": from, "to": to, "detail": detail })))
-            .await?;
+        rfc_store::add_event(
+            &mut tx,
+            &NewEvent {
+                rfc: id,
+                actor: by,
+                kind: &kind,
+                from_state: Some(from),
+                to_state: Some(to),
+                detail,
+            },
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &audit_event(
+                &caller,
+                &format!("rfc.{kind}"),
+                id,
+                json!({ "from": from, "to": to, "detail": detail }),
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(to))
     }

@@ -3,7 +3,9 @@ use crate::app::App;
 
 /// Fill an empty workspace with sample RFCs and packages, to look around.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  dtap init /tmp/crm && dtap -w /tmp/crm demo && dtap -w /tmp/crm serve\n\nRefuses when the workspace already has RFCs or packages.")]
+#[command(
+    after_help = "Examples:\n  dtap init /tmp/crm && dtap -w /tmp/crm demo && dtap -w /tmp/crm serve\n\nRefuses when the workspace already has RFCs or packages."
+)]
 pub struct Args {
     #[arg(long)]
     pub json: bool,
@@ -19,7 +21,11 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     for (id, state, title) in &report.rfcs {
         println!("  {id:<7} {state:<15} {title}");
     }
-    println!("Committed packages {} to every environment ({}).", report.packages.join(", "), &report.commit[..12]);
+    println!(
+        "Committed packages {} to every environment ({}).",
+        report.packages.join(", "),
+        &report.commit[..12]
+    );
     println!("\nNext: `dtap status`, `dtap rfc list`, or `dtap serve` and open the dashboard.");
     Ok(())
 }

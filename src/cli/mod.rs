@@ -3,8 +3,10 @@
 
 mod check;
 mod demo;
+mod history;
 mod init;
 mod migrate;
+mod promote;
 mod rfc;
 mod serve;
 mod status;
@@ -64,6 +66,13 @@ pub enum Command {
     Serve(serve::Args),
     Migrate(migrate::Args),
     Demo(demo::Args),
+    Promote(promote::PromoteArgs),
+    Rollback(promote::RollbackArgs),
+    History(history::HistoryArgs),
+    Diff(history::DiffArgs),
+    #[command(subcommand)]
+    Drift(history::DriftCommand),
+    ReleaseNotes(history::ReleaseNotesArgs),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
 }
@@ -128,6 +137,12 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
         Command::Demo(args) => demo::run(cli, args).await,
+        Command::Promote(args) => promote::promote(cli, args).await,
+        Command::Rollback(args) => promote::rollback(cli, args).await,
+        Command::History(args) => history::history(cli, args).await,
+        Command::Diff(args) => history::diff(cli, args).await,
+        Command::Drift(cmd) => history::drift(cli, cmd).await,
+        Command::ReleaseNotes(args) => history::release_notes(cli, args).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }

@@ -20,6 +20,9 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     for c in &created {
         println!("Created {c}");
     }
+    for r in app.reconcile().await? {
+        println!("Reconciled an unfinished {r}");
+    }
     let bind: SocketAddr = match args.bind {
         Some(b) => b,
         None => app.workspace.config.web.bind.parse().map_err(|_| {

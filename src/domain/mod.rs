@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod names;
 pub mod pipeline;
 pub mod problem;
+pub mod promotion;
 pub mod rfc;
 pub mod status;
 pub mod template;

@@ -123,6 +123,12 @@ impl Pipeline {
         self.environments.get(i + 1)
     }
 
+    /// For tests that need an environment's settings changed after building.
+    #[cfg(test)]
+    pub fn replace_environments(&mut self, environments: Vec<Environment>) {
+        self.environments = environments;
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.environments.iter().map(|e| e.name.as_str())
     }

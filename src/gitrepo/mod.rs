@@ -2,7 +2,9 @@
 //! per package. Everything here is blocking; async callers use
 //! `spawn_blocking`.
 
-mod read;
+pub mod history;
+pub mod read;
+pub mod safety;
 pub mod write;
 
 use std::path::{Path, PathBuf};

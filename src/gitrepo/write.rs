@@ -128,6 +128,8 @@ impl ConfigRepo {
                 return Ok(c);
             }
         }
-        Err(RepoError::Git(git2::Error::from_str("the branch kept moving; try again")))
+        Err(RepoError::Git(git2::Error::from_str(
+            "the branch kept moving; try again",
+        )))
     }
 }

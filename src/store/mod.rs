@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod meta;
+pub mod promotions;
 pub mod rfcs;
 
 use std::path::Path;

@@ -1,0 +1,268 @@
+//! Reading back what happened: history, drift, diffs between environments,
+//! release notes.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::promote::{FileChanges, file_changes};
+use super::rfcs::Caller;
+use super::{App, AppError, Result};
+use crate::gitrepo::history::{DriftCommit, HistoryEntry};
+use crate::gitrepo::read::read_manifest;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftReport {
+    pub environment: String,
+    pub commits: Vec<DriftCommit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageDiff {
+    pub package: String,
+    pub from_version: Option<String>,
+    pub to_version: Option<String>,
+    pub same: bool,
+    #[serde(flatten)]
+    pub files: FileChanges,
+    /// A unified diff of text files, when asked for one package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseNoteRfc {
+    pub id: String,
+    pub title: String,
+    pub requester: String,
+    pub department: String,
+    pub state: String,
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseNotes {
+    pub environment: String,
+    pub label: String,
+    pub since: Option<String>,
+    pub promotions: Vec<HistoryEntry>,
+    pub rfcs: Vec<ReleaseNoteRfc>,
+}
+
+impl App {
+    pub async fn history(&self, env: Option<&str>, package: Option<&str>, limit: usize) -> Result<Vec<HistoryEntry>> {
+        if let Some(e) = env {
+            self.known_env(e)?;
+        }
+        let repo = self.repo.clone();
+        let (env, package) = (env.map(str::to_string), package.map(str::to_string));
+        Ok(tokio::task::spawn_blocking(move || repo.history(env.as_deref(), package.as_deref(), limit)).await??)
+    }
+
+    fn known_env(&self, e: &str) -> Result<()> {
+        if self.workspace.pipeline.get(e).is_none() {
+            let known: Vec<&str> = self.workspace.pipeline.names().collect();
+            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+                "env",
+                format!("unknown environment `{e}`; known: {}", known.join(", ")),
+            )]));
+        }
+        Ok(())
+    }
+
+    /// Hand-made changes per environment (all but the first), newest first.
+    pub async fn drift(&self) -> Result<Vec<DriftReport>> {
+        let acks = self.store.drift_acks().await?;
+        let envs: Vec<(String, String)> = self
+            .workspace
+            .pipeline
+            .environments()
+            .iter()
+            .skip(1)
+            .map(|e| (e.name.clone(), e.path.clone()))
+            .collect();
+        let acks_by_path: HashMap<String, String> = envs
+            .iter()
+            .filter_map(|(name, path)| acks.get(name).map(|c| (path.clone(), c.clone())))
+            .collect();
+        let repo = self.repo.clone();
+        let paths: Vec<String> = envs.iter().map(|(_, p)| p.clone()).collect();
+        let mut found = tokio::task::spawn_blocking(move || repo.drift(&paths, &acks_by_path)).await??;
+        Ok(envs
+            .into_iter()
+            .map(|(name, path)| DriftReport {
+                environment: name,
+                commits: found.remove(&path).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Records the current head as the acknowledged point of `env`.
+    pub async fn ack_drift(&self, caller: &Caller, env: &str, reason: &str) -> Result<String> {
+        self.known_env(env)?;
+        if !self.workspace.access.can(&caller.email, "drift.ack") {
+            return Err(AppError::refused(format!(
+                "{} lacks permission drift.ack: ask a release manager",
+                caller.email
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(AppError::refused(
+                "acknowledging drift needs --reason TEXT: what was changed by hand, and why",
+            ));
+        }
+        let repo = self.repo.clone();
+        let head = tokio::task::spawn_blocking(move || -> Result<String> {
+            let git = repo.open()?;
+            Ok(repo.head(&git)?.to_string())
+        })
+        .await??;
+        self.store.ack_drift(env, &head, &caller.email, reason.trim()).await?;
+        Ok(head)
+    }
+
+    /// Per package: versions on both sides and the files that differ.
+    pub async fn diff(&self, from: &str, to: &str, package: Option<&str>) -> Result<Vec<PackageDiff>> {
+        self.known_env(from)?;
+        self.known_env(to)?;
+        let p = &self.workspace.pipeline;
+        let (from_path, to_path) = (
+            p.get(from).map(|e| e.path.clone()).unwrap_or_default(),
+            p.get(to).map(|e| e.path.clone()).unwrap_or_default(),
+        );
+        let repo = self.repo.clone();
+        let package = package.map(str::to_string);
+        tokio::task::spawn_blocking(move || -> Result<Vec<PackageDiff>> {
+            let git = repo.open()?;
+            let root = git.find_commit(repo.head(&git)?)?.tree()?;
+            let dir = |path: &str| root.get_name(path).and_then(|e| git.find_tree(e.id()).ok());
+            let (a, b) = (dir(&from_path), dir(&to_path));
+            let names = |t: &Option<git2::Tree<'_>>| -> Vec<String> {
+                t.iter()
+                    .flat_map(|t| t.iter())
+                    .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+                    .map(|e| String::from_utf8_lossy(e.name_bytes()).into_owned())
+                    .collect()
+            };
+            let mut all = names(&a);
+            all.extend(names(&b));
+            all.sort();
+            all.dedup();
+            if let Some(p) = &package {
+                if !all.contains(p) {
+                    return Err(AppError::NotFound(format!("package `{p}` in {from_path} or {to_path}")));
+                }
+                all.retain(|n| n == p);
+            }
+            let mut out = Vec::new();
+            for name in all {
+                let ta = a
+                    .as_ref()
+                    .and_then(|t| t.get_name(&name))
+                    .and_then(|e| git.find_tree(e.id()).ok());
+                let tb = b
+                    .as_ref()
+                    .and_then(|t| t.get_name(&name))
+                    .and_then(|e| git.find_tree(e.id()).ok());
+                let version = |t: &Option<git2::Tree<'_>>| {
+                    t.as_ref()
+                        .and_then(|t| read_manifest(&git, &name, t).ok())
+                        .map(|m| m.version.to_string())
+                };
+                let same = ta.as_ref().map(|t| t.id()) == tb.as_ref().map(|t| t.id());
+                let files = match (&ta, &tb) {
+                    (_, Some(new)) => file_changes(&git, ta.as_ref(), new)?,
+                    (Some(old), None) => FileChanges {
+                        removed: file_changes(&git, None, old)?.added,
+                        ..Default::default()
+                    },
+                    (None, None) => FileChanges::default(),
+                };
+                let patch = if package.is_some() && !same {
+                    let diff = git.diff_tree_to_tree(ta.as_ref(), tb.as_ref(), None)?;
+                    let mut text = String::new();
+                    diff.print(git2::DiffFormat::Patch, |_, _, line| {
+                        let prefix = match line.origin() {
+                            '+' | '-' | ' ' => line.origin().to_string(),
+                            _ => String::new(),
+                        };
+                        text.push_str(&prefix);
+                        text.push_str(&String::from_utf8_lossy(line.content()));
+                        true
+                    })?;
+                    Some(text)
+                } else {
+                    None
+                };
+                out.push(PackageDiff {
+                    from_version: version(&ta),
+                    to_version: version(&tb),
+                    same,
+                    files,
+                    patch,
+                    package: name,
+                });
+            }
+            Ok(out)
+        })
+        .await?
+    }
+
+    /// The promotions into `env` since a date (YYYY-MM-DD) or commit, and the RFCs they carried.
+    pub async fn release_notes(&self, env: &str, since: Option<&str>) -> Result<ReleaseNotes> {
+        self.known_env(env)?;
+        let label = self
+            .workspace
+            .pipeline
+            .get(env)
+            .map(|e| e.label.clone())
+            .unwrap_or_default();
+        let all = self.history(Some(env), None, 100_000).await?;
+        let mut promotions = Vec::new();
+        for e in all {
+            if let Some(s) = since {
+                if e.commit.starts_with(s) && s.len() >= 7 {
+                    break;
+                }
+                if s.len() == 10 && s.as_bytes()[4] == b'-' && e.time.as_str() < s {
+                    break;
+                }
+            }
+            if e.action == "promote" {
+                promotions.push(e);
+            }
+        }
+        let mut ids: Vec<String> = promotions.iter().flat_map(|p| p.rfcs.clone()).collect();
+        ids.sort_by_key(|i| i.trim_start_matches("RFC-").parse::<i64>().unwrap_or(0));
+        ids.dedup();
+        let mut rfcs = Vec::new();
+        for id in ids {
+            let Ok(n) = id.parse() else { continue };
+            let Some(r) = self.store.rfc(n).await? else { continue };
+            let template = self.workspace.template(&r.template);
+            // The first required long answer says in business words what it does.
+            let summary = template
+                .and_then(|t| {
+                    t.fields
+                        .iter()
+                        .find(|f| f.required && f.kind == crate::domain::template::FieldType::Textarea)
+                })
+                .and_then(|f| r.field_text(&f.id));
+            rfcs.push(ReleaseNoteRfc {
+                id: r.id.to_string(),
+                title: r.title,
+                requester: r.requester,
+                department: r.department,
+                state: r.state.label().to_string(),
+                summary,
+            });
+        }
+        Ok(ReleaseNotes {
+            environment: env.to_string(),
+            label,
+            since: since.map(str::to_string),
+            promotions,
+            rfcs,
+        })
+    }
+}

@@ -1,0 +1,755 @@
+//! Promotion: moving a package version from one environment to the next in
+//! the config repo, after every gate passed, atomically and provably.
+
+use std::collections::{BTreeMap, HashMap};
+
+use git2::{Delta, Oid, Repository};
+use semver::Version;
+use serde::Serialize;
+use serde_json::json;
+
+use super::rfcs::Caller;
+use super::{App, AppError, Result};
+use crate::domain::manifest::Manifest;
+use crate::domain::pipeline::{Environment, Gate};
+use crate::domain::promotion::{self, Facts, RfcFacts, Role, SignoffFacts, Verdict};
+use crate::domain::rfc::RfcId;
+use crate::domain::rfc::lifecycle::SystemMove;
+use crate::gitrepo::history::{Arrival, DriftCommit};
+use crate::gitrepo::read::read_manifest;
+use crate::gitrepo::safety::unsafe_entries;
+use crate::gitrepo::write::{self, CasOutcome, Entry};
+use crate::gitrepo::{ConfigRepo, Identity};
+use crate::store::audit::{self, NewAuditEvent};
+use crate::store::promotions::{self as intents, NewIntent};
+use crate::store::rfcs::{self as rfc_store, NewEvent};
+
+const ATTEMPTS: usize = 5;
+const LEASE_SECS: i64 = 120;
+
+#[derive(Debug, Clone)]
+pub struct PromoteRequest {
+    /// Packages (with an optional expected version); empty means every package
+    /// whose tree differs from the previous environment (`--all`).
+    pub packages: Vec<(String, Option<Version>)>,
+    pub to: String,
+    pub reason: Option<String>,
+    pub emergency: bool,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileChanges {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedPackage {
+    pub package: String,
+    pub from_version: Option<String>,
+    pub version: Option<String>,
+    pub tree: String,
+    pub rfcs: Vec<String>,
+    pub already: bool,
+    pub files: FileChanges,
+    pub gates: Vec<Verdict>,
+}
+
+impl PlannedPackage {
+    pub fn refused(&self) -> bool {
+        !self.already && self.gates.iter().any(|g| !g.passed)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub environment: String,
+    pub from: String,
+    pub head: String,
+    pub packages: Vec<PlannedPackage>,
+}
+
+impl Plan {
+    pub fn refused(&self) -> bool {
+        self.packages.iter().any(PlannedPackage::refused)
+    }
+    fn moving(&self) -> impl Iterator<Item = &PlannedPackage> {
+        self.packages.iter().filter(|p| !p.already)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PromoteOutcome {
+    AlreadyThere { plan: Plan },
+    DryRun { plan: Plan },
+    Refused { plan: Plan },
+    Promoted { plan: Plan, commit: String },
+}
+
+/// What git says about one package, read in one blocking pass.
+struct PackageGit {
+    name: String,
+    source_tree: String,
+    manifest: std::result::Result<Manifest, String>,
+    target_tree: Option<String>,
+    target_version: Option<Version>,
+    unsafe_entries: Vec<String>,
+    files: FileChanges,
+    arrival: Option<Arrival>,
+}
+
+struct GitFacts {
+    head: String,
+    packages: Vec<PackageGit>,
+    /// Versions in the target now.
+    target_versions: BTreeMap<String, Version>,
+    drift: Vec<DriftCommit>,
+}
+
+fn read_git(
+    repo: &ConfigRepo,
+    from: &Environment,
+    to: &Environment,
+    wanted: &[(String, Option<Version>)],
+    ack: Option<String>,
+) -> Result<GitFacts> {
+    let git = repo.open()?;
+    let head = repo.head(&git)?;
+    let root = git.find_commit(head)?.tree()?;
+    let folder = |path: &str| -> Result<Option<git2::Tree<'_>>> {
+        match root.get_name(path) {
+            Some(e) if e.kind() == Some(git2::ObjectType::Tree) => Ok(Some(git.find_tree(e.id())?)),
+            _ => Ok(None),
+        }
+    };
+    let source_dir = folder(&from.path)?;
+    let target_dir = folder(&to.path)?;
+    let mut target_versions = BTreeMap::new();
+    if let Some(t) = &target_dir {
+        for e in t.iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree)) {
+            let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
+            if let Ok(m) = read_manifest(&git, &name, &git.find_tree(e.id())?) {
+                target_versions.insert(name, m.version);
+            }
+        }
+    }
+    let names: Vec<String> = if wanted.is_empty() {
+        source_dir
+            .iter()
+            .flat_map(|d| d.iter())
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .map(|e| String::from_utf8_lossy(e.name_bytes()).into_owned())
+            .filter(|n| {
+                let s = source_dir.as_ref().and_then(|d| d.get_name(n)).map(|e| e.id());
+                let t = target_dir.as_ref().and_then(|d| d.get_name(n)).map(|e| e.id());
+                s != t
+            })
+            .collect()
+    } else {
+        wanted.iter().map(|(n, _)| n.clone()).collect()
+    };
+    let mut packages = Vec::new();
+    for name in names {
+        if !crate::domain::names::is_package_name(&name) {
+            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+                "package",
+                format!("`{name}` is not a valid package name: use [a-z0-9][a-z0-9._-]{{0,63}}"),
+            )]));
+        }
+        let Some(entry) = source_dir
+            .as_ref()
+            .and_then(|d| d.get_name(&name))
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+        else {
+            return Err(AppError::NotFound(format!(
+                "package `{name}` in {} (the folder {}/{name} is missing)",
+                from.name, from.path
+            )));
+        };
+        let source = git.find_tree(entry.id())?;
+        let target = target_dir
+            .as_ref()
+            .and_then(|d| d.get_name(&name))
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree));
+        let target_tree = match target {
+            Some(e) => Some(git.find_tree(e.id())?),
+            None => None,
+        };
+        let target_version = target_tree
+            .as_ref()
+            .and_then(|t| read_manifest(&git, &name, t).ok())
+            .map(|m| m.version);
+        packages.push(PackageGit {
+            manifest: read_manifest(&git, &name, &source),
+            unsafe_entries: unsafe_entries(&git, &source),
+            files: file_changes(&git, target_tree.as_ref(), &source)?,
+            arrival: repo.arrival(&git, &from.path, &name)?,
+            source_tree: source.id().to_string(),
+            target_tree: target_tree.map(|t| t.id().to_string()),
+            target_version,
+            name,
+        });
+    }
+    let mut acks = HashMap::new();
+    if let Some(a) = ack {
+        acks.insert(to.path.clone(), a);
+    }
+    let drift = repo
+        .drift(std::slice::from_ref(&to.path), &acks)?
+        .remove(&to.path)
+        .unwrap_or_default();
+    Ok(GitFacts {
+        head: head.to_string(),
+        packages,
+        target_versions,
+        drift,
+    })
+}
+
+pub fn file_changes(git: &Repository, old: Option<&git2::Tree<'_>>, new: &git2::Tree<'_>) -> Result<FileChanges> {
+    let diff = git.diff_tree_to_tree(old, Some(new), None)?;
+    let mut c = FileChanges::default();
+    for d in diff.deltas() {
+        let path = d
+            .new_file()
+            .path()
+            .or(d.old_file().path())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        match d.status() {
+            Delta::Added => c.added.push(path),
+            Delta::Deleted => c.removed.push(path),
+            _ => c.changed.push(path),
+        }
+    }
+    Ok(c)
+}
+
+fn role_move(role: Role) -> Option<SystemMove> {
+    match role {
+        Role::Test => Some(SystemMove::ReachedTest),
+        Role::Acceptance => Some(SystemMove::ReachedAcceptance),
+        Role::Production => Some(SystemMove::ReachedProduction),
+        Role::Develop | Role::Other => None,
+    }
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+fn lease_owner() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+pub(crate) fn lease_owner_pub() -> String {
+    lease_owner()
+}
+
+pub(crate) fn lease_until_pub() -> String {
+    rfc3339(now() + time::Duration::seconds(LEASE_SECS))
+}
+
+fn random_id() -> String {
+    let mut b = [0u8; 16];
+    let _ = getrandom::fill(&mut b);
+    hex::encode(b)
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl App {
+    fn environments(&self, to: &str) -> Result<(Environment, Environment)> {
+        let p = &self.workspace.pipeline;
+        let Some(target) = p.get(to) else {
+            let known: Vec<&str> = p.names().collect();
+            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+                "to",
+                format!("unknown environment `{to}`; known: {}", known.join(", ")),
+            )]));
+        };
+        let Some(from) = p.previous(to) else {
+            return Err(AppError::refused(format!(
+                "nothing comes before {to}: commit changes to its folder in the config repo instead of promoting"
+            )));
+        };
+        Ok((from.clone(), target.clone()))
+    }
+
+    /// Works out what a promotion would do and how every gate judges it.
+    pub async fn plan_promotion(&self, caller: &Caller, req: &PromoteRequest) -> Result<Plan> {
+        let (from, to) = self.environments(&req.to)?;
+        let acks = self.store.drift_acks().await?;
+        let repo = self.repo.clone();
+        let (f2, t2, wanted, ack) = (
+            from.clone(),
+            to.clone(),
+            req.packages.clone(),
+            acks.get(&to.name).cloned(),
+        );
+        let git = tokio::task::spawn_blocking(move || read_git(&repo, &f2, &t2, &wanted, ack)).await??;
+        let access = &self.workspace.access;
+        let may_promote = access.can(&caller.email, &format!("promote.{}", to.name));
+        let may_emergency = access.can(&caller.email, "emergency");
+        let signoff_envs = self.signoff_envs(&to);
+        let mut target_after = git.target_versions.clone();
+        for p in &git.packages {
+            if let Ok(m) = &p.manifest {
+                target_after.insert(p.name.clone(), m.version.clone());
+            }
+        }
+        let drift: Vec<String> = git.drift.iter().map(|d| d.commit.clone()).collect();
+        let now = now();
+        let mut planned = Vec::new();
+        for p in &git.packages {
+            let already = p.target_tree.as_deref() == Some(p.source_tree.as_str());
+            let mut gates = Vec::new();
+            let (version, rfcs) = match &p.manifest {
+                Ok(m) => {
+                    let rfcs = self.rfc_facts(&m.rfcs, &signoff_envs, &p.source_tree).await?;
+                    let facts = Facts {
+                        package: &p.name,
+                        pipeline: &self.workspace.pipeline,
+                        from: &from,
+                        to: &to,
+                        source: m,
+                        source_tree: &p.source_tree,
+                        target: p.target_tree.as_deref().map(|t| (p.target_version.as_ref(), t)),
+                        rfcs,
+                        target_versions: target_after.clone(),
+                        arrived: p
+                            .arrival
+                            .as_ref()
+                            .and_then(|a| time::OffsetDateTime::from_unix_timestamp(a.seconds).ok()),
+                        previous_promoter: p.arrival.as_ref().map(|a| a.by.clone()),
+                        promoter: &caller.email,
+                        may_promote,
+                        may_emergency,
+                        emergency: req.emergency.then(|| req.reason.as_deref().unwrap_or("")),
+                        now,
+                        drift: drift.clone(),
+                    };
+                    gates = promotion::evaluate(&facts);
+                    if let Some((_, Some(expected))) = req.packages.iter().find(|(n, _)| n == &p.name)
+                        && *expected != m.version
+                    {
+                        gates.insert(
+                            0,
+                            Verdict {
+                                gate: "version".into(),
+                                passed: false,
+                                reason: format!("{} holds {} {}, not {expected}", from.name, p.name, m.version),
+                                remedy: Some(format!("promote {}@{} or leave out the version", p.name, m.version)),
+                            },
+                        );
+                    }
+                    (Some(m.version.to_string()), m.rfcs.clone())
+                }
+                Err(e) => {
+                    gates.push(Verdict {
+                        gate: "manifest".into(),
+                        passed: false,
+                        reason: e.clone(),
+                        remedy: Some(format!("fix {}/{}/package.yaml in the config repo", from.path, p.name)),
+                    });
+                    (None, Vec::new())
+                }
+            };
+            if !p.unsafe_entries.is_empty() {
+                gates.push(Verdict {
+                    gate: "paths".into(),
+                    passed: false,
+                    reason: p.unsafe_entries.join("; "),
+                    remedy: Some(
+                        "remove those entries from the package folder; packages hold plain files and folders only"
+                            .into(),
+                    ),
+                });
+            }
+            planned.push(PlannedPackage {
+                package: p.name.clone(),
+                from_version: p.target_version.as_ref().map(|v| v.to_string()),
+                version,
+                tree: p.source_tree.clone(),
+                rfcs,
+                already,
+                files: p.files.clone(),
+                gates,
+            });
+        }
+        Ok(Plan {
+            environment: to.name.clone(),
+            from: from.name.clone(),
+            head: git.head,
+            packages: planned,
+        })
+    }
+
+    fn signoff_envs(&self, to: &Environment) -> Vec<String> {
+        let mut envs: Vec<String> = to
+            .gates
+            .iter()
+            .filter_map(|g| match g {
+                Gate::Signoff { environment } => Some(environment.clone()),
+                _ => None,
+            })
+            .collect();
+        if promotion::role(&self.workspace.pipeline, &to.name) == Role::Production
+            && let Some(prev) = self.workspace.pipeline.previous(&to.name)
+            && !envs.contains(&prev.name)
+        {
+            envs.push(prev.name.clone());
+        }
+        envs
+    }
+
+    async fn rfc_facts(&self, ids: &[String], envs: &[String], tree: &str) -> Result<Vec<RfcFacts>> {
+        let mut out = Vec::new();
+        for id in ids {
+            let parsed: Option<RfcId> = id.parse().ok();
+            let rfc = match parsed {
+                Some(n) => self.store.rfc(n).await?,
+                None => None,
+            };
+            let mut signoffs = BTreeMap::new();
+            if let Some(r) = &rfc {
+                for env in envs {
+                    signoffs.insert(
+                        env.clone(),
+                        SignoffFacts {
+                            testers: self.store.testers_in(r.id.0, env).await?,
+                            approved: self.store.approvals(r.id.0, env, tree).await?,
+                        },
+                    );
+                }
+            }
+            out.push(RfcFacts {
+                id: id.clone(),
+                state: rfc.map(|r| r.state),
+                signoffs,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Promotes, retrying on a lost race with every gate evaluated again.
+    pub async fn promote(&self, caller: &Caller, req: &PromoteRequest) -> Result<PromoteOutcome> {
+        self.reconcile().await?;
+        for _ in 0..ATTEMPTS {
+            let plan = self.plan_promotion(caller, req).await?;
+            if plan.packages.is_empty() {
+                return Ok(PromoteOutcome::AlreadyThere { plan });
+            }
+            if plan.refused() {
+                return Ok(PromoteOutcome::Refused { plan });
+            }
+            if plan.moving().next().is_none() {
+                return Ok(PromoteOutcome::AlreadyThere { plan });
+            }
+            if req.dry_run {
+                return Ok(PromoteOutcome::DryRun { plan });
+            }
+            match self.commit_promotion(caller, req, &plan).await? {
+                Some(commit) => return Ok(PromoteOutcome::Promoted { plan, commit }),
+                None => continue,
+            }
+        }
+        Err(AppError::Conflict(format!(
+            "the config repo kept changing while promoting into {}; nothing was promoted. Try again",
+            req.to
+        )))
+    }
+
+    /// Writes the intent, the commit and the completion. `None` when another
+    /// process moved the branch first.
+    async fn commit_promotion(&self, caller: &Caller, req: &PromoteRequest, plan: &Plan) -> Result<Option<String>> {
+        let (from, to) = self.environments(&req.to)?;
+        let intent = random_id();
+        let moving: Vec<&PlannedPackage> = plan.moving().collect();
+        let packages_json = serde_json::to_string(&moving.iter().map(|p| json!({
+            "package": p.package, "version": p.version, "from_version": p.from_version, "tree": p.tree, "rfcs": p.rfcs
+        })).collect::<Vec<_>>()).unwrap_or_default();
+        let reason = req.reason.clone().unwrap_or_default();
+        self.store
+            .insert_intent(&NewIntent {
+                id: &intent,
+                kind: "promote",
+                environment: &to.name,
+                packages: &packages_json,
+                base_commit: &plan.head,
+                actor: &caller.email,
+                reason: &reason,
+                emergency: req.emergency,
+                lease_owner: &lease_owner(),
+                lease_until: &rfc3339(now() + time::Duration::seconds(LEASE_SECS)),
+            })
+            .await?;
+
+        let mut approvals = Vec::new();
+        for env in self.signoff_envs(&to) {
+            for p in &moving {
+                for r in &p.rfcs {
+                    if let Ok(n) = r.parse::<RfcId>() {
+                        for t in self.store.approvals(n.0, &env, &p.tree).await? {
+                            approvals.push(format!("{t} ({r} in {env})"));
+                        }
+                    }
+                }
+            }
+        }
+        let subject = match moving.as_slice() {
+            [one] => format!(
+                "Promote {} {} to {}",
+                one.package,
+                one.version.as_deref().unwrap_or("?"),
+                to.name
+            ),
+            many => format!("Promote {} packages to {}", many.len(), to.name),
+        };
+        let mut trailers: Vec<(&str, String)> = vec![("Dtap-Action", "promote".into())];
+        for p in &moving {
+            trailers.push(("Dtap-Package", p.package.clone()));
+            trailers.push(("Dtap-Version", p.version.clone().unwrap_or_default()));
+            trailers.push(("Dtap-Tree", p.tree.clone()));
+        }
+        trailers.push(("Dtap-From", from.name.clone()));
+        trailers.push(("Dtap-To", to.name.clone()));
+        let all_rfcs: Vec<String> = moving.iter().flat_map(|p| p.rfcs.clone()).collect();
+        trailers.push(("Dtap-RFCs", all_rfcs.join(", ")));
+        trailers.push(("Dtap-Promoted-By", caller.email.clone()));
+        for a in &approvals {
+            trailers.push(("Dtap-Approved-By", a.clone()));
+        }
+        if !reason.is_empty() {
+            trailers.push(("Dtap-Reason", reason.clone()));
+        }
+        if req.emergency {
+            trailers.push(("Dtap-Emergency", reason.clone()));
+        }
+        trailers.push(("Dtap-Intent", intent.clone()));
+        let message = write::message(&subject, None, &trailers);
+
+        let repo = self.repo.clone();
+        let head = plan.head.clone();
+        let changes: Vec<(String, String)> = moving
+            .iter()
+            .map(|p| (format!("{}/{}", to.path, p.package), p.tree.clone()))
+            .collect();
+        let author = Identity::from_email(&caller.email);
+        let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+            let git = repo.open()?;
+            let base = Oid::from_str(&head)?;
+            let mut tree = git.find_commit(base)?.tree()?;
+            for (path, id) in &changes {
+                let parts: Vec<&str> = path.split('/').collect();
+                let new = write::replace_path(&git, Some(&tree), &parts, &Entry::Tree(Oid::from_str(id)?))?;
+                tree = git.find_tree(new)?;
+            }
+            Ok(repo.commit_cas(&git, base, tree.id(), &message, &author)?)
+        })
+        .await??;
+        let commit = match cas {
+            CasOutcome::Committed(c) => c.to_string(),
+            CasOutcome::Moved => {
+                let mut tx = self.store.write_tx().await?;
+                intents::finish(
+                    &mut tx,
+                    &intent,
+                    None,
+                    "lost the race for the branch; gates evaluated again",
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+        };
+        failpoint("after-ref-update");
+        self.complete_promotion(&intent, &commit, &to.name, caller, &moving.iter().map(|p| p.rfcs.clone()).collect::<Vec<_>>().concat(), &json!({
+            "commit": commit, "from": from.name, "to": to.name, "packages": serde_json::from_str::<serde_json::Value>(&packages_json).unwrap_or_default(),
+            "reason": reason, "emergency": req.emergency,
+        }))
+        .await?;
+        Ok(Some(commit))
+    }
+
+    /// Marks the intent done and moves the RFCs, in one transaction.
+    async fn complete_promotion(
+        &self,
+        intent: &str,
+        commit: &str,
+        env: &str,
+        caller: &Caller,
+        rfcs: &[String],
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        let role = promotion::role(&self.workspace.pipeline, env);
+        let mut tx = self.store.write_tx().await?;
+        if !intents::finish(&mut tx, intent, Some(commit), "").await? {
+            // Someone (a reconcile) completed it meanwhile: nothing left to do.
+            return Ok(());
+        }
+        let event_detail = format!("promote {commit}");
+        if let Some(m) = role_move(role) {
+            for r in rfcs {
+                let Ok(id) = r.parse::<RfcId>() else { continue };
+                let Some(mut rfc) = rfc_store::get_in(&mut tx, id).await? else {
+                    continue;
+                };
+                let Some(to) = crate::domain::rfc::lifecycle::system_move(m, rfc.state) else {
+                    continue;
+                };
+                if to == rfc.state {
+                    continue;
+                }
+                let from = rfc.state;
+                rfc.state = to;
+                rfc.held_from = None;
+                if !rfc_store::update(&mut tx, &rfc).await? {
+                    return Err(AppError::Conflict(format!(
+                        "{id} changed during the promotion; run the command again to reconcile"
+                    )));
+                }
+                rfc_store::add_event(
+                    &mut tx,
+                    &NewEvent {
+                        rfc: id,
+                        actor: &caller.email,
+                        kind: "promoted",
+                        from_state: Some(from),
+                        to_state: Some(to),
+                        detail: &event_detail,
+                    },
+                )
+                .await?;
+            }
+        }
+        audit::append(
+            &mut tx,
+            &NewAuditEvent {
+                actor: caller.email.clone(),
+                action: "promote".into(),
+                object: env.to_string(),
+                outcome: "ok".into(),
+                origin: caller.origin,
+                detail: detail.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Settles intents whose process is gone: done if the repo holds their
+    /// commit, failed otherwise. Never touches a live intent of another process.
+    pub async fn reconcile(&self) -> Result<Vec<String>> {
+        let pending = self.store.pending_intents().await?;
+        let now_s = rfc3339(now());
+        let me = lease_owner();
+        let host = me.split(':').next().unwrap_or_default().to_string();
+        let mut settled = Vec::new();
+        for i in pending {
+            let (owner_host, owner_pid) = i.lease_owner.split_once(':').unwrap_or((&i.lease_owner, ""));
+            let dead_here = owner_host == host
+                && i.lease_owner != me
+                && !std::path::Path::new(&format!("/proc/{owner_pid}")).exists();
+            if !(i.lease_until < now_s || dead_here) {
+                continue;
+            }
+            let repo = self.repo.clone();
+            let id = i.id.clone();
+            let found = tokio::task::spawn_blocking(move || find_intent_commit(&repo, &id)).await??;
+            match found {
+                Some(commit) if i.kind == "rollback" => {
+                    let caller = Caller {
+                        email: i.actor.clone(),
+                        origin: crate::store::audit::Origin::Cli,
+                    };
+                    let v: Vec<serde_json::Value> = serde_json::from_str(&i.packages).unwrap_or_default();
+                    let first = v.first().cloned().unwrap_or_default();
+                    let plan = super::rollback::RollbackPlan {
+                        package: first["package"].as_str().unwrap_or_default().to_string(),
+                        environment: i.environment.clone(),
+                        withdrawn_version: first["withdrawn"].as_str().map(str::to_string),
+                        restored_version: first["version"].as_str().map(str::to_string),
+                        restored_tree: first["tree"].as_str().map(str::to_string),
+                        files: FileChanges::default(),
+                        rfcs: serde_json::from_value(first["returns"].clone()).unwrap_or_default(),
+                        head: i.base_commit.clone(),
+                    };
+                    self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason)
+                        .await?;
+                    settled.push(format!("rollback in {}: done ({})", i.environment, &commit[..12]));
+                }
+                Some(commit) => {
+                    let rfcs: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&i.packages)
+                        .unwrap_or_default()
+                        .iter()
+                        .flat_map(|p| p["rfcs"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|r| r.as_str().map(str::to_string))
+                        .collect();
+                    let caller = Caller {
+                        email: i.actor.clone(),
+                        origin: crate::store::audit::Origin::Cli,
+                    };
+                    self.complete_promotion(
+                        &i.id,
+                        &commit,
+                        &i.environment,
+                        &caller,
+                        &rfcs,
+                        &json!({
+                            "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
+                        }),
+                    )
+                    .await?;
+                    settled.push(format!("{} into {}: done ({})", i.kind, i.environment, &commit[..12]));
+                }
+                None => {
+                    let mut tx = self.store.write_tx().await?;
+                    intents::finish(&mut tx, &i.id, None, "its process ended before the commit was made").await?;
+                    tx.commit().await?;
+                    settled.push(format!(
+                        "{} into {}: failed, the repo has no commit for it",
+                        i.kind, i.environment
+                    ));
+                }
+            }
+        }
+        Ok(settled)
+    }
+}
+
+/// Looks for the commit carrying `Dtap-Intent: <id>` in recent history.
+fn find_intent_commit(repo: &ConfigRepo, id: &str) -> Result<Option<String>> {
+    let git = repo.open()?;
+    let head = repo.head(&git)?;
+    let mut walk = git.revwalk()?;
+    walk.push(head)?;
+    walk.simplify_first_parent()?;
+    let needle = format!("Dtap-Intent: {id}");
+    for oid in walk.take(10_000) {
+        let c = git.find_commit(oid?)?;
+        if String::from_utf8_lossy(c.message_bytes()).contains(&needle) {
+            return Ok(Some(c.id().to_string()));
+        }
+    }
+    Ok(None)
+}
+
+/// Test aid for crash consistency: `DTAP_FAILPOINT=<name>` aborts the process
+/// at that point, as a power cut would.
+pub fn failpoint(name: &str) {
+    if std::env::var("DTAP_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("failpoint {name}: aborting");
+        std::process::abort();
+    }
+}

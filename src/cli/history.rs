@@ -1,0 +1,242 @@
+//! `dtap history`, `dtap diff`, `dtap drift`, `dtap release-notes`.
+
+use clap::Subcommand;
+
+use super::{Cli, CliError, CliResult, print_json, table};
+use crate::app::App;
+use crate::app::rfcs::Caller;
+use crate::store::audit::Origin;
+
+/// Promotions and rollbacks, read back from the commits' trailers.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap history\n  dtap history --env production --limit 5\n  dtap history --package crm-core --json"
+)]
+pub struct HistoryArgs {
+    #[arg(long = "env")]
+    pub environment: Option<String>,
+    #[arg(long)]
+    pub package: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn history(cli: &Cli, args: &HistoryArgs) -> CliResult {
+    let app = App::open(&cli.workspace).await?;
+    let entries = app
+        .history(args.environment.as_deref(), args.package.as_deref(), args.limit)
+        .await?;
+    if args.json {
+        return print_json(&entries);
+    }
+    let drift = app.drift().await?;
+    for d in drift.iter().filter(|d| !d.commits.is_empty()) {
+        eprintln!(
+            "warning: drift in {}: {} hand-made commit(s) not acknowledged",
+            d.environment,
+            d.commits.len()
+        );
+    }
+    if entries.is_empty() {
+        println!("No promotions yet.");
+        return Ok(());
+    }
+    let headers: Vec<String> = [
+        "WHEN", "ACTION", "PACKAGE", "VERSION", "FROM", "TO", "BY", "RFCS", "REASON",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.time.replace('T', " ").trim_end_matches('Z').to_string(),
+                if e.emergency.is_some() {
+                    format!("{} (emergency)", e.action)
+                } else {
+                    e.action.clone()
+                },
+                e.packages
+                    .iter()
+                    .map(|p| p.package.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                e.packages
+                    .iter()
+                    .map(|p| p.version.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                e.from.clone().unwrap_or_default(),
+                e.to.clone(),
+                e.by.clone(),
+                e.rfcs.join(", "),
+                e.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!("{}", table::render(&headers, &rows));
+    Ok(())
+}
+
+/// Compare two environments: per package the versions and the files that differ.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap diff test acceptance\n  dtap diff acceptance production --stat\n  dtap diff test acceptance --package crm-core     (a unified diff of its text files)"
+)]
+pub struct DiffArgs {
+    pub from: String,
+    pub to: String,
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Only counts of files per package.
+    #[arg(long)]
+    pub stat: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn diff(cli: &Cli, args: &DiffArgs) -> CliResult {
+    let app = App::open(&cli.workspace).await?;
+    let diffs = app.diff(&args.from, &args.to, args.package.as_deref()).await?;
+    if args.json {
+        return print_json(&diffs);
+    }
+    for d in &diffs {
+        let versions = format!(
+            "{} → {}",
+            d.from_version.as_deref().unwrap_or("(absent)"),
+            d.to_version.as_deref().unwrap_or("(absent)")
+        );
+        if d.same {
+            println!("{}: {versions}, identical", d.package);
+            continue;
+        }
+        println!(
+            "{}: {versions}, {} added, {} changed, {} removed",
+            d.package,
+            d.files.added.len(),
+            d.files.changed.len(),
+            d.files.removed.len()
+        );
+        if !args.stat {
+            for (mark, list) in [("+", &d.files.added), ("~", &d.files.changed), ("-", &d.files.removed)] {
+                for f in list {
+                    println!("  {mark} {f}");
+                }
+            }
+        }
+        if let Some(p) = &d.patch {
+            print!("{p}");
+        }
+    }
+    Ok(())
+}
+
+/// Hand-made changes to environment folders, and acknowledging them.
+#[derive(Debug, Subcommand)]
+#[command(
+    after_help = "Examples:\n  dtap drift list\n  dtap drift ack production --reason \"Hotfix INC-123 made by hand, reviewed\""
+)]
+pub enum DriftCommand {
+    /// Show unacknowledged hand-made commits per environment.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the current head as reviewed for an environment (permission drift.ack).
+    Ack {
+        environment: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
+    let app = App::open(&cli.workspace).await?;
+    match cmd {
+        DriftCommand::List { json } => {
+            let d = app.drift().await?;
+            if *json {
+                return print_json(&d);
+            }
+            let mut any = false;
+            for r in &d {
+                for c in &r.commits {
+                    any = true;
+                    println!(
+                        "{}  {}  {}  {}  {}",
+                        r.environment,
+                        &c.commit[..12],
+                        c.time,
+                        c.author,
+                        c.summary
+                    );
+                }
+            }
+            if !any {
+                println!("No drift: every environment folder changed only through dtap.");
+            }
+        }
+        DriftCommand::Ack { environment, reason } => {
+            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let head = app.ack_drift(&caller, environment, reason).await?;
+            println!("Drift in {environment} acknowledged up to {}.", &head[..12]);
+        }
+    }
+    Ok(())
+}
+
+/// Release notes of the promotions into an environment.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap release-notes --env production\n  dtap release-notes --env production --since 2026-11-01 --format html > notes.html\n\nThe workspace may override the template in templates/release-notes.md or templates/release-notes.html."
+)]
+pub struct ReleaseNotesArgs {
+    #[arg(long = "env")]
+    pub environment: String,
+    /// A date (YYYY-MM-DD) or a commit id: promotions after it.
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: NotesFormat,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum NotesFormat {
+    Md,
+    Html,
+}
+
+pub async fn release_notes(cli: &Cli, args: &ReleaseNotesArgs) -> CliResult {
+    let app = App::open(&cli.workspace).await?;
+    let notes = app.release_notes(&args.environment, args.since.as_deref()).await?;
+    if args.json {
+        return print_json(&notes);
+    }
+    let (name, default) = match args.format {
+        NotesFormat::Md => ("release-notes.md", include_str!("release-notes.md")),
+        NotesFormat::Html => ("release-notes.html", include_str!("release-notes.html")),
+    };
+    let custom = std::fs::read_to_string(app.workspace.dir.join("templates").join(name)).ok();
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|n| {
+        if n.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    env.add_template_owned(name.to_string(), custom.unwrap_or_else(|| default.to_string()))
+        .map_err(|e| CliError::Failed(format!("templates/{name}: {e}")))?;
+    let text = env
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::context! { notes => minijinja::value::Serde(&notes) }))
+        .map_err(|e| CliError::Failed(format!("rendering {name}: {e}")))?;
+    print!("{text}");
+    Ok(())
+}

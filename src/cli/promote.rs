@@ -1,0 +1,255 @@
+//! `dtap promote` and `dtap rollback`: the release manager's moves.
+
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use semver::Version;
+
+use super::{Cli, CliError, CliResult, print_json};
+use crate::app::App;
+use crate::app::promote::{Plan, PromoteOutcome, PromoteRequest};
+use crate::app::rfcs::Caller;
+use crate::app::rollback::{RollbackOutcome, RollbackRequest};
+use crate::store::audit::Origin;
+
+/// Promote a package from the previous environment into the next.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap promote crm-core --to test\n  dtap promote crm-core@2.3.0 --to acceptance --dry-run\n  dtap promote --all --to acceptance --reason \"Sprint 42\"\n  dtap promote crm-core --to production --emergency --reason \"Outage: invoices not sent\"\n\nEvery gate is checked; a refusal lists each failing gate with what would satisfy it and exits 3."
+)]
+pub struct PromoteArgs {
+    /// PACKAGE or PACKAGE@VERSION.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub package: Option<String>,
+    /// Every package whose content differs from the previous environment, in one commit.
+    #[arg(long)]
+    pub all: bool,
+    /// The environment to promote into.
+    #[arg(long)]
+    pub to: String,
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Show what would change and each gate's verdict; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Bypass freeze windows and minimum soak (needs permission emergency and --reason).
+    #[arg(long)]
+    pub emergency: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
+    let caller = Caller::new(&cli.identity()?, Origin::Cli);
+    let packages = match &args.package {
+        Some(spec) => vec![parse_spec(spec)?],
+        None => vec![],
+    };
+    let app = App::open(&cli.workspace).await?;
+    let req = PromoteRequest {
+        packages,
+        to: args.to.clone(),
+        reason: args.reason.clone(),
+        emergency: args.emergency,
+        dry_run: args.dry_run,
+    };
+    let bar = (!args.json).then(|| {
+        let b = ProgressBar::new_spinner();
+        b.set_message(format!("checking gates for {}", args.to));
+        b.enable_steady_tick(Duration::from_millis(120));
+        b
+    });
+    let outcome = app.promote(&caller, &req).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let outcome = outcome?;
+    if args.json {
+        print_json(&outcome)?;
+        return match outcome {
+            PromoteOutcome::Refused { .. } => Err(CliError::Silent(3)),
+            _ => Ok(()),
+        };
+    }
+    match &outcome {
+        PromoteOutcome::AlreadyThere { plan } => {
+            if plan.packages.is_empty() {
+                println!(
+                    "Nothing to promote: every package in {} is already in {}.",
+                    plan.from, plan.environment
+                );
+            }
+            for p in &plan.packages {
+                println!(
+                    "{} {} is already in {}.",
+                    p.package,
+                    p.version.as_deref().unwrap_or(""),
+                    plan.environment
+                );
+            }
+        }
+        PromoteOutcome::DryRun { plan } => {
+            print_plan(plan);
+            println!("\nDry run: nothing was changed. Every gate passes.");
+        }
+        PromoteOutcome::Refused { plan } => {
+            print_plan(plan);
+            eprintln!("\nRefused: nothing was promoted.");
+            return Err(CliError::Silent(3));
+        }
+        PromoteOutcome::Promoted { plan, commit } => {
+            for p in plan.packages.iter().filter(|p| !p.already) {
+                println!(
+                    "Promoted {} {} → {} into {} (commit {}).",
+                    p.package,
+                    p.from_version.as_deref().unwrap_or("(new)"),
+                    p.version.as_deref().unwrap_or("?"),
+                    plan.environment,
+                    &commit[..12]
+                );
+                if !p.rfcs.is_empty() {
+                    println!("  RFCs: {}", p.rfcs.join(", "));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_spec(spec: &str) -> Result<(String, Option<Version>), CliError> {
+    match spec.split_once('@') {
+        Some((name, v)) => {
+            let v =
+                Version::parse(v).map_err(|e| CliError::Usage(format!("`{v}` is not a version such as 1.4.0: {e}")))?;
+            Ok((name.to_string(), Some(v)))
+        }
+        None => Ok((spec.to_string(), None)),
+    }
+}
+
+fn print_plan(plan: &Plan) {
+    for p in &plan.packages {
+        println!(
+            "{} {} → {} into {} (from {})",
+            p.package,
+            p.from_version.as_deref().unwrap_or("(absent)"),
+            p.version.as_deref().unwrap_or("?"),
+            plan.environment,
+            plan.from
+        );
+        if p.already {
+            println!("  already there");
+            continue;
+        }
+        let f = &p.files;
+        println!(
+            "  files: {} added, {} changed, {} removed",
+            f.added.len(),
+            f.changed.len(),
+            f.removed.len()
+        );
+        for (mark, list) in [("+", &f.added), ("~", &f.changed), ("-", &f.removed)] {
+            for path in list.iter().take(20) {
+                println!("    {mark} {path}");
+            }
+            if list.len() > 20 {
+                println!("    {mark} … and {} more", list.len() - 20);
+            }
+        }
+        println!(
+            "  RFCs: {}",
+            if p.rfcs.is_empty() {
+                "none".to_string()
+            } else {
+                p.rfcs.join(", ")
+            }
+        );
+        for g in &p.gates {
+            println!(
+                "  {} {:<18} {}",
+                if g.passed { "ok  " } else { "FAIL" },
+                g.gate,
+                g.reason
+            );
+            if let Some(r) = &g.remedy {
+                println!("       {:<18} → {r}", "");
+            }
+        }
+    }
+}
+
+/// Restore a package in an environment as it was before its last promotion.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  dtap rollback crm-core --env production --reason \"Invoices fail since 2.3.0\"\n  dtap rollback crm-core --env acceptance --to-version 2.1.0 --reason \"Back to the tested version\"\n\nA rollback is a new commit; history is never rewritten. RFCs the restored version does not carry go back to their earlier state."
+)]
+pub struct RollbackArgs {
+    pub package: String,
+    #[arg(long = "env")]
+    pub environment: String,
+    #[arg(long)]
+    pub reason: String,
+    /// Restore this version from the environment's history instead.
+    #[arg(long)]
+    pub to_version: Option<Version>,
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
+    let caller = Caller::new(&cli.identity()?, Origin::Cli);
+    let app = App::open(&cli.workspace).await?;
+    let outcome = app
+        .rollback(
+            &caller,
+            &RollbackRequest {
+                package: args.package.clone(),
+                environment: args.environment.clone(),
+                reason: args.reason.clone(),
+                to_version: args.to_version.clone(),
+                dry_run: args.dry_run,
+            },
+        )
+        .await?;
+    if args.json {
+        return print_json(&outcome);
+    }
+    let (plan, commit) = match &outcome {
+        RollbackOutcome::DryRun { plan } => (plan, None),
+        RollbackOutcome::RolledBack { plan, commit } => (plan, Some(commit)),
+    };
+    let restored = plan
+        .restored_version
+        .as_deref()
+        .unwrap_or("nothing (the package is removed)");
+    match commit {
+        Some(c) => println!(
+            "Rolled back {} in {}: {} → {} (commit {}).",
+            plan.package,
+            plan.environment,
+            plan.withdrawn_version.as_deref().unwrap_or("?"),
+            restored,
+            &c[..12]
+        ),
+        None => println!(
+            "Dry run: would roll back {} in {}: {} → {}.",
+            plan.package,
+            plan.environment,
+            plan.withdrawn_version.as_deref().unwrap_or("?"),
+            restored
+        ),
+    }
+    let f = &plan.files;
+    println!(
+        "  files: {} added, {} changed, {} removed",
+        f.added.len(),
+        f.changed.len(),
+        f.removed.len()
+    );
+    for r in &plan.rfcs {
+        println!("  {} goes back from {} to {}", r.rfc, r.from, r.to);
+    }
+    Ok(())
+}

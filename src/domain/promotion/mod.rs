@@ -1,0 +1,497 @@
+//! Gates: may this package version go into that environment now? Pure: the
+//! caller gathers the facts (repo, database, clock), this decides.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use semver::Version;
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use super::manifest::{Manifest, compare_platform};
+use super::pipeline::{Environment, Gate, Pipeline};
+use super::rfc::State;
+
+/// What an environment means for RFC states, by its place in the pipeline:
+/// the last is production, the one before it acceptance, the second test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Develop,
+    Test,
+    Acceptance,
+    Production,
+    Other,
+}
+
+pub fn role(pipeline: &Pipeline, env: &str) -> Role {
+    let envs = pipeline.environments();
+    let Some(i) = envs.iter().position(|e| e.name == env) else {
+        return Role::Other;
+    };
+    let n = envs.len();
+    match i {
+        0 => Role::Develop,
+        _ if i + 1 == n => Role::Production,
+        _ if i + 2 == n => Role::Acceptance,
+        1 => Role::Test,
+        _ => Role::Other,
+    }
+}
+
+/// The least advanced state an RFC must be in for its package to enter an
+/// environment of this role ("approved or later" into test, ...).
+pub fn min_state(role: Role) -> Option<State> {
+    match role {
+        Role::Develop => None,
+        Role::Test => Some(State::Approved),
+        Role::Other => Some(State::InTest),
+        Role::Acceptance => Some(State::InTest),
+        Role::Production => Some(State::Accepted),
+    }
+}
+
+/// Sign-off facts of one RFC in one environment, for the promoted tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignoffFacts {
+    pub testers: Vec<String>,
+    /// Testers whose latest verdict on this tree is approve.
+    pub approved: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RfcFacts {
+    pub id: String,
+    /// `None`: no such RFC.
+    pub state: Option<State>,
+    /// environment → sign-offs there on the promoted tree.
+    pub signoffs: BTreeMap<String, SignoffFacts>,
+}
+
+/// Everything the gates look at.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub package: &'a str,
+    pub pipeline: &'a Pipeline,
+    pub from: &'a Environment,
+    pub to: &'a Environment,
+    pub source: &'a Manifest,
+    pub source_tree: &'a str,
+    /// What the target holds now: version (if readable) and tree.
+    pub target: Option<(Option<&'a Version>, &'a str)>,
+    pub rfcs: Vec<RfcFacts>,
+    /// Versions in the target environment after this promotion (batch included).
+    pub target_versions: BTreeMap<String, Version>,
+    /// When this tree arrived in the previous environment.
+    pub arrived: Option<OffsetDateTime>,
+    /// Who brought it into the previous environment (promoter, or author of a hand commit).
+    pub previous_promoter: Option<String>,
+    pub promoter: &'a str,
+    pub may_promote: bool,
+    pub may_emergency: bool,
+    pub emergency: Option<&'a str>,
+    pub now: OffsetDateTime,
+    /// Unacknowledged hand-made commits in the target folder.
+    pub drift: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub gate: String,
+    pub passed: bool,
+    pub reason: String,
+    /// What would satisfy the gate, when it failed.
+    pub remedy: Option<String>,
+}
+
+fn pass(gate: &str, reason: impl Into<String>) -> Verdict {
+    Verdict {
+        gate: gate.into(),
+        passed: true,
+        reason: reason.into(),
+        remedy: None,
+    }
+}
+
+fn fail(gate: &str, reason: impl Into<String>, remedy: impl Into<String>) -> Verdict {
+    Verdict {
+        gate: gate.into(),
+        passed: false,
+        reason: reason.into(),
+        remedy: Some(remedy.into()),
+    }
+}
+
+/// Is the package already exactly there?
+pub fn already_there(f: &Facts<'_>) -> bool {
+    f.target.is_some_and(|(_, tree)| tree == f.source_tree)
+}
+
+/// Evaluates every gate; the promotion may go ahead when all passed.
+pub fn evaluate(f: &Facts<'_>) -> Vec<Verdict> {
+    let mut v = Vec::new();
+    let to = &f.to.name;
+    let role = role(f.pipeline, to);
+
+    // Always enforced.
+    v.push(if f.may_promote {
+        pass("permission", format!("{} may promote into {to}", f.promoter))
+    } else {
+        fail(
+            "permission",
+            format!("{} lacks permission promote.{to}", f.promoter),
+            format!("ask a change manager to give you a role with promote.{to} in access.yaml"),
+        )
+    });
+    v.push(match f.pipeline.previous(to) {
+        Some(p) if p.name == f.from.name => pass("order", format!("{} comes directly before {to}", f.from.name)),
+        Some(p) => fail(
+            "order",
+            format!("{to} takes packages from {} only, not from {}", p.name, f.from.name),
+            format!("promote into {} first", p.name),
+        ),
+        None => fail(
+            "order",
+            format!("nothing comes before {to}"),
+            "commit changes to this environment's folder in the config repo instead",
+        ),
+    });
+    v.push(version_gate(f));
+    v.push(rfc_gate(f, role));
+    v.push(dependency_gate(f));
+    if let Some(g) = platform_gate(f) {
+        v.push(g);
+    }
+    v.push(if f.drift.is_empty() {
+        pass("drift", format!("no hand-made changes in {to}"))
+    } else {
+        fail(
+            "drift",
+            format!(
+                "{to} was changed by hand in {} commit(s) outside dtap ({})",
+                f.drift.len(),
+                short(&f.drift)
+            ),
+            format!("review them, then `dtap drift ack {to} --reason TEXT` (permission drift.ack)"),
+        )
+    });
+
+    // Sign-off: the environment's own gates, and production always needs acceptance's.
+    let mut signoff_envs: Vec<String> =
+        f.to.gates
+            .iter()
+            .filter_map(|g| match g {
+                Gate::Signoff { environment } => Some(environment.clone()),
+                _ => None,
+            })
+            .collect();
+    if role == Role::Production
+        && let Some(acc) = f.pipeline.previous(to)
+        && !signoff_envs.contains(&acc.name)
+        && role_of_prev_is_acceptance(f)
+    {
+        signoff_envs.push(acc.name.clone());
+    }
+    for env in &signoff_envs {
+        v.push(signoff_gate(f, env));
+    }
+
+    // Configurable, and bypassed by a recorded emergency.
+    let emergency = f.emergency.filter(|r| !r.trim().is_empty());
+    if f.emergency.is_some() {
+        v.push(match (emergency, f.may_emergency) {
+            (Some(r), true) => pass("emergency", format!("emergency change: {r}")),
+            (None, _) => fail(
+                "emergency",
+                "--emergency needs a reason",
+                "pass --reason TEXT saying why this cannot wait",
+            ),
+            (Some(_), false) => fail(
+                "emergency",
+                format!("{} lacks permission emergency", f.promoter),
+                "ask a release manager with the emergency permission",
+            ),
+        });
+    }
+    let bypass = emergency.is_some() && f.may_emergency;
+    for g in &f.to.gates {
+        if let Gate::MinSoak { duration } = g {
+            v.push(soak_gate(f, *duration, bypass));
+        }
+    }
+    let today = f.now.date();
+    match f.to.freeze.iter().find(|w| w.covers(today)) {
+        Some(w) if bypass => v.push(pass(
+            "freeze",
+            format!("{to} is frozen until {} ({}), bypassed as an emergency", w.to, w.reason),
+        )),
+        Some(w) => v.push(fail(
+            "freeze",
+            format!(
+                "{to} is frozen from {} to {}{}",
+                w.from,
+                w.to,
+                if w.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", w.reason)
+                }
+            ),
+            format!(
+                "wait until {}, or use --emergency with a reason (permission emergency)",
+                next_day(w.to)
+            ),
+        )),
+        None if !f.to.freeze.is_empty() => v.push(pass("freeze", format!("{to} is not frozen today"))),
+        None => {}
+    }
+    if f.to.four_eyes {
+        v.push(match &f.previous_promoter {
+            Some(p) if p.eq_ignore_ascii_case(f.promoter) => fail(
+                "four_eyes",
+                format!(
+                    "{} brought this version into {}, so another person must promote it into {to}",
+                    p, f.from.name
+                ),
+                "ask another release manager to promote",
+            ),
+            _ => pass(
+                "four_eyes",
+                "the promoter differs from whoever brought it into the previous environment",
+            ),
+        });
+    }
+    v
+}
+
+fn role_of_prev_is_acceptance(f: &Facts<'_>) -> bool {
+    f.pipeline
+        .previous(&f.to.name)
+        .is_some_and(|p| role(f.pipeline, &p.name) == Role::Acceptance)
+}
+
+fn next_day(d: Date) -> Date {
+    d.next_day().unwrap_or(d)
+}
+
+fn short(ids: &[String]) -> String {
+    ids.iter()
+        .map(|c| c.chars().take(10).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn version_gate(f: &Facts<'_>) -> Verdict {
+    let new = &f.source.version;
+    match f.target {
+        None => pass("version", format!("{new} is the first version in {}", f.to.name)),
+        Some((None, _)) => pass(
+            "version",
+            format!("{new} replaces a package whose manifest cannot be read"),
+        ),
+        Some((Some(old), _)) if new > old => pass("version", format!("{old} → {new}")),
+        Some((Some(old), _)) if new == old => fail(
+            "version",
+            format!("{} holds {old} with other content than {} has", f.to.name, f.from.name),
+            format!(
+                "bump the version in {}/{}/package.yaml (e.g. to {}) and promote it through the pipeline",
+                f.pipeline.first().map(|e| e.path.as_str()).unwrap_or("develop"),
+                f.package,
+                bump(old)
+            ),
+        ),
+        Some((Some(old), _)) => fail(
+            "version",
+            format!(
+                "{new} is older than {old} in {}: a version never goes backwards",
+                f.to.name
+            ),
+            format!(
+                "use `dtap rollback {} --env {} --reason TEXT` to go back on purpose",
+                f.package, f.to.name
+            ),
+        ),
+    }
+}
+
+fn bump(v: &Version) -> Version {
+    Version::new(v.major, v.minor, v.patch + 1)
+}
+
+fn rfc_gate(f: &Facts<'_>, role: Role) -> Verdict {
+    let to = &f.to.name;
+    if f.rfcs.is_empty() {
+        return if f.to.require_rfc {
+            fail(
+                "rfcs",
+                format!(
+                    "{} {} lists no RFC, and every change into {to} must trace to a request",
+                    f.package, f.source.version
+                ),
+                format!("link an approved RFC: `dtap rfc link RFC-n --package {}`", f.package),
+            )
+        } else {
+            pass("rfcs", format!("{to} accepts packages without RFCs"))
+        };
+    }
+    let Some(min) = min_state(role) else {
+        return pass("rfcs", format!("{to} accepts RFCs in any state"));
+    };
+    let mut problems = Vec::new();
+    for r in &f.rfcs {
+        match r.state {
+            None => problems.push(format!("{} does not exist", r.id)),
+            Some(s) if s.rank().is_some_and(|rank| Some(rank) >= min.rank()) => {}
+            Some(s) => problems.push(format!("{} is {}", r.id, s.label().to_lowercase())),
+        }
+    }
+    if problems.is_empty() {
+        let ids: Vec<&str> = f.rfcs.iter().map(|r| r.id.as_str()).collect();
+        pass("rfcs", format!("{} may enter {to}", ids.join(", ")))
+    } else {
+        fail(
+            "rfcs",
+            format!(
+                "{}; {to} takes RFCs that are {} or further",
+                problems.join("; "),
+                min.label().to_lowercase()
+            ),
+            "fix the RFCs' states first, or remove them from the manifest's rfcs",
+        )
+    }
+}
+
+fn dependency_gate(f: &Facts<'_>) -> Verdict {
+    let mut missing = Vec::new();
+    for (dep, req) in &f.source.depends_on {
+        match f.target_versions.get(dep) {
+            Some(v) if req.matches(v) => {}
+            Some(v) => missing.push(format!("{dep} {req} (has {v})")),
+            None => missing.push(format!("{dep} {req} (absent)")),
+        }
+    }
+    if missing.is_empty() {
+        pass(
+            "dependencies",
+            if f.source.depends_on.is_empty() {
+                "no dependencies".to_string()
+            } else {
+                "every dependency is there".to_string()
+            },
+        )
+    } else {
+        fail(
+            "dependencies",
+            format!("{} needs in {}: {}", f.package, f.to.name, missing.join(", ")),
+            "promote those packages into this environment first, or promote them together with --all",
+        )
+    }
+}
+
+fn platform_gate(f: &Facts<'_>) -> Option<Verdict> {
+    let need = f.source.requires_platform.as_deref()?;
+    let have = f.to.platform_version.as_deref()?;
+    Some(match compare_platform(need, have) {
+        Some(std::cmp::Ordering::Greater) => fail(
+            "platform",
+            format!("{} needs CRM platform {need}, {} runs {have}", f.package, f.to.name),
+            format!(
+                "upgrade {} to platform {need} first (and set platform_version in its environment file)",
+                f.to.name
+            ),
+        ),
+        _ => pass("platform", format!("needs {need}, {} runs {have}", f.to.name)),
+    })
+}
+
+fn signoff_gate(f: &Facts<'_>, env: &str) -> Verdict {
+    let gate = format!("signoff:{env}");
+    let mut problems = Vec::new();
+    for r in &f.rfcs {
+        let facts = r.signoffs.get(env).cloned().unwrap_or_default();
+        if facts.testers.is_empty() {
+            problems.push(format!("{} has no tester appointed in {env}", r.id));
+            continue;
+        }
+        let waiting: Vec<&str> = facts
+            .testers
+            .iter()
+            .filter(|t| !facts.approved.contains(t))
+            .map(String::as_str)
+            .collect();
+        if !waiting.is_empty() {
+            problems.push(format!("{} awaits approval in {env} by {}", r.id, waiting.join(", ")));
+        }
+    }
+    if f.rfcs.is_empty() {
+        return pass(&gate, "no RFCs to sign off");
+    }
+    if problems.is_empty() {
+        pass(
+            &gate,
+            format!(
+                "every appointed tester approved in {env}, on tree {}",
+                &f.source_tree[..f.source_tree.len().min(10)]
+            ),
+        )
+    } else {
+        fail(
+            &gate,
+            problems.join("; "),
+            format!(
+                "appoint testers with `dtap rfc testers RFC-n --env {env} --add EMAIL` and wait for their approval of this exact version"
+            ),
+        )
+    }
+}
+
+fn soak_gate(f: &Facts<'_>, min: Duration, bypass: bool) -> Verdict {
+    let need = super::duration::format(min);
+    let Some(arrived) = f.arrived else {
+        return fail(
+            "min_soak",
+            format!("cannot tell when this version reached {}", f.from.name),
+            "promote it through dtap",
+        );
+    };
+    let stayed = f.now - arrived;
+    let stayed_std = Duration::from_secs(stayed.whole_seconds().max(0) as u64);
+    if stayed_std >= min {
+        pass(
+            "min_soak",
+            format!(
+                "stayed {} in {} (needs {need})",
+                super::duration::format(stayed_std),
+                f.from.name
+            ),
+        )
+    } else if bypass {
+        pass(
+            "min_soak",
+            format!(
+                "stayed {} of {need} in {}, bypassed as an emergency",
+                super::duration::format(stayed_std),
+                f.from.name
+            ),
+        )
+    } else {
+        let ready = arrived + time::Duration::seconds(min.as_secs() as i64);
+        fail(
+            "min_soak",
+            format!(
+                "stayed only {} in {} (needs {need})",
+                super::duration::format(stayed_std),
+                f.from.name
+            ),
+            format!(
+                "wait until {} UTC, or use --emergency with a reason",
+                ready
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

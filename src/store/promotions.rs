@@ -1,0 +1,196 @@
+//! Promotion intents, sign-offs and drift acknowledgements.
+
+use std::collections::HashMap;
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::rfcs::now;
+use super::{Result, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct Intent {
+    pub id: String,
+    pub kind: String,
+    pub environment: String,
+    pub packages: String,
+    pub base_commit: String,
+    pub commit_id: Option<String>,
+    pub state: String,
+    pub actor: String,
+    pub reason: String,
+    pub emergency: bool,
+    pub lease_owner: String,
+    pub lease_until: String,
+    pub created_at: String,
+}
+
+pub struct NewIntent<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub environment: &'a str,
+    pub packages: &'a str,
+    pub base_commit: &'a str,
+    pub actor: &'a str,
+    pub reason: &'a str,
+    pub emergency: bool,
+    pub lease_owner: &'a str,
+    pub lease_until: &'a str,
+}
+
+/// Marks an intent done (with its commit) or failed; only a pending one.
+pub async fn finish(conn: &mut SqliteConnection, id: &str, commit: Option<&str>, note: &str) -> Result<bool> {
+    let state = if commit.is_some() { "done" } else { "failed" };
+    let done = sqlx::query(
+        "UPDATE promotions SET state = $1, commit_id = $2, note = $3, finished_at = $4 WHERE id = $5 AND state = 'pending'",
+    )
+    .bind(state)
+    .bind(commit)
+    .bind(note)
+    .bind(now())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Store {
+    pub async fn insert_intent(&self, i: &NewIntent<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO promotions (id, kind, environment, packages, base_commit, state, actor, reason, emergency, lease_owner, lease_until, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(i.id)
+        .bind(i.kind)
+        .bind(i.environment)
+        .bind(i.packages)
+        .bind(i.base_commit)
+        .bind(i.actor)
+        .bind(i.reason)
+        .bind(i.emergency)
+        .bind(i.lease_owner)
+        .bind(i.lease_until)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn pending_intents(&self) -> Result<Vec<Intent>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, environment, packages, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+             FROM promotions WHERE state = 'pending' ORDER BY created_at",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn intents(&self, limit: i64) -> Result<Vec<Intent>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, environment, packages, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+             FROM promotions ORDER BY created_at DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Records a tester's verdict on one exact tree.
+    pub async fn record_signoff(
+        &self,
+        rfc: i64,
+        environment: &str,
+        tester: &str,
+        tree: &str,
+        verdict: &str,
+        comment: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(rfc)
+        .bind(environment)
+        .bind(tester)
+        .bind(tree)
+        .bind(verdict)
+        .bind(comment)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Testers whose latest verdict on `tree` for this RFC and environment is approve.
+    pub async fn approvals(&self, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT s.tester FROM signoffs s
+             WHERE s.rfc_id = $1 AND s.environment = $2 AND s.tree = $3 AND s.verdict = 'approve'
+               AND s.id = (SELECT MAX(id) FROM signoffs t WHERE t.rfc_id = s.rfc_id AND t.environment = s.environment
+                                                            AND t.tree = s.tree AND t.tester = s.tester)",
+        )
+        .bind(rfc)
+        .bind(environment)
+        .bind(tree)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Testers appointed for an RFC in an environment.
+    pub async fn testers_in(&self, rfc: i64, environment: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT email FROM rfc_testers WHERE rfc_id = $1 AND environment = $2 ORDER BY email")
+                .bind(rfc)
+                .bind(environment)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The latest acknowledged head per environment name.
+    pub async fn drift_acks(&self) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT environment, commit_id FROM drift_acks a WHERE id = (SELECT MAX(id) FROM drift_acks b WHERE b.environment = a.environment)",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub async fn ack_drift(&self, environment: &str, commit: &str, actor: &str, reason: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("INSERT INTO drift_acks (environment, commit_id, actor, reason, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(environment)
+            .bind(commit)
+            .bind(actor)
+            .bind(reason)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        super::audit::append(
+            &mut tx,
+            &super::NewAuditEvent {
+                actor: actor.to_string(),
+                action: "drift.ack".into(),
+                object: environment.to_string(),
+                outcome: "ok".into(),
+                origin: super::Origin::Cli,
+                detail: serde_json::json!({ "commit": commit, "reason": reason }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The state an RFC had before the promotion recorded as `detail` moved it.
+    pub async fn state_before(&self, rfc: i64, detail: &str) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT from_state FROM rfc_events WHERE rfc_id = $1 AND detail = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(rfc)
+        .bind(detail)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.and_then(|r| r.0))
+    }
+}
