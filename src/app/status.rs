@@ -1,13 +1,21 @@
 //! What is where: the status matrix of packages × environments.
 
 use super::{App, Result};
-use crate::domain::status::{self, StatusMatrix};
+use crate::domain::status::{self, DriftNote, StatusMatrix};
 
 impl App {
     pub async fn status(&self) -> Result<StatusMatrix> {
         let repo = self.repo.clone();
         let ws = self.workspace.clone();
         let snapshot = tokio::task::spawn_blocking(move || repo.snapshot(&ws.pipeline)).await??;
-        Ok(status::matrix(&self.workspace.pipeline, &snapshot.environments))
+        let mut m = status::matrix(&self.workspace.pipeline, &snapshot.environments);
+        m.drift = self
+            .drift()
+            .await?
+            .into_iter()
+            .filter(|d| !d.commits.is_empty())
+            .map(|d| DriftNote { environment: d.environment, commits: d.commits.into_iter().map(|c| c.commit).collect() })
+            .collect();
+        Ok(m)
     }
 }

@@ -45,6 +45,14 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         })
         .collect();
     print!("{}", table::render(&headers, &rows));
+    for d in &m.drift {
+        eprintln!(
+            "warning: drift in {}: {} hand-made commit(s) since the last dtap change; promotions into it are refused until `dtap drift ack {} --reason TEXT`",
+            d.environment,
+            d.commits.len(),
+            d.environment
+        );
+    }
     if !m.problems.is_empty() {
         eprintln!();
         for p in &m.problems {

@@ -80,11 +80,19 @@ pub struct ProblemNote {
     pub message: String,
 }
 
+/// Hand-made commits in an environment folder that nobody acknowledged yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftNote {
+    pub environment: String,
+    pub commits: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusMatrix {
     pub environments: Vec<EnvironmentHeader>,
     pub packages: Vec<PackageRow>,
     pub problems: Vec<ProblemNote>,
+    pub drift: Vec<DriftNote>,
 }
 
 /// Builds the matrix from the packages found per environment (keyed by environment name).
@@ -142,6 +150,7 @@ pub fn matrix(pipeline: &Pipeline, found: &BTreeMap<String, Vec<PackageState>>) 
         environments,
         packages,
         problems,
+        drift: Vec::new(),
     }
 }
 

@@ -32,6 +32,11 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
         })
         .collect();
     let user = state.app.workspace.config.web.dev_user.clone();
+    let mut recent = Vec::new();
+    for env in state.app.workspace.pipeline.environments().iter().skip(1) {
+        let entries = state.app.history(Some(&env.name), None, 5).await?;
+        recent.push(context! { name => env.name.clone(), label => env.label.clone(), entries => minijinja::value::Serde(entries) });
+    }
     let body = templates::render(
         "dashboard.html",
         context! {
@@ -41,6 +46,8 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
             environments => minijinja::value::Serde(&matrix.environments),
             rows,
             problems => minijinja::value::Serde(&matrix.problems),
+            drift => minijinja::value::Serde(&matrix.drift),
+            recent,
         },
     )
     .map_err(|e| WebError::App(crate::app::AppError::Internal(format!("rendering the dashboard: {e}"))))?;
