@@ -14,7 +14,10 @@ impl App {
             .await?
             .into_iter()
             .filter(|d| !d.commits.is_empty())
-            .map(|d| DriftNote { environment: d.environment, commits: d.commits.into_iter().map(|c| c.commit).collect() })
+            .map(|d| DriftNote {
+                environment: d.environment,
+                commits: d.commits.into_iter().map(|c| c.commit).collect(),
+            })
             .collect();
         Ok(m)
     }

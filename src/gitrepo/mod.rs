@@ -3,6 +3,7 @@
 //! `spawn_blocking`.
 
 pub mod history;
+pub mod index;
 pub mod read;
 pub mod safety;
 pub mod write;

@@ -21,6 +21,7 @@ pub enum ApiError {
     Unauthorized,
     NotFound,
     BadRequest(String),
+    Forbidden(String),
     App(AppError),
 }
 
@@ -54,6 +55,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::NOT_FOUND, errors(vec![(None, "not found".into())]))
             }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, errors(vec![(None, m)])),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, errors(vec![(None, m)])),
             ApiError::App(AppError::Invalid(es)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors(es.into_iter().map(|e| (Some(e.field), e.message)).collect()),

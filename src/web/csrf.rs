@@ -47,6 +47,9 @@ pub fn verify(secret: &[u8], purpose: &str, subject: &str, pairs: &[(String, Str
 pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD && !same_site(req.headers(), &state) {
         tracing::warn!("refused a cross-site request");
+        if req.uri().path().starts_with("/api/") {
+            return super::api::ApiError::Forbidden("the request came from another site".into()).into_response();
+        }
         return WebError::Csrf.into_response();
     }
     next.run(req).await
@@ -66,9 +69,24 @@ fn same_site(headers: &HeaderMap, state: &AppState) -> bool {
     let Some(source_host) = authority(source) else {
         return false;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let base = authority(&state.app.workspace.config.web.base_url).unwrap_or_default();
-    source_host.eq_ignore_ascii_case(host) || source_host.eq_ignore_ascii_case(&base)
+    // Never the request's own Host header: DNS rebinding lets an attacker choose it.
+    state.origins.iter().any(|o| o.eq_ignore_ascii_case(&source_host))
+}
+
+/// The sites this server answers as: `[web] base_url`, and the address it
+/// listens on (with `localhost` for loopback).
+pub fn own_origins(base_url: &str, local: std::net::SocketAddr) -> Vec<String> {
+    let mut v: Vec<String> = authority(base_url).into_iter().collect();
+    v.push(local.to_string());
+    if local.ip().is_loopback() {
+        let port = local.port();
+        v.extend([
+            format!("localhost:{port}"),
+            format!("127.0.0.1:{port}"),
+            format!("[::1]:{port}"),
+        ]);
+    }
+    v
 }
 
 /// `scheme://host:port/...` → `host:port`.

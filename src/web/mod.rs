@@ -33,6 +33,8 @@ pub struct AppState {
     pub app: App,
     /// The server secret shared by every instance (CSRF tokens).
     pub secret: Arc<Vec<u8>>,
+    /// The `host:port`s a same-site Origin or Referer may name.
+    pub origins: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -103,7 +105,8 @@ pub async fn launch(
         return Err(LaunchError::DevUserNotLoopback(addr));
     }
     let secret = Arc::new(app.store.server_secret().await?);
-    let router = router(AppState { app, secret });
+    let origins = Arc::new(csrf::own_origins(&app.workspace.config.web.base_url, addr));
+    let router = router(AppState { app, secret, origins });
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

@@ -2,6 +2,10 @@
 //! the real web app over HTTP. One test binary keeps link time down.
 
 mod check;
+mod promotion;
+mod rfcs_api;
+mod rfcs_cli;
+mod rfcs_web;
 mod support;
 mod web;
 mod workflow;

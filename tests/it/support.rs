@@ -137,3 +137,55 @@ pub fn text(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Sets `[web] dev_user`, the user the web app and the API act as, replacing
+/// one set before. Takes effect when the next server starts.
+pub fn set_dev_user(ws: &TestWorkspace, email: &str) {
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    let kept: Vec<&str> = toml
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("dev_user"))
+        .collect();
+    let toml = format!("{}\n", kept.join("\n"));
+    assert!(toml.contains("[web]\n"), "dtap.toml has a [web] section");
+    ws.write(
+        "dtap.toml",
+        &toml.replace("[web]\n", &format!("[web]\ndev_user = \"{email}\"\n")),
+    );
+}
+
+/// The value of the first hidden `csrf_token` input of a page.
+pub fn csrf_token_in(html: &str) -> String {
+    let key = "name=\"csrf_token\" value=\"";
+    let start = html
+        .find(key)
+        .unwrap_or_else(|| panic!("no csrf_token in the page:\n{html}"))
+        + key.len();
+    let len = html[start..].find('"').unwrap();
+    html[start..start + len].to_string()
+}
+
+/// An HTTP client that shows redirects instead of following them.
+pub fn http_no_redirect() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Text as the web app's templates escape it (minijinja's HTML escaping).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2f;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
