@@ -1,8 +1,6 @@
 //! Reading back what happened: history, drift, diffs between environments,
 //! release notes.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::promote::{FileChanges, file_changes};
@@ -72,27 +70,27 @@ impl App {
 
     /// Hand-made changes per environment (all but the first), newest first.
     pub async fn drift(&self) -> Result<Vec<DriftReport>> {
-        let acks = self.store.drift_acks().await?;
-        let envs: Vec<(String, String)> = self
+        self.refresh_index().await?;
+        let mut found = self.store.indexed_drift().await?;
+        Ok(self
             .workspace
             .pipeline
             .environments()
             .iter()
             .skip(1)
-            .map(|e| (e.name.clone(), e.path.clone()))
-            .collect();
-        let acks_by_path: HashMap<String, String> = envs
-            .iter()
-            .filter_map(|(name, path)| acks.get(name).map(|c| (path.clone(), c.clone())))
-            .collect();
-        let repo = self.repo.clone();
-        let paths: Vec<String> = envs.iter().map(|(_, p)| p.clone()).collect();
-        let mut found = tokio::task::spawn_blocking(move || repo.drift(&paths, &acks_by_path)).await??;
-        Ok(envs
-            .into_iter()
-            .map(|(name, path)| DriftReport {
-                environment: name,
-                commits: found.remove(&path).unwrap_or_default(),
+            .map(|e| DriftReport {
+                environment: e.name.clone(),
+                commits: found
+                    .remove(&e.path)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| DriftCommit {
+                        commit: d.commit,
+                        time: d.time,
+                        author: d.author,
+                        summary: d.summary,
+                    })
+                    .collect(),
             })
             .collect())
     }
@@ -111,13 +109,15 @@ impl App {
                 "acknowledging drift needs --reason TEXT: what was changed by hand, and why",
             ));
         }
-        let repo = self.repo.clone();
-        let head = tokio::task::spawn_blocking(move || -> Result<String> {
-            let git = repo.open()?;
-            Ok(repo.head(&git)?.to_string())
-        })
-        .await??;
+        let head = self.refresh_index().await?;
         self.store.ack_drift(env, &head, &caller.email, reason.trim()).await?;
+        let path = self
+            .workspace
+            .pipeline
+            .get(env)
+            .map(|e| e.path.clone())
+            .unwrap_or_default();
+        self.store.clear_indexed_drift(&path, &head).await?;
         Ok(head)
     }
 

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod history;
+pub mod index;
 pub mod init;
 pub mod promote;
 pub mod rfcs;

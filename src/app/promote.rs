@@ -1,7 +1,7 @@
 //! Promotion: moving a package version from one environment to the next in
 //! the config repo, after every gate passed, atomically and provably.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use git2::{Delta, Oid, Repository};
 use semver::Version;
@@ -15,7 +15,7 @@ use crate::domain::pipeline::{Environment, Gate};
 use crate::domain::promotion::{self, Facts, RfcFacts, Role, SignoffFacts, Verdict};
 use crate::domain::rfc::RfcId;
 use crate::domain::rfc::lifecycle::SystemMove;
-use crate::gitrepo::history::{Arrival, DriftCommit};
+use crate::gitrepo::history::Arrival;
 use crate::gitrepo::read::read_manifest;
 use crate::gitrepo::safety::unsafe_entries;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
@@ -106,7 +106,6 @@ struct GitFacts {
     packages: Vec<PackageGit>,
     /// Versions in the target now.
     target_versions: BTreeMap<String, Version>,
-    drift: Vec<DriftCommit>,
 }
 
 fn read_git(
@@ -114,7 +113,6 @@ fn read_git(
     from: &Environment,
     to: &Environment,
     wanted: &[(String, Option<Version>)],
-    ack: Option<String>,
 ) -> Result<GitFacts> {
     let git = repo.open()?;
     let head = repo.head(&git)?;
@@ -193,19 +191,10 @@ fn read_git(
             name,
         });
     }
-    let mut acks = HashMap::new();
-    if let Some(a) = ack {
-        acks.insert(to.path.clone(), a);
-    }
-    let drift = repo
-        .drift(std::slice::from_ref(&to.path), &acks)?
-        .remove(&to.path)
-        .unwrap_or_default();
     Ok(GitFacts {
         head: head.to_string(),
         packages,
         target_versions,
-        drift,
     })
 }
 
@@ -288,15 +277,10 @@ impl App {
     /// Works out what a promotion would do and how every gate judges it.
     pub async fn plan_promotion(&self, caller: &Caller, req: &PromoteRequest) -> Result<Plan> {
         let (from, to) = self.environments(&req.to)?;
-        let acks = self.store.drift_acks().await?;
+        self.refresh_index().await?;
         let repo = self.repo.clone();
-        let (f2, t2, wanted, ack) = (
-            from.clone(),
-            to.clone(),
-            req.packages.clone(),
-            acks.get(&to.name).cloned(),
-        );
-        let git = tokio::task::spawn_blocking(move || read_git(&repo, &f2, &t2, &wanted, ack)).await??;
+        let (f2, t2, wanted) = (from.clone(), to.clone(), req.packages.clone());
+        let git = tokio::task::spawn_blocking(move || read_git(&repo, &f2, &t2, &wanted)).await??;
         let access = &self.workspace.access;
         let may_promote = access.can(&caller.email, &format!("promote.{}", to.name));
         let may_emergency = access.can(&caller.email, "emergency");
@@ -307,7 +291,16 @@ impl App {
                 target_after.insert(p.name.clone(), m.version.clone());
             }
         }
-        let drift: Vec<String> = git.drift.iter().map(|d| d.commit.clone()).collect();
+        // Drift as of the head the gates were read at: the index was refreshed just before.
+        let drift: Vec<String> = self
+            .store
+            .indexed_drift()
+            .await?
+            .remove(&to.path)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.commit)
+            .collect();
         let now = now();
         let mut planned = Vec::new();
         for p in &git.packages {

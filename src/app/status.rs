@@ -5,10 +5,8 @@ use crate::domain::status::{self, DriftNote, StatusMatrix};
 
 impl App {
     pub async fn status(&self) -> Result<StatusMatrix> {
-        let repo = self.repo.clone();
-        let ws = self.workspace.clone();
-        let snapshot = tokio::task::spawn_blocking(move || repo.snapshot(&ws.pipeline)).await??;
-        let mut m = status::matrix(&self.workspace.pipeline, &snapshot.environments);
+        let found = self.indexed_state().await?;
+        let mut m = status::matrix(&self.workspace.pipeline, &found);
         m.drift = self
             .drift()
             .await?

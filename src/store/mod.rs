@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod meta;
 pub mod promotions;
+pub mod repo_index;
 pub mod rfcs;
 
 use std::path::Path;

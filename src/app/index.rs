@@ -1,0 +1,67 @@
+//! Keeping the config repo index in step with the branch, incrementally.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{App, Result};
+use crate::domain::status::{CommitRef, PackageState};
+
+impl App {
+    /// Brings the index up to the branch head: walks only the commits since
+    /// the indexed head (all of them once, on a first build).
+    pub async fn refresh_index(&self) -> Result<String> {
+        let repo = self.repo.clone();
+        let head = tokio::task::spawn_blocking(move || repo.head_id()).await??;
+        let indexed = self.store.index_head().await?;
+        if indexed.as_deref() == Some(head.as_str()) {
+            return Ok(head);
+        }
+        let pipeline = &self.workspace.pipeline;
+        let env_paths: Vec<String> = pipeline.environments().iter().map(|e| e.path.clone()).collect();
+        let drift_paths: Vec<String> = pipeline.environments().iter().skip(1).map(|e| e.path.clone()).collect();
+        let mut acks: HashMap<String, HashSet<String>> = HashMap::new();
+        for (env, commit) in self.store.all_drift_acks().await? {
+            if let Some(e) = pipeline.get(&env) {
+                acks.entry(e.path.clone()).or_default().insert(commit);
+            }
+        }
+        let repo = self.repo.clone();
+        let from = indexed.clone();
+        let delta =
+            tokio::task::spawn_blocking(move || repo.index_delta(from.as_deref(), &env_paths, &drift_paths, &acks))
+                .await??;
+        self.store.apply_index(indexed.as_deref(), &delta).await?;
+        Ok(delta.head)
+    }
+
+    /// The packages per environment name, from the index.
+    pub async fn indexed_state(&self) -> Result<BTreeMap<String, Vec<PackageState>>> {
+        self.refresh_index().await?;
+        let by_path: HashMap<&str, &str> = self
+            .workspace
+            .pipeline
+            .environments()
+            .iter()
+            .map(|e| (e.path.as_str(), e.name.as_str()))
+            .collect();
+        let mut out: BTreeMap<String, Vec<PackageState>> = BTreeMap::new();
+        for p in self.store.indexed_packages().await? {
+            let Some(env) = by_path.get(p.env_path.as_str()) else {
+                continue;
+            };
+            out.entry(env.to_string()).or_default().push(PackageState {
+                name: p.package,
+                version: p.version,
+                tree: p.tree,
+                rfcs: p.rfcs,
+                last_commit: Some(CommitRef {
+                    id: p.commit,
+                    time: p.time,
+                    author: p.author,
+                    summary: p.summary,
+                }),
+                problem: p.problem,
+            });
+        }
+        Ok(out)
+    }
+}
