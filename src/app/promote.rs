@@ -98,14 +98,11 @@ struct PackageGit {
     target_version: Option<Version>,
     unsafe_entries: Vec<String>,
     files: FileChanges,
-    arrival: Option<Arrival>,
 }
 
 struct GitFacts {
     head: String,
     packages: Vec<PackageGit>,
-    /// Versions in the target now.
-    target_versions: BTreeMap<String, Version>,
 }
 
 fn read_git(
@@ -125,15 +122,6 @@ fn read_git(
     };
     let source_dir = folder(&from.path)?;
     let target_dir = folder(&to.path)?;
-    let mut target_versions = BTreeMap::new();
-    if let Some(t) = &target_dir {
-        for e in t.iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree)) {
-            let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
-            if let Ok(m) = read_manifest(&git, &name, &git.find_tree(e.id())?) {
-                target_versions.insert(name, m.version);
-            }
-        }
-    }
     let names: Vec<String> = if wanted.is_empty() {
         source_dir
             .iter()
@@ -184,7 +172,6 @@ fn read_git(
             manifest: read_manifest(&git, &name, &source),
             unsafe_entries: unsafe_entries(&git, &source),
             files: file_changes(&git, target_tree.as_ref(), &source)?,
-            arrival: repo.arrival(&git, &from.path, &name)?,
             source_tree: source.id().to_string(),
             target_tree: target_tree.map(|t| t.id().to_string()),
             target_version,
@@ -194,7 +181,6 @@ fn read_git(
     Ok(GitFacts {
         head: head.to_string(),
         packages,
-        target_versions,
     })
 }
 
@@ -277,15 +263,47 @@ impl App {
     /// Works out what a promotion would do and how every gate judges it.
     pub async fn plan_promotion(&self, caller: &Caller, req: &PromoteRequest) -> Result<Plan> {
         let (from, to) = self.environments(&req.to)?;
-        self.refresh_index().await?;
-        let repo = self.repo.clone();
-        let (f2, t2, wanted) = (from.clone(), to.clone(), req.packages.clone());
-        let git = tokio::task::spawn_blocking(move || read_git(&repo, &f2, &t2, &wanted)).await??;
+        // Facts from git and from the index must describe the same head.
+        let mut tries = 0;
+        let git = loop {
+            let indexed = self.refresh_index().await?;
+            let repo = self.repo.clone();
+            let (f2, t2, wanted) = (from.clone(), to.clone(), req.packages.clone());
+            let git = tokio::task::spawn_blocking(move || read_git(&repo, &f2, &t2, &wanted)).await??;
+            tries += 1;
+            if git.head == indexed || tries >= 5 {
+                break git;
+            }
+        };
+        let index_rows = self
+            .store
+            .indexed_packages_in(&[from.path.as_str(), to.path.as_str()])
+            .await?;
+        let arrivals: BTreeMap<String, Arrival> = index_rows
+            .iter()
+            .filter(|r| r.env_path == from.path)
+            .filter_map(|r| {
+                let t = time::OffsetDateTime::parse(&r.time, &time::format_description::well_known::Rfc3339).ok()?;
+                Some((
+                    r.package.clone(),
+                    Arrival {
+                        commit: r.commit.clone(),
+                        seconds: t.unix_timestamp(),
+                        by: r.by.clone(),
+                    },
+                ))
+            })
+            .collect();
+        let target_versions: BTreeMap<String, Version> = index_rows
+            .iter()
+            .filter(|r| r.env_path == to.path)
+            .filter_map(|r| Some((r.package.clone(), Version::parse(r.version.as_deref()?).ok()?)))
+            .collect();
         let access = &self.workspace.access;
         let may_promote = access.can(&caller.email, &format!("promote.{}", to.name));
         let may_emergency = access.can(&caller.email, "emergency");
         let signoff_envs = self.signoff_envs(&to);
-        let mut target_after = git.target_versions.clone();
+        let mut target_after = target_versions;
         for p in &git.packages {
             if let Ok(m) = &p.manifest {
                 target_after.insert(p.name.clone(), m.version.clone());
@@ -319,11 +337,10 @@ impl App {
                         target: p.target_tree.as_deref().map(|t| (p.target_version.as_ref(), t)),
                         rfcs,
                         target_versions: target_after.clone(),
-                        arrived: p
-                            .arrival
-                            .as_ref()
+                        arrived: arrivals
+                            .get(&p.name)
                             .and_then(|a| time::OffsetDateTime::from_unix_timestamp(a.seconds).ok()),
-                        previous_promoter: p.arrival.as_ref().map(|a| a.by.clone()),
+                        previous_promoter: arrivals.get(&p.name).map(|a| a.by.clone()),
                         promoter: &caller.email,
                         may_promote,
                         may_emergency,

@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod meta;
+pub mod outbox;
 pub mod promotions;
 pub mod repo_index;
 pub mod rfcs;
+pub mod signoff;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -23,6 +23,24 @@ struct PackageRow {
     summary: String,
 }
 
+impl PackageRow {
+    fn into_indexed(self) -> IndexedPackage {
+        IndexedPackage {
+            env_path: self.env_path,
+            package: self.package,
+            tree: self.tree,
+            version: self.version,
+            rfcs: serde_json::from_str(&self.rfcs).unwrap_or_default(),
+            problem: self.problem,
+            commit: self.commit_id,
+            time: self.time,
+            author: self.author,
+            by: self.by,
+            summary: self.summary,
+        }
+    }
+}
+
 impl Store {
     pub async fn index_head(&self) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as("SELECT commit_id FROM repo_index_head WHERE id = 1")
@@ -112,22 +130,21 @@ impl Store {
         let rows: Vec<PackageRow> = sqlx::query_as("SELECT * FROM repo_index_packages ORDER BY env_path, package")
             .fetch_all(self.pool())
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| IndexedPackage {
-                env_path: r.env_path,
-                package: r.package,
-                tree: r.tree,
-                version: r.version,
-                rfcs: serde_json::from_str(&r.rfcs).unwrap_or_default(),
-                problem: r.problem,
-                commit: r.commit_id,
-                time: r.time,
-                author: r.author,
-                by: r.by,
-                summary: r.summary,
-            })
-            .collect())
+        Ok(rows.into_iter().map(PackageRow::into_indexed).collect())
+    }
+
+    /// The index rows of some environment folders only.
+    pub async fn indexed_packages_in(&self, env_paths: &[&str]) -> Result<Vec<IndexedPackage>> {
+        let mut out = Vec::new();
+        for env in env_paths {
+            let rows: Vec<PackageRow> =
+                sqlx::query_as("SELECT * FROM repo_index_packages WHERE env_path = $1 ORDER BY package")
+                    .bind(env)
+                    .fetch_all(self.pool())
+                    .await?;
+            out.extend(rows.into_iter().map(PackageRow::into_indexed));
+        }
+        Ok(out)
     }
 
     /// Unacknowledged hand-made commits per environment path, newest first.

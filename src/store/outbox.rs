@@ -1,0 +1,161 @@
+//! The mail outbox: rows written with the change that causes them, claimed
+//! by a worker, delivered, retried, or given up as dead letters.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::rfcs::now;
+use super::{Result, Store};
+
+/// A mail to send, rendered already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub kind: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub message_id: String,
+    pub kind: String,
+    pub recipients: String,
+    pub subject: String,
+    #[serde(skip)]
+    pub text_body: String,
+    #[serde(skip)]
+    pub html_body: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+impl OutboxRow {
+    pub fn recipient_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.recipients).unwrap_or_default()
+    }
+}
+
+/// Queues a mail inside the caller's transaction. The Message-ID is fixed
+/// now, so every delivery attempt sends the very same message.
+pub async fn enqueue(conn: &mut SqliteConnection, mail: &NewMail, domain: &str) -> Result<()> {
+    if mail.recipients.is_empty() {
+        return Ok(());
+    }
+    let mut b = [0u8; 16];
+    let _ = getrandom::fill(&mut b);
+    let message_id = format!("<{}@{domain}>", hex::encode(b));
+    let at = now();
+    sqlx::query(
+        "INSERT INTO outbox (message_id, kind, recipients, subject, text_body, html_body, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&message_id)
+    .bind(&mail.kind)
+    .bind(serde_json::to_string(&mail.recipients).unwrap_or_else(|_| "[]".into()))
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(&at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+macro_rules! columns {
+    () => {
+        "id, message_id, kind, recipients, subject, text_body, html_body, state, attempts, next_attempt_at, last_error, created_at, sent_at"
+    };
+}
+
+impl Store {
+    /// Claims up to `limit` due rows for `worker` until `until`: pending rows
+    /// whose time has come, and rows a crashed worker left claimed.
+    pub async fn claim_mail(&self, worker: &str, until: &str, limit: i64) -> Result<Vec<OutboxRow>> {
+        let at = now();
+        let mut tx = self.write_tx().await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
+            "UPDATE outbox SET state = 'sending', claimed_by = $1, claimed_until = $2
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE (state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND claimed_until < $3)
+                          ORDER BY id LIMIT $4)
+             RETURNING ",
+            columns!()
+        ))
+        .bind(worker)
+        .bind(until)
+        .bind(&at)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn mail_sent(&self, id: i64, worker: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL
+             WHERE id = $2 AND claimed_by = $3",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(worker)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A temporary failure: try again at `next`.
+    pub async fn mail_retry(&self, id: i64, worker: &str, next: &str, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, next_attempt_at = $1, last_error = $2, claimed_by = NULL
+             WHERE id = $3 AND claimed_by = $4",
+        )
+        .bind(next)
+        .bind(error)
+        .bind(id)
+        .bind(worker)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A permanent failure, or too long failing: a dead letter.
+    pub async fn mail_dead(&self, id: i64, worker: &str, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $1, claimed_by = NULL
+             WHERE id = $2 AND claimed_by = $3",
+        )
+        .bind(error)
+        .bind(id)
+        .bind(worker)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mails(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM outbox WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn mail_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,183 @@
+//! Sign-off links and verdicts.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::rfcs::now;
+use super::{Result, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct SignoffLink {
+    pub id: i64,
+    pub rfc_id: i64,
+    pub environment: String,
+    pub tester: String,
+    pub package: String,
+    pub version: String,
+    pub tree: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub reminded_at: Option<String>,
+    pub escalated_at: Option<String>,
+}
+
+pub struct NewLink<'a> {
+    pub token_hash: &'a str,
+    pub rfc_id: i64,
+    pub environment: &'a str,
+    pub tester: &'a str,
+    pub package: &'a str,
+    pub version: &'a str,
+    pub tree: &'a str,
+    pub expires_at: &'a str,
+}
+
+macro_rules! link_columns {
+    () => {
+        "id, rfc_id, environment, tester, package, version, tree, created_at, expires_at, used_at, revoked_at, reminded_at, escalated_at"
+    };
+}
+
+/// Creates a link; earlier open links of the same tester, RFC and environment
+/// are revoked (a newer tree or a reminder replaces them).
+pub async fn create_link(conn: &mut SqliteConnection, l: &NewLink<'_>) -> Result<i64> {
+    let at = now();
+    sqlx::query(
+        "UPDATE signoff_links SET revoked_at = $1
+         WHERE rfc_id = $2 AND environment = $3 AND tester = $4 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(&at)
+    .bind(l.rfc_id)
+    .bind(l.environment)
+    .bind(l.tester)
+    .execute(&mut *conn)
+    .await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(l.token_hash)
+    .bind(l.rfc_id)
+    .bind(l.environment)
+    .bind(l.tester)
+    .bind(l.package)
+    .bind(l.version)
+    .bind(l.tree)
+    .bind(&at)
+    .bind(l.expires_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Takes the link for one verdict: only an open, unexpired, unused link, and
+/// only once however many requests race for it.
+pub async fn consume_link(conn: &mut SqliteConnection, id: i64) -> Result<bool> {
+    let at = now();
+    let done = sqlx::query(
+        "UPDATE signoff_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(&at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct Verdict<'a> {
+    pub link_id: i64,
+    pub rfc_id: i64,
+    pub environment: &'a str,
+    pub tester: &'a str,
+    pub tree: &'a str,
+    pub verdict: &'a str,
+    pub comment: &'a str,
+    pub cases: &'a [(i64, String, String)],
+}
+
+pub async fn record_verdict(conn: &mut SqliteConnection, v: &Verdict<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(v.rfc_id)
+    .bind(v.environment)
+    .bind(v.tester)
+    .bind(v.tree)
+    .bind(v.verdict)
+    .bind(v.comment)
+    .bind(now())
+    .bind(v.link_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (case, result, note) in v.cases {
+        sqlx::query("INSERT INTO signoff_cases (signoff_id, case_id, result, note) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(case)
+            .bind(result)
+            .bind(note)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Testers whose latest verdict on `tree` is approve, inside a transaction.
+pub async fn approvals_in(conn: &mut SqliteConnection, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT s.tester FROM signoffs s
+         WHERE s.rfc_id = $1 AND s.environment = $2 AND s.tree = $3 AND s.verdict = 'approve'
+           AND s.id = (SELECT MAX(id) FROM signoffs t WHERE t.rfc_id = s.rfc_id AND t.environment = s.environment
+                                                        AND t.tree = s.tree AND t.tester = s.tester)",
+    )
+    .bind(rfc)
+    .bind(environment)
+    .bind(tree)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn testers_in(conn: &mut SqliteConnection, rfc: i64, environment: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT email FROM rfc_testers WHERE rfc_id = $1 AND environment = $2 ORDER BY email")
+            .bind(rfc)
+            .bind(environment)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+impl Store {
+    pub async fn link_by_hash(&self, token_hash: &str) -> Result<Option<SignoffLink>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            link_columns!(),
+            " FROM signoff_links WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Open links (no verdict yet, not revoked), oldest first.
+    pub async fn open_links(&self) -> Result<Vec<SignoffLink>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            link_columns!(),
+            " FROM signoff_links WHERE used_at IS NULL AND revoked_at IS NULL ORDER BY created_at"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn mark_escalated(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE signoff_links SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
