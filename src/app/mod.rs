@@ -7,7 +7,9 @@ pub mod init;
 pub mod promote;
 pub mod rfcs;
 pub mod rollback;
+pub mod signoff;
 pub mod status;
+pub mod worker;
 
 use std::path::Path;
 use std::sync::Arc;

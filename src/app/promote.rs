@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::rfcs::Caller;
+use super::signoff::Moved;
 use super::{App, AppError, Result};
 use crate::domain::manifest::Manifest;
 use crate::domain::pipeline::{Environment, Gate};
@@ -583,7 +584,8 @@ impl App {
             }
         };
         failpoint("after-ref-update");
-        self.complete_promotion(&intent, &commit, &to.name, caller, &moving.iter().map(|p| p.rfcs.clone()).collect::<Vec<_>>().concat(), &json!({
+        let moved: Vec<Moved> = serde_json::from_str(&packages_json).unwrap_or_default();
+        self.complete_promotion(&intent, &commit, &to.name, caller, &moved, &json!({
             "commit": commit, "from": from.name, "to": to.name, "packages": serde_json::from_str::<serde_json::Value>(&packages_json).unwrap_or_default(),
             "reason": reason, "emergency": req.emergency,
         }))
@@ -598,9 +600,10 @@ impl App {
         commit: &str,
         env: &str,
         caller: &Caller,
-        rfcs: &[String],
+        moved: &[Moved],
         detail: &serde_json::Value,
     ) -> Result<()> {
+        let rfcs: Vec<String> = moved.iter().flat_map(|m| m.rfcs.clone()).collect();
         let role = promotion::role(&self.workspace.pipeline, env);
         let mut tx = self.store.write_tx().await?;
         if !intents::finish(&mut tx, intent, Some(commit), "").await? {
@@ -609,7 +612,7 @@ impl App {
         }
         let event_detail = format!("promote {commit}");
         if let Some(m) = role_move(role) {
-            for r in rfcs {
+            for r in &rfcs {
                 let Ok(id) = r.parse::<RfcId>() else { continue };
                 let Some(mut rfc) = rfc_store::get_in(&mut tx, id).await? else {
                     continue;
@@ -640,8 +643,15 @@ impl App {
                     },
                 )
                 .await?;
+                self.notify_state(&mut tx, &rfc, &caller.email, None).await?;
             }
         }
+        // Testers hear of it in the same transaction: no promotion without its invitations.
+        self.invite(&mut tx, env, moved).await?;
+        let reason = detail["reason"].as_str().unwrap_or_default();
+        let emergency = detail["emergency"].as_bool().unwrap_or(false);
+        self.notify_promotion(&mut tx, env, moved, &caller.email, commit, reason, emergency)
+            .await?;
         audit::append(
             &mut tx,
             &NewAuditEvent {
@@ -700,12 +710,7 @@ impl App {
                     settled.push(format!("rollback in {}: done ({})", i.environment, &commit[..12]));
                 }
                 Some(commit) => {
-                    let rfcs: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&i.packages)
-                        .unwrap_or_default()
-                        .iter()
-                        .flat_map(|p| p["rfcs"].as_array().cloned().unwrap_or_default())
-                        .filter_map(|r| r.as_str().map(str::to_string))
-                        .collect();
+                    let moved: Vec<Moved> = serde_json::from_str(&i.packages).unwrap_or_default();
                     let caller = Caller {
                         email: i.actor.clone(),
                         origin: crate::store::audit::Origin::Cli,
@@ -715,9 +720,10 @@ impl App {
                         &commit,
                         &i.environment,
                         &caller,
-                        &rfcs,
+                        &moved,
                         &json!({
                             "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
+                            "reason": i.reason, "emergency": i.emergency,
                         }),
                     )
                     .await?;

@@ -413,6 +413,10 @@ impl App {
         if states.is_some() && !detail.is_empty() {
             rfc_store::add_comment(&mut tx, rfc.id, &caller.email, detail).await?;
         }
+        if states.is_some() {
+            self.notify_state(&mut tx, rfc, &caller.email, (!detail.is_empty()).then_some(detail))
+                .await?;
+        }
         audit::append(&mut tx, &audit_event(caller, audit_action, rfc.id, audit_detail)).await?;
         let saved = rfc_store::get_in(&mut tx, rfc.id)
             .await?
@@ -708,6 +712,7 @@ impl App {
             },
         )
         .await?;
+        self.notify_state(&mut tx, &rfc, by, None).await?;
         audit::append(
             &mut tx,
             &audit_event(

@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod history;
 mod init;
+mod mail;
 mod migrate;
 mod promote;
 mod rfc;
@@ -73,6 +74,8 @@ pub enum Command {
     #[command(subcommand)]
     Drift(history::DriftCommand),
     ReleaseNotes(history::ReleaseNotesArgs),
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
 }
@@ -143,6 +146,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Diff(args) => history::diff(cli, args).await,
         Command::Drift(cmd) => history::drift(cli, cmd).await,
         Command::ReleaseNotes(args) => history::release_notes(cli, args).await,
+        Command::Mail(cmd) => mail::run(cli, cmd).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }

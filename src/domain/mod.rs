@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod problem;
 pub mod promotion;
 pub mod rfc;
+pub mod signoff;
 pub mod status;
 pub mod template;
 

@@ -317,6 +317,73 @@ pub async fn remove_tester(conn: &mut SqliteConnection, rfc: RfcId, env: &str, e
 }
 
 impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_test_case(
+        &self,
+        rfc: i64,
+        env: &str,
+        kind: &str,
+        title: &str,
+        steps: &str,
+        expected: &str,
+        by: &str,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO rfc_test_cases (rfc_id, environment, kind, title, steps, expected, position)
+             VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(position), 0) + 1 FROM rfc_test_cases WHERE rfc_id = $1))",
+        )
+        .bind(rfc)
+        .bind(env)
+        .bind(kind)
+        .bind(title)
+        .bind(steps)
+        .bind(expected)
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!("{title} ({env})");
+        add_event(
+            &mut tx,
+            &NewEvent {
+                rfc: RfcId(rfc),
+                actor: by,
+                kind: "test_case_added",
+                from_state: None,
+                to_state: None,
+                detail: &detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_test_case(&self, rfc: i64, case: i64, by: &str) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("DELETE FROM rfc_test_cases WHERE rfc_id = $1 AND id = $2")
+            .bind(rfc)
+            .bind(case)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            let detail = format!("case {case}");
+            add_event(
+                &mut tx,
+                &NewEvent {
+                    rfc: RfcId(rfc),
+                    actor: by,
+                    kind: "test_case_removed",
+                    from_state: None,
+                    to_state: None,
+                    detail: &detail,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn rfc(&self, id: RfcId) -> Result<Option<Rfc>> {
         let mut conn = self.pool().acquire().await?;
         get_in(&mut conn, id).await

@@ -16,6 +16,7 @@ pub struct SignoffLink {
     pub tree: String,
     pub created_at: String,
     pub expires_at: String,
+    pub invited_at: String,
     pub used_at: Option<String>,
     pub revoked_at: Option<String>,
     pub reminded_at: Option<String>,
@@ -31,11 +32,14 @@ pub struct NewLink<'a> {
     pub version: &'a str,
     pub tree: &'a str,
     pub expires_at: &'a str,
+    pub invited_at: &'a str,
+    pub reminded_at: Option<&'a str>,
+    pub escalated_at: Option<&'a str>,
 }
 
 macro_rules! link_columns {
     () => {
-        "id, rfc_id, environment, tester, package, version, tree, created_at, expires_at, used_at, revoked_at, reminded_at, escalated_at"
+        "id, rfc_id, environment, tester, package, version, tree, created_at, expires_at, invited_at, used_at, revoked_at, reminded_at, escalated_at"
     };
 }
 
@@ -54,8 +58,9 @@ pub async fn create_link(conn: &mut SqliteConnection, l: &NewLink<'_>) -> Result
     .execute(&mut *conn)
     .await?;
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at,
+                                    invited_at, reminded_at, escalated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(l.token_hash)
     .bind(l.rfc_id)
@@ -66,6 +71,9 @@ pub async fn create_link(conn: &mut SqliteConnection, l: &NewLink<'_>) -> Result
     .bind(l.tree)
     .bind(&at)
     .bind(l.expires_at)
+    .bind(l.invited_at)
+    .bind(l.reminded_at)
+    .bind(l.escalated_at)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -147,6 +155,32 @@ pub async fn testers_in(conn: &mut SqliteConnection, rfc: i64, environment: &str
             .fetch_all(conn)
             .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Revokes every open link of an RFC (a rejection: a new version will come).
+pub async fn revoke_links(conn: &mut SqliteConnection, rfc: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE signoff_links SET revoked_at = $1 WHERE rfc_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(rfc)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn test_cases_in(
+    conn: &mut SqliteConnection,
+    rfc: i64,
+    environment: &str,
+) -> Result<Vec<(i64, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, steps, expected FROM rfc_test_cases WHERE rfc_id = $1 AND environment = $2 ORDER BY position, id",
+    )
+    .bind(rfc)
+    .bind(environment)
+    .fetch_all(conn)
+    .await?)
 }
 
 impl Store {

@@ -32,6 +32,25 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
         })
         .collect();
     let user = state.app.workspace.config.web.dev_user.clone();
+    let pending: Vec<_> = state
+        .app
+        .pending_signoffs()
+        .await?
+        .into_iter()
+        .map(|(env, count, oldest)| {
+            let days = time::OffsetDateTime::parse(&oldest, &time::format_description::well_known::Rfc3339)
+                .map(|t| (time::OffsetDateTime::now_utc() - t).whole_days())
+                .unwrap_or(0);
+            let label = state
+                .app
+                .workspace
+                .pipeline
+                .get(&env)
+                .map(|e| e.label.clone())
+                .unwrap_or_default();
+            context! { env, label, count, days }
+        })
+        .collect();
     let mut recent = Vec::new();
     for env in state.app.workspace.pipeline.environments().iter().skip(1) {
         let entries = state.app.history(Some(&env.name), None, 5).await?;
@@ -47,6 +66,7 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
             rows,
             problems => minijinja::value::Serde(&matrix.problems),
             drift => minijinja::value::Serde(&matrix.drift),
+            pending,
             recent,
         },
     )

@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod openapi;
 mod rfcs;
+pub mod signoff;
 mod templates;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub secret: Arc<Vec<u8>>,
     /// The `host:port`s a same-site Origin or Referer may name.
     pub origins: Arc<Vec<String>>,
+    pub limiter: Arc<signoff::RateLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -74,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         .route("/rfcs/{id}/transition", post(rfcs::transition))
         .route("/rfcs/{id}/comments", post(rfcs::comment))
         .route("/rfcs/{id}/testers", post(rfcs::testers))
+        .route("/rfcs/{id}/cases", post(rfcs::cases))
+        .route("/signoff/{token}", get(signoff::show).post(signoff::submit))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -106,8 +110,16 @@ pub async fn launch(
     }
     let secret = Arc::new(app.store.server_secret().await?);
     let origins = Arc::new(csrf::own_origins(&app.workspace.config.web.base_url, addr));
-    let router = router(AppState { app, secret, origins });
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    let limiter = Arc::new(signoff::RateLimiter::default());
+    let router = router(AppState {
+        app,
+        secret,
+        origins,
+        limiter,
+    });
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -138,7 +150,8 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
     res
 }
 

@@ -402,6 +402,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "saved" => "Your changes were saved.",
         "commented" => "Your comment was added.",
         "tester" => "The testers were updated.",
+        "plan" => "The test plan was updated.",
         "submit" => "Submitted for assessment.",
         "approve" => "Approved for build.",
         "reject" => "Rejected.",
@@ -638,6 +639,55 @@ pub async fn testers(
     let add = value_of(&pairs, "op") != Some("remove");
     match state.app.set_tester(&caller, id, env, email, add).await {
         Ok(_) => Ok(Redirect::to(&format!("/rfcs/{id}?done=tester")).into_response()),
+        Err(AppError::Refused(reasons)) => {
+            let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+            Ok((
+                StatusCode::FORBIDDEN,
+                Html(render_show(&state, &caller, id, None, &texts, None).await?),
+            )
+                .into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let texts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(render_show(&state, &caller, id, None, &texts, None).await?),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds or removes a test case of the test plan (permission rfc.edit).
+pub async fn cases(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Pairs>,
+) -> Result<Response, WebError> {
+    check_csrf(&state, &caller, &pairs)?;
+    let id = parse_id(&id)?;
+    let v = |k: &str| value_of(&pairs, k).unwrap_or("").to_string();
+    let result = if v("op") == "remove" {
+        let case: i64 = v("case").parse().map_err(|_| WebError::NotFound)?;
+        state.app.remove_test_case(&caller, id, case).await.map(|_| ())
+    } else {
+        state
+            .app
+            .add_test_case(
+                &caller,
+                id,
+                &v("environment"),
+                &v("kind"),
+                &v("title"),
+                &v("steps"),
+                &v("expected"),
+            )
+            .await
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/rfcs/{id}?done=plan#plan")).into_response()),
         Err(AppError::Refused(reasons)) => {
             let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
             Ok((

@@ -18,6 +18,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("rfc_new.html", include_str!("templates/rfc_new.html")),
         ("rfc_form.html", include_str!("templates/rfc_form.html")),
         ("rfc.html", include_str!("templates/rfc.html")),
+        ("signoff.html", include_str!("templates/signoff.html")),
+        ("signoff_done.html", include_str!("templates/signoff_done.html")),
+        ("signoff_gone.html", include_str!("templates/signoff_gone.html")),
     ] {
         env.add_template(name, source).expect("embedded template parses");
     }

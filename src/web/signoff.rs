@@ -1,0 +1,197 @@
+//! `/signoff/<token>`: the tester's form. No account and no cookie needed:
+//! the link is the credential for this one form, and nothing else.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use minijinja::value::Serde;
+
+use super::{AppState, WebError, csrf, templates};
+use crate::app::AppError;
+use crate::app::signoff::SignoffView;
+use crate::domain::rfc::FieldError;
+use crate::domain::signoff::SignoffInput;
+
+const PURPOSE: &str = "signoff";
+
+/// A fixed window per client address: enough for a person, too few for guessing.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    hits: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub const PER_MINUTE: u32 = 30;
+
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if hits.len() > 10_000 {
+            hits.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let entry = hits.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= Self::PER_MINUTE
+    }
+}
+
+/// Every answer of this endpoint keeps the token out of Referer headers.
+fn no_referrer(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Unknown, expired, used or revoked: one and the same page.
+fn gone() -> Response {
+    let body = templates::render(
+        "signoff_gone.html",
+        context! { title => "This link does not work", nav => "", user => () },
+    )
+    .unwrap_or_else(|_| "This link does not work.".into());
+    no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response())
+}
+
+fn too_many() -> Response {
+    no_referrer(
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            "Too many requests; try again in a minute.",
+        )
+            .into_response(),
+    )
+}
+
+fn render_form(
+    state: &AppState,
+    token: &str,
+    v: &SignoffView,
+    input: &SignoffInput,
+    errors: &[FieldError],
+) -> Result<String, WebError> {
+    let error_of = |f: &str| errors.iter().find(|e| e.field == f).map(|e| e.message.clone());
+    let cases: Vec<_> = v
+        .cases
+        .iter()
+        .map(|c| {
+            let given = input.cases.iter().find(|(id, _, _)| *id == c.id);
+            context! {
+                id => c.id, title => c.title.clone(), steps => c.steps.clone(), expected => c.expected.clone(), kind => c.kind.clone(),
+                result => given.map(|g| g.1.clone()).unwrap_or_default(),
+                note => given.map(|g| g.2.clone()).unwrap_or_default(),
+                error => error_of(&format!("case-{}", c.id)).or_else(|| error_of(&format!("note-{}", c.id))),
+            }
+        })
+        .collect();
+    let answers: Vec<_> = state
+        .app
+        .workspace
+        .template(&v.rfc.template)
+        .map(|t| {
+            t.fields
+                .iter()
+                .filter_map(|f| {
+                    v.rfc
+                        .field_text(&f.id)
+                        .map(|val| context! { label => f.label.clone(), value => val })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(templates::render(
+        "signoff.html",
+        context! {
+            title => format!("Test {}", v.rfc.id),
+            nav => "", user => (),
+            rfc => Serde(&v.rfc),
+            id => v.rfc.id.to_string(),
+            summary => v.summary.clone(),
+            answers,
+            environment_label => v.environment_label.clone(),
+            link => Serde(&v.link),
+            deadline => v.link.expires_at[..10].to_string(),
+            cases,
+            verdict => input.verdict.clone(),
+            comment => input.comment.clone(),
+            verdict_error => error_of("verdict"),
+            comment_error => error_of("comment"),
+            has_errors => !errors.is_empty(),
+            action => format!("/signoff/{token}"),
+            csrf_token => csrf::token(&state.secret, PURPOSE, token),
+        },
+    )?)
+}
+
+/// GET shows the form and changes nothing: mail scanners open every link.
+pub async fn show(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> Response {
+    if !state.limiter.allow(peer.ip()) {
+        return too_many();
+    }
+    match state.app.signoff_view(&token).await {
+        Ok(v) => match render_form(&state, &token, &v, &SignoffInput::default(), &[]) {
+            Ok(body) => no_referrer(Html(body).into_response()),
+            Err(e) => no_referrer(e.into_response()),
+        },
+        Err(AppError::NotFound(_)) => gone(),
+        Err(e) => no_referrer(WebError::from(e).into_response()),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if !state.limiter.allow(peer.ip()) {
+        return too_many();
+    }
+    // The token check comes after "is this link alive", so a dead link always
+    // answers the same page, whatever was posted.
+    let view = match state.app.signoff_view(&token).await {
+        Ok(v) => v,
+        Err(AppError::NotFound(_)) => return gone(),
+        Err(e) => return no_referrer(WebError::from(e).into_response()),
+    };
+    if csrf::verify(&state.secret, PURPOSE, &token, &pairs).is_err() {
+        return no_referrer(WebError::Csrf.into_response());
+    }
+    let input = SignoffInput::from_pairs(&pairs);
+    match state.app.submit_signoff(&token, &input).await {
+        Ok(outcome) => {
+            let body = templates::render(
+                "signoff_done.html",
+                context! {
+                    title => "Thank you", nav => "", user => (),
+                    approved => outcome.verdict == "approve", id => outcome.rfc.clone(),
+                    state_label => outcome.state.label(), all_approved => outcome.all_approved,
+                },
+            )
+            .unwrap_or_else(|_| "Thank you.".into());
+            no_referrer(Html(body).into_response())
+        }
+        Err(AppError::Invalid(errors)) => match render_form(&state, &token, &view, &input, &errors) {
+            Ok(body) => no_referrer((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response()),
+            Err(e) => no_referrer(e.into_response()),
+        },
+        Err(AppError::NotFound(_)) => gone(),
+        Err(e) => no_referrer(WebError::from(e).into_response()),
+    }
+}
