@@ -398,6 +398,7 @@ impl App {
         let commit =
             tokio::task::spawn_blocking(move || repo.commit_changes(&changes, &message, &Identity::from_email(ADMIN)))
                 .await??;
+        self.store.record_dtap_commit(&commit.to_string(), "demo").await?;
         Ok(DemoReport {
             rfcs: made
                 .iter()

@@ -54,7 +54,12 @@ impl App {
         }
         let repo = self.repo.clone();
         let (env, package) = (env.map(str::to_string), package.map(str::to_string));
-        Ok(tokio::task::spawn_blocking(move || repo.history(env.as_deref(), package.as_deref(), limit)).await??)
+        // Trailers can be typed by hand: only commits dtap recorded as its own count.
+        let known = self.store.dtap_commits().await?;
+        let entries =
+            tokio::task::spawn_blocking(move || repo.history(env.as_deref(), package.as_deref(), limit, &known))
+                .await??;
+        Ok(entries)
     }
 
     fn known_env(&self, e: &str) -> Result<()> {

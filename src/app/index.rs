@@ -24,11 +24,13 @@ impl App {
                 acks.entry(e.path.clone()).or_default().insert(commit);
             }
         }
+        let known = self.store.dtap_commits().await?;
         let repo = self.repo.clone();
         let from = indexed.clone();
-        let delta =
-            tokio::task::spawn_blocking(move || repo.index_delta(from.as_deref(), &env_paths, &drift_paths, &acks))
-                .await??;
+        let delta = tokio::task::spawn_blocking(move || {
+            repo.index_delta(from.as_deref(), &env_paths, &drift_paths, &acks, &known)
+        })
+        .await??;
         self.store.apply_index(indexed.as_deref(), &delta).await?;
         Ok(delta.head)
     }

@@ -106,6 +106,7 @@ pub async fn create_state(ws: &Workspace, by: &str) -> Result<Vec<String>> {
             r.create(&folders, &identity)
         })
         .await??;
+        store.record_dtap_commit(&commit.to_string(), "init").await?;
         created.push(format!(
             "config repo {} (branch {}, first commit {})",
             repo.path().display(),

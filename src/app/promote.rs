@@ -25,7 +25,7 @@ use crate::store::audit::{self, NewAuditEvent};
 use crate::store::promotions::{self as intents, NewIntent};
 use crate::store::rfcs::{self as rfc_store, NewEvent};
 
-const ATTEMPTS: usize = 5;
+const ATTEMPTS: usize = 10;
 const LEASE_SECS: i64 = 120;
 
 #[derive(Debug, Clone)]
@@ -151,9 +151,9 @@ fn read_git(
             .and_then(|d| d.get_name(&name))
             .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
         else {
-            return Err(AppError::NotFound(format!(
-                "package `{name}` in {} (the folder {}/{name} is missing)",
-                from.name, from.path
+            return Err(AppError::refused(format!(
+                "{name} is not in {}: dtap promotes only from the directly previous environment, so promote it into {} first (the folder {}/{name} is missing)",
+                from.name, from.name, from.path
             )));
         };
         let source = git.find_tree(entry.id())?;
@@ -311,11 +311,15 @@ impl App {
             }
         }
         // Drift as of the head the gates were read at: the index was refreshed just before.
-        let drift: Vec<String> = self
-            .store
-            .indexed_drift()
-            .await?
+        let mut all_drift = self.store.indexed_drift().await?;
+        let drift: Vec<String> = all_drift
             .remove(&to.path)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.commit)
+            .collect();
+        let source_drift: Vec<String> = all_drift
+            .remove(&from.path)
             .unwrap_or_default()
             .into_iter()
             .map(|d| d.commit)
@@ -328,6 +332,12 @@ impl App {
             let (version, rfcs) = match &p.manifest {
                 Ok(m) => {
                     let rfcs = self.rfc_facts(&m.rfcs, &signoff_envs, &p.source_tree).await?;
+                    // When dtap itself brought this tree into the previous environment
+                    // (by the server's clock), and who did it.
+                    let arrived = self
+                        .store
+                        .promotion_arrival(&from.name, &p.name, &p.source_tree)
+                        .await?;
                     let facts = Facts {
                         package: &p.name,
                         pipeline: &self.workspace.pipeline,
@@ -338,16 +348,20 @@ impl App {
                         target: p.target_tree.as_deref().map(|t| (p.target_version.as_ref(), t)),
                         rfcs,
                         target_versions: target_after.clone(),
-                        arrived: arrivals
-                            .get(&p.name)
-                            .and_then(|a| time::OffsetDateTime::from_unix_timestamp(a.seconds).ok()),
-                        previous_promoter: arrivals.get(&p.name).map(|a| a.by.clone()),
+                        arrived: arrived.as_ref().and_then(|(at, _)| {
+                            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+                        }),
+                        previous_promoter: arrived
+                            .as_ref()
+                            .map(|(_, by)| by.clone())
+                            .or_else(|| arrivals.get(&p.name).map(|a| a.by.clone())),
                         promoter: &caller.email,
                         may_promote,
                         may_emergency,
                         emergency: req.emergency.then(|| req.reason.as_deref().unwrap_or("")),
                         now,
                         drift: drift.clone(),
+                        source_drift: source_drift.clone(),
                     };
                     gates = promotion::evaluate(&facts);
                     if let Some((_, Some(expected))) = req.packages.iter().find(|(n, _)| n == &p.name)
@@ -471,7 +485,12 @@ impl App {
             }
             match self.commit_promotion(caller, req, &plan).await? {
                 Some(commit) => return Ok(PromoteOutcome::Promoted { plan, commit }),
-                None => continue,
+                None => {
+                    // Lost the race: let the winner finish before looking again.
+                    let mut b = [0u8; 1];
+                    let _ = getrandom::fill(&mut b);
+                    tokio::time::sleep(std::time::Duration::from_millis(5 + u64::from(b[0] % 40))).await;
+                }
             }
         }
         Err(AppError::Conflict(format!(
@@ -556,7 +575,9 @@ impl App {
             .map(|p| (format!("{}/{}", to.path, p.package), p.tree.clone()))
             .collect();
         let author = Identity::from_email(&caller.email);
-        let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+        let repo2 = repo.clone();
+        let (base_s, msg2) = (head.clone(), message.clone());
+        let made = tokio::task::spawn_blocking(move || -> Result<String> {
             let git = repo.open()?;
             let base = Oid::from_str(&head)?;
             let mut tree = git.find_commit(base)?.tree()?;
@@ -565,7 +586,14 @@ impl App {
                 let new = write::replace_path(&git, Some(&tree), &parts, &Entry::Tree(Oid::from_str(id)?))?;
                 tree = git.find_tree(new)?;
             }
-            Ok(repo.commit_cas(&git, base, tree.id(), &message, &author)?)
+            Ok(repo.make_commit(&git, base, tree.id(), &message, &author)?.to_string())
+        })
+        .await??;
+        // Known as dtap's before anyone can see it on the branch.
+        self.store.record_dtap_commit(&made, "promote").await?;
+        let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+            let git = repo2.open()?;
+            Ok(repo2.move_branch(&git, Oid::from_str(&base_s)?, Oid::from_str(&made)?, &msg2)?)
         })
         .await??;
         let commit = match cas {

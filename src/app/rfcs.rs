@@ -645,6 +645,9 @@ impl App {
         if dry_run {
             return Ok(outcome);
         }
+        if let Some(c) = &outcome.commit {
+            self.store.record_dtap_commit(c, "link").await?;
+        }
         let mut rfc = rfc;
         if rfc.package.as_deref() != Some(package) {
             rfc.package = Some(package.to_string());

@@ -10,7 +10,6 @@ use super::promote::{FileChanges, failpoint, file_changes};
 use super::rfcs::Caller;
 use super::{App, AppError, Result};
 use crate::domain::rfc::{RfcId, State};
-use crate::gitrepo::history::{trailer, trailers};
 use crate::gitrepo::read::read_manifest;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
 use crate::gitrepo::{ConfigRepo, Identity};
@@ -63,8 +62,8 @@ struct GitPlan {
     restored_version: Option<String>,
     restored_rfcs: Vec<String>,
     files: FileChanges,
-    /// The commit that brought the withdrawn content: RFC states are restored from it.
-    arrival: Option<String>,
+    /// The commits that brought the withdrawn content, oldest first: RFC states are restored from them.
+    arrivals: Vec<String>,
 }
 
 fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option<&Version>) -> Result<GitPlan> {
@@ -89,7 +88,8 @@ fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option
     let current_manifest = read_manifest(&git, package, &current_tree).ok();
     // Walk the changes of this folder, newest first.
     let mut restored: Option<Option<Oid>> = None;
-    let mut arrival = None;
+    // Every change between the restore point and now: its commit and the RFCs it carried.
+    let mut withdrawn: Vec<(Oid, Vec<String>)> = Vec::new();
     let mut seen_versions = Vec::new();
     let mut c = head_commit;
     loop {
@@ -97,22 +97,23 @@ fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option
         let parent = c.parent(0).ok();
         let before = parent.as_ref().and_then(&at);
         if here != before {
-            if arrival.is_none() {
-                arrival = Some(c.id());
-                if to_version.is_none() {
-                    restored = Some(before);
-                    break;
-                }
+            let manifest = here
+                .and_then(|id| git.find_tree(id).ok())
+                .and_then(|t| read_manifest(&git, package, &t).ok());
+            if let (Some(want), Some(id), Some(m)) = (to_version, here, &manifest)
+                && &m.version == want
+                && id != current
+            {
+                restored = Some(Some(id));
+                break;
             }
-            if let (Some(want), Some(id)) = (to_version, here) {
-                let m = read_manifest(&git, package, &git.find_tree(id)?).ok();
-                if let Some(m) = m {
-                    if &m.version == want && id != current {
-                        restored = Some(Some(id));
-                        break;
-                    }
-                    seen_versions.push(m.version.to_string());
-                }
+            if let Some(m) = &manifest {
+                seen_versions.push(m.version.to_string());
+            }
+            withdrawn.push((c.id(), manifest.map(|m| m.rfcs).unwrap_or_default()));
+            if to_version.is_none() {
+                restored = Some(before);
+                break;
             }
         }
         match parent {
@@ -146,22 +147,26 @@ fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option
             ..Default::default()
         },
     };
-    // Only a promotion tells which states RFCs had before; a hand commit does not.
-    let arrival = arrival.and_then(|a| {
-        let commit = git.find_commit(a).ok()?;
-        let t = trailers(&String::from_utf8_lossy(commit.message_bytes()));
-        (trailer(&t, "Dtap-Action") == Some("promote")).then(|| a.to_string())
-    });
+    // Oldest first: an RFC returns to the state it had before the first of them moved it.
+    let arrivals: Vec<String> = withdrawn.iter().rev().map(|(c, _)| c.to_string()).collect();
+    let mut withdrawn_rfcs: Vec<String> = Vec::new();
+    for (_, rfcs) in withdrawn.iter().rev() {
+        for r in rfcs {
+            if !withdrawn_rfcs.contains(r) {
+                withdrawn_rfcs.push(r.clone());
+            }
+        }
+    }
     Ok(GitPlan {
         head: head.to_string(),
         current_tree: current.to_string(),
         withdrawn_version: current_manifest.as_ref().map(|m| m.version.to_string()),
-        withdrawn_rfcs: current_manifest.map(|m| m.rfcs).unwrap_or_default(),
+        withdrawn_rfcs,
         restored_version: restored_manifest.as_ref().map(|m| m.version.to_string()),
         restored_rfcs: restored_manifest.map(|m| m.rfcs).unwrap_or_default(),
         restored_tree: restored_tree.map(|t| t.id().to_string()),
         files,
-        arrival,
+        arrivals,
     })
 }
 
@@ -193,19 +198,8 @@ impl App {
             let repo = self.repo.clone();
             let (path, pkg, to_version) = (env.path.clone(), req.package.clone(), req.to_version.clone());
             let g = tokio::task::spawn_blocking(move || plan_git(&repo, &path, &pkg, to_version.as_ref())).await??;
-            let acks = self.store.drift_acks().await?;
-            let repo = self.repo.clone();
-            let path = env.path.clone();
-            let ack = acks.get(&env.name).cloned();
-            let drift = tokio::task::spawn_blocking(move || {
-                let mut m = std::collections::HashMap::new();
-                if let Some(a) = ack {
-                    m.insert(path.clone(), a);
-                }
-                repo.drift(std::slice::from_ref(&path), &m)
-                    .map(|mut d| d.remove(&path).unwrap_or_default())
-            })
-            .await??;
+            self.refresh_index().await?;
+            let drift = self.store.indexed_drift().await?.remove(&env.path).unwrap_or_default();
             let mut refused = refusals.clone();
             if !drift.is_empty() {
                 refused.push(format!(
@@ -229,18 +223,19 @@ impl App {
             // RFCs the restored version does not carry go back to where they were.
             let mut returns = Vec::new();
             for r in g.withdrawn_rfcs.iter().filter(|r| !g.restored_rfcs.contains(r)) {
-                let (Ok(id), Some(arrival)) = (r.parse::<RfcId>(), &g.arrival) else {
-                    continue;
-                };
+                let Ok(id) = r.parse::<RfcId>() else { continue };
                 let Some(rfc) = self.store.rfc(id).await? else { continue };
-                if let Some(before) = self.store.state_before(id.0, &format!("promote {arrival}")).await?
-                    && before != rfc.state.as_str()
-                {
-                    returns.push(RfcReturn {
-                        rfc: r.clone(),
-                        from: rfc.state.to_string(),
-                        to: before,
-                    });
+                for arrival in &g.arrivals {
+                    if let Some(before) = self.store.state_before(id.0, &format!("promote {arrival}")).await? {
+                        if before != rfc.state.as_str() {
+                            returns.push(RfcReturn {
+                                rfc: r.clone(),
+                                from: rfc.state.to_string(),
+                                to: before,
+                            });
+                        }
+                        break;
+                    }
                 }
             }
             let plan = RollbackPlan {
@@ -311,7 +306,9 @@ impl App {
                 plan.restored_tree.clone(),
             );
             let author = Identity::from_email(&caller.email);
-            let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+            let repo2 = repo.clone();
+            let (base_s, msg2) = (head.clone(), message.clone());
+            let made = tokio::task::spawn_blocking(move || -> Result<String> {
                 let git = repo.open()?;
                 let base = Oid::from_str(&head)?;
                 let root = git.find_commit(base)?.tree()?;
@@ -321,7 +318,13 @@ impl App {
                     None => Entry::Remove,
                 };
                 let tree = write::replace_path(&git, Some(&root), &parts, &entry)?;
-                Ok(repo.commit_cas(&git, base, tree, &message, &author)?)
+                Ok(repo.make_commit(&git, base, tree, &message, &author)?.to_string())
+            })
+            .await??;
+            self.store.record_dtap_commit(&made, "rollback").await?;
+            let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+                let git = repo2.open()?;
+                Ok(repo2.move_branch(&git, Oid::from_str(&base_s)?, Oid::from_str(&made)?, &msg2)?)
             })
             .await??;
             let commit = match cas {

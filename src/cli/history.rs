@@ -77,7 +77,7 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> CliResult {
             ]
         })
         .collect();
-    print!("{}", table::render(&headers, &rows));
+    super::emit(&table::render(&headers, &rows));
     Ok(())
 }
 
@@ -129,7 +129,7 @@ pub async fn diff(cli: &Cli, args: &DiffArgs) -> CliResult {
             }
         }
         if let Some(p) = &d.patch {
-            print!("{p}");
+            super::emit(p);
         }
     }
     Ok(())
@@ -237,6 +237,6 @@ pub async fn release_notes(cli: &Cli, args: &ReleaseNotesArgs) -> CliResult {
         .get_template(name)
         .and_then(|t| t.render(minijinja::context! { notes => minijinja::value::Serde(&notes) }))
         .map_err(|e| CliError::Failed(format!("rendering {name}: {e}")))?;
-    print!("{text}");
+    super::emit(&text);
     Ok(())
 }

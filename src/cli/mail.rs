@@ -88,7 +88,7 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
                     ]
                 })
                 .collect();
-            print!("{}", table::render(&headers, &rows));
+            super::emit(&table::render(&headers, &rows));
         }
     }
     Ok(())

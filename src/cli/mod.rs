@@ -198,6 +198,20 @@ fn check_email(u: &str) -> Result<String, CliError> {
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
+    emit(&format!("{text}\n"));
     Ok(())
+}
+
+/// Writes to stdout; a reader that went away (`dtap history | head`) ends
+/// the command quietly, as it does for other command-line tools.
+pub(crate) fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
 }

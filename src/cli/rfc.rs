@@ -233,7 +233,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
                     ]
                 })
                 .collect();
-            print!("{}", table::render(&headers, &rows));
+            super::emit(&table::render(&headers, &rows));
             if page.pages > 1 {
                 println!(
                     "page {} of {} ({} RFCs); --page N for more",

@@ -44,7 +44,7 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
             cells
         })
         .collect();
-    print!("{}", table::render(&headers, &rows));
+    super::emit(&table::render(&headers, &rows));
     for d in &m.drift {
         eprintln!(
             "warning: drift in {}: {} hand-made commit(s) since the last dtap change; promotions into it are refused until `dtap drift ack {} --reason TEXT`",

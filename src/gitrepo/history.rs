@@ -104,7 +104,13 @@ pub struct DriftCommit {
 
 impl ConfigRepo {
     /// Promotions and rollbacks, newest first, optionally only into `env` or of `package`.
-    pub fn history(&self, env: Option<&str>, package: Option<&str>, limit: usize) -> Result<Vec<HistoryEntry>> {
+    pub fn history(
+        &self,
+        env: Option<&str>,
+        package: Option<&str>,
+        limit: usize,
+        dtap_commits: &std::collections::HashSet<String>,
+    ) -> Result<Vec<HistoryEntry>> {
         let repo = self.open()?;
         let head = self.head(&repo)?;
         let mut out = Vec::new();
@@ -112,7 +118,11 @@ impl ConfigRepo {
         walk.push(head)?;
         walk.simplify_first_parent()?;
         for id in walk {
-            let commit = repo.find_commit(id?)?;
+            let id = id?;
+            if !dtap_commits.contains(&id.to_string()) {
+                continue;
+            }
+            let commit = repo.find_commit(id)?;
             if let Some(e) = entry_of(&commit)
                 && env.is_none_or(|env| e.to == env)
                 && package.is_none_or(|p| e.packages.iter().any(|m| m.package == p))

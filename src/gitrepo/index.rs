@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use git2::{Commit, Oid, Repository, Tree};
 
-use super::history::{is_dtap, trailer, trailers};
+use super::history::{trailer, trailers};
 use super::read::read_manifest;
 use super::{ConfigRepo, Result, format_time};
 
@@ -60,6 +60,7 @@ impl ConfigRepo {
         env_paths: &[String],
         drift_paths: &[String],
         acks: &HashMap<String, HashSet<String>>,
+        dtap_commits: &HashSet<String>,
     ) -> Result<IndexDelta> {
         let repo = self.open()?;
         let head = self.head(&repo)?;
@@ -94,7 +95,8 @@ impl ConfigRepo {
                 Some(p) => Some(p.tree()?),
                 None => None,
             };
-            let dtap = is_dtap(&String::from_utf8_lossy(c.message_bytes()));
+            // Only commits dtap recorded as its own count; trailers alone prove nothing.
+            let dtap = dtap_commits.contains(&c.id().to_string());
             for env in env_paths {
                 let now = env_tree(&repo, &tree, env);
                 let before = ptree.as_ref().and_then(|t| env_tree(&repo, t, env));

@@ -70,11 +70,28 @@ impl ConfigRepo {
         message: &str,
         author: &Identity,
     ) -> Result<CasOutcome> {
-        let parent = repo.find_commit(expected)?;
+        let commit = self.make_commit(repo, expected, tree, message, author)?;
+        self.move_branch(repo, expected, commit, message)
+    }
+
+    /// Writes a commit object on top of `parent` without moving any branch.
+    pub fn make_commit(
+        &self,
+        repo: &Repository,
+        parent: Oid,
+        tree: Oid,
+        message: &str,
+        author: &Identity,
+    ) -> Result<Oid> {
+        let parent = repo.find_commit(parent)?;
         let tree = repo.find_tree(tree)?;
         let author_sig = git2::Signature::now(&author.name, &author.email)?;
         let committer = git2::Signature::now("dtap", "dtap@localhost")?;
-        let commit = repo.commit(None, &author_sig, &committer, message, &tree, &[&parent])?;
+        Ok(repo.commit(None, &author_sig, &committer, message, &tree, &[&parent])?)
+    }
+
+    /// Moves the branch from `expected` to `commit`, only if it still points at `expected`.
+    pub fn move_branch(&self, repo: &Repository, expected: Oid, commit: Oid, message: &str) -> Result<CasOutcome> {
         let branch = self.branch_ref();
         match repo.reference_matching(
             &branch,
@@ -106,6 +123,10 @@ pub fn message(subject: &str, body: Option<&str>, trailers: &[(&str, String)]) -
             .chars()
             .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
             .collect();
+        // An empty value would make git read the next trailer as its continuation.
+        if v.trim().is_empty() {
+            continue;
+        }
         m.push_str(&format!("{k}: {}\n", v.trim()));
     }
     m

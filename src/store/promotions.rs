@@ -54,6 +54,48 @@ pub async fn finish(conn: &mut SqliteConnection, id: &str, commit: Option<&str>,
 }
 
 impl Store {
+    /// Records a commit as dtap's own.
+    pub async fn record_dtap_commit(&self, commit: &str, action: &str) -> Result<()> {
+        sqlx::query("INSERT INTO dtap_commits (commit_id, action, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(commit)
+            .bind(action)
+            .bind(now())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn dtap_commits(&self) -> Result<std::collections::HashSet<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT commit_id FROM dtap_commits")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// When and by whom dtap brought `tree` of `package` into `environment`:
+    /// the server's clock at completion, not a commit date anyone could set.
+    pub async fn promotion_arrival(
+        &self,
+        environment: &str,
+        package: &str,
+        tree: &str,
+    ) -> Result<Option<(String, String)>> {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT packages, actor, finished_at FROM promotions
+             WHERE environment = $1 AND kind = 'promote' AND state = 'done' ORDER BY finished_at DESC LIMIT 500",
+        )
+        .bind(environment)
+        .fetch_all(self.pool())
+        .await?;
+        for (packages, actor, finished) in rows {
+            let list: Vec<serde_json::Value> = serde_json::from_str(&packages).unwrap_or_default();
+            if list.iter().any(|p| p["package"] == package && p["tree"] == tree) {
+                return Ok(finished.map(|f| (f, actor)));
+            }
+        }
+        Ok(None)
+    }
+
     pub async fn insert_intent(&self, i: &NewIntent<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO promotions (id, kind, environment, packages, base_commit, state, actor, reason, emergency, lease_owner, lease_until, created_at)

@@ -6,6 +6,7 @@ mod promotion;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;
+mod signoff;
 mod support;
 mod web;
 mod workflow;

@@ -189,3 +189,14 @@ pub fn html_escape(s: &str) -> String {
     }
     out
 }
+
+impl TestWorkspace {
+    /// `program` with this workspace's isolated environment (own HOME and git
+    /// config, no inherited DTAP_* or GIT_* variables), not yet run: for
+    /// spawning processes in parallel, piping stdin or adding variables.
+    pub fn isolated_command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        self.isolate(&mut cmd);
+        cmd
+    }
+}

@@ -93,6 +93,8 @@ pub struct Facts<'a> {
     pub now: OffsetDateTime,
     /// Unacknowledged hand-made commits in the target folder.
     pub drift: Vec<String>,
+    /// ... and in the source folder (empty for the first environment, which is edited by hand).
+    pub source_drift: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -175,6 +177,19 @@ pub fn evaluate(f: &Facts<'_>) -> Vec<Verdict> {
             format!("review them, then `dtap drift ack {to} --reason TEXT` (permission drift.ack)"),
         )
     });
+
+    if !f.source_drift.is_empty() {
+        v.push(fail(
+            "drift",
+            format!(
+                "{} was changed by hand in {} commit(s) outside dtap ({}): what would move on is not what was promoted and tested there",
+                f.from.name,
+                f.source_drift.len(),
+                short(&f.source_drift)
+            ),
+            format!("review them, then `dtap drift ack {} --reason TEXT` (permission drift.ack)", f.from.name),
+        ));
+    }
 
     // Sign-off: the environment's own gates, and production always needs acceptance's.
     let mut signoff_envs: Vec<String> =

@@ -118,6 +118,7 @@ impl Case {
             emergency: None,
             now: datetime!(2026-11-23 10:00 UTC),
             drift: vec![],
+            source_drift: vec![],
         }
     }
 }
@@ -284,6 +285,19 @@ fn drift_blocks_until_acknowledged() {
             .as_ref()
             .unwrap()
             .contains("dtap drift ack production")
+    );
+}
+
+#[test]
+fn hand_changes_in_the_source_block_too() {
+    let c = Case::new();
+    let mut f = c.facts("acceptance");
+    f.source_drift = vec!["abcdef0123".into()];
+    let v = evaluate(&f);
+    assert_eq!(failed(&v), ["drift"]);
+    assert!(
+        v.iter()
+            .any(|x| x.remedy.as_deref().is_some_and(|r| r.contains("dtap drift ack test")))
     );
 }
 
