@@ -9,11 +9,14 @@ use crate::mail::Mailer;
 /// The mail outbox.
 #[derive(Debug, Subcommand)]
 #[command(
-    after_help = "Examples:\n  dtap mail flush                 deliver every due mail now (for cron when `serve` does not run)\n  dtap mail list --failed         dead letters: mails the server refused or that failed too long"
+    after_help = "Examples:\n  dtap mail flush                 deliver every due mail now (for cron when `serve` does not run)\n  dtap mail flush --retry-now     after fixing the mail server: retry waiting mails at once\n  dtap mail list --failed         dead letters: mails the server refused or that failed too long"
 )]
 pub enum MailCommand {
     /// Deliver every due mail now, and send due reminders.
     Flush {
+        /// Also retry mails now that wait for their next attempt (after fixing the mail server).
+        #[arg(long)]
+        retry_now: bool,
         #[arg(long)]
         json: bool,
     },
@@ -32,7 +35,10 @@ pub enum MailCommand {
 pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
     let app = App::open(&cli.workspace).await?;
     match cmd {
-        MailCommand::Flush { json } => {
+        MailCommand::Flush { retry_now, json } => {
+            if *retry_now {
+                app.store.mail_due_now().await.map_err(|e| CliError::App(e.into()))?;
+            }
             let mailer = Mailer::from_config(&app.workspace.config, &app.workspace.dir)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             let (reminded, escalated) = app.remind().await?;

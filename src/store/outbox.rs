@@ -151,6 +151,16 @@ impl Store {
         .await?)
     }
 
+    /// Makes every waiting row due now (after the mail server is fixed).
+    pub async fn mail_due_now(&self) -> Result<u64> {
+        let done =
+            sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND next_attempt_at > $1")
+                .bind(now())
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn mail_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(
             sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
