@@ -4,16 +4,79 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{App, Result};
 use crate::domain::status::{CommitRef, PackageState};
+use crate::gitrepo::index::{IndexDelta, IndexedDrift, IndexedPackage};
+
+/// The repo index at one head.
+#[derive(Debug, Clone)]
+pub struct IndexSnapshot {
+    pub head: String,
+    pub packages: Vec<IndexedPackage>,
+    /// Per environment path, newest first.
+    pub drift: HashMap<String, Vec<IndexedDrift>>,
+}
 
 impl App {
     /// Brings the index up to the branch head: walks only the commits since
     /// the indexed head (all of them once, on a first build).
     pub async fn refresh_index(&self) -> Result<String> {
+        match self.pending_index_delta().await? {
+            (head, None) => Ok(head),
+            (_, Some((indexed, delta))) => {
+                self.store.apply_index(indexed.as_deref(), &delta).await?;
+                Ok(delta.head)
+            }
+        }
+    }
+
+    /// The index as of the branch head without writing anything: the stored
+    /// rows with the pending delta applied in memory (for dry runs, which
+    /// must leave the database byte-identical).
+    pub async fn index_snapshot(&self) -> Result<IndexSnapshot> {
+        let (head, pending) = self.pending_index_delta().await?;
+        let mut packages: BTreeMap<(String, String), IndexedPackage> = self
+            .store
+            .indexed_packages()
+            .await?
+            .into_iter()
+            .map(|p| ((p.env_path.clone(), p.package.clone()), p))
+            .collect();
+        let mut drift = self.store.indexed_drift().await?;
+        if let Some((_, delta)) = pending {
+            if delta.rebuild {
+                packages.clear();
+                drift.clear();
+            }
+            for key in &delta.removals {
+                packages.remove(key);
+            }
+            for p in delta.upserts {
+                packages.insert((p.env_path.clone(), p.package.clone()), p);
+            }
+            for (env, (reset, commits)) in delta.drift {
+                let list = drift.entry(env).or_default();
+                if reset {
+                    list.clear();
+                }
+                // Stored newest first.
+                for c in commits {
+                    list.insert(0, c);
+                }
+            }
+        }
+        Ok(IndexSnapshot {
+            head,
+            packages: packages.into_values().collect(),
+            drift,
+        })
+    }
+
+    /// The branch head, and the delta to apply when the index lags behind it.
+    async fn pending_index_delta(&self) -> Result<(String, Option<(Option<String>, IndexDelta)>)> {
         let repo = self.repo.clone();
         let head = tokio::task::spawn_blocking(move || repo.head_id()).await??;
         let indexed = self.store.index_head().await?;
         if indexed.as_deref() == Some(head.as_str()) {
-            return Ok(head);
+            return Ok((head, None));
         }
         let pipeline = &self.workspace.pipeline;
         let env_paths: Vec<String> = pipeline.environments().iter().map(|e| e.path.clone()).collect();
@@ -31,8 +94,7 @@ impl App {
             repo.index_delta(from.as_deref(), &env_paths, &drift_paths, &acks, &known)
         })
         .await??;
-        self.store.apply_index(indexed.as_deref(), &delta).await?;
-        Ok(delta.head)
+        Ok((head, Some((indexed, delta))))
     }
 
     /// The packages per environment name, from the index.

@@ -109,6 +109,16 @@ impl App {
         })
     }
 
+    /// Opens a workspace for a command that changes something: first settles
+    /// promotions a crashed process left unfinished (DESIGN §4).
+    pub async fn open_for_write(dir: &Path) -> Result<App> {
+        let app = App::open(dir).await?;
+        for r in app.reconcile().await? {
+            eprintln!("reconciled an unfinished {r}");
+        }
+        Ok(app)
+    }
+
     /// Opens a workspace, creating whatever state is missing (database,
     /// config repo). Returns what was created, for the user to read.
     pub async fn open_or_create(dir: &Path, by: &str) -> Result<(App, Vec<String>)> {

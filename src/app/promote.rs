@@ -264,22 +264,30 @@ impl App {
     /// Works out what a promotion would do and how every gate judges it.
     pub async fn plan_promotion(&self, caller: &Caller, req: &PromoteRequest) -> Result<Plan> {
         let (from, to) = self.environments(&req.to)?;
-        // Facts from git and from the index must describe the same head.
+        // Facts from git and from the index must describe the same head. A dry
+        // run reads the index without writing it.
         let mut tries = 0;
-        let git = loop {
-            let indexed = self.refresh_index().await?;
+        let (git, snapshot) = loop {
+            let snapshot = if req.dry_run {
+                self.index_snapshot().await?
+            } else {
+                self.refresh_index().await?;
+                self.index_snapshot().await?
+            };
             let repo = self.repo.clone();
             let (f2, t2, wanted) = (from.clone(), to.clone(), req.packages.clone());
             let git = tokio::task::spawn_blocking(move || read_git(&repo, &f2, &t2, &wanted)).await??;
             tries += 1;
-            if git.head == indexed || tries >= 5 {
-                break git;
+            if git.head == snapshot.head || tries >= 5 {
+                break (git, snapshot);
             }
         };
-        let index_rows = self
-            .store
-            .indexed_packages_in(&[from.path.as_str(), to.path.as_str()])
-            .await?;
+        let index_rows: Vec<_> = snapshot
+            .packages
+            .iter()
+            .filter(|p| p.env_path == from.path || p.env_path == to.path)
+            .cloned()
+            .collect();
         let arrivals: BTreeMap<String, Arrival> = index_rows
             .iter()
             .filter(|r| r.env_path == from.path)
@@ -311,7 +319,7 @@ impl App {
             }
         }
         // Drift as of the head the gates were read at: the index was refreshed just before.
-        let mut all_drift = self.store.indexed_drift().await?;
+        let mut all_drift = snapshot.drift.clone();
         let drift: Vec<String> = all_drift
             .remove(&to.path)
             .unwrap_or_default()
@@ -468,7 +476,10 @@ impl App {
 
     /// Promotes, retrying on a lost race with every gate evaluated again.
     pub async fn promote(&self, caller: &Caller, req: &PromoteRequest) -> Result<PromoteOutcome> {
-        self.reconcile().await?;
+        // A dry run writes nothing, not even a reconcile.
+        if !req.dry_run {
+            self.reconcile().await?;
+        }
         for _ in 0..ATTEMPTS {
             let plan = self.plan_promotion(caller, req).await?;
             if plan.packages.is_empty() {

@@ -57,6 +57,8 @@ pub struct RfcView {
     pub testers: Vec<Tester>,
     pub comments: Vec<Comment>,
     pub timeline: Vec<Event>,
+    /// Sign-off progress: per environment and tester, the latest invitation and verdict.
+    pub signoffs: Vec<crate::store::signoff::SignoffProgress>,
     /// Where the linked package stands: environment → cell (absent: null).
     pub pipeline: Vec<(String, Option<Cell>)>,
 }
@@ -229,6 +231,7 @@ impl App {
             testers: self.store.rfc_testers(id).await?,
             comments: self.store.rfc_comments(id).await?,
             timeline: self.store.rfc_events(id).await?,
+            signoffs: self.store.signoff_progress(id.0).await?,
             pipeline,
             rfc,
         })

@@ -12,7 +12,7 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> CliResult {
-    let app = App::open(&cli.workspace).await?;
+    let app = App::open_for_write(&cli.workspace).await?;
     let report = app.demo().await?;
     if args.json {
         return print_json(&report);

@@ -34,6 +34,9 @@ pub enum MailCommand {
 
 pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
     let app = App::open(&cli.workspace).await?;
+    if matches!(cmd, MailCommand::Flush { .. }) {
+        app.reconcile().await?;
+    }
     match cmd {
         MailCommand::Flush { retry_now, json } => {
             if *retry_now {

@@ -144,6 +144,10 @@ fn rfc_id(s: &str) -> Result<RfcId, CliError> {
 
 pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
     let app = App::open(&cli.workspace).await?;
+    // Writes first settle what a crashed process left unfinished; reads change nothing.
+    if !matches!(cmd, RfcCommand::List { .. } | RfcCommand::Show { .. }) {
+        app.reconcile().await?;
+    }
     match cmd {
         RfcCommand::New {
             template,

@@ -151,6 +151,14 @@ impl Store {
         .await?)
     }
 
+    /// Queues a mail in a transaction of its own (tools and benchmarks).
+    pub async fn enqueue_mail(&self, mail: &NewMail, domain: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        enqueue(&mut tx, mail, domain).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Makes every waiting row due now (after the mail server is fixed).
     pub async fn mail_due_now(&self) -> Result<u64> {
         let done =

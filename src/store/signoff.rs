@@ -183,7 +183,36 @@ pub async fn test_cases_in(
     .await?)
 }
 
+/// One tester's standing on an RFC in an environment: their latest link and verdict.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct SignoffProgress {
+    pub environment: String,
+    pub tester: String,
+    pub package: String,
+    pub version: String,
+    pub invited_at: String,
+    pub verdict: Option<String>,
+    pub verdict_at: Option<String>,
+    pub comment: Option<String>,
+}
+
 impl Store {
+    /// Per environment and tester, the newest link and its verdict (if any).
+    pub async fn signoff_progress(&self, rfc: i64) -> Result<Vec<SignoffProgress>> {
+        Ok(sqlx::query_as(
+            "SELECT l.environment, l.tester, l.package, l.version, l.invited_at,
+                    s.verdict, s.at AS verdict_at, s.comment
+             FROM signoff_links l
+             LEFT JOIN signoffs s ON s.link_id = l.id
+             WHERE l.rfc_id = $1
+               AND l.id = (SELECT MAX(id) FROM signoff_links m WHERE m.rfc_id = l.rfc_id AND m.environment = l.environment AND m.tester = l.tester)
+             ORDER BY l.environment, l.tester",
+        )
+        .bind(rfc)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn link_by_hash(&self, token_hash: &str) -> Result<Option<SignoffLink>> {
         Ok(sqlx::query_as(concat!(
             "SELECT ",

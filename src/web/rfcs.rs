@@ -478,6 +478,7 @@ async fn render_show(
             testers => Serde(&view.testers),
             comments => Serde(&view.comments),
             timeline => Serde(&view.timeline),
+            signoffs => Serde(&view.signoffs),
             pipeline,
             environments => envs,
             notice,

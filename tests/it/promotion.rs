@@ -1801,8 +1801,11 @@ async fn a_crash_after_the_ref_update_is_reconciled_by_the_next_command() {
     // git is the source of truth: history shows the promotion already.
     assert_eq!(history(&ws, &[])[0]["commit"].as_str().unwrap(), commit);
 
-    // The next write settles it, even a dry run.
-    let out = ok(ws.dtap(&["promote", "--all", "--to", "test", "--dry-run"]));
+    // A dry run changes nothing, not even this.
+    ok(ws.dtap(&["promote", "--all", "--to", "test", "--dry-run"]));
+    assert_eq!(rfc_state(&ws, &rfc), "approved");
+    // The next write settles it.
+    let out = ok(ws.dtap(&["promote", "--all", "--to", "test"]));
     assert!(stdout(&out).contains("Nothing to promote"), "{}", text(&out));
     assert_eq!(rfc_state(&ws, &rfc), "in_test");
     let last = rfc_json(&ws, &rfc)["timeline"]
@@ -1851,7 +1854,7 @@ fn a_crash_during_a_rollback_is_reconciled_too() {
     assert_eq!(tree_of(&ws, "test/crm-core"), t1);
     assert_eq!(rfc_state(&ws, &second), "in_test");
 
-    ok(ws.dtap(&["promote", "--all", "--to", "test", "--dry-run"]));
+    ok(ws.dtap(&["mail", "flush"]));
     assert_eq!(rfc_state(&ws, &second), "approved");
     assert_eq!(rfc_state(&ws, &first), "in_test");
 }
@@ -1892,7 +1895,7 @@ async fn reconcile_settles_dead_intents_and_leaves_live_ones_alone() {
     }
     app.store.close().await;
 
-    ok(ws.dtap(&["promote", "--all", "--to", "test", "--dry-run"]));
+    ok(ws.dtap(&["mail", "flush"]));
 
     let app = dtap::app::App::open(&ws.dir).await.unwrap();
     let states: std::collections::BTreeMap<String, String> = app
