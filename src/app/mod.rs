@@ -1,5 +1,6 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
+pub mod audit;
 pub mod demo;
 pub mod history;
 pub mod index;

@@ -1,6 +1,8 @@
 //! The command line: parse, call a use case, render. Exit codes: 0 success,
 //! 1 error, 2 usage, 3 refused by a rule, a gate or a permission.
 
+mod access;
+mod audit;
 mod check;
 mod demo;
 mod history;
@@ -76,6 +78,9 @@ pub enum Command {
     ReleaseNotes(history::ReleaseNotesArgs),
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    Audit(audit::AuditArgs),
+    #[command(subcommand)]
+    Access(access::AccessCommand),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
 }
@@ -147,6 +152,8 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Drift(cmd) => history::drift(cli, cmd).await,
         Command::ReleaseNotes(args) => history::release_notes(cli, args).await,
         Command::Mail(cmd) => mail::run(cli, cmd).await,
+        Command::Audit(args) => audit::run(cli, args).await,
+        Command::Access(cmd) => access::run(cli, cmd).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }

@@ -61,6 +61,17 @@ pub fn validate_permission(p: &str, environments: &[&str]) -> Result<(), String>
     ))
 }
 
+/// Every concrete permission of a pipeline, for printing the matrix.
+pub fn concrete_permissions(environments: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = PLAIN_PERMISSIONS.iter().map(|p| p.to_string()).collect();
+    for family in ENVIRONMENT_PERMISSIONS {
+        for e in environments {
+            v.push(format!("{family}.{e}"));
+        }
+    }
+    v
+}
+
 /// Does a granted permission pattern cover the asked permission? `*` as the
 /// last segment matches any rest.
 pub fn pattern_matches(pattern: &str, asked: &str) -> bool {

@@ -1,5 +1,6 @@
 //! The web app: server-rendered pages, health probes, static files.
 
+mod admin;
 pub mod api;
 mod auth;
 pub mod csrf;
@@ -78,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/rfcs/{id}/testers", post(rfcs::testers))
         .route("/rfcs/{id}/cases", post(rfcs::cases))
         .route("/signoff/{token}", get(signoff::show).post(signoff::submit))
+        .route("/access", get(admin::access))
+        .route("/audit", get(admin::audit))
+        .route("/audit.csv", get(admin::audit_csv))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -19,6 +19,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("rfc_form.html", include_str!("templates/rfc_form.html")),
         ("rfc.html", include_str!("templates/rfc.html")),
         ("signoff.html", include_str!("templates/signoff.html")),
+        ("access.html", include_str!("templates/access.html")),
+        ("audit.html", include_str!("templates/audit.html")),
         ("signoff_done.html", include_str!("templates/signoff_done.html")),
         ("signoff_gone.html", include_str!("templates/signoff_gone.html")),
     ] {

@@ -1,0 +1,121 @@
+//! `/access` (the authorization matrix) and `/audit` (the trail), for the
+//! change board and auditors.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::{AppState, WebError, templates};
+use crate::app::AppError;
+use crate::domain::access::{concrete_permissions, pattern_matches};
+
+fn require(state: &AppState, user: &str, permission: &str) -> Result<(), WebError> {
+    if state.app.workspace.access.can(user, permission) {
+        Ok(())
+    } else {
+        Err(AppError::refused(format!("this page needs permission {permission}: ask a change manager")).into())
+    }
+}
+
+pub async fn access(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> Result<Html<String>, WebError> {
+    require(&state, &caller.email, "access.view")?;
+    let ws = &state.app.workspace;
+    let envs: Vec<&str> = ws.pipeline.names().collect();
+    let roles: Vec<String> = ws.access.roles.keys().cloned().collect();
+    let rows: Vec<_> = concrete_permissions(&envs)
+        .into_iter()
+        .map(|p| {
+            let cells: Vec<bool> = ws
+                .access
+                .roles
+                .values()
+                .map(|g| g.iter().any(|x| pattern_matches(x, &p)))
+                .collect();
+            context! { permission => p, cells }
+        })
+        .collect();
+    let users: Vec<_> = ws
+        .access
+        .users
+        .iter()
+        .map(|(u, r)| context! { user => u.clone(), roles => r.clone() })
+        .collect();
+    Ok(Html(templates::render(
+        "access.html",
+        context! { title => "Authorization matrix", nav => "access", user => caller.email.clone(), roles, rows, users },
+    )?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    since: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+}
+
+impl AuditQuery {
+    fn clean(v: &Option<String>) -> Option<String> {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Html<String>, WebError> {
+    require(&state, &caller.email, "audit.view")?;
+    let (since, actor, action) = (
+        AuditQuery::clean(&q.since),
+        AuditQuery::clean(&q.actor),
+        AuditQuery::clean(&q.action),
+    );
+    let mut events = state
+        .app
+        .audit(since.as_deref(), actor.as_deref(), action.as_deref())
+        .await?;
+    events.reverse();
+    let total = events.len();
+    events.truncate(500);
+    let verified = state.app.verify_audit().await?;
+    Ok(Html(templates::render(
+        "audit.html",
+        context! {
+            title => "Audit trail", nav => "audit", user => caller.email.clone(),
+            events => Serde(&events), total, since, actor, action,
+            intact => verified.is_ok(),
+            broken => verified.err().map(|b| format!("event {}: {}", b.seq, b.reason)),
+        },
+    )?))
+}
+
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    require(&state, &caller.email, "audit.view")?;
+    let events = state
+        .app
+        .audit(
+            AuditQuery::clean(&q.since).as_deref(),
+            AuditQuery::clean(&q.actor).as_deref(),
+            AuditQuery::clean(&q.action).as_deref(),
+        )
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"dtap-audit.csv\""),
+        ],
+        crate::app::audit::to_csv(&events),
+    )
+        .into_response())
+}
