@@ -137,8 +137,7 @@ pub struct BrokenLink {
 /// and that it names the previous row's hash.
 pub fn verify_chain(rows: &[AuditEvent]) -> Result<usize, BrokenLink> {
     let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1;
-    for row in rows {
+    for (expected_seq, row) in (1..).zip(rows.iter()) {
         if row.seq != expected_seq {
             return Err(BrokenLink {
                 seq: row.seq,
@@ -159,7 +158,6 @@ pub fn verify_chain(rows: &[AuditEvent]) -> Result<usize, BrokenLink> {
             });
         }
         prev = row.hash.clone();
-        expected_seq += 1;
     }
     Ok(rows.len())
 }
