@@ -54,3 +54,23 @@ pub fn to_csv(events: &[crate::store::audit::AuditEvent]) -> String {
     }
     out
 }
+
+impl App {
+    /// Creates an API token for `user`: returns its id and the secret, which
+    /// is never stored (only its SHA-256).
+    pub async fn create_token(&self, user: &str, name: &str, expires_at: Option<&str>) -> Result<(i64, String)> {
+        let mut b = [0u8; 32];
+        getrandom::fill(&mut b).map_err(|e| AppError::Internal(format!("no randomness from the OS: {e}")))?;
+        let token = format!("dtap_{}", hex::encode(b));
+        let id = self
+            .store
+            .create_token(name, user, &super::signoff::token_hash(&token), expires_at)
+            .await?;
+        Ok((id, token))
+    }
+
+    /// The user a bearer token acts as, if it is valid.
+    pub async fn token_user(&self, token: &str) -> Result<Option<String>> {
+        Ok(self.store.token_user(&super::signoff::token_hash(token)).await?)
+    }
+}

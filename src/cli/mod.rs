@@ -14,6 +14,7 @@ mod rfc;
 mod serve;
 mod status;
 mod table;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +82,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     #[command(subcommand)]
     Access(access::AccessCommand),
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
 }
@@ -154,6 +157,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Mail(cmd) => mail::run(cli, cmd).await,
         Command::Audit(args) => audit::run(cli, args).await,
         Command::Access(cmd) => access::run(cli, cmd).await,
+        Command::Token(cmd) => token::run(cli, cmd).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }

@@ -8,6 +8,7 @@ pub mod promotions;
 pub mod repo_index;
 pub mod rfcs;
 pub mod signoff;
+pub mod tokens;
 
 use std::path::Path;
 use std::str::FromStr;

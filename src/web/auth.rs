@@ -28,7 +28,20 @@ pub struct ApiUser(pub Caller);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = super::api::ApiError;
 
-    async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let Some(token) = bearer {
+            return match state.app.token_user(token).await {
+                Ok(Some(user)) => Ok(ApiUser(Caller::new(&user, Origin::Api))),
+                Ok(None) => Err(super::api::ApiError::Unauthorized),
+                Err(e) => Err(super::api::ApiError::App(e)),
+            };
+        }
         match &state.app.workspace.config.web.dev_user {
             Some(u) => Ok(ApiUser(Caller::new(u, Origin::Api))),
             None => Err(super::api::ApiError::Unauthorized),

@@ -165,3 +165,104 @@ fn blocking_get(url: &str) -> String {
         .unwrap()
         .block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
 }
+
+#[tokio::test]
+async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
+    let ws = TestWorkspace::init();
+    let out = ws.dtap_env(
+        &["token", "create", "--name", "ci"],
+        &[("DTAP_USER", "sales@example.org")],
+    );
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = printed
+        .lines()
+        .find(|l| l.starts_with("dtap_"))
+        .expect("the token is printed once")
+        .to_string();
+    let db = std::fs::read(ws.dir.join(".dtap/dtap.db")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&db).contains(&token),
+        "only the token's hash is stored"
+    );
+
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({ "template": "report", "title": "Weekly sales button" });
+    let r = http
+        .post(server.url("/api/v1/rfcs"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let rfc: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(rfc["requester"], "sales@example.org", "the token acts as its owner");
+
+    let r = http
+        .get(server.url("/api/v1/rfcs"))
+        .bearer_auth("dtap_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http.get(server.url("/api/v1/rfcs")).send().await.unwrap();
+    assert_eq!(r.status(), 401, "no dev_user and no token: no access");
+
+    let out = ws.dtap_env(&["token", "revoke", "1"], &[("DTAP_USER", "sales@example.org")]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let r = http
+        .get(server.url("/api/v1/rfcs"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a revoked token no longer works");
+    let audit = ws.dtap(&["audit", "--action", "token", "--json"]);
+    let events: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(events.as_array().unwrap().len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn audit_rows_are_append_only_and_verify_names_a_changed_row() {
+    use sqlx::Connection;
+    let ws = TestWorkspace::init();
+    let out = ws.dtap_env(
+        &["rfc", "new", "--template", "report", "--title", "Weekly sales"],
+        &[("DTAP_USER", "sales@example.org")],
+    );
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let out = ws.dtap(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 events"));
+
+    let url = format!("sqlite://{}", ws.dir.join(".dtap/dtap.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let update = sqlx::query("UPDATE audit_events SET actor = 'mallory@example.org' WHERE seq = 2")
+        .execute(&mut db)
+        .await;
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = sqlx::query("DELETE FROM audit_events WHERE seq = 1")
+        .execute(&mut db)
+        .await;
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    // Someone with the database file can drop the guard; the chain still tells.
+    sqlx::query("DROP TRIGGER audit_events_no_update")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET actor = 'mallory@example.org' WHERE seq = 2")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let out = ws.dtap(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", crate::support::text(&out));
+    assert!(
+        crate::support::text(&out).contains("broken at event 2"),
+        "{}",
+        crate::support::text(&out)
+    );
+}

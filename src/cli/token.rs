@@ -1,0 +1,104 @@
+//! `dtap token`: API tokens for scripts.
+
+use clap::Subcommand;
+
+use super::{Cli, CliError, CliResult, print_json, table};
+use crate::app::App;
+
+/// API tokens: `Authorization: Bearer <token>` on /api/v1.
+#[derive(Debug, Subcommand)]
+#[command(
+    after_help = "Examples:\n  dtap token create --name ci-pipeline --expires 90d\n  dtap token list\n  dtap token revoke 3\n\nThe token is shown once; dtap keeps only its SHA-256."
+)]
+pub enum TokenCommand {
+    /// Create a token acting as you (--user).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Lifetime such as 90d; default: until revoked.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Your tokens (never their secret).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one of your tokens.
+    Revoke { id: i64 },
+}
+
+pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
+    let user = cli.identity()?;
+    let app = App::open(&cli.workspace).await?;
+    match cmd {
+        TokenCommand::Create { name, expires } => {
+            if name.trim().is_empty() {
+                return Err(CliError::Usage("--name must say what the token is for".into()));
+            }
+            let expires_at = match expires {
+                Some(e) => {
+                    let d =
+                        crate::domain::duration::parse(e).map_err(|e| CliError::Usage(format!("--expires: {e}")))?;
+                    Some(
+                        (time::OffsetDateTime::now_utc() + time::Duration::seconds(d.as_secs() as i64))
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .unwrap_or_default(),
+                    )
+                }
+                None => None,
+            };
+            let (id, token) = app.create_token(&user, name.trim(), expires_at.as_deref()).await?;
+            println!(
+                "Token {id} \"{}\" for {user}{}:",
+                name.trim(),
+                expires_at.map(|e| format!(", valid until {e}")).unwrap_or_default()
+            );
+            println!("{token}");
+            eprintln!("Store it now: dtap shows it only this once.");
+        }
+        TokenCommand::List { json } => {
+            let tokens = app
+                .store
+                .tokens(Some(&user))
+                .await
+                .map_err(|e| CliError::App(e.into()))?;
+            if *json {
+                return print_json(&tokens);
+            }
+            let headers: Vec<String> = ["ID", "NAME", "CREATED", "EXPIRES", "LAST USED", "REVOKED"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let rows: Vec<Vec<String>> = tokens
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.id.to_string(),
+                        t.name.clone(),
+                        t.created_at[..10].to_string(),
+                        t.expires_at.clone().unwrap_or_else(|| "never".into()),
+                        t.last_used_at.clone().unwrap_or_default(),
+                        t.revoked_at.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            super::emit(&table::render(&headers, &rows));
+        }
+        TokenCommand::Revoke { id } => {
+            if app
+                .store
+                .revoke_token(*id, &user)
+                .await
+                .map_err(|e| CliError::App(e.into()))?
+            {
+                println!("Token {id} revoked.");
+            } else {
+                return Err(CliError::Failed(format!(
+                    "{user} has no active token {id}: see `dtap token list`"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
