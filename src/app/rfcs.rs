@@ -208,30 +208,40 @@ impl App {
             .unwrap_or_else(|| rfc.template.clone());
         let pipeline = match &rfc.package {
             Some(p) => {
-                let m = self.status().await?;
-                let row = m.packages.into_iter().find(|r| &r.name == p);
+                self.refresh_index().await?;
+                let rows = self.store.indexed_package(p).await?;
                 self.workspace
                     .pipeline
                     .environments()
                     .iter()
                     .map(|e| {
-                        let cell = row
-                            .as_ref()
-                            .and_then(|r| r.cells.iter().find(|(n, _)| n == &e.name))
-                            .and_then(|(_, c)| c.clone());
+                        let cell = rows.iter().find(|r| r.env_path == e.path).map(|r| Cell {
+                            version: r.version.clone(),
+                            tree: r.tree.clone(),
+                            differs_from_previous: false,
+                            last_commit: None,
+                            problem: r.problem.clone(),
+                        });
                         (e.name.clone(), cell)
                     })
                     .collect()
             }
             None => Vec::new(),
         };
+        let (test_cases, testers, comments, timeline, signoffs) = tokio::try_join!(
+            self.store.rfc_test_cases(id),
+            self.store.rfc_testers(id),
+            self.store.rfc_comments(id),
+            self.store.rfc_events(id),
+            self.store.signoff_progress(id.0),
+        )?;
         Ok(RfcView {
             template_title,
-            test_cases: self.store.rfc_test_cases(id).await?,
-            testers: self.store.rfc_testers(id).await?,
-            comments: self.store.rfc_comments(id).await?,
-            timeline: self.store.rfc_events(id).await?,
-            signoffs: self.store.signoff_progress(id.0).await?,
+            test_cases,
+            testers,
+            comments,
+            timeline,
+            signoffs,
             pipeline,
             rfc,
         })

@@ -133,6 +133,15 @@ impl Store {
         Ok(rows.into_iter().map(PackageRow::into_indexed).collect())
     }
 
+    /// The index rows of one package, in every environment.
+    pub async fn indexed_package(&self, package: &str) -> Result<Vec<IndexedPackage>> {
+        let rows: Vec<PackageRow> = sqlx::query_as("SELECT * FROM repo_index_packages WHERE package = $1")
+            .bind(package)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(PackageRow::into_indexed).collect())
+    }
+
     /// The index rows of some environment folders only.
     pub async fn indexed_packages_in(&self, env_paths: &[&str]) -> Result<Vec<IndexedPackage>> {
         let mut out = Vec::new();

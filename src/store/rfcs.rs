@@ -105,25 +105,51 @@ impl Sort {
 
 /// The WHERE clause shared by the list and its count. Each filter is a bind;
 /// NULL means "any".
+/// `$1`/`$2` (state, template) come as plain equalities when given, so SQLite
+/// can use the (state, template, id) index; "any" stays a NULL test.
 macro_rules! where_clause {
     () => {
-        " FROM rfcs WHERE ($1 IS NULL OR state = $1)
-             AND ($2 IS NULL OR template = $2)
+        where_clause!("($1 IS NULL)", "($2 IS NULL)")
+    };
+    ($state:literal, $template:literal) => {
+        concat!(
+            " FROM rfcs WHERE ",
+            $state,
+            " AND ",
+            $template,
+            "
              AND ($3 IS NULL OR department = $3)
              AND ($4 IS NULL OR requester = $4)
              AND ($5 IS NULL OR package = $5)
              AND ($6 IS NULL OR id IN (SELECT rowid FROM rfc_search WHERE rfc_search MATCH $6)) "
+        )
     };
 }
 
 macro_rules! list_sql {
-    ($order:literal) => {
+    ($state:literal, $template:literal, $order:literal) => {
         concat!(
             "SELECT id, title, state, template, requester, department, package, priority, risk, updated_at",
-            where_clause!(),
+            where_clause!($state, $template),
             " ORDER BY ",
             $order,
             " LIMIT $7 OFFSET $8"
+        )
+    };
+}
+
+/// The list and count queries for one combination of given filters.
+macro_rules! queries_for {
+    ($state:literal, $template:literal, $sort:expr) => {
+        (
+            match $sort {
+                Sort::Newest => list_sql!($state, $template, "id DESC"),
+                Sort::Oldest => list_sql!($state, $template, "id ASC"),
+                Sort::Updated => list_sql!($state, $template, "updated_at DESC, id DESC"),
+                Sort::Title => list_sql!($state, $template, "title COLLATE NOCASE ASC, id ASC"),
+                Sort::State => list_sql!($state, $template, "state ASC, id DESC"),
+            },
+            concat!("SELECT COUNT(*)", where_clause!($state, $template)),
         )
     };
 }
@@ -399,14 +425,14 @@ impl Store {
     /// One page of RFCs and the number matching in all.
     pub async fn rfcs(&self, f: &RfcFilter, sort: Sort, limit: i64, offset: i64) -> Result<(Vec<RfcSummary>, i64)> {
         let q = f.q.as_deref().and_then(fts_query);
-        let sql = match sort {
-            Sort::Newest => list_sql!("id DESC"),
-            Sort::Oldest => list_sql!("id ASC"),
-            Sort::Updated => list_sql!("updated_at DESC, id DESC"),
-            Sort::Title => list_sql!("title COLLATE NOCASE ASC, id ASC"),
-            Sort::State => list_sql!("state ASC, id DESC"),
+        let (sql, count_sql) = match (f.state.is_some(), f.template.is_some()) {
+            (true, true) => queries_for!("(state = $1)", "(template = $2)", sort),
+            (true, false) => queries_for!("(state = $1)", "($2 IS NULL)", sort),
+            (false, true) => queries_for!("($1 IS NULL)", "(template = $2)", sort),
+            (false, false) => queries_for!("($1 IS NULL)", "($2 IS NULL)", sort),
         };
-        let mut rows: Vec<RfcSummary> = sqlx::query_as(sql)
+        // The page and its count at the same time, on two pooled connections.
+        let list = sqlx::query_as::<_, RfcSummary>(sql)
             .bind(&f.state)
             .bind(&f.template)
             .bind(&f.department)
@@ -415,20 +441,19 @@ impl Store {
             .bind(&q)
             .bind(limit)
             .bind(offset)
-            .fetch_all(self.pool())
-            .await?;
-        for r in &mut rows {
-            r.id = RfcId(r.number).to_string();
-        }
-        let (total,): (i64,) = sqlx::query_as(concat!("SELECT COUNT(*)", where_clause!()))
+            .fetch_all(self.pool());
+        let count = sqlx::query_as::<_, (i64,)>(count_sql)
             .bind(&f.state)
             .bind(&f.template)
             .bind(&f.department)
             .bind(&f.requester)
             .bind(&f.package)
             .bind(&q)
-            .fetch_one(self.pool())
-            .await?;
+            .fetch_one(self.pool());
+        let (mut rows, (total,)) = tokio::try_join!(list, count)?;
+        for r in &mut rows {
+            r.id = RfcId(r.number).to_string();
+        }
         Ok((rows, total))
     }
 
