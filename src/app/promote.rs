@@ -600,13 +600,7 @@ impl App {
             Ok(repo.make_commit(&git, base, tree.id(), &message, &author)?.to_string())
         })
         .await??;
-        // Known as dtap's before anyone can see it on the branch.
-        self.store.record_dtap_commit(&made, "promote").await?;
-        let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
-            let git = repo2.open()?;
-            Ok(repo2.move_branch(&git, Oid::from_str(&base_s)?, Oid::from_str(&made)?, &msg2)?)
-        })
-        .await??;
+        let cas = self.publish(&repo2, &base_s, &made, &msg2, "promote").await?;
         let commit = match cas {
             CasOutcome::Committed(c) => c.to_string(),
             CasOutcome::Moved => {
@@ -780,6 +774,27 @@ impl App {
             }
         }
         Ok(settled)
+    }
+}
+
+impl App {
+    /// Moves the branch to a commit dtap made, compare-and-swap. The commit is
+    /// recorded as dtap's first, so nobody ever sees it on the branch as drift.
+    pub(crate) async fn publish(
+        &self,
+        repo: &ConfigRepo,
+        base: &str,
+        commit: &str,
+        message: &str,
+        action: &str,
+    ) -> Result<CasOutcome> {
+        self.store.record_dtap_commit(commit, action).await?;
+        let (repo, base, commit, message) = (repo.clone(), base.to_string(), commit.to_string(), message.to_string());
+        tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+            let git = repo.open()?;
+            Ok(repo.move_branch(&git, Oid::from_str(&base)?, Oid::from_str(&commit)?, &message)?)
+        })
+        .await?
     }
 }
 

@@ -321,12 +321,7 @@ impl App {
                 Ok(repo.make_commit(&git, base, tree, &message, &author)?.to_string())
             })
             .await??;
-            self.store.record_dtap_commit(&made, "rollback").await?;
-            let cas = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
-                let git = repo2.open()?;
-                Ok(repo2.move_branch(&git, Oid::from_str(&base_s)?, Oid::from_str(&made)?, &msg2)?)
-            })
-            .await??;
+            let cas = self.publish(&repo2, &base_s, &made, &msg2, "rollback").await?;
             let commit = match cas {
                 CasOutcome::Committed(c) => c.to_string(),
                 CasOutcome::Moved => {

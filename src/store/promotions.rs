@@ -163,29 +163,14 @@ impl Store {
 
     /// Testers whose latest verdict on `tree` for this RFC and environment is approve.
     pub async fn approvals(&self, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT s.tester FROM signoffs s
-             WHERE s.rfc_id = $1 AND s.environment = $2 AND s.tree = $3 AND s.verdict = 'approve'
-               AND s.id = (SELECT MAX(id) FROM signoffs t WHERE t.rfc_id = s.rfc_id AND t.environment = s.environment
-                                                            AND t.tree = s.tree AND t.tester = s.tester)",
-        )
-        .bind(rfc)
-        .bind(environment)
-        .bind(tree)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        let mut conn = self.pool().acquire().await?;
+        super::signoff::approvals_in(&mut conn, rfc, environment, tree).await
     }
 
     /// Testers appointed for an RFC in an environment.
     pub async fn testers_in(&self, rfc: i64, environment: &str) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT email FROM rfc_testers WHERE rfc_id = $1 AND environment = $2 ORDER BY email")
-                .bind(rfc)
-                .bind(environment)
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        let mut conn = self.pool().acquire().await?;
+        super::signoff::testers_in(&mut conn, rfc, environment).await
     }
 
     /// The latest acknowledged head per environment name.

@@ -640,23 +640,7 @@ pub async fn testers(
     let add = value_of(&pairs, "op") != Some("remove");
     match state.app.set_tester(&caller, id, env, email, add).await {
         Ok(_) => Ok(Redirect::to(&format!("/rfcs/{id}?done=tester")).into_response()),
-        Err(AppError::Refused(reasons)) => {
-            let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-            Ok((
-                StatusCode::FORBIDDEN,
-                Html(render_show(&state, &caller, id, None, &texts, None).await?),
-            )
-                .into_response())
-        }
-        Err(AppError::Invalid(errors)) => {
-            let texts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(render_show(&state, &caller, id, None, &texts, None).await?),
-            )
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused_on_page(&state, &caller, id, e).await,
     }
 }
 
@@ -689,22 +673,20 @@ pub async fn cases(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/rfcs/{id}?done=plan#plan")).into_response()),
-        Err(AppError::Refused(reasons)) => {
-            let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-            Ok((
-                StatusCode::FORBIDDEN,
-                Html(render_show(&state, &caller, id, None, &texts, None).await?),
-            )
-                .into_response())
-        }
-        Err(AppError::Invalid(errors)) => {
-            let texts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(render_show(&state, &caller, id, None, &texts, None).await?),
-            )
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused_on_page(&state, &caller, id, e).await,
     }
+}
+
+/// Shows the RFC page again with why the action was not taken, or passes
+/// any other error on.
+async fn refused_on_page(state: &AppState, caller: &Caller, id: RfcId, e: AppError) -> Result<Response, WebError> {
+    let (status, texts): (StatusCode, Vec<String>) = match e {
+        AppError::Refused(reasons) => (StatusCode::FORBIDDEN, reasons.iter().map(|r| r.to_string()).collect()),
+        AppError::Invalid(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+        ),
+        other => return Err(other.into()),
+    };
+    Ok((status, Html(render_show(state, caller, id, None, &texts, None).await?)).into_response())
 }
