@@ -239,8 +239,7 @@ fn random_id() -> String {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::domain::stamp::stamp(t)
 }
 
 impl App {

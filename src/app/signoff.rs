@@ -65,8 +65,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::domain::stamp::stamp(t)
 }
 
 fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
@@ -479,6 +478,7 @@ impl App {
             let Some(rfc) = self.store.rfc(RfcId(link.rfc_id)).await? else {
                 continue;
             };
+            let mut escalated_now = false;
             if link.escalated_at.is_none()
                 && now() - invited >= time::Duration::seconds(escalate_after.as_secs() as i64)
                 && self.store.mark_escalated(link.id).await?
@@ -506,6 +506,7 @@ impl App {
                 self.queue(&mut tx, "escalation", managers, ctx).await?;
                 tx.commit().await?;
                 escalated += 1;
+                escalated_now = true;
             }
             if link.reminded_at.is_none() && now() - created >= time::Duration::seconds(remind_after.as_secs() as i64) {
                 let moved = Moved {
@@ -516,7 +517,7 @@ impl App {
                     rfcs: vec![rfc.id.to_string()],
                 };
                 let mut link = link.clone();
-                if escalated > 0 && link.escalated_at.is_none() {
+                if escalated_now {
                     link.escalated_at = Some(rfc3339(now()));
                 }
                 let mut tx = self.store.write_tx().await?;

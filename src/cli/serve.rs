@@ -18,10 +18,10 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     let by = cli.identity().unwrap_or_else(|_| "unknown@localhost.invalid".into());
     let (app, created) = App::open_or_create(&cli.workspace, &by).await?;
     for c in &created {
-        println!("Created {c}");
+        super::emit(&format!("Created {c}\n"));
     }
     for r in app.reconcile().await? {
-        println!("Reconciled an unfinished {r}");
+        super::emit(&format!("Reconciled an unfinished {r}\n"));
     }
     let bind: SocketAddr = match args.bind {
         Some(b) => b,
@@ -38,15 +38,21 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         ))
     })?;
     let addr = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
-    println!(
-        "dtap is serving workspace {} at http://{addr}/ (Ctrl-C stops)",
+    super::emit(&format!(
+        "dtap is serving workspace {} at http://{addr}/ (Ctrl-C stops)\n",
         app.workspace.dir.display()
-    );
+    ));
     tracing::info!(%addr, "listening");
-    crate::web::launch(app, listener, shutdown_signal())
-        .await
+    let mailer = crate::mail::Mailer::from_config(&app.workspace.config, &app.workspace.dir)
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    println!("dtap stopped");
+    // The outbox worker runs beside the web app and stops with it.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::app::worker::run(app.clone(), mailer, stopped));
+    let result = crate::web::launch(app, listener, shutdown_signal()).await;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    result.map_err(|e| CliError::Failed(e.to_string()))?;
+    tracing::info!("dtap stopped");
     Ok(())
 }
 

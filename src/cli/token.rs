@@ -40,11 +40,9 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                 Some(e) => {
                     let d =
                         crate::domain::duration::parse(e).map_err(|e| CliError::Usage(format!("--expires: {e}")))?;
-                    Some(
-                        (time::OffsetDateTime::now_utc() + time::Duration::seconds(d.as_secs() as i64))
-                            .format(&time::format_description::well_known::Rfc3339)
-                            .unwrap_or_default(),
-                    )
+                    Some(crate::domain::stamp::stamp(
+                        time::OffsetDateTime::now_utc() + time::Duration::seconds(d.as_secs() as i64),
+                    ))
                 }
                 None => None,
             };

@@ -11,6 +11,7 @@ pub mod problem;
 pub mod promotion;
 pub mod rfc;
 pub mod signoff;
+pub mod stamp;
 pub mod status;
 pub mod template;
 

@@ -248,8 +248,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::domain::stamp::stamp(t)
 }
 
 #[cfg(test)]

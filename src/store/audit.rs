@@ -3,8 +3,6 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{Result, Store};
 
@@ -76,7 +74,7 @@ pub async fn append(conn: &mut SqliteConnection, event: &NewAuditEvent) -> Resul
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
     };
-    let at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let at = crate::domain::stamp::now();
     let mut row = AuditEvent {
         seq,
         at,

@@ -97,9 +97,13 @@ impl Store {
         Ok(rows)
     }
 
+    /// Marks a row sent. Mails that carried a personal link lose their body:
+    /// a live sign-off token is kept nowhere but in the tester's mailbox.
     pub async fn mail_sent(&self, id: i64, worker: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL
+            "UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL,
+                    text_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '[delivered; the personal link is not kept]' ELSE text_body END,
+                    html_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '' ELSE html_body END
              WHERE id = $2 AND claimed_by = $3",
         )
         .bind(now())
@@ -128,7 +132,9 @@ impl Store {
     /// A permanent failure, or too long failing: a dead letter.
     pub async fn mail_dead(&self, id: i64, worker: &str, error: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $1, claimed_by = NULL
+            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $1, claimed_by = NULL,
+                    text_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '[not delivered; the personal link is not kept]' ELSE text_body END,
+                    html_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '' ELSE html_body END
              WHERE id = $2 AND claimed_by = $3",
         )
         .bind(error)

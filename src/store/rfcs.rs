@@ -7,9 +7,7 @@ use crate::domain::rfc::{Comment, Event, Fields, Rfc, RfcId, State, TestCase, Te
 use crate::domain::template::TestCaseTemplate;
 
 pub fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::domain::stamp::now()
 }
 
 #[derive(FromRow)]

@@ -1,1 +1,1694 @@
+//! Sign-off by mailed link and the mail outbox, end to end: the real binary
+//! promotes and delivers over SMTP to a real server (aiosmtpd writing a
+//! maildir), the real web app answers the links over HTTP, and the tests
+//! assert what testers, requesters and release managers see: the mails they
+//! get (decoded from MIME), the pages, RFC states and the gates.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{TestWorkspace, USER, html_escape, manifest, stdout, text};
+use crate::web::Server;
+
+const RM: &str = USER;
+const ADMIN: &str = "admin@example.org";
+const FA: &str = "fa@example.org";
+const CM: &str = "cm@example.org";
+const SALES: &str = "sales@example.org";
+const KIM: &str = "kim@example.org";
+const LEE: &str = "lee@example.org";
+const PAT: &str = "pat@example.org";
+const TEAM: &str = "crm-team@example.org";
+/// `[web] base_url` of every workspace here: the links' address.
+const BASE: &str = "https://dtap.example.org";
+const GONE: &str = "This link does not work";
+
+// ---------------------------------------------------------------- SMTP server
+
+/// A real SMTP server on loopback: aiosmtpd with its `Mailbox` handler (or a
+/// handler of the test's), every accepted message a file in a maildir.
+struct Smtp {
+    port: u16,
+    maildir: PathBuf,
+    log: PathBuf,
+    child: Child,
+}
+
+/// A port nothing listens on (bound, read, released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Smtp {
+    fn start(ws: &TestWorkspace, port: u16) -> Smtp {
+        Smtp::start_with(ws, port, "aiosmtpd.handlers.Mailbox")
+    }
+
+    /// `handler` is a class path; modules written into the workspace's temp
+    /// folder are importable.
+    fn start_with(ws: &TestWorkspace, port: u16, handler: &str) -> Smtp {
+        let maildir = ws.tmp.path().join(format!("maildir-{port}"));
+        let log = ws.tmp.path().join(format!("smtp-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = ws
+            .isolated_command("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                handler,
+            ])
+            .arg(&maildir)
+            .env("PYTHONPATH", ws.tmp.path())
+            .current_dir(ws.tmp.path())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start python3 -m aiosmtpd");
+        let mut smtp = Smtp {
+            port,
+            maildir,
+            log,
+            child,
+        };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        for _ in 0..200 {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return smtp;
+            }
+            if let Some(status) = smtp.child.try_wait().unwrap() {
+                panic!("aiosmtpd exited ({status}): {}", smtp.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("aiosmtpd never listened on {addr}: {}", smtp.log_text());
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Every message received so far, oldest first.
+    fn messages(&self) -> Vec<Mail> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .map(|e| {
+                let p = e.unwrap().path();
+                (std::fs::metadata(&p).unwrap().modified().unwrap(), p)
+            })
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, p)| Mail::parse(&std::fs::read_to_string(p).unwrap()))
+            .collect()
+    }
+
+    /// Messages whose envelope names `rcpt`.
+    fn to(&self, rcpt: &str) -> Vec<Mail> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.recipients().iter().any(|r| r == rcpt))
+            .collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------- mail parsing
+
+/// A received message, its MIME parts decoded.
+#[derive(Debug, Clone)]
+struct Mail {
+    headers: Vec<(String, String)>,
+    text: String,
+    html: String,
+}
+
+fn parse_headers(block: &str) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in block.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = headers.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    headers
+}
+
+fn header_in<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `boundary` of `multipart/alternative; boundary="x"`.
+fn parameter(value: &str, name: &str) -> Option<String> {
+    value.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Quoted-printable: soft line breaks joined, `=XX` decoded, as UTF-8.
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex_value(b[i + 1]), hex_value(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("quoted-printable body is UTF-8")
+}
+
+fn decode_base64(s: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            continue; // line breaks and padding
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8(out).expect("base64 body is UTF-8")
+}
+
+fn decode_body(encoding: Option<&str>, body: &str) -> String {
+    match encoding.map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("quoted-printable") => decode_qp(body),
+        Some("base64") => decode_base64(body),
+        _ => body.to_string(),
+    }
+}
+
+impl Mail {
+    fn parse(raw: &str) -> Mail {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((raw.as_str(), ""));
+        let headers = parse_headers(head);
+        let content_type = header_in(&headers, "content-type").unwrap_or("text/plain").to_string();
+        let (mut text, mut html) = (String::new(), String::new());
+        if let Some(boundary) = parameter(&content_type, "boundary") {
+            for part in body.split(&format!("--{boundary}")).skip(1) {
+                if part.starts_with("--") {
+                    break;
+                }
+                let part = part.strip_prefix('\n').unwrap_or(part);
+                let (ph, pb) = part.split_once("\n\n").unwrap_or((part, ""));
+                let ph = parse_headers(ph);
+                let decoded = decode_body(header_in(&ph, "content-transfer-encoding"), pb);
+                let ct = header_in(&ph, "content-type")
+                    .unwrap_or("text/plain")
+                    .to_ascii_lowercase();
+                if ct.starts_with("text/plain") {
+                    text = decoded;
+                } else if ct.starts_with("text/html") {
+                    html = decoded;
+                }
+            }
+        } else {
+            text = decode_body(header_in(&headers, "content-transfer-encoding"), body);
+        }
+        Mail { headers, text, html }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        header_in(&self.headers, name).unwrap_or_else(|| panic!("no {name} header in {self:#?}"))
+    }
+
+    fn subject(&self) -> &str {
+        self.header("Subject")
+    }
+
+    /// The envelope's recipients (aiosmtpd's `X-RcptTo`).
+    fn recipients(&self) -> Vec<String> {
+        self.header("X-RcptTo")
+            .split(',')
+            .map(|r| r.trim().to_string())
+            .collect()
+    }
+
+    fn message_id(&self) -> &str {
+        self.header("Message-ID")
+    }
+
+    /// The one sign-off link of the plain-text part.
+    fn link(&self) -> String {
+        let links: Vec<&str> = self
+            .text
+            .split_whitespace()
+            .filter(|w| w.contains("/signoff/"))
+            .collect();
+        assert_eq!(links.len(), 1, "one link in {self:#?}");
+        links[0].to_string()
+    }
+
+    fn token(&self) -> String {
+        self.link().rsplit('/').next().unwrap().to_string()
+    }
+}
+
+// ---------------------------------------------------------------- workspace helpers
+
+fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
+    ws.dtap_env(args, &[("DTAP_USER", user)])
+}
+
+#[track_caller]
+fn ok(out: Output) -> Output {
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    out
+}
+
+#[track_caller]
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+/// Replaces `from` by `to` in a workspace file, insisting it was there.
+fn edit(ws: &TestWorkspace, rel: &str, from: &str, to: &str) {
+    let path = ws.dir.join(rel);
+    let content = std::fs::read_to_string(&path).unwrap();
+    assert!(content.contains(from), "{rel} lacks `{from}`:\n{content}");
+    std::fs::write(path, content.replacen(from, to, 1)).unwrap();
+}
+
+/// Mail over SMTP to 127.0.0.1:`port`; links under [`BASE`].
+fn use_smtp(ws: &TestWorkspace, port: u16) {
+    edit(ws, "dtap.toml", "transport = \"file\"", "transport = \"smtp\"");
+    edit(
+        ws,
+        "dtap.toml",
+        "smtp_url = \"smtp://127.0.0.1:2525\"",
+        &format!("smtp_url = \"smtp://127.0.0.1:{port}\""),
+    );
+    edit(
+        ws,
+        "dtap.toml",
+        "base_url = \"http://127.0.0.1:8080\"",
+        &format!("base_url = \"{BASE}\""),
+    );
+}
+
+/// A report RFC with every required answer, filed by the requester,
+/// submitted and approved for build by the change manager.
+fn approved_rfc(ws: &TestWorkspace, title: &str) -> String {
+    let out = as_user(
+        ws,
+        SALES,
+        &[
+            "rfc",
+            "new",
+            "--template",
+            "report",
+            "--title",
+            title,
+            "--field",
+            "what_to_see=All my closed deals of last week",
+            "--field",
+            "where_to_show=My dashboard",
+            "--field",
+            "period=Last week",
+            "--field",
+            "who_sees=Only me",
+            "--field",
+            "why_needed=To prepare the Monday sales meeting",
+            "--field",
+            "how_to_know=The total matches the invoices",
+            "--field",
+            "impact_organisation=none",
+            "--field",
+            "impact_department=Sales saves an hour a week",
+            "--field",
+            "impact_individual=none",
+            "--field",
+            "risk=low",
+            "--json",
+        ],
+    );
+    let id = json_of(&out)["id"].as_str().unwrap().to_string();
+    ok(as_user(ws, SALES, &["rfc", "move", &id, "submit"]));
+    ok(as_user(ws, CM, &["rfc", "move", &id, "approve"]));
+    id
+}
+
+fn appoint(ws: &TestWorkspace, rfc: &str, env: &str, tester: &str) {
+    ok(as_user(ws, FA, &["rfc", "testers", rfc, "--env", env, "--add", tester]));
+}
+
+/// Adds a test case to the RFC's test plan for `env`, as a functional admin.
+async fn add_case(ws: &TestWorkspace, rfc: &str, env: &str, title: &str, expected: &str) {
+    let app = dtap::app::App::open(&ws.dir).await.unwrap();
+    let caller = dtap::app::rfcs::Caller::new(FA, dtap::store::audit::Origin::Cli);
+    app.add_test_case(
+        &caller,
+        rfc.parse().unwrap(),
+        env,
+        "functional-test",
+        title,
+        "Open the dashboard as a sales rep",
+        expected,
+    )
+    .await
+    .unwrap();
+    app.store.close().await;
+}
+
+fn rfc_json(ws: &TestWorkspace, rfc: &str) -> Value {
+    json_of(&ws.dtap(&["rfc", "show", rfc, "--json"]))
+}
+
+fn rfc_state(ws: &TestWorkspace, rfc: &str) -> String {
+    rfc_json(ws, rfc)["state"].as_str().unwrap().to_string()
+}
+
+/// Commits `develop/crm-core/` as a CRM developer would; `content` makes each
+/// version's tree distinct.
+fn put_package(ws: &TestWorkspace, version: &str, rfcs: &[&str], content: &str) {
+    ws.commit_files(
+        &format!("crm-core {version}"),
+        &[
+            ("develop/crm-core/package.yaml", &manifest("crm-core", version, rfcs)),
+            (
+                "develop/crm-core/entities/contact.xml",
+                &format!("<entity name=\"contact\">{content}</entity>\n"),
+            ),
+        ],
+    );
+}
+
+fn tree_of(ws: &TestWorkspace, path: &str) -> String {
+    ws.git(&ws.repo_path(), &["rev-parse", &format!("main:{path}")])
+        .trim()
+        .to_string()
+}
+
+fn promote(ws: &TestWorkspace, user: &str, env: &str) -> Output {
+    ok(as_user(ws, user, &["promote", "crm-core", "--to", env]))
+}
+
+/// `promote --dry-run --json`: the exit code and the gates that failed.
+fn dry_run(ws: &TestWorkspace, user: &str, env: &str) -> (Option<i32>, Vec<String>) {
+    let out = as_user(ws, user, &["promote", "crm-core", "--to", env, "--dry-run", "--json"]);
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out)));
+    let failed = v["plan"]["packages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no plan in {v:#}"))
+        .iter()
+        .flat_map(|p| p["gates"].as_array().unwrap().iter())
+        .filter(|g| g["passed"] == false)
+        .map(|g| g["gate"].as_str().unwrap().to_string())
+        .collect();
+    (out.status.code(), failed)
+}
+
+/// `dtap mail flush --json` with extra arguments and variables.
+fn flush_with(ws: &TestWorkspace, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut all = vec!["mail", "flush", "--json"];
+    all.extend_from_slice(args);
+    json_of(&ws.dtap_env(&all, env))
+}
+
+fn flush(ws: &TestWorkspace) -> Value {
+    flush_with(ws, &[], &[])
+}
+
+fn mail_list(ws: &TestWorkspace, failed: bool) -> Vec<Value> {
+    let mut args = vec!["mail", "list", "--json"];
+    if failed {
+        args.push("--failed");
+    }
+    json_of(&ws.dtap(&args)).as_array().unwrap().clone()
+}
+
+fn recipients_of(row: &Value) -> Vec<String> {
+    serde_json::from_str(row["recipients"].as_str().unwrap()).unwrap()
+}
+
+/// One RFC (`RFC-1`) with three test cases in test (the report template's
+/// own and two added by the functional admin) and `testers` appointed there; crm-core 1.0.0 promoted into test by the release manager and the
+/// outbox delivered to a running SMTP server.
+struct Setup {
+    ws: TestWorkspace,
+    smtp: Smtp,
+    rfc: String,
+}
+
+const CASE_TOTALS: &str = "Totals match the invoices";
+const CASE_PERIOD: &str = "Only last week's deals";
+const CASE_ACCEPT: &str = "The Monday meeting can use it";
+
+async fn setup(testers: &[&str]) -> Setup {
+    let ws = TestWorkspace::init();
+    let smtp = Smtp::start(&ws, free_port());
+    use_smtp(&ws, smtp.port);
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    for t in testers {
+        appoint(&ws, &rfc, "test", t);
+    }
+    add_case(&ws, &rfc, "test", CASE_TOTALS, "The sum equals last week's invoices").await;
+    add_case(&ws, &rfc, "test", CASE_PERIOD, "No deal older than seven days").await;
+    put_package(&ws, "1.0.0", &[&rfc], "v1");
+    promote(&ws, RM, "test");
+    let r = flush(&ws);
+    assert_eq!(r["dead"], 0, "{r}");
+    assert_eq!(r["retried"], 0, "{r}");
+    Setup { ws, smtp, rfc }
+}
+
+/// The newest invitation (or reminder) `tester` got.
+fn latest_link_mail(smtp: &Smtp, tester: &str) -> Mail {
+    smtp.to(tester)
+        .into_iter()
+        .rev()
+        .find(|m| m.text.contains("/signoff/"))
+        .unwrap_or_else(|| panic!("no sign-off mail for {tester}: {:#?}", smtp.messages()))
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+struct Page {
+    status: u16,
+    referrer_policy: Option<String>,
+    body: String,
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> Page {
+    let r = http.get(url).send().await.unwrap();
+    page(r).await
+}
+
+async fn page(r: reqwest::Response) -> Page {
+    let status = r.status().as_u16();
+    let referrer_policy = r
+        .headers()
+        .get("referrer-policy")
+        .map(|v| v.to_str().unwrap().to_string());
+    Page {
+        status,
+        referrer_policy,
+        body: r.text().await.unwrap(),
+    }
+}
+
+/// Test case ids of a sign-off form, in order.
+fn case_ids(html: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for piece in html.split("name=\"case-").skip(1) {
+        let id: i64 = piece[..piece.find('"').unwrap()].parse().unwrap();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+fn csrf_of(html: &str) -> String {
+    crate::support::csrf_token_in(html)
+}
+
+/// The form fields a tester's browser sends.
+fn verdict_form(csrf: &str, verdict: &str, comment: &str, cases: &[(i64, &str, &str)]) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("csrf_token".to_string(), csrf.to_string()),
+        ("verdict".to_string(), verdict.to_string()),
+        ("comment".to_string(), comment.to_string()),
+    ];
+    for (id, result, note) in cases {
+        form.push((format!("case-{id}"), result.to_string()));
+        form.push((format!("note-{id}"), note.to_string()));
+    }
+    form
+}
+
+async fn post(http: &reqwest::Client, url: &str, form: &[(String, String)]) -> Page {
+    page(http.post(url).form(form).send().await.unwrap()).await
+}
+
+/// Opens the link, marks every case passed and approves: what a tester does.
+async fn approve(server: &Server, token: &str) -> Page {
+    let http = reqwest::Client::new();
+    let url = server.url(&format!("/signoff/{token}"));
+    let form = get(&http, &url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let cases: Vec<(i64, &str, &str)> = case_ids(&form.body)
+        .into_iter()
+        .map(|id| (id, "pass", "as expected"))
+        .collect();
+    post(&http, &url, &verdict_form(&csrf_of(&form.body), "approve", "", &cases)).await
+}
+
+// ---------------------------------------------------------------- database helpers
+
+async fn connect(ws: &TestWorkspace) -> sqlx::sqlite::SqliteConnection {
+    use sqlx::Connection;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(ws.dir.join(".dtap/dtap.db"));
+    sqlx::sqlite::SqliteConnection::connect_with(&opts).await.unwrap()
+}
+
+async fn count(ws: &TestWorkspace, sql: &'static str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = connect(ws).await;
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    n
+}
+
+/// Every row of every table, table by table.
+async fn db_dump(ws: &TestWorkspace) -> String {
+    use sqlx::Connection;
+    let mut conn = connect(ws).await;
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut out = String::new();
+    for (table,) in tables {
+        let cols: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
+            .bind(&table)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let row = cols
+            .iter()
+            .map(|(c,)| format!("quote(\"{c}\")"))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {row} FROM \"{table}\"")))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        out.push_str(&format!("== {table}: {} rows\n", rows.len()));
+        for (r,) in rows {
+            out.push_str(&r);
+            out.push('\n');
+        }
+    }
+    conn.close().await.unwrap();
+    out
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+// ---------------------------------------------------------------- invitations
+
+#[tokio::test]
+async fn promotion_into_acceptance_mails_each_appointed_tester_once() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM]).await;
+    edit(
+        &ws,
+        "environments/acceptance.yaml",
+        "notify: []",
+        &format!("notify: [{TEAM}]"),
+    );
+    appoint(&ws, &rfc, "acceptance", LEE);
+    appoint(&ws, &rfc, "acceptance", PAT);
+    add_case(&ws, &rfc, "acceptance", CASE_ACCEPT, "Sales can prepare the meeting").await;
+
+    // Into test: kim's invitation, a personal link on the configured base URL.
+    let kim = smtp.to(KIM);
+    assert_eq!(kim.len(), 1, "{kim:#?}");
+    let invitation = &kim[0];
+    assert_eq!(
+        invitation.subject(),
+        format!("Please test {rfc} in Test: Weekly sales button")
+    );
+    assert!(invitation.header("From").contains("dtap@example.org"));
+    assert!(invitation.header("To").contains(KIM));
+    assert!(
+        invitation.header("Content-Type").starts_with("multipart/alternative"),
+        "{invitation:#?}"
+    );
+    let link = invitation.link();
+    let token = invitation.token();
+    assert_eq!(link, format!("{BASE}/signoff/{token}"));
+    assert!(
+        token.len() >= 32 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "at least 128 random bits: {token}"
+    );
+    for part in [&invitation.text, &invitation.html] {
+        assert!(part.contains(&rfc), "{part}");
+        assert!(part.contains(CASE_TOTALS), "{part}");
+        assert!(part.contains("crm-core 1.0.0"), "{part}");
+    }
+    assert!(
+        invitation.html.contains(&format!("href=\"{}\"", html_escape(&link))),
+        "{}",
+        invitation.html
+    );
+    assert!(
+        invitation.html.contains("“Weekly sales button”"),
+        "QP decoded: {}",
+        invitation.html
+    );
+    assert!(invitation.text.contains(CASE_PERIOD), "{}", invitation.text);
+    assert!(
+        invitation.html.contains(&html_escape(CASE_PERIOD)),
+        "{}",
+        invitation.html
+    );
+    assert!(!invitation.text.contains(CASE_ACCEPT), "only the test cases of test");
+
+    // Only the token's SHA-256 is kept with the link.
+    let links = db_dump(&ws).await;
+    let link_rows: String = links.split("== ").filter(|t| t.starts_with("signoff_links:")).collect();
+    assert!(link_rows.contains(&sha256_hex(&token)), "{link_rows}");
+    assert!(!link_rows.contains(&token), "{link_rows}");
+
+    // kim approves test; the release manager promotes into acceptance.
+    let server = Server::start(&ws).await;
+    let done = approve(&server, &token).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    server.stop().await;
+    let out = promote(&ws, RM, "acceptance");
+    assert!(!text(&out).contains(&token));
+    let r = flush(&ws);
+    assert_eq!((r["dead"].as_i64(), r["retried"].as_i64()), (Some(0), Some(0)), "{r}");
+
+    for tester in [LEE, PAT] {
+        let got = smtp.to(tester);
+        assert_eq!(got.len(), 1, "{tester}: {got:#?}");
+        let m = &got[0];
+        assert_eq!(m.recipients(), vec![tester.to_string()]);
+        assert_eq!(
+            m.subject(),
+            format!("Please test {rfc} in Acceptatie: Weekly sales button")
+        );
+        assert!(m.text.contains(CASE_ACCEPT), "{}", m.text);
+        assert!(!m.text.contains(CASE_TOTALS), "{}", m.text);
+        assert!(m.link().starts_with(&format!("{BASE}/signoff/")));
+    }
+    assert_ne!(
+        latest_link_mail(&smtp, LEE).token(),
+        latest_link_mail(&smtp, PAT).token()
+    );
+    assert_eq!(smtp.to(KIM).len(), 1, "kim is no acceptance tester");
+    // The notify list hears of the promotion; the requester of each state change.
+    let team = smtp.to(TEAM);
+    assert_eq!(team.len(), 1, "{team:#?}");
+    assert_eq!(team[0].subject(), "crm-core 1.0.0 promoted to Acceptatie");
+    assert!(
+        team[0].text.contains(&format!("crm-core (new) → 1.0.0 ({rfc})")),
+        "{}",
+        team[0].text
+    );
+    // (One flush delivers its mails concurrently: compare without order.)
+    let mut sales: Vec<String> = smtp.to(SALES).iter().map(|m| m.subject().to_string()).collect();
+    sales.sort();
+    let mut expected = vec![
+        format!("{rfc} is now Approved for build: Weekly sales button"),
+        format!("{rfc} is now In test: Weekly sales button"),
+        format!("{rfc} is now In acceptance: Weekly sales button"),
+    ];
+    expected.sort();
+    assert_eq!(sales, expected);
+
+    // Delivering again sends nothing twice; every mail is distinct.
+    let before = smtp.messages().len();
+    let r = flush(&ws);
+    assert_eq!(r["sent"], 0, "{r}");
+    assert_eq!(smtp.messages().len(), before);
+    let mut ids: Vec<String> = smtp.messages().iter().map(|m| m.message_id().to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "one Message-ID per mail");
+    assert!(mail_list(&ws, false).iter().all(|r| r["state"] == "sent"));
+}
+
+#[tokio::test]
+async fn a_delivered_invitation_leaves_no_token_in_the_database() {
+    let Setup { ws, smtp, rfc: _ } = setup(&[KIM]).await;
+    let token = latest_link_mail(&smtp, KIM).token();
+    assert!(mail_list(&ws, false).iter().all(|r| r["state"] == "sent"));
+    let dump = db_dump(&ws).await;
+    let holding: Vec<&str> = dump
+        .split("== ")
+        .filter(|t| t.contains(&token))
+        .map(|t| t.split(':').next().unwrap())
+        .collect();
+    assert!(holding.is_empty(), "the link's token is stored in {holding:?}");
+}
+
+#[tokio::test]
+async fn a_scanner_opening_every_link_changes_nothing() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM, LEE]).await;
+    let server = Server::start(&ws).await;
+    let tokens: Vec<String> = [KIM, LEE].iter().map(|t| latest_link_mail(&smtp, t).token()).collect();
+    let head = tree_of(&ws, "");
+    let before = db_dump(&ws).await;
+
+    for token in &tokens {
+        let url = server.url(&format!("/signoff/{token}"));
+        for _ in 0..3 {
+            // A fresh client each time: no cookies, nothing but the link.
+            let http = reqwest::Client::new();
+            let r = http.get(&url).send().await.unwrap();
+            assert!(r.headers().get("set-cookie").is_none());
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            let p = page(r).await;
+            assert_eq!(p.status, 200, "{}", p.body);
+            assert_eq!(p.referrer_policy.as_deref(), Some("no-referrer"));
+            for shown in [
+                rfc.as_str(),
+                "Weekly sales button",
+                "crm-core 1.0.0",
+                CASE_TOTALS,
+                &html_escape(CASE_PERIOD),
+            ] {
+                assert!(p.body.contains(shown), "{shown} in {}", p.body);
+            }
+            assert_eq!(case_ids(&p.body).len(), 3, "the template's case and two of ours");
+        }
+        let head_r = reqwest::Client::new().head(&url).send().await.unwrap();
+        assert_eq!(head_r.status(), 200);
+    }
+
+    assert_eq!(db_dump(&ws).await, before, "opening links changed the database");
+    assert_eq!(tree_of(&ws, ""), head);
+    let progress = &rfc_json(&ws, &rfc)["signoffs"];
+    assert!(
+        progress.as_array().unwrap().iter().all(|p| p["verdict"].is_null()),
+        "{progress:#}"
+    );
+    // The links still work for the testers themselves.
+    for token in &tokens {
+        let done = approve(&server, token).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+    }
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------- verdicts
+
+/// Form fields, the status they get and what the page says.
+type Refusal = (Vec<(String, String)>, u16, &'static str);
+
+#[tokio::test]
+async fn approving_by_post_works_once_and_satisfies_the_next_gate() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM]).await;
+    let tree = tree_of(&ws, "test/crm-core");
+    let (code, failed) = dry_run(&ws, RM, "acceptance");
+    assert_eq!((code, failed), (Some(3), vec!["signoff:test".to_string()]));
+
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::new();
+    let url = server.url(&format!("/signoff/{}", latest_link_mail(&smtp, KIM).token()));
+    let form = get(&http, &url).await;
+    assert_eq!(form.status, 200);
+    let csrf = csrf_of(&form.body);
+    // The template's own test case for test, and the two added.
+    let [a, b, c] = case_ids(&form.body)[..] else {
+        panic!("three cases: {}", form.body)
+    };
+
+    // Forms the rules refuse record nothing and leave the link usable.
+    let refused: Vec<Refusal> = vec![
+        (
+            verdict_form(&csrf, "approve", "", &[(a, "pass", "")]),
+            422,
+            "mark this test case as passed or failed",
+        ),
+        (
+            verdict_form(
+                &csrf,
+                "approve",
+                "",
+                &[(a, "pass", ""), (b, "fail", "six, not seven"), (c, "pass", "")],
+            ),
+            422,
+            "a failed test case cannot be approved",
+        ),
+        (
+            verdict_form(
+                &csrf,
+                "reject",
+                "",
+                &[(a, "pass", ""), (b, "fail", ""), (c, "pass", "")],
+            ),
+            422,
+            "say what went wrong",
+        ),
+        (
+            verdict_form(&csrf, "maybe", "", &[(a, "pass", ""), (b, "pass", ""), (c, "pass", "")]),
+            422,
+            "choose approve or reject",
+        ),
+        (
+            verdict_form(
+                "forged",
+                "approve",
+                "",
+                &[(a, "pass", ""), (b, "pass", ""), (c, "pass", "")],
+            ),
+            403,
+            "This form could not be accepted",
+        ),
+    ];
+    for (fields, status, says) in &refused {
+        let p = post(&http, &url, fields).await;
+        assert_eq!(p.status, *status, "{}", p.body);
+        assert!(p.body.contains(says), "{says} in {}", p.body);
+        assert_eq!(p.referrer_policy.as_deref(), Some("no-referrer"));
+    }
+    // A valid form posted from another site is refused too.
+    let valid = verdict_form(
+        &csrf,
+        "approve",
+        "Looks right",
+        &[(a, "pass", "7 deals, 7 invoices"), (b, "pass", ""), (c, "pass", "")],
+    );
+    let cross = http
+        .post(&url)
+        .header("Origin", "https://evil.example")
+        .form(&valid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    assert_eq!(count(&ws, "SELECT COUNT(*) FROM signoffs").await, 0);
+    assert_eq!(get(&http, &url).await.status, 200);
+
+    // From the links' own site it counts.
+    let done = page(
+        http.post(&url)
+            .header("Origin", BASE)
+            .form(&valid)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.referrer_policy.as_deref(), Some("no-referrer"));
+    assert!(
+        done.body.contains(&format!("Your approval of {rfc} is recorded")),
+        "{}",
+        done.body
+    );
+    assert!(
+        done.body
+            .contains("Every appointed tester has approved this version now")
+    );
+
+    // Once: the same form again, or the link opened again, finds it gone.
+    let again = post(
+        &http,
+        &url,
+        &verdict_form(
+            &csrf,
+            "reject",
+            "changed my mind",
+            &[(a, "fail", ""), (b, "pass", ""), (c, "pass", "")],
+        ),
+    )
+    .await;
+    assert_eq!(again.status, 404);
+    assert!(again.body.contains(GONE));
+    assert_eq!(get(&http, &url).await.status, 404);
+    server.stop().await;
+
+    assert_eq!(count(&ws, "SELECT COUNT(*) FROM signoffs").await, 1);
+    assert_eq!(
+        count(&ws, "SELECT COUNT(*) FROM signoff_cases WHERE result = 'pass'").await,
+        3
+    );
+    assert_eq!(
+        count(
+            &ws,
+            "SELECT COUNT(*) FROM signoff_cases WHERE note = '7 deals, 7 invoices'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &ws,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'signoff.approve'"
+        )
+        .await,
+        1
+    );
+    let v = rfc_json(&ws, &rfc);
+    assert_eq!(v["state"], "in_test", "approval in test moves nothing by itself");
+    let kim = v["signoffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["tester"] == KIM)
+        .unwrap();
+    assert_eq!(kim["verdict"], "approve", "{kim:#}");
+    assert_eq!(kim["environment"], "test");
+    assert!(v["comments"].to_string().contains("Looks right"), "{v:#}");
+
+    // The approval counts for exactly this tree: the acceptance gate holds now.
+    assert_eq!(tree_of(&ws, "test/crm-core"), tree);
+    assert_eq!(dry_run(&ws, RM, "acceptance"), (Some(0), vec![]));
+}
+
+/// crm-core promoted into acceptance after kim approved it in test; lee and
+/// pat appointed there with one test case; mail delivered.
+async fn in_acceptance() -> Setup {
+    let s = setup(&[KIM]).await;
+    appoint(&s.ws, &s.rfc, "acceptance", LEE);
+    appoint(&s.ws, &s.rfc, "acceptance", PAT);
+    add_case(
+        &s.ws,
+        &s.rfc,
+        "acceptance",
+        CASE_ACCEPT,
+        "Sales can prepare the meeting",
+    )
+    .await;
+    let server = Server::start(&s.ws).await;
+    let done = approve(&server, &latest_link_mail(&s.smtp, KIM).token()).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    server.stop().await;
+    promote(&s.ws, RM, "acceptance");
+    flush(&s.ws);
+    assert_eq!(rfc_state(&s.ws, &s.rfc), "in_acceptance");
+    s
+}
+
+#[tokio::test]
+async fn every_acceptance_tester_approving_accepts_the_rfc_and_opens_production() {
+    let Setup { ws, smtp, rfc } = in_acceptance().await;
+    let server = Server::start(&ws).await;
+
+    let first = approve(&server, &latest_link_mail(&smtp, LEE).token()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains("It moves on once every appointed tester approved"));
+    assert_eq!(rfc_state(&ws, &rfc), "in_acceptance");
+    // Production (four eyes: not the one who promoted into acceptance) waits for pat.
+    let (code, failed) = dry_run(&ws, ADMIN, "production");
+    assert_eq!(code, Some(3));
+    assert!(failed.contains(&"signoff:acceptance".to_string()), "{failed:?}");
+
+    let last = approve(&server, &latest_link_mail(&smtp, PAT).token()).await;
+    assert_eq!(last.status, 200, "{}", last.body);
+    assert!(
+        last.body
+            .contains("Every appointed tester has approved this version now")
+    );
+    assert!(last.body.contains("Accepted"), "{}", last.body);
+    server.stop().await;
+    assert_eq!(rfc_state(&ws, &rfc), "accepted");
+    assert_eq!(dry_run(&ws, ADMIN, "production"), (Some(0), vec![]));
+
+    // The requester hears of it.
+    flush(&ws);
+    let sales: Vec<String> = smtp.to(SALES).iter().map(|m| m.subject().to_string()).collect();
+    assert_eq!(
+        sales.last().unwrap(),
+        &format!("{rfc} is now Accepted: Weekly sales button"),
+        "{sales:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_posts_with_one_token_record_one_verdict() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM]).await;
+    let server = Server::start(&ws).await;
+    let url = server.url(&format!("/signoff/{}", latest_link_mail(&smtp, KIM).token()));
+    let form = get(&reqwest::Client::new(), &url).await;
+    let csrf = csrf_of(&form.body);
+    let cases: Vec<(i64, &str, &str)> = case_ids(&form.body).into_iter().map(|id| (id, "pass", "")).collect();
+    let fields = verdict_form(&csrf, "approve", "", &cases);
+
+    // Each request from its own loopback address, so the per-address rate
+    // limit lets all of them reach the verdict.
+    const N: u8 = 100;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N as usize));
+    let mut tasks = Vec::new();
+    for i in 0..N {
+        let http = reqwest::Client::builder()
+            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 1, i + 1)))
+            .build()
+            .unwrap();
+        let (url, fields, barrier) = (url.clone(), fields.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            post(&http, &url, &fields).await
+        }));
+    }
+    let mut thanked = 0;
+    let mut gone_bodies = std::collections::BTreeSet::new();
+    let mut other = Vec::new();
+    for t in tasks {
+        let p = t.await.unwrap();
+        match p.status {
+            200 if p.body.contains("Thank you") => thanked += 1,
+            404 => {
+                gone_bodies.insert(p.body);
+            }
+            s => other.push((s, p.body)),
+        }
+    }
+    server.stop().await;
+    assert!(other.is_empty(), "neither the verdict nor the gone page: {other:#?}");
+    assert_eq!(thanked, 1);
+    assert_eq!(gone_bodies.len(), 1, "every loser sees the same page");
+    assert!(gone_bodies.first().unwrap().contains(GONE));
+
+    assert_eq!(count(&ws, "SELECT COUNT(*) FROM signoffs").await, 1);
+    assert_eq!(count(&ws, "SELECT COUNT(*) FROM signoff_cases").await, 3);
+    assert_eq!(
+        count(
+            &ws,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'signoff.approve'"
+        )
+        .await,
+        1
+    );
+    let events = rfc_json(&ws, &rfc)["timeline"].clone();
+    let signoffs = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "signoff")
+        .count();
+    assert_eq!(signoffs, 1, "{events:#}");
+}
+
+#[tokio::test]
+async fn expired_forged_used_and_revoked_links_get_one_and_the_same_page() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM, LEE]).await;
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::new();
+    let used = latest_link_mail(&smtp, KIM).token();
+    let form = get(&http, &server.url(&format!("/signoff/{used}"))).await;
+    let used_csrf = csrf_of(&form.body);
+    assert_eq!(approve(&server, &used).await.status, 200);
+    let revoked = latest_link_mail(&smtp, LEE).token();
+
+    // A new version arrives with links that expire at once; lee's old link is replaced.
+    put_package(&ws, "1.1.0", &[&rfc], "v2");
+    ok(ws.dtap_env(
+        &["promote", "crm-core", "--to", "test"],
+        &[("DTAP_SIGNOFF_LINK_TTL", "0s")],
+    ));
+    flush(&ws);
+    let expired = latest_link_mail(&smtp, LEE).token();
+    assert_ne!(expired, revoked);
+    let mut forged_one = expired.clone();
+    let last = forged_one.pop().unwrap();
+    forged_one.push(if last == '0' { '1' } else { '0' });
+
+    let bad: Vec<(&str, String, String)> = vec![
+        ("used", used.clone(), used_csrf.clone()),
+        ("revoked", revoked.clone(), used_csrf.clone()),
+        ("expired", expired.clone(), used_csrf.clone()),
+        ("one character changed", forged_one, used_csrf.clone()),
+        ("random", "0123456789abcdef".repeat(4), used_csrf.clone()),
+        ("upper case", used.to_uppercase(), used_csrf.clone()),
+        ("short", "x".into(), "x".into()),
+    ];
+    let mut pages = Vec::new();
+    for (what, token, csrf) in &bad {
+        let url = server.url(&format!("/signoff/{token}"));
+        let g = get(&http, &url).await;
+        let p = post(&http, &url, &verdict_form(csrf, "approve", "", &[])).await;
+        for (method, p) in [("GET", g), ("POST", p)] {
+            assert_eq!(p.status, 404, "{what} {method}: {}", p.body);
+            assert_eq!(p.referrer_policy.as_deref(), Some("no-referrer"), "{what} {method}");
+            assert!(p.body.contains(GONE), "{what} {method}: {}", p.body);
+            pages.push((format!("{what} {method}"), p.body));
+        }
+    }
+    for (what, body) in &pages {
+        assert_eq!(body, &pages[0].1, "{what} answers a page of its own");
+    }
+    server.stop().await;
+    assert_eq!(
+        count(&ws, "SELECT COUNT(*) FROM signoffs").await,
+        1,
+        "only kim's first verdict"
+    );
+}
+
+#[tokio::test]
+async fn sign_off_requests_are_rate_limited_per_address() {
+    let Setup { ws, smtp, rfc: _ } = setup(&[KIM]).await;
+    let server = Server::start(&ws).await;
+    let token = latest_link_mail(&smtp, KIM).token();
+    let from = |last: u8| {
+        reqwest::Client::builder()
+            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 2, last)))
+            .build()
+            .unwrap()
+    };
+    let guesser = from(1);
+    for i in 0..30 {
+        let p = get(&guesser, &server.url(&format!("/signoff/{i:064x}"))).await;
+        assert_eq!(p.status, 404, "request {i}");
+    }
+    let r = guesser
+        .get(server.url(&format!("/signoff/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "the 31st request in a minute");
+    assert_eq!(r.headers()["retry-after"], "60");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    // Another address is not held up; the link itself is untouched.
+    let p = get(&from(2), &server.url(&format!("/signoff/{token}"))).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------- new trees and rejections
+
+#[tokio::test]
+async fn a_new_tree_makes_sign_offs_stale_and_invites_again() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM, LEE]).await;
+    let server = Server::start(&ws).await;
+    let kim_old = latest_link_mail(&smtp, KIM).token();
+    let lee_old = latest_link_mail(&smtp, LEE).token();
+    assert_eq!(approve(&server, &kim_old).await.status, 200);
+    let tree1 = tree_of(&ws, "test/crm-core");
+
+    put_package(&ws, "1.1.0", &[&rfc], "v2");
+    promote(&ws, RM, "test");
+    flush(&ws);
+    let tree2 = tree_of(&ws, "test/crm-core");
+    assert_ne!(tree1, tree2);
+
+    // Both testers get a fresh invitation for the new version.
+    for (tester, old) in [(KIM, &kim_old), (LEE, &lee_old)] {
+        let got = smtp.to(tester);
+        assert_eq!(got.len(), 2, "{tester}: {got:#?}");
+        let fresh = &got[1];
+        assert!(fresh.text.contains("crm-core 1.1.0"), "{}", fresh.text);
+        assert_ne!(&fresh.token(), old);
+    }
+    // lee's unused link for the old tree no longer works.
+    let p = get(&reqwest::Client::new(), &server.url(&format!("/signoff/{lee_old}"))).await;
+    assert_eq!(p.status, 404);
+    assert!(p.body.contains(GONE));
+    // kim's approval was for the old tree: it does not count for the new one.
+    assert_eq!(
+        dry_run(&ws, RM, "acceptance"),
+        (Some(3), vec!["signoff:test".to_string()])
+    );
+    let progress = rfc_json(&ws, &rfc)["signoffs"].clone();
+    for p in progress.as_array().unwrap() {
+        assert_eq!(p["version"], "1.1.0", "{progress:#}");
+        assert!(p["verdict"].is_null(), "{progress:#}");
+    }
+
+    assert_eq!(
+        approve(&server, &latest_link_mail(&smtp, KIM).token()).await.status,
+        200
+    );
+    assert_eq!(
+        dry_run(&ws, RM, "acceptance"),
+        (Some(3), vec!["signoff:test".to_string()]),
+        "lee has not approved the new tree yet"
+    );
+    assert_eq!(
+        approve(&server, &latest_link_mail(&smtp, LEE).token()).await.status,
+        200
+    );
+    server.stop().await;
+    assert_eq!(dry_run(&ws, RM, "acceptance"), (Some(0), vec![]));
+}
+
+#[tokio::test]
+async fn a_rejection_sends_the_rfc_back_to_development_and_tells_the_team() {
+    let Setup { ws, smtp, rfc } = in_acceptance().await;
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::new();
+    let url = server.url(&format!("/signoff/{}", latest_link_mail(&smtp, LEE).token()));
+    let form = get(&http, &url).await;
+    // The template's acceptance case passed, ours failed.
+    let [template_case, case] = case_ids(&form.body)[..] else {
+        panic!("two acceptance cases: {}", form.body)
+    };
+    let done = post(
+        &http,
+        &url,
+        &verdict_form(
+            &csrf_of(&form.body),
+            "reject",
+            "The totals are off by one week",
+            &[
+                (template_case, "pass", ""),
+                (case, "fail", "Shows 6 deals, the invoices say 7"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body.contains(&format!("Your rejection of {rfc} is recorded")),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("In development"), "{}", done.body);
+    assert_eq!(rfc_state(&ws, &rfc), "in_development");
+
+    // pat's link went with it: a new version will come.
+    let pat = get(
+        &http,
+        &server.url(&format!("/signoff/{}", latest_link_mail(&smtp, PAT).token())),
+    )
+    .await;
+    assert_eq!(pat.status, 404);
+    server.stop().await;
+
+    let r = flush(&ws);
+    assert_eq!(r["dead"], 0, "{r}");
+    let rejection: Vec<Mail> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.subject().contains("rejected"))
+        .collect();
+    assert_eq!(rejection.len(), 1, "{rejection:#?}");
+    let m = &rejection[0];
+    assert_eq!(m.subject(), format!("{rfc} rejected in Acceptatie by {LEE}"));
+    let mut to = m.recipients();
+    to.sort();
+    assert_eq!(to, vec![ADMIN.to_string(), FA.to_string(), SALES.to_string()]);
+    for part in [&m.text, &m.html] {
+        for said in [
+            "The totals are off by one week",
+            CASE_ACCEPT,
+            "Shows 6 deals, the invoices say 7",
+            "fail",
+            "crm-core 1.0.0",
+        ] {
+            assert!(part.contains(said), "{said} in {part}");
+        }
+    }
+    assert!(m.text.contains("back in development"), "{}", m.text);
+    let sales: Vec<String> = smtp.to(SALES).iter().map(|m| m.subject().to_string()).collect();
+    assert!(
+        sales.contains(&format!("{rfc} is now In development: Weekly sales button")),
+        "{sales:#?}"
+    );
+    // Nothing reaches production from here.
+    let (code, failed) = dry_run(&ws, ADMIN, "production");
+    assert_eq!(code, Some(3));
+    assert!(failed.contains(&"signoff:acceptance".to_string()), "{failed:?}");
+}
+
+// ---------------------------------------------------------------- reminders
+
+#[tokio::test]
+async fn reminders_bring_a_fresh_link_and_escalations_reach_release_managers() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM]).await;
+    let first = latest_link_mail(&smtp, KIM).token();
+
+    let r = flush_with(&ws, &[], &[("DTAP_SIGNOFF_REMIND_AFTER", "0s")]);
+    assert_eq!(
+        (r["reminded"].as_i64(), r["escalated"].as_i64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["sent"], 1, "{r}");
+    let reminder = latest_link_mail(&smtp, KIM);
+    assert_eq!(
+        reminder.subject(),
+        format!("Reminder: please test {rfc} in Test: Weekly sales button")
+    );
+    let second = reminder.token();
+    assert_ne!(second, first);
+    // Once only.
+    let r = flush_with(&ws, &[], &[("DTAP_SIGNOFF_REMIND_AFTER", "0s")]);
+    assert_eq!(r["reminded"], 0, "{r}");
+
+    let r = flush_with(&ws, &[], &[("DTAP_SIGNOFF_ESCALATE_AFTER", "0s")]);
+    assert_eq!(r["escalated"], 1, "{r}");
+    let overdue: Vec<Mail> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.subject().starts_with("Sign-off overdue"))
+        .collect();
+    assert_eq!(overdue.len(), 1, "{overdue:#?}");
+    assert_eq!(overdue[0].subject(), format!("Sign-off overdue: {rfc} in Test"));
+    let mut to = overdue[0].recipients();
+    to.sort();
+    assert_eq!(
+        to,
+        vec![ADMIN.to_string(), RM.to_string()],
+        "who may promote into acceptance"
+    );
+    assert!(overdue[0].text.contains(KIM), "{}", overdue[0].text);
+    let r = flush_with(&ws, &[], &[("DTAP_SIGNOFF_ESCALATE_AFTER", "0s")]);
+    assert_eq!(r["escalated"], 0, "{r}");
+
+    let server = Server::start(&ws).await;
+    let old = get(&reqwest::Client::new(), &server.url(&format!("/signoff/{first}"))).await;
+    assert_eq!(old.status, 404, "the reminder revoked the first link");
+    assert_eq!(approve(&server, &second).await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_tester_reminded_in_the_round_that_escalated_another_is_still_escalated_later() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM, LEE]).await;
+    // kim was invited two days ago, lee just now (time moved by hand).
+    let two_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    {
+        use sqlx::Connection;
+        let mut conn = connect(&ws).await;
+        sqlx::query("UPDATE signoff_links SET created_at = $1, invited_at = $1 WHERE tester = $2")
+            .bind(&two_days_ago)
+            .bind(KIM)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    // Remind at once, escalate after a day: kim is escalated, both reminded.
+    let r = flush_with(
+        &ws,
+        &[],
+        &[
+            ("DTAP_SIGNOFF_REMIND_AFTER", "0s"),
+            ("DTAP_SIGNOFF_ESCALATE_AFTER", "1d"),
+        ],
+    );
+    assert_eq!(
+        (r["reminded"].as_i64(), r["escalated"].as_i64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    // Once lee is overdue too, the release managers hear of lee.
+    let r = flush_with(&ws, &[], &[("DTAP_SIGNOFF_ESCALATE_AFTER", "0s")]);
+    assert_eq!(r["escalated"], 1, "lee was never escalated: {r}");
+    let overdue: Vec<Mail> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.subject() == format!("Sign-off overdue: {rfc} in Test"))
+        .collect();
+    assert!(overdue.iter().any(|m| m.text.starts_with(LEE)), "{overdue:#?}");
+}
+
+// ---------------------------------------------------------------- delivery
+
+#[tokio::test]
+async fn mail_survives_an_smtp_outage_during_a_promotion() {
+    let ws = TestWorkspace::init();
+    let port = free_port();
+    use_smtp(&ws, port);
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    appoint(&ws, &rfc, "test", KIM);
+    put_package(&ws, "1.0.0", &[&rfc], "v1");
+
+    // Nothing listens: the promotion still happens, its mails wait in the outbox.
+    promote(&ws, RM, "test");
+    assert_eq!(rfc_state(&ws, &rfc), "in_test");
+    let r = flush(&ws);
+    assert_eq!((r["sent"].as_i64(), r["dead"].as_i64()), (Some(0), Some(0)), "{r}");
+    assert_eq!(
+        r["retried"], 3,
+        "kim's invitation, the requester's two state changes: {r}"
+    );
+    let rows = mail_list(&ws, false);
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    let now = time::OffsetDateTime::now_utc();
+    for row in &rows {
+        assert_eq!(row["state"], "pending", "{row:#}");
+        assert_eq!(row["attempts"], 1, "{row:#}");
+        assert!(!row["last_error"].as_str().unwrap_or_default().is_empty(), "{row:#}");
+        let next = time::OffsetDateTime::parse(
+            row["next_attempt_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        assert!(next > now, "backed off: {row:#}");
+    }
+    assert!(mail_list(&ws, true).is_empty());
+    let kinds: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["message_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+
+    // The server comes back. Waiting rows are not due yet; --retry-now sends them.
+    let smtp = Smtp::start(&ws, port);
+    let r = flush(&ws);
+    assert_eq!((r["sent"].as_i64(), r["retried"].as_i64()), (Some(0), Some(0)), "{r}");
+    assert!(smtp.messages().is_empty());
+    let r = flush_with(&ws, &["--retry-now"], &[]);
+    assert_eq!((r["sent"].as_i64(), r["dead"].as_i64()), (Some(3), Some(0)), "{r}");
+    let got = smtp.messages();
+    assert_eq!(got.len(), 3, "{got:#?}");
+    let kim = smtp.to(KIM);
+    assert_eq!(kim.len(), 1);
+    assert!(kim[0].link().starts_with(&format!("{BASE}/signoff/")));
+    // The very message the outbox fixed: its Message-ID.
+    let mut delivered: Vec<String> = got.iter().map(|m| m.message_id().to_string()).collect();
+    let mut queued: Vec<String> = kinds.iter().map(|(_, id)| id.clone()).collect();
+    delivered.sort();
+    queued.sort();
+    assert_eq!(delivered, queued);
+
+    // Nothing arrives twice.
+    let r = flush_with(&ws, &["--retry-now"], &[]);
+    assert_eq!(r["sent"], 0, "{r}");
+    assert_eq!(smtp.messages().len(), 3);
+    for row in mail_list(&ws, false) {
+        assert_eq!(row["state"], "sent", "{row:#}");
+        assert_eq!(row["attempts"], 2, "{row:#}");
+        assert!(row["last_error"].is_null(), "{row:#}");
+    }
+}
+
+const REJECT_LEE: &str = r#"
+from aiosmtpd.handlers import Mailbox
+
+
+class RejectLee(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() == "lee@example.org":
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+"#;
+
+#[tokio::test]
+async fn a_550_is_a_dead_letter_and_the_other_mails_arrive() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.tmp.path().join("reject_lee.py"), REJECT_LEE).unwrap();
+    let smtp = Smtp::start_with(&ws, free_port(), "reject_lee.RejectLee");
+    use_smtp(&ws, smtp.port);
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    appoint(&ws, &rfc, "test", KIM);
+    appoint(&ws, &rfc, "test", LEE);
+    put_package(&ws, "1.0.0", &[&rfc], "v1");
+    promote(&ws, RM, "test");
+
+    let r = flush(&ws);
+    assert_eq!(
+        (r["sent"].as_i64(), r["retried"].as_i64(), r["dead"].as_i64()),
+        (Some(3), Some(0), Some(1)),
+        "{r}"
+    );
+    assert_eq!(smtp.to(KIM).len(), 1);
+    assert_eq!(smtp.to(SALES).len(), 2);
+    assert!(smtp.to(LEE).is_empty());
+
+    let dead = mail_list(&ws, true);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(recipients_of(&dead[0]), vec![LEE.to_string()]);
+    assert_eq!(dead[0]["state"], "dead");
+    assert_eq!(dead[0]["kind"], "invitation");
+    assert_eq!(dead[0]["attempts"], 1);
+    assert!(dead[0]["last_error"].as_str().unwrap().contains("550"), "{:#}", dead[0]);
+    let listed = stdout(&ok(ws.dtap(&["mail", "list", "--failed"])));
+    assert!(
+        listed.contains(LEE) && listed.contains("dead") && listed.contains("550"),
+        "{listed}"
+    );
+
+    // A dead letter stays dead; nothing is retried.
+    let r = flush_with(&ws, &["--retry-now"], &[]);
+    assert_eq!(
+        (r["sent"].as_i64(), r["retried"].as_i64(), r["dead"].as_i64()),
+        (Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    assert_eq!(mail_list(&ws, true).len(), 1);
+    assert!(smtp.to(LEE).is_empty());
+}
+
+/// `dtap serve` as a process, its output captured; stopped with SIGTERM.
+struct Serve {
+    child: Child,
+    url: String,
+    stderr: PathBuf,
+    /// Kept open until it stops: it prints on the way out.
+    _stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Serve {
+    fn start(ws: &TestWorkspace) -> Serve {
+        use std::io::{BufRead, BufReader};
+        let stderr = ws.tmp.path().join("serve.log");
+        let mut child = ws
+            .isolated_command(env!("CARGO_BIN_EXE_dtap"))
+            .args([
+                "--workspace",
+                ws.dir.to_str().unwrap(),
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+            ])
+            .env("DTAP_USER", RM)
+            .env("DTAP_LOG", "trace")
+            .current_dir(ws.tmp.path())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("serve printed its URL").unwrap();
+            if let Some(i) = line.find("http://") {
+                break line[i..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+        };
+        Serve {
+            child,
+            url,
+            stderr,
+            _stdout: lines,
+        }
+    }
+
+    /// Stops it and returns everything it logged.
+    fn stop(mut self) -> String {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        let log = std::fs::read_to_string(&self.stderr).unwrap();
+        assert!(status.success(), "serve exits cleanly: {status:?}\n{log}");
+        log
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Neither the token nor a piece of it (a quoted-printable line break may
+/// split one) shows in `log`.
+#[track_caller]
+fn assert_token_not_in(log: &str, token: &str) {
+    for piece in [token, &token[..16], &token[token.len() - 16..]] {
+        assert!(!log.contains(piece), "`{piece}` of the token is in the log:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn serve_never_logs_sign_off_tokens() {
+    let Setup { ws, smtp, rfc: _ } = setup(&[KIM]).await;
+    let token = latest_link_mail(&smtp, KIM).token();
+    let serve = Serve::start(&ws);
+    let http = reqwest::Client::new();
+    let url = format!("{}/signoff/{token}", serve.url);
+    let form = get(&http, &url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let cases: Vec<(i64, &str, &str)> = case_ids(&form.body).into_iter().map(|id| (id, "pass", "")).collect();
+    let done = post(&http, &url, &verdict_form(&csrf_of(&form.body), "approve", "", &cases)).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let gone = get(&http, &url).await;
+    assert_eq!(gone.status, 404);
+    let log = serve.stop();
+    assert!(log.contains("/signoff/[token]"), "requests are logged: {log}");
+    assert_token_not_in(&log, &token);
+    assert!(!log.contains(&sha256_hex(&token)), "{log}");
+}
+
+#[tokio::test]
+async fn serve_delivers_the_outbox_on_its_own() {
+    let ws = TestWorkspace::init();
+    let smtp = Smtp::start(&ws, free_port());
+    use_smtp(&ws, smtp.port);
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    appoint(&ws, &rfc, "test", KIM);
+    put_package(&ws, "1.0.0", &[&rfc], "v1");
+    let serve = Serve::start(&ws);
+    // Written by another process (the CLI); the worker polls every 2 s.
+    promote(&ws, RM, "test");
+    let mut arrived = Vec::new();
+    for _ in 0..150 {
+        arrived = smtp.to(KIM);
+        if !arrived.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = serve.stop();
+    assert_eq!(arrived.len(), 1, "no invitation within 15 s; serve logged:\n{log}");
+    assert_token_not_in(&log, &arrived[0].token());
+    assert!(mail_list(&ws, false).iter().all(|r| r["state"] == "sent"));
+}
