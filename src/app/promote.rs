@@ -684,6 +684,11 @@ impl App {
         let emergency = detail["emergency"].as_bool().unwrap_or(false);
         self.notify_promotion(&mut tx, env, moved, &caller.email, commit, reason, emergency)
             .await?;
+        if emergency {
+            let packages = serde_json::to_string(moved).unwrap_or_default();
+            self.open_emergency_review(&mut tx, commit, env, &packages, &caller.email, reason)
+                .await?;
+        }
         audit::append(
             &mut tx,
             &NewAuditEvent {

@@ -32,6 +32,9 @@ pub async fn run(app: App, mailer: Mailer, mut stop: tokio::sync::watch::Receive
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "sign-off reminders"),
             }
+            if let Err(e) = app.escalate_emergencies().await {
+                tracing::error!(error = %e, "emergency reviews");
+            }
         }
         rounds += 1;
         tokio::select! {

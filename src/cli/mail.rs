@@ -45,6 +45,7 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
             let mailer = Mailer::from_config(&app.workspace.config, &app.workspace.dir)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             let (reminded, escalated) = app.remind().await?;
+            app.escalate_emergencies().await?;
             let report = mailer
                 .flush(&app.store, &crate::app::worker::worker_id(), 50)
                 .await

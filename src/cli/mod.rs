@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod check;
 mod demo;
+mod emergency;
 mod history;
 mod init;
 mod mail;
@@ -85,6 +86,8 @@ pub enum Command {
     #[command(subcommand)]
     Token(token::TokenCommand),
     #[command(subcommand)]
+    Emergency(emergency::EmergencyCommand),
+    #[command(subcommand)]
     Rfc(rfc::RfcCommand),
 }
 
@@ -158,6 +161,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Audit(args) => audit::run(cli, args).await,
         Command::Access(cmd) => access::run(cli, cmd).await,
         Command::Token(cmd) => token::run(cli, cmd).await,
+        Command::Emergency(cmd) => emergency::run(cli, cmd).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
     }
 }

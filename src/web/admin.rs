@@ -119,3 +119,20 @@ pub async fn audit_csv(
     )
         .into_response())
 }
+
+/// Approves an emergency change afterwards, from the dashboard.
+pub async fn approve_emergency(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    super::csrf::verify(&state.secret, "form", &caller.email, &pairs)?;
+    let comment = pairs
+        .iter()
+        .find(|(k, _)| k == "comment")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    state.app.approve_emergency(&caller, id, comment).await?;
+    Ok(axum::response::Redirect::to("/").into_response())
+}

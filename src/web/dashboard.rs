@@ -51,6 +51,13 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
             context! { env, label, count, days }
         })
         .collect();
+    let emergencies = state.app.emergency_reviews(true).await?;
+    let may_assess = user
+        .as_deref()
+        .is_some_and(|u| state.app.workspace.access.can(u, "rfc.assess"));
+    let csrf_token = user
+        .as_deref()
+        .map(|u| super::csrf::token(&state.secret, "form", &crate::domain::names::normalise_email(u)));
     let mut recent = Vec::new();
     for env in state.app.workspace.pipeline.environments().iter().skip(1) {
         let entries = state.app.history(Some(&env.name), None, 5).await?;
@@ -67,6 +74,9 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
             problems => minijinja::value::Serde(&matrix.problems),
             drift => minijinja::value::Serde(&matrix.drift),
             pending,
+            emergencies => minijinja::value::Serde(&emergencies),
+            may_assess,
+            csrf_token,
             recent,
         },
     )

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rfcs/{id}/cases", post(rfcs::cases))
         .route("/signoff/{token}", get(signoff::show).post(signoff::submit))
         .route("/access", get(admin::access))
+        .route("/emergency/{id}/approve", post(admin::approve_emergency))
         .route("/audit", get(admin::audit))
         .route("/audit.csv", get(admin::audit_csv))
         .nest("/api/v1", api)

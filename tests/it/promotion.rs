@@ -809,6 +809,26 @@ async fn min_soak_makes_a_version_wait_unless_an_emergency_with_permission() {
     let message = repo_git(&ws, &["log", "-1", "--format=%B", "main"]);
     assert!(message.contains("Dtap-Emergency: Invoices stuck"), "{message}");
     assert_eq!(history(&ws, &[])[0]["emergency"], "Invoices stuck");
+
+    // The emergency waits for someone else's approval afterwards.
+    let open = json_of(&ws.dtap(&["emergency", "list", "--json"]));
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open:#}");
+    assert_eq!(open[0]["promoted_by"], RM);
+    assert_eq!(open[0]["reason"], "Invoices stuck");
+    let id = open[0]["id"].as_i64().unwrap().to_string();
+    let own = ws.dtap(&["emergency", "approve", &id]);
+    assert_eq!(own.status.code(), Some(3), "{}", text(&own));
+    assert!(text(&own).contains("segregation of duties"), "{}", text(&own));
+    let fa = ws.dtap_env(&["emergency", "approve", &id], &[("DTAP_USER", "fa@example.org")]);
+    assert_eq!(fa.status.code(), Some(3), "fa lacks rfc.assess: {}", text(&fa));
+    ok(ws.dtap_env(
+        &["emergency", "approve", &id, "--comment", "checked"],
+        &[("DTAP_USER", "cm@example.org")],
+    ));
+    let open = json_of(&ws.dtap(&["emergency", "list", "--json"]));
+    assert!(open.as_array().unwrap().is_empty(), "{open:#}");
+    let all = json_of(&ws.dtap(&["emergency", "list", "--all", "--json"]));
+    assert_eq!(all[0]["approved_by"], "cm@example.org");
 }
 
 #[tokio::test]

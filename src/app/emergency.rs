@@ -1,0 +1,122 @@
+//! Emergency changes: bypassing freeze and soak leaves an item that someone
+//! else with rfc.assess must approve afterwards.
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde_json::json;
+
+use super::rfcs::Caller;
+use super::{App, AppError, Result};
+use crate::store::audit::{self, NewAuditEvent};
+use crate::store::emergency::{self, EmergencyReview};
+
+impl App {
+    /// Queues the retro-approval of an emergency promotion, in its transaction.
+    pub(crate) async fn open_emergency_review(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        commit: &str,
+        environment: &str,
+        packages: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let within = crate::domain::duration::parse(&self.workspace.config.emergency.review_within).unwrap_or_default();
+        let due = crate::domain::stamp::stamp(
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(within.as_secs() as i64),
+        );
+        emergency::create(conn, commit, environment, packages, by, reason, &due).await?;
+        Ok(())
+    }
+
+    pub async fn emergency_reviews(&self, open_only: bool) -> Result<Vec<EmergencyReview>> {
+        Ok(self.store.emergency_reviews(open_only).await?)
+    }
+
+    /// Approves an emergency change afterwards: needs rfc.assess, and never
+    /// by whoever made the change.
+    pub async fn approve_emergency(&self, caller: &Caller, id: i64, comment: &str) -> Result<()> {
+        let review = self
+            .store
+            .emergency_review(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("emergency change {id}")))?;
+        let mut reasons = Vec::new();
+        if crate::domain::names::normalise_email(&review.promoted_by) == caller.email {
+            reasons.push(format!(
+                "{} made this emergency change, so someone else must approve it (segregation of duties)",
+                caller.email
+            ));
+        }
+        if !self.workspace.access.can(&caller.email, "rfc.assess") {
+            reasons.push("approving an emergency change needs permission rfc.assess: ask a change manager".to_string());
+        }
+        if !reasons.is_empty() {
+            return Err(AppError::Refused(
+                reasons
+                    .into_iter()
+                    .map(|message| crate::domain::rfc::Refusal { field: None, message })
+                    .collect(),
+            ));
+        }
+        if review.approved_at.is_some() {
+            return Err(AppError::Conflict(format!(
+                "emergency change {id} was already approved by {}",
+                review.approved_by.unwrap_or_default()
+            )));
+        }
+        let mut tx = self.store.write_tx().await?;
+        if !emergency::approve(&mut tx, id, &caller.email, comment.trim()).await? {
+            return Err(AppError::Conflict(format!(
+                "emergency change {id} was approved meanwhile"
+            )));
+        }
+        audit::append(
+            &mut tx,
+            &NewAuditEvent {
+                actor: caller.email.clone(),
+                action: "emergency.approve".into(),
+                object: format!(
+                    "{} in {}",
+                    &review.commit_id[..12.min(review.commit_id.len())],
+                    review.environment
+                ),
+                outcome: "ok".into(),
+                origin: caller.origin,
+                detail: json!({ "review": id, "comment": comment.trim() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Mails the assessors about emergency changes still unapproved past their due time.
+    pub async fn escalate_emergencies(&self) -> Result<usize> {
+        let now = crate::domain::stamp::now();
+        let mut n = 0;
+        for r in self.store.emergency_reviews(true).await? {
+            if r.due_at > now || r.escalated_at.is_some() || !self.store.mark_emergency_escalated(r.id).await? {
+                continue;
+            }
+            let to: Vec<String> = self
+                .workspace
+                .access
+                .users
+                .keys()
+                .filter(|u| self.workspace.access.can(u, "rfc.assess") && **u != r.promoted_by)
+                .cloned()
+                .collect();
+            let ctx = context! {
+                review => Serde(&r),
+                environment_label => self.workspace.pipeline.get(&r.environment).map(|e| e.label.clone()).unwrap_or_default(),
+                url => format!("{}/", self.workspace.config.web.base_url.trim_end_matches('/')),
+            };
+            let mut tx = self.store.write_tx().await?;
+            self.queue(&mut tx, "emergency", to, ctx).await?;
+            tx.commit().await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
