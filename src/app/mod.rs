@@ -6,6 +6,7 @@ pub mod emergency;
 pub mod history;
 pub mod index;
 pub mod init;
+pub mod login;
 pub mod promote;
 pub mod rfcs;
 pub mod rollback;

@@ -20,6 +20,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rejection.html", include_str!("templates/rejection.html")),
     ("state.txt", include_str!("templates/state.txt")),
     ("state.html", include_str!("templates/state.html")),
+    ("login.txt", include_str!("templates/login.txt")),
+    ("login.html", include_str!("templates/login.html")),
     ("emergency.txt", include_str!("templates/emergency.txt")),
     ("emergency.html", include_str!("templates/emergency.html")),
     ("promotion.txt", include_str!("templates/promotion.txt")),

@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod promotions;
 pub mod repo_index;
 pub mod rfcs;
+pub mod sessions;
 pub mod signoff;
 pub mod tokens;
 

@@ -1,5 +1,5 @@
-//! Who is asking. Until login exists the web user is `[web] dev_user`, which
-//! `serve` allows on loopback only.
+//! Who is asking: the user of the session cookie (login by mailed link), or
+//! `[web] dev_user`, which `serve` allows on loopback only.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -14,7 +14,12 @@ pub struct CurrentUser(pub Caller);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = WebError;
 
-    async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(session) = super::login::session_cookie(&parts.headers)
+            && let Some(user) = state.app.session_user(&session).await?
+        {
+            return Ok(CurrentUser(Caller::new(&user, Origin::Web)));
+        }
         match &state.app.workspace.config.web.dev_user {
             Some(u) => Ok(CurrentUser(Caller::new(u, Origin::Web))),
             None => Err(WebError::Unauthorized),

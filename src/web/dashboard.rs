@@ -5,7 +5,7 @@ use minijinja::context;
 use super::{AppState, WebError, templates};
 
 /// `/`: which version of each package is in which environment.
-pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Html<String>, WebError> {
     let matrix = state.app.status().await?;
     let rows: Vec<_> = matrix
         .packages
@@ -31,7 +31,12 @@ pub async fn show(State(state): State<AppState>) -> Result<Html<String>, WebErro
             context! { name => row.name.clone(), cells }
         })
         .collect();
-    let user = state.app.workspace.config.web.dev_user.clone();
+    // The dashboard is public; it greets whoever is signed in.
+    let user = match super::login::session_cookie(&headers) {
+        Some(s) => state.app.session_user(&s).await?,
+        None => None,
+    }
+    .or_else(|| state.app.workspace.config.web.dev_user.clone());
     let pending: Vec<_> = state
         .app
         .pending_signoffs()

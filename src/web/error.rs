@@ -42,7 +42,7 @@ impl IntoResponse for WebError {
             WebError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "Sign in to continue",
-                "This page is for signed-in users. For a local trial, set [web] dev_user in dtap.toml.".to_string(),
+                "This page is for signed-in users: sign in at /login with your e-mail address.".to_string(),
             ),
             WebError::Csrf => (
                 StatusCode::FORBIDDEN,

@@ -7,6 +7,7 @@ pub mod csrf;
 mod dashboard;
 mod error;
 mod health;
+mod login;
 mod openapi;
 mod rfcs;
 pub mod signoff;
@@ -79,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .route("/rfcs/{id}/testers", post(rfcs::testers))
         .route("/rfcs/{id}/cases", post(rfcs::cases))
         .route("/signoff/{token}", get(signoff::show).post(signoff::submit))
+        .route("/login", get(login::form).post(login::request))
+        .route("/login/{token}", get(login::confirm).post(login::complete))
+        .route("/logout", post(login::logout))
         .route("/access", get(admin::access))
         .route("/emergency/{id}/approve", post(admin::approve_emergency))
         .route("/audit", get(admin::audit))

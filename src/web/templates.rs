@@ -20,6 +20,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("rfc.html", include_str!("templates/rfc.html")),
         ("signoff.html", include_str!("templates/signoff.html")),
         ("access.html", include_str!("templates/access.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("login_confirm.html", include_str!("templates/login_confirm.html")),
         ("audit.html", include_str!("templates/audit.html")),
         ("signoff_done.html", include_str!("templates/signoff_done.html")),
         ("signoff_gone.html", include_str!("templates/signoff_gone.html")),

@@ -266,3 +266,150 @@ async fn audit_rows_are_append_only_and_verify_names_a_changed_row() {
         crate::support::text(&out)
     );
 }
+
+/// The personal link in the newest mail written to the workspace's mail folder.
+fn link_in_mail(ws: &TestWorkspace, path_prefix: &str) -> Option<String> {
+    let mut newest: Option<(std::time::SystemTime, String)> = None;
+    for e in std::fs::read_dir(ws.dir.join(".dtap/mail")).ok()?.flatten() {
+        let text = std::fs::read_to_string(e.path()).ok()?;
+        // Quoted-printable: join soft line breaks before looking.
+        let text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+        if let Some(i) = text.find(path_prefix) {
+            let token: String = text[i + path_prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .collect();
+            let t = e.metadata().ok()?.modified().ok()?;
+            if newest.as_ref().is_none_or(|(n, _)| t > *n) {
+                newest = Some((t, token));
+            }
+        }
+    }
+    newest.map(|(_, t)| t)
+}
+
+fn form_token(page: &str) -> String {
+    let i = page
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a form with a CSRF token")
+        + 25;
+    page[i..].chars().take_while(|c| *c != '"').collect()
+}
+
+#[tokio::test]
+async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
+    let ws = TestWorkspace::init();
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert_eq!(http.get(server.url("/rfcs")).send().await.unwrap().status(), 401);
+
+    let page = http
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = form_token(&page);
+    // Unknown addresses get the same answer, and no mail.
+    let r = http
+        .post(server.url("/login"))
+        .form(&[("csrf_token", token.as_str()), ("email", "nobody@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let same = r.text().await.unwrap();
+    assert!(same.contains("Check your mail"));
+    let r = http
+        .post(server.url("/login"))
+        .form(&[("csrf_token", token.as_str()), ("email", "Sales@Example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), same, "known and unknown addresses look alike");
+    let r = http
+        .post(server.url("/login"))
+        .form(&[("csrf_token", "forged"), ("email", "sales@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let out = ws.dtap(&["mail", "flush"]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let link = link_in_mail(&ws, "/login/").expect("a login mail with a link");
+    assert_eq!(link.len(), 64);
+
+    // Opening the link (a mail scanner) signs nobody in.
+    let confirm = http.get(server.url(&format!("/login/{link}"))).send().await.unwrap();
+    assert_eq!(confirm.headers()["referrer-policy"], "no-referrer");
+    let confirm = confirm.text().await.unwrap();
+    assert!(confirm.contains("Sign in as sales@example.org"), "{confirm}");
+    let r = http
+        .post(server.url(&format!("/login/{link}")))
+        .header("cookie", "dtap_session=chosen-by-an-attacker")
+        .form(&[("csrf_token", form_token(&confirm).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    assert!(!session.contains("chosen-by-an-attacker"), "a new session id at login");
+
+    let page = http
+        .get(server.url("/rfcs"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("sales@example.org"));
+
+    // The link worked once.
+    let again = http
+        .post(server.url(&format!("/login/{link}")))
+        .form(&[("csrf_token", form_token(&confirm).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+
+    let dash = http
+        .get(server.url("/"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = http
+        .post(server.url("/logout"))
+        .header("cookie", &session)
+        .form(&[("csrf_token", form_token(&dash).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        http.get(server.url("/rfcs"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    server.stop().await;
+}

@@ -1,0 +1,78 @@
+//! Web login by mailed link: no stored passwords.
+
+use minijinja::context;
+
+use super::{App, Result};
+use crate::domain::names;
+
+pub const LINK_TTL_MINUTES: i64 = 15;
+pub const SESSION_IDLE_MINUTES: i64 = 60;
+pub const SESSION_HOURS: i64 = 12;
+
+fn secret() -> String {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).expect("the OS random generator works");
+    hex::encode(b)
+}
+
+impl App {
+    /// Mails a single-use login link when `email` is in the authorization
+    /// matrix. Says nothing either way, so addresses cannot be probed.
+    pub async fn request_login(&self, email: &str) -> Result<()> {
+        let email = names::normalise_email(email);
+        if !names::is_email(&email) || self.workspace.access.roles_of(&email).is_empty() {
+            tracing::info!("login requested for an address without a role");
+            return Ok(());
+        }
+        let token = secret();
+        let expires = time::OffsetDateTime::now_utc() + time::Duration::minutes(LINK_TTL_MINUTES);
+        self.store
+            .create_login_link(
+                &super::signoff::token_hash(&token),
+                &email,
+                &crate::domain::stamp::stamp(expires),
+            )
+            .await?;
+        let ctx = context! {
+            link => format!("{}/login/{token}", self.workspace.config.web.base_url.trim_end_matches('/')),
+            minutes => LINK_TTL_MINUTES,
+        };
+        let mut tx = self.store.write_tx().await?;
+        self.queue(&mut tx, "login", vec![email], ctx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The address an open login link signs in (for the confirmation page).
+    pub async fn login_link(&self, token: &str) -> Result<Option<String>> {
+        Ok(self.store.login_link(&super::signoff::token_hash(token)).await?)
+    }
+
+    /// Uses a login link: returns the new session id (for the cookie) and the user.
+    /// A fresh id at every login: no session fixation.
+    pub async fn complete_login(&self, token: &str) -> Result<Option<(String, String)>> {
+        let session = secret();
+        let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
+        let user = self
+            .store
+            .consume_login_link(
+                &super::signoff::token_hash(token),
+                &super::signoff::token_hash(&session),
+                &crate::domain::stamp::stamp(expires),
+            )
+            .await?;
+        Ok(user.map(|u| (session, u)))
+    }
+
+    pub async fn session_user(&self, session: &str) -> Result<Option<String>> {
+        let idle = time::OffsetDateTime::now_utc() - time::Duration::minutes(SESSION_IDLE_MINUTES);
+        Ok(self
+            .store
+            .session_user(&super::signoff::token_hash(session), &crate::domain::stamp::stamp(idle))
+            .await?)
+    }
+
+    pub async fn logout(&self, session: &str) -> Result<()> {
+        Ok(self.store.end_session(&super::signoff::token_hash(session)).await?)
+    }
+}
