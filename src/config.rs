@@ -17,7 +17,10 @@ const KEYS: &[(&str, &[&str])] = &[
     ("database", &["url"]),
     ("repo", &["path", "url", "branch"]),
     ("mail", &["transport", "dir", "smtp_url", "from", "give_up_after"]),
-    ("web", &["bind", "base_url", "dev_user"]),
+    (
+        "web",
+        &["bind", "base_url", "dev_user", "proxy_header", "trusted_proxies"],
+    ),
     ("signoff", &["link_ttl", "remind_after", "escalate_after"]),
     ("emergency", &["review_within"]),
 ];
@@ -151,6 +154,11 @@ pub struct WebConfig {
     pub base_url: String,
     /// Every web request acts as this user: for local trials on loopback only.
     pub dev_user: Option<String>,
+    /// A header set by a trusted reverse proxy naming the signed-in user,
+    /// e.g. `X-Forwarded-User`; off when empty.
+    pub proxy_header: Option<String>,
+    /// Comma-separated addresses the proxy header is accepted from.
+    pub trusted_proxies: String,
 }
 impl Default for WebConfig {
     fn default() -> Self {
@@ -158,6 +166,8 @@ impl Default for WebConfig {
             bind: "127.0.0.1:8080".into(),
             base_url: "http://127.0.0.1:8080".into(),
             dev_user: None,
+            proxy_header: None,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -286,6 +296,25 @@ impl Config {
         {
             bad("web", "dev_user", format!("`{u}` is not an e-mail address"));
         }
+        for p in self
+            .web
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            if p.parse::<std::net::IpAddr>().is_err() {
+                bad("web", "trusted_proxies", format!("`{p}` is not an IP address"));
+            }
+        }
+        if self
+            .web
+            .proxy_header
+            .as_deref()
+            .is_some_and(|h| axum::http::HeaderName::from_bytes(h.as_bytes()).is_err())
+        {
+            bad("web", "proxy_header", "is not a valid header name".into());
+        }
         let db = self.database.url.expose();
         if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
             bad(
@@ -302,6 +331,15 @@ impl Config {
             );
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// The addresses a proxy header is accepted from.
+    pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
+        self.web
+            .trusted_proxies
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect()
     }
 
     pub fn link_ttl(&self) -> Duration {

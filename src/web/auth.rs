@@ -15,6 +15,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(user) = proxy_user(parts, state) {
+            return Ok(CurrentUser(Caller::new(&user, Origin::Web)));
+        }
         if let Some(session) = super::login::session_cookie(&parts.headers)
             && let Some(user) = state.app.session_user(&session).await?
         {
@@ -52,4 +55,21 @@ impl FromRequestParts<AppState> for ApiUser {
             None => Err(super::api::ApiError::Unauthorized),
         }
     }
+}
+
+/// The user named by the trusted reverse proxy's header, only when the request
+/// comes straight from one of the configured proxy addresses.
+fn proxy_user(parts: &Parts, state: &AppState) -> Option<String> {
+    let config = &state.app.workspace.config;
+    let header = config.web.proxy_header.as_deref().filter(|h| !h.is_empty())?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    if !config.trusted_proxies().contains(&peer) {
+        return None;
+    }
+    let user = parts.headers.get(header)?.to_str().ok()?.trim().to_string();
+    crate::domain::names::is_email(&user).then_some(user)
 }

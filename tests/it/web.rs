@@ -413,3 +413,48 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
+    let ws = TestWorkspace::init();
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    ws.write(
+        "dtap.toml",
+        &toml.replace(
+            "[web]\n",
+            "[web]\nproxy_header = \"X-Forwarded-User\"\ntrusted_proxies = \"127.0.0.1\"\n",
+        ),
+    );
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(server.url("/rfcs"))
+        .header("X-Forwarded-User", "cm@example.org")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "from 127.0.0.1, a trusted proxy");
+    assert!(r.text().await.unwrap().contains("cm@example.org"));
+    server.stop().await;
+
+    ws.write(
+        "dtap.toml",
+        &toml.replace(
+            "[web]\n",
+            "[web]\nproxy_header = \"X-Forwarded-User\"\ntrusted_proxies = \"10.9.9.9\"\n",
+        ),
+    );
+    let server = Server::start(&ws).await;
+    let r = http
+        .get(server.url("/rfcs"))
+        .header("X-Forwarded-User", "cm@example.org")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "the same header from an untrusted address counts for nothing"
+    );
+    server.stop().await;
+}
