@@ -458,3 +458,169 @@ async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
     );
     server.stop().await;
 }
+
+/// Every page route × every role: the status each identity gets. Identities
+/// are given by the trusted proxy header, as a company's single sign-on would.
+#[tokio::test]
+async fn every_route_authorizes_its_caller() {
+    let ws = TestWorkspace::init();
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    ws.write(
+        "dtap.toml",
+        &toml.replace(
+            "[web]\n",
+            "[web]\nproxy_header = \"X-User\"\ntrusted_proxies = \"127.0.0.1\"\n",
+        ),
+    );
+    let fields = [
+        "what_to_see=All my closed deals",
+        "where_to_show=My dashboard",
+        "period=Last week",
+        "who_sees=Only me",
+        "why_needed=Monday call",
+        "how_to_know=Matches finance",
+        "impact_organisation=Better forecasts",
+        "impact_department=No more Excel",
+        "impact_individual=An hour a week",
+        "risk=low",
+    ];
+    let mut args = vec!["rfc", "new", "--template", "report", "--title", "Weekly sales button"];
+    for f in &fields {
+        args.extend(["--field", f]);
+    }
+    let out = ws.dtap_env(&args, &[("DTAP_USER", "sales@example.org")]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+
+    let server = Server::start(&ws).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    const ANON: &str = "";
+    let users = [
+        ANON,
+        "sales@example.org",
+        "fa@example.org",
+        "cm@example.org",
+        "rm@example.org",
+    ];
+    // Expected status per user, in the order of `users`.
+    let pages: &[(&str, [u16; 5])] = &[
+        ("/", [200, 200, 200, 200, 200]),
+        ("/rfcs", [401, 200, 200, 200, 200]),
+        ("/rfcs?q=sales&state=draft", [401, 200, 200, 200, 200]),
+        ("/rfcs/new", [401, 200, 200, 200, 200]),
+        ("/rfcs/RFC-1", [401, 200, 200, 200, 200]),
+        ("/rfcs/RFC-1/edit", [401, 200, 200, 403, 403]),
+        ("/access", [401, 403, 403, 200, 403]),
+        ("/audit", [401, 403, 403, 200, 200]),
+        ("/audit.csv", [401, 403, 403, 200, 200]),
+        ("/healthz", [200, 200, 200, 200, 200]),
+        ("/static/style.css", [200, 200, 200, 200, 200]),
+        ("/nothing-here", [404, 404, 404, 404, 404]),
+    ];
+    let get = |path: &str, user: &str| {
+        let mut req = http.get(server.url(path));
+        if !user.is_empty() {
+            req = req.header("X-User", user);
+        }
+        req.send()
+    };
+    for (path, expected) in pages {
+        for (user, want) in users.iter().zip(expected) {
+            let status = get(path, user).await.unwrap().status().as_u16();
+            assert_eq!(status, *want, "GET {path} as {user:?}");
+        }
+    }
+    // The form tokens are per user: take each user's from their own page.
+    let mut tokens = std::collections::HashMap::new();
+    for user in users.iter().filter(|u| !u.is_empty()) {
+        let page = get("/rfcs/RFC-1", user).await.unwrap().text().await.unwrap();
+        tokens.insert(*user, form_token(&page));
+    }
+    let post = |path: String, user: &'static str, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        if let Some(t) = tokens.get(user) {
+            form.push(("csrf_token", t.clone()));
+        }
+        let mut req = http.post(server.url(&path)).form(&form);
+        if !user.is_empty() {
+            req = req.header("X-User", user);
+        }
+        req.send()
+    };
+    // Filing needs rfc.file.
+    let new = |u| {
+        post(
+            "/rfcs".into(),
+            u,
+            vec![("template", "report".into()), ("title", "Another".into())],
+        )
+    };
+    for (user, want) in users.iter().zip([401, 303, 303, 303, 403]) {
+        assert_eq!(
+            new(user).await.unwrap().status().as_u16(),
+            want,
+            "POST /rfcs as {user:?}"
+        );
+    }
+    // Submitting is for the requester (or rfc.edit); approving needs rfc.assess and is never the requester's.
+    let approve = |u| {
+        post(
+            "/rfcs/RFC-1/transition".into(),
+            u,
+            vec![("transition", "approve".into())],
+        )
+    };
+    assert_eq!(
+        approve("cm@example.org").await.unwrap().status(),
+        403,
+        "a draft cannot be approved yet"
+    );
+    let submit = |u| {
+        post(
+            "/rfcs/RFC-1/transition".into(),
+            u,
+            vec![("transition", "submit".into())],
+        )
+    };
+    assert_eq!(submit("rm@example.org").await.unwrap().status(), 403);
+    assert_eq!(submit("sales@example.org").await.unwrap().status(), 303);
+    for user in ["sales@example.org", "fa@example.org", "rm@example.org"] {
+        assert_eq!(approve(user).await.unwrap().status(), 403, "approve as {user}");
+    }
+    assert_eq!(approve("cm@example.org").await.unwrap().status(), 303);
+    // Appointing testers and editing the test plan need rfc.edit.
+    for (user, want) in [
+        ("sales@example.org", 403),
+        ("cm@example.org", 403),
+        ("fa@example.org", 303),
+    ] {
+        let r = post(
+            "/rfcs/RFC-1/testers".into(),
+            user,
+            vec![
+                ("op", "add".into()),
+                ("environment", "test".into()),
+                ("email", "kim@example.org".into()),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), want, "appoint as {user}");
+    }
+    // The requester may never be appointed as a tester of their own RFC.
+    let r = post(
+        "/rfcs/RFC-1/testers".into(),
+        "fa@example.org",
+        vec![
+            ("op", "add".into()),
+            ("environment", "test".into()),
+            ("email", "sales@example.org".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    server.stop().await;
+}
