@@ -213,11 +213,11 @@ fn role_move(role: Role) -> Option<SystemMove> {
     }
 }
 
-fn now() -> time::OffsetDateTime {
+pub(crate) fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
-fn lease_owner() -> String {
+pub(crate) fn lease_owner() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());
@@ -238,7 +238,7 @@ fn random_id() -> String {
     hex::encode(b)
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
     crate::domain::stamp::stamp(t)
 }
 
@@ -626,7 +626,7 @@ impl App {
     }
 
     /// Marks the intent done and moves the RFCs, in one transaction.
-    async fn complete_promotion(
+    pub(crate) async fn complete_promotion(
         &self,
         intent: &str,
         commit: &str,
@@ -704,81 +704,6 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Settles intents whose process is gone: done if the repo holds their
-    /// commit, failed otherwise. Never touches a live intent of another process.
-    pub async fn reconcile(&self) -> Result<Vec<String>> {
-        let pending = self.store.pending_intents().await?;
-        let now_s = rfc3339(now());
-        let me = lease_owner();
-        let host = me.split(':').next().unwrap_or_default().to_string();
-        let mut settled = Vec::new();
-        for i in pending {
-            let (owner_host, owner_pid) = i.lease_owner.split_once(':').unwrap_or((&i.lease_owner, ""));
-            let dead_here = owner_host == host
-                && i.lease_owner != me
-                && !std::path::Path::new(&format!("/proc/{owner_pid}")).exists();
-            if !(i.lease_until < now_s || dead_here) {
-                continue;
-            }
-            let repo = self.repo.clone();
-            let id = i.id.clone();
-            let found = tokio::task::spawn_blocking(move || find_intent_commit(&repo, &id)).await??;
-            match found {
-                Some(commit) if i.kind == "rollback" => {
-                    let caller = Caller {
-                        email: i.actor.clone(),
-                        origin: crate::store::audit::Origin::Cli,
-                    };
-                    let v: Vec<serde_json::Value> = serde_json::from_str(&i.packages).unwrap_or_default();
-                    let first = v.first().cloned().unwrap_or_default();
-                    let plan = super::rollback::RollbackPlan {
-                        package: first["package"].as_str().unwrap_or_default().to_string(),
-                        environment: i.environment.clone(),
-                        withdrawn_version: first["withdrawn"].as_str().map(str::to_string),
-                        restored_version: first["version"].as_str().map(str::to_string),
-                        restored_tree: first["tree"].as_str().map(str::to_string),
-                        files: FileChanges::default(),
-                        rfcs: serde_json::from_value(first["returns"].clone()).unwrap_or_default(),
-                        head: i.base_commit.clone(),
-                    };
-                    self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason)
-                        .await?;
-                    settled.push(format!("rollback in {}: done ({})", i.environment, &commit[..12]));
-                }
-                Some(commit) => {
-                    let moved: Vec<Moved> = serde_json::from_str(&i.packages).unwrap_or_default();
-                    let caller = Caller {
-                        email: i.actor.clone(),
-                        origin: crate::store::audit::Origin::Cli,
-                    };
-                    self.complete_promotion(
-                        &i.id,
-                        &commit,
-                        &i.environment,
-                        &caller,
-                        &moved,
-                        &json!({
-                            "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
-                            "reason": i.reason, "emergency": i.emergency,
-                        }),
-                    )
-                    .await?;
-                    settled.push(format!("{} into {}: done ({})", i.kind, i.environment, &commit[..12]));
-                }
-                None => {
-                    let mut tx = self.store.write_tx().await?;
-                    intents::finish(&mut tx, &i.id, None, "its process ended before the commit was made").await?;
-                    tx.commit().await?;
-                    settled.push(format!(
-                        "{} into {}: failed, the repo has no commit for it",
-                        i.kind, i.environment
-                    ));
-                }
-            }
-        }
-        Ok(settled)
-    }
 }
 
 impl App {
@@ -800,23 +725,6 @@ impl App {
         })
         .await?
     }
-}
-
-/// Looks for the commit carrying `Dtap-Intent: <id>` in recent history.
-fn find_intent_commit(repo: &ConfigRepo, id: &str) -> Result<Option<String>> {
-    let git = repo.open()?;
-    let head = repo.head(&git)?;
-    let mut walk = git.revwalk()?;
-    walk.push(head)?;
-    walk.simplify_first_parent()?;
-    let needle = format!("Dtap-Intent: {id}");
-    for oid in walk.take(10_000) {
-        let c = git.find_commit(oid?)?;
-        if String::from_utf8_lossy(c.message_bytes()).contains(&needle) {
-            return Ok(Some(c.id().to_string()));
-        }
-    }
-    Ok(None)
 }
 
 /// Test aid for crash consistency: `DTAP_FAILPOINT=<name>` aborts the process
