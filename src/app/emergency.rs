@@ -14,7 +14,7 @@ impl App {
     /// Queues the retro-approval of an emergency promotion, in its transaction.
     pub(crate) async fn open_emergency_review(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut crate::store::Conn,
         commit: &str,
         environment: &str,
         packages: &str,

@@ -2,12 +2,12 @@
 //! environment, the verdict form, reminders and escalations, and the mails
 //! that keep everyone informed.
 
+use crate::store::Conn;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
 
 use super::rfcs::Caller;
 use super::{App, AppError, Result};
@@ -108,7 +108,7 @@ impl App {
 
     pub(crate) async fn queue(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         kind: &str,
         to: Vec<String>,
         ctx: minijinja::Value,
@@ -126,13 +126,7 @@ impl App {
     }
 
     /// Tells the requester their RFC changed state.
-    pub(crate) async fn notify_state(
-        &self,
-        conn: &mut SqliteConnection,
-        rfc: &Rfc,
-        by: &str,
-        comment: Option<&str>,
-    ) -> Result<()> {
+    pub(crate) async fn notify_state(&self, conn: &mut Conn, rfc: &Rfc, by: &str, comment: Option<&str>) -> Result<()> {
         if rfc.requester == by {
             return Ok(());
         }
@@ -146,7 +140,7 @@ impl App {
     /// Invites every tester appointed in `env` for the RFCs of the packages
     /// that just reached it, each with a personal link for that exact tree.
     /// Earlier open links of theirs are revoked: a newer tree makes them stale.
-    pub(crate) async fn invite(&self, conn: &mut SqliteConnection, env: &str, moved: &[Moved]) -> Result<usize> {
+    pub(crate) async fn invite(&self, conn: &mut Conn, env: &str, moved: &[Moved]) -> Result<usize> {
         let ttl = self.workspace.config.link_ttl();
         let expires = now() + time::Duration::seconds(ttl.as_secs() as i64);
         let mut sent = 0;
@@ -172,7 +166,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     async fn send_link(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         rfc: &Rfc,
         env: &str,
         tester: &str,
@@ -223,7 +217,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn notify_promotion(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         env: &str,
         moved: &[Moved],
         by: &str,

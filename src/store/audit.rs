@@ -1,8 +1,8 @@
 //! The audit trail: append-only, each row chained to the one before by SHA-256.
 
+use super::Conn;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
 
 use super::{Result, Store};
 
@@ -66,7 +66,7 @@ pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
 
 /// Appends an event inside the caller's transaction, so it commits or rolls
 /// back with the change it records.
-pub async fn append(conn: &mut SqliteConnection, event: &NewAuditEvent) -> Result<AuditEvent> {
+pub async fn append(conn: &mut Conn, event: &NewAuditEvent) -> Result<AuditEvent> {
     let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;

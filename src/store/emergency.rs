@@ -1,6 +1,8 @@
 //! Retro-approval of emergency changes.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::Conn;
 
 use super::rfcs::now;
 use super::{Result, Store};
@@ -22,7 +24,7 @@ pub struct EmergencyReview {
 }
 
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     commit: &str,
     environment: &str,
     packages: &str,
@@ -46,7 +48,7 @@ pub async fn create(
     Ok(())
 }
 
-pub async fn approve(conn: &mut SqliteConnection, id: i64, by: &str, comment: &str) -> Result<bool> {
+pub async fn approve(conn: &mut Conn, id: i64, by: &str, comment: &str) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE emergency_reviews SET approved_by = $1, approved_at = $2, comment = $3 WHERE id = $4 AND approved_at IS NULL",
     )

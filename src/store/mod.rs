@@ -38,6 +38,11 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// The database and connection the store speaks; callers name these, never a driver.
+pub type Db = sqlx::Sqlite;
+pub type Conn = sqlx::SqliteConnection;
+pub type Pool = SqlitePool;
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -113,11 +118,11 @@ impl Store {
 
     /// A write transaction that takes SQLite's write lock up front, so a
     /// read-then-write inside it never fails on lock upgrade.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, Db>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
 }

@@ -1,7 +1,9 @@
 //! The mail outbox: rows written with the change that causes them, claimed
 //! by a worker, delivered, retried, or given up as dead letters.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::Conn;
 
 use super::rfcs::now;
 use super::{Result, Store};
@@ -43,7 +45,7 @@ impl OutboxRow {
 
 /// Queues a mail inside the caller's transaction. The Message-ID is fixed
 /// now, so every delivery attempt sends the very same message.
-pub async fn enqueue(conn: &mut SqliteConnection, mail: &NewMail, domain: &str) -> Result<()> {
+pub async fn enqueue(conn: &mut Conn, mail: &NewMail, domain: &str) -> Result<()> {
     if mail.recipients.is_empty() {
         return Ok(());
     }

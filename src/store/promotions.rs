@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::Conn;
 
 use super::rfcs::now;
 use super::{Result, Store};
@@ -38,7 +40,7 @@ pub struct NewIntent<'a> {
 }
 
 /// Marks an intent done (with its commit) or failed; only a pending one.
-pub async fn finish(conn: &mut SqliteConnection, id: &str, commit: Option<&str>, note: &str) -> Result<bool> {
+pub async fn finish(conn: &mut Conn, id: &str, commit: Option<&str>, note: &str) -> Result<bool> {
     let state = if commit.is_some() { "done" } else { "failed" };
     let done = sqlx::query(
         "UPDATE promotions SET state = $1, commit_id = $2, note = $3, finished_at = $4 WHERE id = $5 AND state = 'pending'",

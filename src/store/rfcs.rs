@@ -1,6 +1,8 @@
 //! RFCs, their test plans, testers, comments and timelines.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::Conn;
 
 use super::{Result, Store, StoreError};
 use crate::domain::rfc::{Comment, Event, Fields, Rfc, RfcId, State, TestCase, Tester};
@@ -185,7 +187,7 @@ fn core(fields: &Fields, id: &str) -> Option<String> {
     fields.get(id).map(|v| v.display())
 }
 
-pub async fn insert(conn: &mut SqliteConnection, new: &NewRfcRecord<'_>) -> Result<RfcId> {
+pub async fn insert(conn: &mut Conn, new: &NewRfcRecord<'_>) -> Result<RfcId> {
     let at = now();
     let fields_json = serde_json::to_string(new.fields).unwrap_or_else(|_| "{}".into());
     let (id,): (i64,) = sqlx::query_as(
@@ -233,7 +235,7 @@ pub async fn insert(conn: &mut SqliteConnection, new: &NewRfcRecord<'_>) -> Resu
 
 /// Writes a changed RFC if nobody changed it since it was read (`rfc.revision`).
 /// Returns false when someone else was first.
-pub async fn update(conn: &mut SqliteConnection, rfc: &Rfc) -> Result<bool> {
+pub async fn update(conn: &mut Conn, rfc: &Rfc) -> Result<bool> {
     let fields_json = serde_json::to_string(&rfc.fields).unwrap_or_else(|_| "{}".into());
     let done = sqlx::query(
         "UPDATE rfcs SET title = $1, department = $2, state = $3, held_from = $4, priority = $5, risk = $6,
@@ -269,7 +271,7 @@ pub async fn update(conn: &mut SqliteConnection, rfc: &Rfc) -> Result<bool> {
     Ok(true)
 }
 
-pub async fn get_in(conn: &mut SqliteConnection, id: RfcId) -> Result<Option<Rfc>> {
+pub async fn get_in(conn: &mut Conn, id: RfcId) -> Result<Option<Rfc>> {
     let row: Option<RfcRow> = sqlx::query_as("SELECT * FROM rfcs WHERE id = $1")
         .bind(id.0)
         .fetch_optional(conn)
@@ -286,7 +288,7 @@ pub struct NewEvent<'a> {
     pub detail: &'a str,
 }
 
-pub async fn add_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<()> {
+pub async fn add_event(conn: &mut Conn, e: &NewEvent<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO rfc_events (rfc_id, at, actor, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -302,7 +304,7 @@ pub async fn add_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<
     Ok(())
 }
 
-pub async fn add_comment(conn: &mut SqliteConnection, rfc: RfcId, author: &str, body: &str) -> Result<()> {
+pub async fn add_comment(conn: &mut Conn, rfc: RfcId, author: &str, body: &str) -> Result<()> {
     sqlx::query("INSERT INTO rfc_comments (rfc_id, author, body, created_at) VALUES ($1, $2, $3, $4)")
         .bind(rfc.0)
         .bind(author)
@@ -314,7 +316,7 @@ pub async fn add_comment(conn: &mut SqliteConnection, rfc: RfcId, author: &str, 
 }
 
 /// Appoints a tester; false when already appointed.
-pub async fn add_tester(conn: &mut SqliteConnection, rfc: RfcId, env: &str, email: &str, by: &str) -> Result<bool> {
+pub async fn add_tester(conn: &mut Conn, rfc: RfcId, env: &str, email: &str, by: &str) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO rfc_testers (rfc_id, environment, email, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING",
@@ -330,7 +332,7 @@ pub async fn add_tester(conn: &mut SqliteConnection, rfc: RfcId, env: &str, emai
 }
 
 /// Removes a tester; false when not appointed.
-pub async fn remove_tester(conn: &mut SqliteConnection, rfc: RfcId, env: &str, email: &str) -> Result<bool> {
+pub async fn remove_tester(conn: &mut Conn, rfc: RfcId, env: &str, email: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM rfc_testers WHERE rfc_id = $1 AND environment = $2 AND email = $3")
         .bind(rfc.0)
         .bind(env)

@@ -1,6 +1,8 @@
 //! Sign-off links and verdicts.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::Conn;
 
 use super::rfcs::now;
 use super::{Result, Store};
@@ -45,7 +47,7 @@ macro_rules! link_columns {
 
 /// Creates a link; earlier open links of the same tester, RFC and environment
 /// are revoked (a newer tree or a reminder replaces them).
-pub async fn create_link(conn: &mut SqliteConnection, l: &NewLink<'_>) -> Result<i64> {
+pub async fn create_link(conn: &mut Conn, l: &NewLink<'_>) -> Result<i64> {
     let at = now();
     sqlx::query(
         "UPDATE signoff_links SET revoked_at = $1
@@ -81,7 +83,7 @@ pub async fn create_link(conn: &mut SqliteConnection, l: &NewLink<'_>) -> Result
 
 /// Takes the link for one verdict: only an open, unexpired, unused link, and
 /// only once however many requests race for it.
-pub async fn consume_link(conn: &mut SqliteConnection, id: i64) -> Result<bool> {
+pub async fn consume_link(conn: &mut Conn, id: i64) -> Result<bool> {
     let at = now();
     let done = sqlx::query(
         "UPDATE signoff_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
@@ -104,7 +106,7 @@ pub struct Verdict<'a> {
     pub cases: &'a [(i64, String, String)],
 }
 
-pub async fn record_verdict(conn: &mut SqliteConnection, v: &Verdict<'_>) -> Result<i64> {
+pub async fn record_verdict(conn: &mut Conn, v: &Verdict<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -132,7 +134,7 @@ pub async fn record_verdict(conn: &mut SqliteConnection, v: &Verdict<'_>) -> Res
 }
 
 /// Testers whose latest verdict on `tree` is approve, inside a transaction.
-pub async fn approvals_in(conn: &mut SqliteConnection, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
+pub async fn approvals_in(conn: &mut Conn, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT s.tester FROM signoffs s
          WHERE s.rfc_id = $1 AND s.environment = $2 AND s.tree = $3 AND s.verdict = 'approve'
@@ -147,7 +149,7 @@ pub async fn approvals_in(conn: &mut SqliteConnection, rfc: i64, environment: &s
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn testers_in(conn: &mut SqliteConnection, rfc: i64, environment: &str) -> Result<Vec<String>> {
+pub async fn testers_in(conn: &mut Conn, rfc: i64, environment: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT email FROM rfc_testers WHERE rfc_id = $1 AND environment = $2 ORDER BY email")
             .bind(rfc)
@@ -158,7 +160,7 @@ pub async fn testers_in(conn: &mut SqliteConnection, rfc: i64, environment: &str
 }
 
 /// Revokes every open link of an RFC (a rejection: a new version will come).
-pub async fn revoke_links(conn: &mut SqliteConnection, rfc: i64) -> Result<()> {
+pub async fn revoke_links(conn: &mut Conn, rfc: i64) -> Result<()> {
     sqlx::query(
         "UPDATE signoff_links SET revoked_at = $1 WHERE rfc_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
     )
@@ -169,11 +171,7 @@ pub async fn revoke_links(conn: &mut SqliteConnection, rfc: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn test_cases_in(
-    conn: &mut SqliteConnection,
-    rfc: i64,
-    environment: &str,
-) -> Result<Vec<(i64, String, String, String)>> {
+pub async fn test_cases_in(conn: &mut Conn, rfc: i64, environment: &str) -> Result<Vec<(i64, String, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, title, steps, expected FROM rfc_test_cases WHERE rfc_id = $1 AND environment = $2 ORDER BY position, id",
     )
