@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod doctor;
 pub mod emergency;
 pub mod history;
 pub mod index;

@@ -533,6 +533,7 @@ impl App {
                 lease_until: &rfc3339(now() + time::Duration::seconds(LEASE_SECS)),
             })
             .await?;
+        failpoint("after-intent");
 
         let mut approvals = Vec::new();
         for env in self.signoff_envs(&to) {
@@ -599,6 +600,7 @@ impl App {
             Ok(repo.make_commit(&git, base, tree.id(), &message, &author)?.to_string())
         })
         .await??;
+        failpoint("after-commit-object");
         let cas = self.publish(&repo2, &base_s, &made, &msg2, "promote").await?;
         let commit = match cas {
             CasOutcome::Committed(c) => c.to_string(),
@@ -622,6 +624,7 @@ impl App {
             "reason": reason, "emergency": req.emergency,
         }))
         .await?;
+        failpoint("after-completion");
         Ok(Some(commit))
     }
 
@@ -701,6 +704,7 @@ impl App {
             },
         )
         .await?;
+        failpoint("before-completion-commit");
         tx.commit().await?;
         Ok(())
     }
@@ -718,6 +722,7 @@ impl App {
         action: &str,
     ) -> Result<CasOutcome> {
         self.store.record_dtap_commit(commit, action).await?;
+        failpoint("after-dtap-commit");
         let (repo, base, commit, message) = (repo.clone(), base.to_string(), commit.to_string(), message.to_string());
         tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
             let git = repo.open()?;
@@ -728,7 +733,9 @@ impl App {
 }
 
 /// Test aid for crash consistency: `DTAP_FAILPOINT=<name>` aborts the process
-/// at that point, as a power cut would.
+/// at that point, as a power cut would. The points, in promote and rollback
+/// alike: `after-intent`, `after-commit-object`, `after-dtap-commit`,
+/// `after-ref-update`, `before-completion-commit`, `after-completion`.
 pub fn failpoint(name: &str) {
     if std::env::var("DTAP_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("failpoint {name}: aborting");

@@ -268,6 +268,7 @@ impl App {
                     lease_until: &super::promote::lease_until_pub(),
                 })
                 .await?;
+            failpoint("after-intent");
             let subject = format!(
                 "Rollback {} in {} to {}",
                 plan.package,
@@ -321,6 +322,7 @@ impl App {
                 Ok(repo.make_commit(&git, base, tree, &message, &author)?.to_string())
             })
             .await??;
+            failpoint("after-commit-object");
             let cas = self.publish(&repo2, &base_s, &made, &msg2, "rollback").await?;
             let commit = match cas {
                 CasOutcome::Committed(c) => c.to_string(),
@@ -334,6 +336,7 @@ impl App {
             failpoint("after-ref-update");
             self.complete_rollback(&intent, &commit, caller, &plan, &req.reason)
                 .await?;
+            failpoint("after-completion");
             let _ = g.current_tree;
             return Ok(RollbackOutcome::RolledBack { plan, commit });
         }
@@ -391,6 +394,7 @@ impl App {
             },
         )
         .await?;
+        failpoint("before-completion-commit");
         tx.commit().await?;
         Ok(())
     }

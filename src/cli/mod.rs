@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod check;
 mod demo;
+mod doctor;
 mod emergency;
 mod history;
 mod init;
@@ -71,6 +72,7 @@ pub enum Command {
     Serve(serve::Args),
     Migrate(migrate::Args),
     Demo(demo::Args),
+    Doctor(doctor::Args),
     Promote(promote::PromoteArgs),
     Rollback(promote::RollbackArgs),
     History(history::HistoryArgs),
@@ -151,6 +153,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
         Command::Demo(args) => demo::run(cli, args).await,
+        Command::Doctor(args) => doctor::run(cli, args).await,
         Command::Promote(args) => promote::promote(cli, args).await,
         Command::Rollback(args) => promote::rollback(cli, args).await,
         Command::History(args) => history::history(cli, args).await,
