@@ -2,6 +2,7 @@
 //! the real web app over HTTP. One test binary keeps link time down.
 
 mod check;
+mod crash;
 mod promotion;
 mod rfcs_api;
 mod rfcs_cli;

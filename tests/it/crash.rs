@@ -1,0 +1,362 @@
+//! Crash consistency: many promotions (and some rollbacks), each process
+//! killed with SIGKILL at a random moment or aborted at a named fail point
+//! after one of its write steps. After every one: the environment folder
+//! holds the old or the new tree (never a mix), `dtap doctor` finds the
+//! database and the repo in agreement once it has repaired what it says it
+//! repaired, `git fsck --full` is clean and `dtap audit verify` passes.
+//!
+//! `DTAP_CRASH_COUNT` promotions (default 200); `DTAP_CRASH_SEED` replays a
+//! run (the seed is printed at the start and in every failure).
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{TestWorkspace, USER, manifest, text};
+
+const FAILPOINTS: [&str; 6] = [
+    "after-intent",
+    "after-commit-object",
+    "after-dtap-commit",
+    "after-ref-update",
+    "before-completion-commit",
+    "after-completion",
+];
+
+/// xorshift64*: small, deterministic, good enough to pick moments.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn seed() -> u64 {
+    match std::env::var("DTAP_CRASH_SEED") {
+        Ok(s) => s.trim().parse().expect("DTAP_CRASH_SEED must be a number"),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64;
+            t | 1
+        }
+    }
+}
+
+fn count() -> usize {
+    std::env::var("DTAP_CRASH_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200)
+}
+
+struct Crash {
+    ws: TestWorkspace,
+    seed: u64,
+    step: usize,
+    version: u64,
+    /// What each kind of ending happened, for the closing line.
+    tally: std::collections::BTreeMap<String, usize>,
+    repairs: usize,
+}
+
+impl Crash {
+    fn ctx(&self) -> String {
+        format!("[DTAP_CRASH_SEED={} step {}]", self.seed, self.step)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = self.ws.isolated_command(env!("CARGO_BIN_EXE_dtap"));
+        cmd.args(["--workspace", self.ws.dir.to_str().unwrap()])
+            .args(args)
+            .env("DTAP_USER", USER)
+            .current_dir(self.ws.tmp.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    #[track_caller]
+    fn run_ok(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        assert!(out.status.success(), "{} dtap {args:?}: {}", self.ctx(), text(&out));
+        out
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        self.ws
+            .isolated_command("git")
+            .current_dir(self.ws.repo_path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The tree id of a folder on the branch, or "" when it is absent.
+    fn tree(&self, path: &str) -> String {
+        let out = self.git(&["rev-parse", "--verify", "--quiet", &format!("main:{path}")]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A CRM developer's next version of crm-core in develop, written straight
+    /// into the bare repo (no dtap trailers: an ordinary hand-made commit).
+    fn next_develop_version(&mut self, rfc: &str) {
+        use dtap::gitrepo::write::Entry;
+        self.version += 1;
+        let v = format!("1.{}.0", self.version);
+        let repo = dtap::gitrepo::ConfigRepo::new(self.ws.repo_path(), "main".into());
+        let files = vec![
+            (
+                "develop/crm-core/package.yaml".to_string(),
+                Entry::Blob(manifest("crm-core", &v, &[rfc]).into_bytes()),
+            ),
+            (
+                "develop/crm-core/entities/contact.xml".to_string(),
+                Entry::Blob(format!("<entity name=\"contact\" version=\"{v}\"/>\n").into_bytes()),
+            ),
+        ];
+        repo.commit_changes(
+            &files,
+            &format!("crm-core {v}"),
+            &dtap::gitrepo::Identity::from_email("dev@example.org"),
+        )
+        .unwrap_or_else(|e| panic!("{} committing {v} into develop: {e}", self.ctx()));
+    }
+
+    /// Runs one dtap process to its end, or kills it after `kill_after`.
+    fn run_maybe_killed(&self, args: &[&str], failpoint: Option<&str>, kill_after: Option<Duration>) -> (Output, bool) {
+        let mut cmd = self.cmd(args);
+        if let Some(f) = failpoint {
+            cmd.env("DTAP_FAILPOINT", f);
+        }
+        let mut child: Child = cmd.spawn().unwrap();
+        let start = Instant::now();
+        let mut killed = false;
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if let Some(d) = kill_after
+                && start.elapsed() >= d
+            {
+                // SIGKILL on unix: no destructor, no flush, no unwinding.
+                child.kill().unwrap();
+                killed = true;
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{} dtap {args:?} hangs",
+                self.ctx()
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        (child.wait_with_output().unwrap(), killed)
+    }
+
+    fn doctor(&self, repair: bool) -> (Option<i32>, Value) {
+        let mut args = vec!["doctor", "--json", "--stale-lock", "0"];
+        if repair {
+            args.push("--repair");
+        }
+        let out = self.cmd(&args).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{} doctor printed no JSON ({e}): {}", self.ctx(), text(&out)));
+        (out.status.code(), v)
+    }
+
+    /// Everything that must hold after any ending of any process.
+    fn check_consistency(&mut self) {
+        let (code, before) = self.doctor(false);
+        let problems: Vec<&Value> = findings(&before, "problem");
+        assert_eq!(
+            code,
+            Some(if problems.is_empty() { 0 } else { 3 }),
+            "{} doctor's exit code must say whether problems remain: {before:#}",
+            self.ctx()
+        );
+        let (code, after) = self.doctor(true);
+        assert_eq!(code, Some(0), "{} doctor --repair left problems: {after:#}", self.ctx());
+        let repaired = findings(&after, "repaired");
+        // Every problem found is repaired, and doctor says how.
+        for p in &problems {
+            assert!(
+                repaired.iter().any(|r| r["check"] == p["check"]),
+                "{} problem {p} was not repaired: {after:#}",
+                self.ctx()
+            );
+        }
+        self.repairs += repaired.len();
+        if !repaired.is_empty() {
+            let (code, again) = self.doctor(false);
+            assert_eq!(code, Some(0), "{} still disagrees after repair: {again:#}", self.ctx());
+            assert!(findings(&again, "problem").is_empty(), "{} {again:#}", self.ctx());
+        }
+        let fsck = self.git(&["fsck", "--full", "--strict", "--no-dangling", "--no-progress"]);
+        assert!(
+            fsck.status.success() && fsck.stdout.is_empty() && fsck.stderr.is_empty(),
+            "{} git fsck --full: {}",
+            self.ctx(),
+            text(&fsck)
+        );
+        self.run_ok(&["audit", "verify"]);
+    }
+}
+
+fn findings<'a>(report: &'a Value, status: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["status"] == status).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
+    let seed = seed();
+    eprintln!("crash test: DTAP_CRASH_SEED={seed} DTAP_CRASH_COUNT={}", count());
+    let mut rng = Rng(seed);
+    let mut c = Crash {
+        ws: TestWorkspace::init(),
+        seed,
+        step: 0,
+        version: 0,
+        tally: Default::default(),
+        repairs: 0,
+    };
+    // An approved RFC the package versions carry.
+    let filed = c.run_ok(&[
+        "--user",
+        "sales@example.org",
+        "rfc",
+        "new",
+        "--template",
+        "report",
+        "--title",
+        "Crash test",
+        "--field",
+        "what_to_see=Deals",
+        "--field",
+        "where_to_show=My dashboard",
+        "--field",
+        "period=Last week",
+        "--field",
+        "who_sees=Only me",
+        "--field",
+        "why_needed=Meetings",
+        "--field",
+        "how_to_know=Totals match",
+        "--field",
+        "impact_organisation=none",
+        "--field",
+        "impact_department=none",
+        "--field",
+        "impact_individual=none",
+        "--field",
+        "risk=low",
+        "--json",
+    ]);
+    let rfc = serde_json::from_slice::<Value>(&filed.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.run_ok(&["--user", "sales@example.org", "rfc", "move", &rfc, "submit"]);
+    c.run_ok(&["--user", "cm@example.org", "rfc", "move", &rfc, "approve"]);
+
+    // One undisturbed promotion tells how long one takes here.
+    c.next_develop_version(&rfc);
+    let start = Instant::now();
+    c.run_ok(&["promote", "crm-core", "--to", "test"]);
+    let full = start.elapsed();
+    eprintln!(
+        "crash test: one promotion takes {full:?}; kills land in 0..{:?}",
+        full.mul_f32(1.1)
+    );
+    c.check_consistency();
+
+    let started = Instant::now();
+    let mut last_was_promotion = true;
+    let mut previous_tree = String::new();
+    let total = count();
+    let mut promotions = 0;
+    while promotions < total {
+        c.step += 1;
+        let current = c.tree("test/crm-core");
+        let rollback = last_was_promotion && !previous_tree.is_empty() && rng.below(8) == 0;
+        let (args, new): (Vec<String>, String) = if rollback {
+            let args = ["rollback", "crm-core", "--env", "test", "--reason", "crash test"];
+            (args.iter().map(|s| s.to_string()).collect(), previous_tree.clone())
+        } else {
+            if c.tree("develop/crm-core") == current {
+                c.next_develop_version(&rfc);
+            }
+            promotions += 1;
+            let args = ["promote", "crm-core", "--to", "test"];
+            (args.iter().map(|s| s.to_string()).collect(), c.tree("develop/crm-core"))
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let roll = rng.below(10);
+        let failpoint = (roll < 4).then(|| FAILPOINTS[rng.below(FAILPOINTS.len() as u64) as usize]);
+        let kill_after = (4..9)
+            .contains(&roll)
+            .then(|| full.mul_f64(1.1 * rng.below(1000) as f64 / 1000.0));
+        let (out, killed) = c.run_maybe_killed(&args, failpoint, kill_after);
+        let ending = match (failpoint, killed) {
+            (Some(f), _) if String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {f}")) => {
+                format!("aborted at {f}")
+            }
+            (_, true) => "killed".to_string(),
+            _ => {
+                assert!(
+                    out.status.success(),
+                    "{} {args:?} ended on its own but failed: {}",
+                    c.ctx(),
+                    text(&out)
+                );
+                "completed".to_string()
+            }
+        };
+        *c.tally.entry(format!("{} {ending}", args[0])).or_default() += 1;
+
+        // Old tree or new tree, never anything else.
+        let after = c.tree("test/crm-core");
+        assert!(
+            after == current || after == new,
+            "{} {args:?} ({ending}) left test/crm-core at {after}, neither the old {current} nor the new {new}",
+            c.ctx()
+        );
+        c.check_consistency();
+        if after != current {
+            if rollback {
+                previous_tree.clear();
+            } else {
+                previous_tree = current;
+            }
+            last_was_promotion = !rollback;
+        }
+    }
+    // Nothing is left pending, and the next command has nothing to reconcile.
+    let out = c.run_ok(&["promote", "crm-core", "--to", "test"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("reconciled"),
+        "{} {}",
+        c.ctx(),
+        text(&out)
+    );
+    eprintln!(
+        "crash test: {} steps ({total} promotions) in {:?}, {} repairs by doctor; {:?}",
+        c.step,
+        started.elapsed(),
+        c.repairs,
+        c.tally
+    );
+}
