@@ -66,7 +66,8 @@ struct Crash {
     version: u64,
     /// What each kind of ending happened, for the closing line.
     tally: std::collections::BTreeMap<String, usize>,
-    repairs: usize,
+    /// Repairs doctor reported, per check.
+    repairs: std::collections::BTreeMap<String, usize>,
 }
 
 impl Crash {
@@ -196,7 +197,12 @@ impl Crash {
                 self.ctx()
             );
         }
-        self.repairs += repaired.len();
+        for r in &repaired {
+            *self
+                .repairs
+                .entry(r["check"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+        }
         if !repaired.is_empty() {
             let (code, again) = self.doctor(false);
             assert_eq!(code, Some(0), "{} still disagrees after repair: {again:#}", self.ctx());
@@ -231,7 +237,7 @@ fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
         step: 0,
         version: 0,
         tally: Default::default(),
-        repairs: 0,
+        repairs: Default::default(),
     };
     // An approved RFC the package versions carry.
     let filed = c.run_ok(&[
@@ -353,10 +359,10 @@ fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
         text(&out)
     );
     eprintln!(
-        "crash test: {} steps ({total} promotions) in {:?}, {} repairs by doctor; {:?}",
+        "crash test: {} steps ({total} promotions) in {:?}; endings {:?}; doctor repairs per check {:?}",
         c.step,
         started.elapsed(),
-        c.repairs,
-        c.tally
+        c.tally,
+        c.repairs
     );
 }
