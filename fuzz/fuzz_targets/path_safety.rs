@@ -38,7 +38,7 @@ fn build(repo: &Repository, data: &mut &[u8], depth: usize) -> Oid {
     let blob = repo.blob(b"<entity/>\n").unwrap();
     for _ in 0..byte(data) % 6 {
         let kind = byte(data) % 6;
-        let len = (byte(data) % 12) as usize;
+        let len = (byte(data) % 16) as usize;
         let name = take(data, len).to_vec();
         let Ok(name) = std::ffi::CString::new(name) else { continue };
         let (id, mode) = match kind {
