@@ -226,20 +226,8 @@ fn findings<'a>(report: &'a Value, status: &str) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
-#[test]
-fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
-    let seed = seed();
-    eprintln!("crash test: DTAP_CRASH_SEED={seed} DTAP_CRASH_COUNT={}", count());
-    let mut rng = Rng(seed);
-    let mut c = Crash {
-        ws: TestWorkspace::init(),
-        seed,
-        step: 0,
-        version: 0,
-        tally: Default::default(),
-        repairs: Default::default(),
-    };
-    // An approved RFC the package versions carry.
+/// An approved RFC the package versions carry.
+fn approved_rfc(c: &Crash) -> String {
     let filed = c.run_ok(&[
         "--user",
         "sales@example.org",
@@ -277,6 +265,23 @@ fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
         .to_string();
     c.run_ok(&["--user", "sales@example.org", "rfc", "move", &rfc, "submit"]);
     c.run_ok(&["--user", "cm@example.org", "rfc", "move", &rfc, "approve"]);
+    rfc
+}
+
+#[test]
+fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
+    let seed = seed();
+    eprintln!("crash test: DTAP_CRASH_SEED={seed} DTAP_CRASH_COUNT={}", count());
+    let mut rng = Rng(seed);
+    let mut c = Crash {
+        ws: TestWorkspace::init(),
+        seed,
+        step: 0,
+        version: 0,
+        tally: Default::default(),
+        repairs: Default::default(),
+    };
+    let rfc = approved_rfc(&c);
 
     // One undisturbed promotion tells how long one takes here.
     c.next_develop_version(&rfc);
@@ -365,4 +370,121 @@ fn promotions_killed_at_random_moments_leave_repo_and_database_in_agreement() {
         c.tally,
         c.repairs
     );
+}
+
+/// Doctor names each disagreement, changes nothing without `--repair`,
+/// repairs what is safe with it, and leaves a broken audit chain alone.
+#[tokio::test]
+async fn doctor_reports_precisely_and_repairs_only_when_asked() {
+    let ws = TestWorkspace::init();
+    let c = Crash {
+        ws,
+        seed: 0,
+        step: 0,
+        version: 0,
+        tally: Default::default(),
+        repairs: Default::default(),
+    };
+    let (code, v) = c.doctor(false);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert!(findings(&v, "problem").is_empty(), "{v:#}");
+
+    // A promotion that died after the ref update: repo ahead of the database.
+    let mut c = c;
+    let rfc = approved_rfc(&c);
+    c.next_develop_version(&rfc);
+    let (out, _) = c.run_maybe_killed(&["promote", "crm-core", "--to", "test"], Some("after-ref-update"), None);
+    assert!(!out.status.success(), "{}", text(&out));
+    let commit = String::from_utf8_lossy(&c.git(&["rev-parse", "main"]).stdout)
+        .trim()
+        .to_string();
+    // A lock file a crash left two hours ago, and mail a stopped worker held.
+    let lock = c.ws.repo_path().join("refs/heads/main.lock");
+    std::fs::write(&lock, format!("{commit}\n")).unwrap();
+    let touched =
+        c.ws.isolated_command("touch")
+            .args(["-d", "2 hours ago"])
+            .arg(&lock)
+            .status()
+            .unwrap();
+    assert!(touched.success());
+    {
+        let app = dtap::app::App::open(&c.ws.dir).await.unwrap();
+        let mail = dtap::store::outbox::NewMail {
+            kind: "state".into(),
+            recipients: vec!["kim@example.org".into()],
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        };
+        app.store.enqueue_mail(&mail, "example.org").await.unwrap();
+        let claimed = app
+            .store
+            .claim_mail("gone:1", "2000-01-01T00:00:00Z", 10)
+            .await
+            .unwrap();
+        assert!(!claimed.is_empty());
+        app.store.close().await;
+    }
+
+    let (code, v) = c.doctor(false);
+    assert_eq!(code, Some(3), "problems remain: {v:#}");
+    let problems = findings(&v, "problem");
+    let said = |check: &str, words: &str| {
+        problems
+            .iter()
+            .any(|p| p["check"] == check && p["message"].as_str().unwrap().contains(words))
+    };
+    assert!(said("intents", &format!("holds its commit {}", &commit[..12])), "{v:#}");
+    assert!(said("repo-locks", "main.lock"), "{v:#}");
+    assert!(said("outbox", "held by gone:1"), "{v:#}");
+    assert!(
+        problems.iter().all(|p| p["remedy"].is_string()),
+        "every problem says what to do: {v:#}"
+    );
+    assert!(lock.exists(), "without --repair nothing changes");
+
+    let (code, v) = c.doctor(true);
+    assert_eq!(code, Some(0), "{v:#}");
+    let repaired = findings(&v, "repaired");
+    for check in ["intents", "repo-locks", "outbox"] {
+        assert!(
+            repaired.iter().any(|r| r["check"] == check),
+            "{check} not repaired: {v:#}"
+        );
+    }
+    assert!(!lock.exists());
+    let (code, v) = c.doctor(false);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert!(findings(&v, "problem").is_empty(), "{v:#}");
+    let history = c.run_ok(&["history", "--json"]);
+    assert!(String::from_utf8_lossy(&history.stdout).contains(&commit));
+
+    // A changed audit row is reported, and no repair hides it.
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", c.ws.dir.join(".dtap/dtap.db").display());
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        // Someone with the database file in hand gets past the append-only trigger.
+        sqlx::query("DROP TRIGGER audit_events_no_update")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_events SET actor = 'mallory@example.org' WHERE seq = 1")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+    }
+    for repair in [false, true] {
+        let (code, v) = c.doctor(repair);
+        assert_eq!(code, Some(3), "{v:#}");
+        let audit = findings(&v, "problem");
+        assert!(
+            audit
+                .iter()
+                .any(|p| p["check"] == "audit" && p["message"].as_str().unwrap().contains("broken at event 1")),
+            "{v:#}"
+        );
+    }
 }
