@@ -8,6 +8,7 @@ pub mod index;
 pub mod init;
 pub mod login;
 pub mod promote;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod rfcs;
 pub mod rollback;

@@ -6,6 +6,7 @@ pub mod emergency;
 pub mod meta;
 pub mod outbox;
 pub mod promotions;
+pub mod rate_limits;
 pub mod repo_index;
 pub mod rfcs;
 pub mod sessions;
@@ -246,20 +247,22 @@ impl Store {
     }
 
     /// Serializes promotions into one environment across every instance for
-    /// as long as the guard lives (PostgreSQL). On SQLite the database has one
-    /// host, and git's compare-and-swap ref update already refuses a race.
+    /// as long as the guard lives (PostgreSQL). The lock is a session lock on a
+    /// connection taken out of the pool: dropping the guard closes it, and the
+    /// server releases the lock even if the future was cancelled mid-way.
+    /// On SQLite the database has one host, and git's compare-and-swap ref
+    /// update already refuses a race.
     pub async fn lock_environment(&self, environment: &str) -> Result<EnvironmentLock> {
         match self.backend {
             Backend::Sqlite => Ok(EnvironmentLock(None)),
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                let key = env_lock_key(environment);
-                sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                let mut conn = self.pool.acquire().await?.detach();
+                sqlx::query("SELECT pg_advisory_lock($1, $2)")
                     .bind(PG_ENV_LOCK_SPACE)
-                    .bind(key)
-                    .execute(&mut *tx)
+                    .bind(env_lock_key(environment))
+                    .execute(&mut conn)
                     .await?;
-                Ok(EnvironmentLock(Some(tx)))
+                Ok(EnvironmentLock(Some(conn)))
             }
         }
     }
@@ -269,19 +272,10 @@ impl Store {
     }
 }
 
-/// Held while promoting into one environment; dropping it (or `release`)
-/// ends the transaction that holds the advisory lock.
+/// Held while promoting into one environment; dropping it closes the
+/// connection that holds the advisory lock, which releases it.
 #[must_use = "the lock is released when this is dropped"]
-pub struct EnvironmentLock(Option<sqlx::Transaction<'static, Db>>);
-
-impl EnvironmentLock {
-    pub async fn release(self) -> Result<()> {
-        if let Some(tx) = self.0 {
-            tx.rollback().await?;
-        }
-        Ok(())
-    }
-}
+pub struct EnvironmentLock(#[allow(dead_code)] Option<Conn>);
 
 /// A stable 32-bit key per environment name (FNV-1a): the same on every
 /// instance and release, unlike std's randomly seeded hasher.

@@ -298,7 +298,10 @@ pub async fn db_dump(ws: &TestWorkspace, skip: Option<&str>) -> String {
                 .join(" || ',' || ");
             format!("SELECT {row} FROM \"{table}\"")
         };
-        let mut rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await.unwrap();
+        let mut rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
         rows.sort();
         out.push_str(&format!("== {table}: {} rows\n", rows.len()));
         for (r,) in rows {

@@ -186,7 +186,10 @@ async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
     );
     if !crate::support::on_postgres() {
         let db = std::fs::read(ws.dir.join(".dtap/dtap.db")).unwrap();
-        assert!(!String::from_utf8_lossy(&db).contains(&token), "not even in a free page");
+        assert!(
+            !String::from_utf8_lossy(&db).contains(&token),
+            "not even in a free page"
+        );
     }
 
     let server = Server::start(&ws).await;
@@ -256,10 +259,7 @@ async fn audit_rows_are_append_only_and_verify_names_a_changed_row() {
     } else {
         "DROP TRIGGER audit_events_no_update"
     };
-    sqlx::query(drop)
-        .execute(&mut db)
-        .await
-        .unwrap();
+    sqlx::query(drop).execute(&mut db).await.unwrap();
     sqlx::query("UPDATE audit_events SET actor = 'mallory@example.org' WHERE seq = 2")
         .execute(&mut db)
         .await
