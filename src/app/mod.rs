@@ -1,6 +1,7 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
 pub mod audit;
+pub mod dbcopy;
 pub mod demo;
 pub mod emergency;
 pub mod history;

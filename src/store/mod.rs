@@ -2,6 +2,7 @@
 //! so a PostgreSQL backend can stand beside SQLite without touching them.
 
 pub mod audit;
+pub mod copy;
 pub mod emergency;
 pub mod meta;
 pub mod outbox;
