@@ -501,7 +501,7 @@ async fn a_scanner_opening_every_link_changes_nothing() {
             assert_eq!(r.headers()["cache-control"], "no-store");
             let p = page(r).await;
             assert_eq!(p.status, 200, "{}", p.body);
-            assert_eq!(p.referrer_policy.as_deref(), Some("no-referrer"));
+            assert_eq!(p.referrer_policy.as_deref(), Some("same-origin"));
             for shown in [
                 rfc.as_str(),
                 "Weekly sales button",
@@ -602,7 +602,7 @@ async fn approving_by_post_works_once_and_satisfies_the_next_gate() {
         let p = post(&http, &url, fields).await;
         assert_eq!(p.status, *status, "{}", p.body);
         assert!(p.body.contains(says), "{says} in {}", p.body);
-        assert_eq!(p.referrer_policy.as_deref(), Some("no-referrer"));
+        assert_eq!(p.referrer_policy.as_deref(), Some("same-origin"));
     }
     // A valid form posted from another site is refused too.
     let valid = verdict_form(
@@ -633,7 +633,7 @@ async fn approving_by_post_works_once_and_satisfies_the_next_gate() {
     )
     .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert_eq!(done.referrer_policy.as_deref(), Some("no-referrer"));
+    assert_eq!(done.referrer_policy.as_deref(), Some("same-origin"));
     assert!(
         done.body.contains(&format!("Your approval of {rfc} is recorded")),
         "{}",
@@ -863,7 +863,7 @@ async fn expired_forged_used_and_revoked_links_get_one_and_the_same_page() {
         let p = post(&http, &url, &verdict_form(csrf, "approve", "", &[])).await;
         for (method, p) in [("GET", g), ("POST", p)] {
             assert_eq!(p.status, 404, "{what} {method}: {}", p.body);
-            assert_eq!(p.referrer_policy.as_deref(), Some("no-referrer"), "{what} {method}");
+            assert_eq!(p.referrer_policy.as_deref(), Some("same-origin"), "{what} {method}");
             assert!(p.body.contains(GONE), "{what} {method}: {}", p.body);
             pages.push((format!("{what} {method}"), p.body));
         }
@@ -902,7 +902,7 @@ async fn sign_off_requests_are_rate_limited_per_address() {
         .unwrap();
     assert_eq!(r.status(), 429, "the 31st request in a minute");
     assert_eq!(r.headers()["retry-after"], "60");
-    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
     // Another address is not held up; the link itself is untouched.
     let p = get(&from(2), &server.url(&format!("/signoff/{token}"))).await;
     assert_eq!(p.status, 200, "{}", p.body);
