@@ -291,3 +291,24 @@ async fn db_copy_moves_a_team_to_the_other_backend_and_verifies_it() {
     let new: Value = serde_json::from_slice(&new.stdout).unwrap();
     assert_eq!(new["id"], format!("RFC-{}", highest + 1));
 }
+
+#[tokio::test]
+async fn an_older_dtap_refuses_a_database_a_newer_one_migrated() {
+    let ws = TestWorkspace::init();
+    let mut conn = db_connect(&ws).await;
+    let sql = if on_postgres() {
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99999, 'from the future', TRUE, '\\x00', 0)"
+    } else {
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99999, 'from the future', 1, x'00', 0)"
+    };
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    let out = ws.dtap(&["status"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("migrations [99999] that this dtap does not know"),
+        "{}",
+        text(&out)
+    );
+}
