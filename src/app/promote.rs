@@ -218,10 +218,7 @@ pub(crate) fn now() -> time::OffsetDateTime {
 }
 
 pub(crate) fn lease_owner() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
+    super::worker::worker_id()
 }
 
 pub(crate) fn lease_owner_pub() -> String {
