@@ -9,6 +9,7 @@ pub mod init;
 pub mod login;
 pub mod promote;
 pub mod reconcile;
+pub mod remote;
 pub mod rfcs;
 pub mod rollback;
 pub mod signoff;
@@ -103,8 +104,15 @@ impl App {
             store.migrate().await?;
         }
         let repo = repo_of(&workspace);
-        if !repo.exists() {
-            return Err(RepoError::Missing(repo.path().display().to_string()).into());
+        if !remote::ensure_cache(&repo).await? {
+            return Err(match repo.remote() {
+                Some(r) => RepoError::NoBranch {
+                    path: r.shown().to_string(),
+                    branch: workspace.config.repo.branch.clone(),
+                },
+                None => RepoError::Missing(repo.path().display().to_string()),
+            }
+            .into());
         }
         Ok(App {
             workspace: Arc::new(workspace),
@@ -156,6 +164,4 @@ async fn load_workspace(dir: &Path) -> Result<Workspace> {
     Ok(tokio::task::spawn_blocking(move || Workspace::load(&dir)).await??)
 }
 
-fn repo_of(ws: &Workspace) -> ConfigRepo {
-    ConfigRepo::new(ws.config.repo_path(&ws.dir), ws.config.repo.branch.clone())
-}
+pub(crate) use remote::repo_of;

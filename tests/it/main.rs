@@ -3,6 +3,7 @@
 
 mod check;
 mod promotion;
+mod remote;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;
