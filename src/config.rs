@@ -411,7 +411,12 @@ impl Config {
         self.repo
             .allowed_hosts
             .split(',')
-            .map(|h| h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase())
+            .map(|h| {
+                h.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_ascii_lowercase()
+            })
             .filter(|h| !h.is_empty())
             .collect()
     }
@@ -630,9 +635,19 @@ mod tests {
 
         let err = Config::parse("[repo]\nbranch = \"main\"\nurl = \"ext::sh -c evil\"\n", no_env()).unwrap_err();
         assert_eq!(err[0].line, Some(3), "{err:?}");
-        assert!(err[0].message.contains("[repo] url: the transport `ext::` is not allowed"), "{}", err[0]);
+        assert!(
+            err[0]
+                .message
+                .contains("[repo] url: the transport `ext::` is not allowed"),
+            "{}",
+            err[0]
+        );
         let err = Config::parse("[repo]\nurl = \"git://evil.example.org/x.git\"\n", no_env()).unwrap_err();
-        assert!(err[0].message.contains("allowed_hosts = \"evil.example.org\""), "{}", err[0]);
+        assert!(
+            err[0].message.contains("allowed_hosts = \"evil.example.org\""),
+            "{}",
+            err[0]
+        );
         let err = Config::parse(
             "[repo]\nurl = \"file:///srv/x.git\"\nfresh_for = \"soon\"\ntoken_env = \"ghp_abc-123\"\n",
             no_env(),

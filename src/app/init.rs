@@ -89,7 +89,9 @@ pub async fn create_state(ws: &Workspace, by: &str) -> Result<Vec<String>> {
         created.push(format!("database migrations {applied:?}"));
     }
     let repo = repo_of(ws);
-    if super::remote::ensure_cache(&repo).await? && let Some(r) = repo.remote() {
+    if super::remote::ensure_cache(&repo).await?
+        && let Some(r) = repo.remote()
+    {
         created.push(format!(
             "cache clone of the config repo {} at {}",
             r.shown(),

@@ -601,9 +601,7 @@ impl App {
             Ok(repo.make_commit(&git, base, tree.id(), &message, &author)?.to_string())
         })
         .await??;
-        let cas = self
-            .publish(&repo2, &base_s, &made, &msg2, "promote", &intent)
-            .await?;
+        let cas = self.publish(&repo2, &base_s, &made, &msg2, "promote", &intent).await?;
         let commit = match cas {
             CasOutcome::Committed(c) => c.to_string(),
             CasOutcome::Moved => {

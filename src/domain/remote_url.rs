@@ -43,7 +43,8 @@ impl fmt::Debug for RemoteUrl {
     }
 }
 
-const HELP: &str = "dtap talks to git servers over ssh://, https://, git:// or file:// only (or scp-like user@host:path for ssh)";
+const HELP: &str =
+    "dtap talks to git servers over ssh://, https://, git:// or file:// only (or scp-like user@host:path for ssh)";
 
 /// Parses and checks `repo.url`. The error says what is wrong and what to write instead.
 pub fn parse(text: &str) -> Result<RemoteUrl, String> {
@@ -125,7 +126,9 @@ pub fn parse(text: &str) -> Result<RemoteUrl, String> {
 /// `user@host:path`, git's short form of ssh://.
 fn scp_like(t: &str) -> Result<RemoteUrl, String> {
     let bad = || {
-        format!("`{t}` is neither a URL nor user@host:path; {HELP}. A local repository is written file:///absolute/path")
+        format!(
+            "`{t}` is neither a URL nor user@host:path; {HELP}. A local repository is written file:///absolute/path"
+        )
     };
     let (before, path) = t.split_once(':').ok_or_else(bad)?;
     if before.contains('/') || path.is_empty() {
@@ -184,11 +187,17 @@ mod tests {
             (Scheme::Ssh, Some("git.example.org"), Some(2222), Some("git"))
         );
         let u = parse("git@Git.Example.org:crm/config.git").unwrap();
-        assert_eq!((u.scheme, u.host.as_deref(), u.port), (Scheme::Ssh, Some("git.example.org"), None));
+        assert_eq!(
+            (u.scheme, u.host.as_deref(), u.port),
+            (Scheme::Ssh, Some("git.example.org"), None)
+        );
         let u = parse("https://git.example.org/crm/config.git").unwrap();
         assert_eq!((u.scheme, u.user), (Scheme::Https, None));
         let u = parse("git://127.0.0.1:9418/config.git").unwrap();
-        assert_eq!((u.scheme, u.host.as_deref(), u.port), (Scheme::Git, Some("127.0.0.1"), Some(9418)));
+        assert_eq!(
+            (u.scheme, u.host.as_deref(), u.port),
+            (Scheme::Git, Some("127.0.0.1"), Some(9418))
+        );
         let u = parse("file:///srv/git/config.git").unwrap();
         assert_eq!((u.scheme, u.host), (Scheme::File, None));
         let u = parse("ssh://[::1]:22/x.git").unwrap();
@@ -197,7 +206,12 @@ mod tests {
 
     #[test]
     fn refuses_command_transports_with_a_reason() {
-        for bad in ["ext::sh -c touch% /tmp/pwned", "ext::ssh -o x host", "fd::17", "foo::bar://x"] {
+        for bad in [
+            "ext::sh -c touch% /tmp/pwned",
+            "ext::ssh -o x host",
+            "fd::17",
+            "foo::bar://x",
+        ] {
             let e = parse(bad).unwrap_err();
             assert!(e.contains("is not allowed"), "{bad}: {e}");
         }

@@ -27,19 +27,39 @@ pub enum RepoError {
     Exists(String),
     #[error("cannot write {path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error("the config repo at {url} could not be reached: {message}. Check the address in [repo] url, the network and the credentials")]
+    #[error(
+        "the config repo at {url} could not be reached: {message}. Check the address in [repo] url, the network and the credentials"
+    )]
     Remote { url: String, message: String },
-    #[error("the git server at {url} refused the update of branch {branch}: {reason}. Nothing was changed; fix the cause on the server (its hooks, branch protection or permissions) and try again")]
-    PushRejected { url: String, branch: String, reason: String },
-    #[error("the push to {url} broke off ({reason}) and the server could not be asked whether it landed ({fetch}); dtap settles it on its next run once the server answers")]
+    #[error(
+        "the git server at {url} refused the update of branch {branch}: {reason}. Nothing was changed; fix the cause on the server (its hooks, branch protection or permissions) and try again"
+    )]
+    PushRejected {
+        url: String,
+        branch: String,
+        reason: String,
+    },
+    #[error(
+        "the push to {url} broke off ({reason}) and the server could not be asked whether it landed ({fetch}); dtap settles it on its next run once the server answers"
+    )]
     PushUnknown { url: String, reason: String, fetch: String },
     #[error("authentication to {host} failed: {hint}")]
     Auth { host: String, hint: String },
-    #[error("dtap may not connect to `{host}`: it is not in [repo] allowed_hosts. Add it there if this server is trusted")]
+    #[error(
+        "dtap may not connect to `{host}`: it is not in [repo] allowed_hosts. Add it there if this server is trusted"
+    )]
     HostNotAllowed { host: String },
-    #[error("the SSH host key of {host} is not in {known_hosts}: compare `{keyscan}` with the key the server's admin gives you, then append that line to {known_hosts}")]
-    UnknownHost { host: String, known_hosts: String, keyscan: String },
-    #[error("the SSH host key of {host} does not match the one in {known_hosts}: the server may be impersonated, or its key changed. Ask its admin before replacing the line")]
+    #[error(
+        "the SSH host key of {host} is not in {known_hosts}: compare `{keyscan}` with the key the server's admin gives you, then append that line to {known_hosts}"
+    )]
+    UnknownHost {
+        host: String,
+        known_hosts: String,
+        keyscan: String,
+    },
+    #[error(
+        "the SSH host key of {host} does not match the one in {known_hosts}: the server may be impersonated, or its key changed. Ask its admin before replacing the line"
+    )]
     HostKeyMismatch { host: String, known_hosts: String },
 }
 

@@ -143,7 +143,9 @@ fn auth_hint(spec: &RemoteSpec) -> String {
     match (&spec.token_env, &spec.ssh_key) {
         (Some(var), _) => format!("check the token in {var} and its rights on the repository"),
         (None, Some(key)) => format!("check that the key {} is allowed on the repository", key.display()),
-        (None, None) => "check that the ssh-agent holds a key allowed on the repository (ssh-add -l), or set [repo] ssh_key".into(),
+        (None, None) => {
+            "check that the ssh-agent holds a key allowed on the repository (ssh-add -l), or set [repo] ssh_key".into()
+        }
     }
 }
 
@@ -231,7 +233,9 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 fn now_millis() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 fn write_stamp(repo_dir: &Path) {
@@ -450,9 +454,7 @@ impl ConfigRepo {
         });
         let mut options = PushOptions::new();
         options.remote_callbacks(cb);
-        let result = conn
-            .remote()
-            .push(&[format!("{temp}:{branch}")], Some(&mut options));
+        let result = conn.remote().push(&[format!("{temp}:{branch}")], Some(&mut options));
         drop(options);
         drop(conn);
         if lease_broken.get() {

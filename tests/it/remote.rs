@@ -197,10 +197,11 @@ struct GitDaemon {
 impl GitDaemon {
     fn start(ws: &TestWorkspace, base: &Path) -> GitDaemon {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // git-daemon itself, not the `git` wrapper: killing the wrapper would orphan it.
+        let exec_path = ws.git(ws.tmp.path(), &["--exec-path"]);
         let child = ws
-            .isolated_command("git")
+            .isolated_command(Path::new(exec_path.trim()).join("git-daemon"))
             .args([
-                "daemon",
                 "--export-all",
                 "--enable=receive-pack",
                 &format!("--base-path={}", base.display()),
@@ -210,6 +211,9 @@ impl GitDaemon {
                 &base.display().to_string(),
             ])
             .current_dir(ws.tmp.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start git daemon");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -298,7 +302,14 @@ fn a_concurrent_hand_push_makes_dtap_fetch_judge_again_and_land_on_top() {
     let (ws, server, _daemon, _rfc) = served_workspace();
     ok(ws.dtap(&["status"]));
     // A colleague's commit, ready to push the moment dtap's push arrives.
-    hand_commit(&ws, &server, "colleague", "notes", &[("develop/NOTES.md", "racing\n")], false);
+    hand_commit(
+        &ws,
+        &server,
+        "colleague",
+        "notes",
+        &[("develop/NOTES.md", "racing\n")],
+        false,
+    );
     let colleague = ws.tmp.path().join("colleague");
     let hand_commit_id = rev(&ws, &colleague, "HEAD");
     let mark = ws.tmp.path().join("raced");
@@ -338,7 +349,10 @@ async fn a_push_the_server_refuses_leaves_nothing_recorded_as_done() {
         app.store.close().await;
         n
     };
-    hook(&server, "echo 'frozen: no changes until the audit is over' >&2\nexit 1\n");
+    hook(
+        &server,
+        "echo 'frozen: no changes until the audit is over' >&2\nexit 1\n",
+    );
 
     let out = promote(&ws);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -353,7 +367,11 @@ async fn a_push_the_server_refuses_leaves_nothing_recorded_as_done() {
     assert_eq!(rev(&ws, &server, "main"), before);
     assert_eq!(rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main"), before);
     assert!(promotions_in_history(&ws).is_empty());
-    assert_eq!(mails_to_kim(&ws), 0, "no invitation for a promotion that did not happen");
+    assert_eq!(
+        mails_to_kim(&ws),
+        0,
+        "no invitation for a promotion that did not happen"
+    );
     let app = dtap::app::App::open(&ws.dir).await.unwrap();
     assert_eq!(app.store.dtap_commits().await.unwrap(), known_before);
     let intents = app.store.intents(5).await.unwrap();
@@ -389,7 +407,11 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
     // The same through the environment, and a host nobody allowed.
     let ws = TestWorkspace::init();
     let out = ws.dtap_env(&["status"], &[("DTAP_REPO_URL", "fd::17")]);
-    assert!(stderr(&out).contains("the transport `fd::` is not allowed"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("the transport `fd::` is not allowed"),
+        "{}",
+        text(&out)
+    );
     let out = ws.dtap_env(&["status"], &[("DTAP_REPO_URL", "git://git.example.org/config.git")]);
     assert!(
         stderr(&out).contains("allowed_hosts = \"git.example.org\""),
@@ -397,7 +419,11 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
         text(&out)
     );
     let out = ws.dtap_env(&["status"], &[("DTAP_REPO_URL", "https://bot:hunter2@127.0.0.1/x.git")]);
-    assert!(!stderr(&out).contains("hunter2") && stderr(&out).contains("token_env"), "{}", text(&out));
+    assert!(
+        !stderr(&out).contains("hunter2") && stderr(&out).contains("token_env"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
