@@ -17,7 +17,7 @@ impl App {
             return Ok(());
         }
         let repo = self.repo.clone();
-        match tokio::task::spawn_blocking(move || repo.fetch()).await? {
+        match tokio::task::spawn_blocking(move || repo.fetch(!force)).await? {
             Ok(()) => Ok(()),
             Err(e) if !force => {
                 tracing::warn!(error = %e, "showing the config repo as last fetched: the fetch failed");

@@ -282,10 +282,14 @@ impl ConfigRepo {
     }
 
     /// Fetches the branch from the remote into the cache (forced: the remote
-    /// is the truth). Does nothing for a local repo.
-    pub fn fetch(&self) -> Result<()> {
+    /// is the truth). Does nothing for a local repo. With `only_if_stale`,
+    /// nothing either when another request fetched while this one waited.
+    pub fn fetch(&self, only_if_stale: bool) -> Result<()> {
         let Some(spec) = self.remote() else { return Ok(()) };
         let _one = self.transfer_lock();
+        if only_if_stale && !self.is_stale() {
+            return Ok(());
+        }
         let git = self.open()?;
         self.fetch_into(&git, spec)?;
         write_stamp(&self.path);
