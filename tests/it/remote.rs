@@ -454,3 +454,39 @@ fn init_seeds_an_empty_remote_and_an_unreachable_one_is_a_clear_error() {
         text(&out)
     );
 }
+
+#[test]
+fn a_push_from_a_stale_cache_is_stopped_by_the_lease_before_the_server_sees_it() {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc_with_tester(&ws);
+    let server = move_repo_to_server(&ws);
+    let daemon = GitDaemon::start(&ws, server.parent().unwrap());
+    use_remote(&ws, &daemon.url("config.git"), "fresh_for = \"1h\"\n");
+    hand_commit(
+        &ws,
+        &server,
+        "dev",
+        "crm-core without RFCs",
+        &[("develop/crm-core/package.yaml", &manifest("crm-core", "1.0.0", &[]))],
+        true,
+    );
+    ok(ws.dtap(&["status"]));
+    let cache = ws.dir.join(".dtap/repo-cache.git");
+    let log = ws.tmp.path().join("hook.log");
+    hook(&server, &format!("echo run >> '{}'\n", log.display()));
+    hand_commit(&ws, &server, "dev", "notes", &[("develop/NOTES.md", "x\n")], true);
+    let colleague = rev(&ws, &server, "main");
+    assert_ne!(rev(&ws, &cache, "main"), colleague, "the cache is fresh for an hour");
+
+    // `rfc link` commits on the cache's (stale) head: the lease sees the server moved.
+    let out = ok(as_user(&ws, FA, &["rfc", "link", &rfc, "--package", "crm-core"]));
+    assert!(stdout(&out).contains("linked to crm-core"), "{}", text(&out));
+    let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(
+        runs, 2,
+        "the colleague's push and dtap's retry; the stale push never reached the hook"
+    );
+    assert_eq!(rev(&ws, &server, "main^"), colleague);
+    assert!(git(&ws, &server, &["show", "main:develop/crm-core/package.yaml"]).contains(&rfc));
+    assert_eq!(rev(&ws, &cache, "main"), rev(&ws, &server, "main"));
+}
