@@ -467,10 +467,13 @@ impl ConfigRepo {
         if let Some(e) = trouble.error.borrow_mut().take() {
             return Err(e);
         }
+        // The server's words go to a terminal: no escape sequences.
+        let printable = |t: &str| -> String { t.chars().map(|c| if c.is_control() { ' ' } else { c }).collect() };
         let server_said = said
             .borrow()
             .lines()
-            .map(str::trim)
+            .map(printable)
+            .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
@@ -483,7 +486,7 @@ impl ConfigRepo {
         };
         Ok(match (result, status.take()) {
             (Ok(()), None) => Attempt::Pushed,
-            (Ok(()), Some(s)) => Attempt::NotPushed(with_output(s)),
+            (Ok(()), Some(s)) => Attempt::NotPushed(with_output(printable(&s))),
             (Err(e), _) => Attempt::NotPushed(with_output(e.message().to_string())),
         })
     }
