@@ -8,14 +8,27 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::domain::{Pos, Problem, duration};
+use crate::domain::{Pos, Problem, duration, remote_url};
 
 pub const FILE: &str = "dtap.toml";
 
 /// Sections and their keys; also what environment overrides may name.
 const KEYS: &[(&str, &[&str])] = &[
     ("database", &["url"]),
-    ("repo", &["path", "url", "branch"]),
+    (
+        "repo",
+        &[
+            "path",
+            "url",
+            "branch",
+            "cache",
+            "fresh_for",
+            "token_env",
+            "ssh_key",
+            "known_hosts",
+            "allowed_hosts",
+        ],
+    ),
     ("mail", &["transport", "dir", "smtp_url", "from", "give_up_after"]),
     (
         "web",
@@ -105,9 +118,23 @@ impl Default for DatabaseConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RepoConfig {
+    /// The local bare repository, when there is no `url`.
     pub path: String,
+    /// A remote config repo (ssh, https, git or file); dtap then works on a
+    /// local cache clone at `cache` and pushes every promotion.
     pub url: Option<SecretUrl>,
     pub branch: String,
+    pub cache: String,
+    /// Reads fetch first when the cache was last fetched longer ago than this.
+    pub fresh_for: String,
+    /// The environment variable holding an https token (never the token itself).
+    pub token_env: Option<String>,
+    /// An SSH private key file; without it the ssh-agent is asked.
+    pub ssh_key: Option<String>,
+    /// SSH host keys are checked against this file (`~` is the home folder).
+    pub known_hosts: String,
+    /// Comma-separated hosts `url` may name (ssh, https, git).
+    pub allowed_hosts: String,
 }
 impl Default for RepoConfig {
     fn default() -> Self {
@@ -115,6 +142,12 @@ impl Default for RepoConfig {
             path: ".dtap/config.git".into(),
             url: None,
             branch: "main".into(),
+            cache: ".dtap/repo-cache.git".into(),
+            fresh_for: "30s".into(),
+            token_env: None,
+            ssh_key: None,
+            known_hosts: "~/.ssh/known_hosts".into(),
+            allowed_hosts: String::new(),
         }
     }
 }
@@ -272,6 +305,7 @@ impl Config {
             ("signoff", "remind_after", &self.signoff.remind_after),
             ("signoff", "escalate_after", &self.signoff.escalate_after),
             ("emergency", "review_within", &self.emergency.review_within),
+            ("repo", "fresh_for", &self.repo.fresh_for),
         ] {
             if let Err(e) = duration::parse(value) {
                 bad(section, key, e.to_string());
@@ -330,7 +364,78 @@ impl Config {
                 format!("`{}` is not a valid branch name", self.repo.branch),
             );
         }
+        for (key, message) in self.repo_problems() {
+            bad("repo", key, message);
+        }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// What is wrong with the remote settings of `[repo]`, key by key.
+    fn repo_problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let r = &self.repo;
+        if let Some(name) = &r.token_env
+            && (name.is_empty()
+                || name.starts_with(|c: char| c.is_ascii_digit())
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            out.push((
+                "token_env",
+                format!("`{name}` is not an environment variable name, e.g. DTAP_REPO_TOKEN (the token itself goes in that variable, never in dtap.toml)"),
+            ));
+        }
+        let Some(url) = &r.url else { return out };
+        let parsed = match remote_url::parse(url.expose()) {
+            Ok(u) => u,
+            Err(e) => {
+                out.push(("url", e));
+                return out;
+            }
+        };
+        if let Some(host) = &parsed.host
+            && !self.allowed_hosts().iter().any(|h| h == host)
+        {
+            out.push((
+                "url",
+                format!("the host `{host}` is not in [repo] allowed_hosts: add it there (allowed_hosts = \"{host}\") if dtap may push to it"),
+            ));
+        }
+        if r.cache.trim().is_empty() {
+            out.push(("cache", "is empty: name a folder for the local cache clone".into()));
+        }
+        out
+    }
+
+    /// `[repo] allowed_hosts`, lower-cased.
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        self.repo
+            .allowed_hosts
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_ascii_lowercase()
+            })
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// The parsed `repo.url`, when the config repo is remote (validated at parse).
+    pub fn remote_url(&self) -> Option<remote_url::RemoteUrl> {
+        self.repo.url.as_ref().and_then(|u| remote_url::parse(u.expose()).ok())
+    }
+
+    pub fn fresh_for(&self) -> Duration {
+        duration::parse(&self.repo.fresh_for).unwrap_or(Duration::from_secs(30))
+    }
+
+    /// A path that may start with `~/`, resolved against the home folder, then the workspace.
+    pub fn resolve_home(workspace: &Path, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => Self::resolve(workspace, path),
+        }
     }
 
     /// The addresses a proxy header is accepted from.
@@ -364,8 +469,14 @@ impl Config {
         Some(Self::resolve(workspace, file))
     }
 
+    /// The repository dtap reads and writes: the local bare repo, or the
+    /// cache clone of a remote one.
     pub fn repo_path(&self, workspace: &Path) -> PathBuf {
-        Self::resolve(workspace, &self.repo.path)
+        if self.repo.url.is_some() {
+            Self::resolve(workspace, &self.repo.cache)
+        } else {
+            Self::resolve(workspace, &self.repo.path)
+        }
     }
 
     pub fn mail_dir(&self, workspace: &Path) -> PathBuf {
@@ -506,6 +617,45 @@ mod tests {
         );
         assert!(debug.contains("postgres://dtap:***@db/dtap?password=***"), "{debug}");
         assert!(debug.contains("smtps://bot:***@mail.example.org:465"));
+    }
+
+    #[test]
+    fn remote_repo_settings_are_checked_at_parse_time() {
+        let c = Config::parse(
+            "[repo]\nurl = \"ssh://git@git.example.org/crm/config.git\"\nallowed_hosts = \"git.example.org, backup.example.org\"\n",
+            no_env(),
+        )
+        .unwrap();
+        assert_eq!(c.repo_path(Path::new("/w")), Path::new("/w/.dtap/repo-cache.git"));
+        assert_eq!(c.fresh_for(), Duration::from_secs(30));
+        assert_eq!(c.allowed_hosts(), vec!["git.example.org", "backup.example.org"]);
+        let local = Config::parse("", no_env()).unwrap();
+        assert_eq!(local.repo_path(Path::new("/w")), Path::new("/w/.dtap/config.git"));
+        assert!(local.remote_url().is_none());
+
+        let err = Config::parse("[repo]\nbranch = \"main\"\nurl = \"ext::sh -c evil\"\n", no_env()).unwrap_err();
+        assert_eq!(err[0].line, Some(3), "{err:?}");
+        assert!(
+            err[0]
+                .message
+                .contains("[repo] url: the transport `ext::` is not allowed"),
+            "{}",
+            err[0]
+        );
+        let err = Config::parse("[repo]\nurl = \"git://evil.example.org/x.git\"\n", no_env()).unwrap_err();
+        assert!(
+            err[0].message.contains("allowed_hosts = \"evil.example.org\""),
+            "{}",
+            err[0]
+        );
+        let err = Config::parse(
+            "[repo]\nurl = \"file:///srv/x.git\"\nfresh_for = \"soon\"\ntoken_env = \"ghp_abc-123\"\n",
+            no_env(),
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        let env = vec![("DTAP_REPO_URL".to_string(), "ext::x".to_string())];
+        assert!(Config::parse("", env).unwrap_err()[0].message.contains("`ext::`"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod login;
 pub mod promote;
 pub mod ratelimit;
 pub mod reconcile;
+pub mod remote;
 pub mod rfcs;
 pub mod rollback;
 pub mod signoff;
@@ -109,8 +110,15 @@ impl App {
             store.migrate().await?;
         }
         let repo = repo_of(&workspace);
-        if !repo.exists() {
-            return Err(RepoError::Missing(repo.path().display().to_string()).into());
+        if !remote::ensure_cache(&repo).await? {
+            return Err(match repo.remote() {
+                Some(r) => RepoError::NoBranch {
+                    path: r.shown().to_string(),
+                    branch: workspace.config.repo.branch.clone(),
+                },
+                None => RepoError::Missing(repo.path().display().to_string()),
+            }
+            .into());
         }
         Ok(App {
             workspace: Arc::new(workspace),
@@ -174,6 +182,4 @@ async fn load_workspace(dir: &Path) -> Result<Workspace> {
     Ok(tokio::task::spawn_blocking(move || Workspace::load(&dir)).await??)
 }
 
-fn repo_of(ws: &Workspace) -> ConfigRepo {
-    ConfigRepo::new(ws.config.repo_path(&ws.dir), ws.config.repo.branch.clone())
-}
+pub(crate) use remote::repo_of;

@@ -173,6 +173,7 @@ fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option
 impl App {
     pub async fn rollback(&self, caller: &Caller, req: &RollbackRequest) -> Result<RollbackOutcome> {
         let _one_at_a_time = self.store.lock_environment(&req.environment).await?;
+        self.sync_repo(!req.dry_run).await?;
         self.reconcile().await?;
         let Some(env) = self.workspace.pipeline.get(&req.environment).cloned() else {
             let known: Vec<&str> = self.workspace.pipeline.names().collect();
@@ -322,7 +323,7 @@ impl App {
                 Ok(repo.make_commit(&git, base, tree, &message, &author)?.to_string())
             })
             .await??;
-            let cas = self.publish(&repo2, &base_s, &made, &msg2, "rollback").await?;
+            let cas = self.publish(&repo2, &base_s, &made, &msg2, "rollback", &intent).await?;
             let commit = match cas {
                 CasOutcome::Committed(c) => c.to_string(),
                 CasOutcome::Moved => {

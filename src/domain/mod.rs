@@ -9,6 +9,7 @@ pub mod names;
 pub mod pipeline;
 pub mod problem;
 pub mod promotion;
+pub mod remote_url;
 pub mod rfc;
 pub mod signoff;
 pub mod stamp;

@@ -68,6 +68,16 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a commit dtap recorded but never got onto the branch (a
+    /// remote refused the push).
+    pub async fn forget_dtap_commit(&self, commit: &str) -> Result<()> {
+        sqlx::query("DELETE FROM dtap_commits WHERE commit_id = $1")
+            .bind(commit)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn dtap_commits(&self) -> Result<std::collections::HashSet<String>> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT commit_id FROM dtap_commits")
             .fetch_all(self.pool())

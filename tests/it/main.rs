@@ -4,6 +4,7 @@
 mod browser;
 mod check;
 mod promotion;
+mod remote;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;
