@@ -348,10 +348,18 @@ impl ConfigRepo {
             return Ok(false);
         }
         write_stamp(&tmp);
-        std::fs::rename(&tmp, &self.path).map_err(|source| RepoError::Io {
-            path: self.path.display().to_string(),
-            source,
-        })?;
+        if let Err(source) = std::fs::rename(&tmp, &self.path) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            // Another process (a second command started at the same moment)
+            // made the cache first: theirs is as good as ours.
+            if self.path.join("HEAD").exists() {
+                return Ok(true);
+            }
+            return Err(RepoError::Io {
+                path: self.path.display().to_string(),
+                source,
+            });
+        }
         Ok(true)
     }
 

@@ -75,7 +75,7 @@ fn edit(ws: &TestWorkspace, rel: &str, from: &str, to: &str) {
 }
 
 /// Points the workspace's `[repo]` at `url` (loopback allowed).
-fn use_remote(ws: &TestWorkspace, url: &str, extra: &str) {
+pub(crate) fn use_remote(ws: &TestWorkspace, url: &str, extra: &str) {
     edit(
         ws,
         "dtap.toml",
@@ -86,7 +86,7 @@ fn use_remote(ws: &TestWorkspace, url: &str, extra: &str) {
 
 /// Moves the workspace's bare repo out to `<tmp>/server/config.git`: the
 /// server's copy from now on.
-fn move_repo_to_server(ws: &TestWorkspace) -> PathBuf {
+pub(crate) fn move_repo_to_server(ws: &TestWorkspace) -> PathBuf {
     let server = ws.tmp.path().join("server/config.git");
     std::fs::create_dir_all(server.parent().unwrap()).unwrap();
     std::fs::rename(ws.repo_path(), &server).unwrap();
@@ -189,13 +189,13 @@ fn hook(server: &Path, script: &str) {
 
 /// `git daemon` serving `base` on a free loopback port, with pushes enabled;
 /// killed when dropped.
-struct GitDaemon {
+pub(crate) struct GitDaemon {
     child: Child,
     port: u16,
 }
 
 impl GitDaemon {
-    fn start(ws: &TestWorkspace, base: &Path) -> GitDaemon {
+    pub(crate) fn start(ws: &TestWorkspace, base: &Path) -> GitDaemon {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         // git-daemon itself, not the `git` wrapper: killing the wrapper would orphan it.
         let exec_path = ws.git(ws.tmp.path(), &["--exec-path"]);
@@ -224,7 +224,7 @@ impl GitDaemon {
         GitDaemon { child, port }
     }
 
-    fn url(&self, name: &str) -> String {
+    pub(crate) fn url(&self, name: &str) -> String {
         format!("git://127.0.0.1:{}/{name}", self.port)
     }
 }
@@ -280,11 +280,17 @@ fn a_promotion_is_pushed_and_a_second_instance_sees_it_after_fetching() {
     // A second instance: same database, its own cache of the same remote.
     let ws2 = TestWorkspace::init();
     use_remote(&ws2, &file_url(&server), "fresh_for = \"0s\"\n");
+    let own_db = std::fs::read_to_string(ws2.dir.join("dtap.toml"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("url = ")) // [database] comes first
+        .unwrap()
+        .to_string();
     edit(
         &ws2,
         "dtap.toml",
-        "url = \"sqlite://.dtap/dtap.db\"",
-        &format!("url = \"sqlite://{}\"", ws.dir.join(".dtap/dtap.db").display()),
+        &own_db,
+        &format!("url = \"{}\"", crate::support::db_url(&ws)),
     );
     let seen = promotions_in_history(&ws2);
     assert_eq!(seen.len(), 1, "{seen:?}");

@@ -1,5 +1,6 @@
 //! Several instances on one PostgreSQL (issue 7): concurrent promotions from
-//! two workspaces sharing one database and one config repo, three mail
+//! two workspaces sharing one database and one config repo on a `git daemon`
+//! (each instance with its own cache clone), three mail
 //! workers draining one outbox into a real SMTP server, and `dtap db copy`
 //! between the backends. scripts/test starts the private PostgreSQL.
 
@@ -9,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::promotion::{appoint, approved_rfc, put_package};
+use crate::remote::{GitDaemon, move_repo_to_server, use_remote};
 use crate::smtp::{Smtp, free_port};
 use crate::support::{TestWorkspace, USER, db_connect, db_url, on_postgres, pg_server, stdout, text};
 
@@ -39,8 +41,8 @@ fn current_db_line(ws: &TestWorkspace) -> String {
         .to_string()
 }
 
-/// A second instance: its own workspace folder with the same configuration,
-/// the same database and the same config repo as `first`.
+/// A second instance: its own workspace folder with the same configuration
+/// (so the same database and remote config repo) as `first`, and its own cache.
 fn second_instance(first: &TestWorkspace) -> TestWorkspace {
     let second = TestWorkspace::empty();
     std::fs::create_dir_all(&second.dir).unwrap();
@@ -54,12 +56,6 @@ fn second_instance(first: &TestWorkspace) -> TestWorkspace {
             std::fs::copy(e.path(), second.dir.join(d).join(e.file_name())).unwrap();
         }
     }
-    let repo = first.repo_path();
-    set_in_toml(
-        &second,
-        "path = \".dtap/config.git\"",
-        &format!("path = \"{}\"", repo.display()),
-    );
     second
 }
 
@@ -80,8 +76,8 @@ fn promote_cmd(ws: &TestWorkspace, package: &str) -> Command {
     cmd
 }
 
-fn git(ws: &TestWorkspace, args: &[&str]) -> String {
-    ws.git(&ws.repo_path(), args).trim().to_string()
+fn git(ws: &TestWorkspace, repo: &std::path::Path, args: &[&str]) -> String {
+    ws.git(repo, args).trim().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,8 +90,11 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     for p in &packages {
         put_package(&a, p, "1.0.0", &[&rfc], p);
     }
+    let server = move_repo_to_server(&a);
+    let daemon = GitDaemon::start(&a, server.parent().unwrap());
+    use_remote(&a, &daemon.url("config.git"), "");
     let b = second_instance(&a);
-    let before: usize = git(&a, &["rev-list", "--count", "main"]).parse().unwrap();
+    let before: usize = git(&a, &server, &["rev-list", "--count", "main"]).parse().unwrap();
 
     let children: Vec<_> = (0..50)
         .map(|i| {
@@ -127,18 +126,21 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     assert!(promoted.values().all(|n| *n == 1), "{promoted:?}");
 
     // One linear history: no merges, every promotion one commit on top.
-    assert_eq!(git(&a, &["rev-list", "--merges", "main"]), "");
-    let after: usize = git(&a, &["rev-list", "--count", "main"]).parse().unwrap();
+    assert_eq!(git(&a, &server, &["rev-list", "--merges", "main"]), "");
+    let after: usize = git(&a, &server, &["rev-list", "--count", "main"]).parse().unwrap();
     assert_eq!(after, before + packages.len());
     for p in &packages {
         assert_eq!(
-            git(&a, &["rev-parse", &format!("main:test/{p}")]),
-            git(&a, &["rev-parse", &format!("main:develop/{p}")])
+            git(&a, &server, &["rev-parse", &format!("main:test/{p}")]),
+            git(&a, &server, &["rev-parse", &format!("main:develop/{p}")])
         );
     }
 
     // The database agrees with the repo: every promotion done, each commit on the branch.
-    let history: Vec<String> = git(&a, &["rev-list", "main"]).lines().map(String::from).collect();
+    let history: Vec<String> = git(&a, &server, &["rev-list", "main"])
+        .lines()
+        .map(String::from)
+        .collect();
     let mut conn = db_connect(&a).await;
     let rows: Vec<(String, Option<String>)> = sqlx::query_as("SELECT state, commit_id FROM promotions")
         .fetch_all(&mut conn)
@@ -158,6 +160,15 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     let status: Value = serde_json::from_slice(&status.stdout).unwrap();
     assert!(status.to_string().contains("pkg-10"), "{status}");
     ok(a.dtap(&["audit", "verify"]));
+    // Each instance worked through its own cache clone, now where the server is.
+    let head = git(&a, &server, &["rev-parse", "main"]);
+    for ws in [&a, &b] {
+        assert_eq!(
+            git(ws, &ws.dir.join(".dtap/repo-cache.git"), &["rev-parse", "main"]),
+            head
+        );
+    }
+    drop(daemon);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
