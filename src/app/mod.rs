@@ -1,6 +1,7 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
 pub mod audit;
+pub mod calendar;
 pub mod demo;
 pub mod emergency;
 pub mod history;
@@ -9,6 +10,7 @@ pub mod init;
 pub mod login;
 pub mod promote;
 pub mod reconcile;
+pub mod report;
 pub mod rfcs;
 pub mod rollback;
 pub mod signoff;

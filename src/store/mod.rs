@@ -7,6 +7,7 @@ pub mod meta;
 pub mod outbox;
 pub mod promotions;
 pub mod repo_index;
+pub mod reports;
 pub mod rfcs;
 pub mod sessions;
 pub mod signoff;
