@@ -19,7 +19,14 @@ const KEYS: &[(&str, &[&str])] = &[
     ("mail", &["transport", "dir", "smtp_url", "from", "give_up_after"]),
     (
         "web",
-        &["bind", "base_url", "dev_user", "proxy_header", "trusted_proxies", "default_locale"],
+        &[
+            "bind",
+            "base_url",
+            "dev_user",
+            "proxy_header",
+            "trusted_proxies",
+            "default_locale",
+        ],
     ),
     ("signoff", &["link_ttl", "remind_after", "escalate_after"]),
     ("emergency", &["review_within"]),
@@ -298,7 +305,10 @@ impl Config {
             bad(
                 "web",
                 "default_locale",
-                format!("`{}` is not a language dtap speaks: use \"en\" or \"nl\"", self.web.default_locale),
+                format!(
+                    "`{}` is not a language dtap speaks: use \"en\" or \"nl\"",
+                    self.web.default_locale
+                ),
             );
         }
         if let Some(u) = &self.web.dev_user

@@ -65,7 +65,12 @@ pub fn bars(t: &Table, title: &str, series: &[String], locale: Locale, id: &str)
             };
             let y = y0 + k as f64 * BAR_H;
             let w = (v * scale).max(if v > 0.0 { 1.0 } else { 0.0 });
-            let shown = i18n::number(locale, v, if v.fract() == 0.0 { 0 } else { 1 });
+            let decimals = if matches!(row.get(i), Some(crate::domain::report::Cell::Num(_))) {
+                1
+            } else {
+                0
+            };
+            let shown = i18n::number(locale, v, decimals);
             let name = series.get(k).map(String::as_str).unwrap_or("");
             let _ = write!(
                 svg,
@@ -103,7 +108,10 @@ mod tests {
         let svg = bars(&t, "Per department", &["RFCs".into()], Locale::Nl, "c1");
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("<title id=\"c1-title\">Per department</title>"));
-        assert!(svg.contains("<title>&lt;Sales &amp; co&gt;: RFCs = 2,5</title>"), "{svg}");
+        assert!(
+            svg.contains("<title>&lt;Sales &amp; co&gt;: RFCs = 2,5</title>"),
+            "{svg}"
+        );
         assert!(svg.contains("Service: RFCs = 1.200"), "{svg}");
         assert!(!svg.contains("<Sales"));
     }

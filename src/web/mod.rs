@@ -1,9 +1,9 @@
 //! The web app: server-rendered pages, health probes, static files.
 
 mod admin;
-mod chart;
 pub mod api;
 mod auth;
+mod chart;
 pub mod csrf;
 mod dashboard;
 mod error;

@@ -17,12 +17,18 @@ use crate::domain::report::{self, Filter, Table};
 
 /// Each report's heading, in English (the Dutch is in the catalogue).
 pub const TITLES: &[(&str, &str)] = &[
-    ("lead-time", "Lead time from submitted to released (days, per month of release)"),
+    (
+        "lead-time",
+        "Lead time from submitted to released (days, per month of release)",
+    ),
     ("states", "Requests per state"),
     ("departments", "Requests per department"),
     ("throughput", "Throughput per month"),
     ("rejections", "Tester rejection rate per environment"),
-    ("signoff-wait", "Waiting for sign-off (hours from invitation to verdict)"),
+    (
+        "signoff-wait",
+        "Waiting for sign-off (hours from invitation to verdict)",
+    ),
     ("promotions", "Promotions and rollbacks per environment per month"),
     ("emergencies", "Emergency changes"),
 ];
@@ -69,7 +75,12 @@ pub struct ReportQuery {
 
 impl ReportQuery {
     fn filter(&self) -> Filter {
-        let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         Filter {
             since: clean(&self.since),
             until: clean(&self.until),
@@ -93,7 +104,12 @@ fn label(state: &AppState, column: &str, value: String, locale: Locale) -> Strin
         "state" => value
             .parse::<crate::domain::rfc::State>()
             .map_or(value, |s| i18n::tr(locale, s.label())),
-        "environment" => state.app.workspace.pipeline.get(&value).map_or(value, |e| e.label.clone()),
+        "environment" => state
+            .app
+            .workspace
+            .pipeline
+            .get(&value)
+            .map_or(value, |e| e.label.clone()),
         "department" if value.is_empty() => i18n::t(locale, "(none)"),
         _ => value,
     }
@@ -170,7 +186,11 @@ fn serde_urlencoded_pairs(f: &Filter) -> String {
     .iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
     .collect();
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
 }
 
 fn urlencode(s: &str) -> String {
@@ -198,7 +218,10 @@ pub async fn csv(
     let disposition = format!("attachment; filename=\"dtap-{name}.csv\"");
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&disposition).map_err(|e| WebError::internal(e.to_string()))?,
@@ -262,7 +285,7 @@ pub async fn calendar_page(
                 calendar::When::At { at } => (i18n::datetime(locale, at), at[..10].to_string()),
             };
             context! { kind => e.kind.as_str(), kind_words => kind_words(e.kind, locale), when, day,
-                environment => e.environment.clone(), summary => e.summary.clone(), detail => e.detail.clone() }
+            environment => e.environment.clone(), summary => e.summary.clone(), detail => e.detail.clone() }
         })
         .collect();
     let environments: Vec<_> = state
@@ -286,7 +309,10 @@ pub async fn calendar_page(
 /// It needs no session: the token is an HMAC of the user with the server
 /// secret for this purpose only, so it reads the calendar and nothing else,
 /// and it stops working when the user leaves access.yaml.
-pub async fn calendar_feed(State(state): State<AppState>, Query(q): Query<CalendarQuery>) -> Result<Response, WebError> {
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    Query(q): Query<CalendarQuery>,
+) -> Result<Response, WebError> {
     let user = crate::domain::names::normalise_email(q.user.as_deref().unwrap_or(""));
     let pairs = vec![(csrf::FIELD.to_string(), q.token.clone().unwrap_or_default())];
     if user.is_empty()
@@ -303,7 +329,10 @@ pub async fn calendar_feed(State(state): State<AppState>, Query(q): Query<Calend
     let ics = calendar::to_ics(&name, &entries, |k| kind_words(k, locale), now);
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300")),
             (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],

@@ -2,7 +2,9 @@
 //! the real web app over HTTP. One test binary keeps link time down.
 
 mod check;
+mod i18n;
 mod promotion;
+mod reports;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;

@@ -117,7 +117,11 @@ pub fn number(locale: Locale, n: f64, decimals: usize) -> String {
         }
         grouped.push(c);
     }
-    let sign = if n < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+    let sign = if n < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
     if frac.is_empty() {
         format!("{sign}{grouped}")
     } else {
@@ -251,11 +255,15 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
         }
         Ok(out)
     }
-    env.add_function("t", |text: &str, kwargs: Option<Kwargs>| fill(t(current().locale, text), kwargs));
+    env.add_function("t", |text: &str, kwargs: Option<Kwargs>| {
+        fill(t(current().locale, text), kwargs)
+    });
     env.add_function("tr", |text: &str| tr(current().locale, text));
     env.add_filter("date", |s: &str| date(current().locale, s));
     env.add_filter("datetime", |s: &str| datetime(current().locale, s));
-    env.add_filter("num", |v: f64, decimals: Option<usize>| number(current().locale, v, decimals.unwrap_or(0)));
+    env.add_filter("num", |v: f64, decimals: Option<usize>| {
+        number(current().locale, v, decimals.unwrap_or(0))
+    });
 }
 
 #[cfg(test)]

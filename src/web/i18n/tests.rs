@@ -82,12 +82,18 @@ fn query_then_cookie_then_header_then_default() {
     assert_eq!(negotiate(None, &h, Locale::Nl), (Locale::En, None));
     h.insert(header::COOKIE, HeaderValue::from_static("dtap_session=x; dtap_lang=nl"));
     assert_eq!(negotiate(None, &h, Locale::En), (Locale::Nl, None));
-    assert_eq!(negotiate(Some("q=1&lang=en"), &h, Locale::Nl), (Locale::En, Some(Locale::En)));
+    assert_eq!(
+        negotiate(Some("q=1&lang=en"), &h, Locale::Nl),
+        (Locale::En, Some(Locale::En))
+    );
     assert_eq!(negotiate(Some("lang=xx"), &h, Locale::En), (Locale::Nl, None));
 }
 
 #[test]
 fn switch_keeps_the_other_parameters() {
-    assert_eq!(switch_url("/rfcs", Some("state=draft&lang=en"), Locale::Nl), "/rfcs?state=draft&lang=nl");
+    assert_eq!(
+        switch_url("/rfcs", Some("state=draft&lang=en"), Locale::Nl),
+        "/rfcs?state=draft&lang=nl"
+    );
     assert_eq!(switch_url("/", None, Locale::En), "/?lang=en");
 }
