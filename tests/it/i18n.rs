@@ -153,3 +153,51 @@ fn marked(page: &str) -> Vec<String> {
         .map(|s| s.split('⟧').next().unwrap_or("").to_string())
         .collect()
 }
+
+/// The tester's page of a real mailed sign-off link, in both languages.
+#[tokio::test]
+async fn signoff_page_in_both_languages() {
+    let ws = TestWorkspace::init();
+    crate::reports::known_data_set(&ws).await;
+    let out = ws.dtap(&["mail", "flush"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Python's email package decodes the MIME; the invitation to kim has the link.
+    let script = r#"
+import email, pathlib, sys
+for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.eml')):
+    m = email.message_from_bytes(p.read_bytes())
+    if 'kim@example.org' not in str(m['To']) or 'test' not in str(m['Subject']).lower():
+        continue
+    for part in m.walk():
+        if part.get_content_type() == 'text/plain':
+            for w in part.get_payload(decode=True).decode().split():
+                if '/signoff/' in w:
+                    print(w)
+"#;
+    let out = ws
+        .isolated_command("python3")
+        .args(["-c", script, ws.dir.join(".dtap/mail").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let link = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .expect("a sign-off link")
+        .to_string();
+    let path = &link[link.find("/signoff/").unwrap()..];
+    let server = Server::start(&ws).await;
+    let http = crate::support::http_no_redirect();
+    let en = http.get(server.url(path)).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("Send my verdict") && !en.contains('⟦'), "{en}");
+    let link = switch_link(&en);
+    assert!(link.starts_with(path) && link.ends_with("?lang=nl"), "{link}");
+    let nl = http.get(server.url(&link)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(lang_of(&nl), "nl");
+    assert!(
+        nl.contains("Mijn oordeel versturen") && !nl.contains('⟦'),
+        "{:?}",
+        marked(&nl)
+    );
+    server.stop().await;
+}

@@ -118,7 +118,7 @@ fn month() -> String {
 /// The known data set: RFC-1 goes all the way to production (kim rejects once
 /// in test, then approves; lee approves in acceptance); RFC-2 is rejected by
 /// the change board; RFC-3 stays a draft. Departments test CSV escaping.
-async fn known_data_set(ws: &TestWorkspace) -> String {
+pub async fn known_data_set(ws: &TestWorkspace) -> String {
     let rfc = file_rfc(ws, "Weekly sales button", "Sales");
     ok(as_user(ws, SALES, &["rfc", "move", &rfc, "submit"]));
     ok(as_user(ws, CM, &["rfc", "move", &rfc, "approve"]));
