@@ -5,6 +5,12 @@
 //!
 //! The language of a request: `?lang=` (which also sets the `dtap_lang`
 //! cookie), else that cookie, else `Accept-Language`, else `[web] default_locale`.
+//!
+//! The switch is a plain GET link, not a form: the choice changes nothing on
+//! the server, so a forged link can at worst show someone a page in the other
+//! language (undone by one click). A link works on every page, for signed-out
+//! visitors and testers on their token pages too, without script; it keeps
+//! the page's own address, so it cannot redirect anywhere else.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -74,8 +80,11 @@ pub fn negotiate(query: Option<&str>, headers: &HeaderMap, default: Locale) -> (
     (accept.unwrap_or(default), None)
 }
 
-/// The page's own address with `lang` set to `to`, other parameters kept.
-fn switch_url(path: &str, query: Option<&str>, to: Locale) -> String {
+/// A link to the page itself with `lang` set to `to`, other parameters kept:
+/// only the query (`?…&lang=nl`), which the browser resolves against the
+/// current path, so a page whose path holds a secret (a sign-off or login
+/// token) does not repeat it in its body.
+fn switch_url(query: Option<&str>, to: Locale) -> String {
     let mut params: Vec<&str> = query
         .unwrap_or("")
         .split('&')
@@ -83,7 +92,7 @@ fn switch_url(path: &str, query: Option<&str>, to: Locale) -> String {
         .collect();
     let lang = format!("lang={}", to.code());
     params.push(&lang);
-    format!("{path}?{}", params.join("&"))
+    format!("?{}", params.join("&"))
 }
 
 /// Middleware: picks the request's language, renders inside it, and
@@ -93,7 +102,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let (locale, chosen) = negotiate(req.uri().query(), req.headers(), default);
     let current = RequestLocale {
         locale,
-        switch_url: switch_url(req.uri().path(), req.uri().query(), locale.other()),
+        switch_url: switch_url(req.uri().query(), locale.other()),
     };
     let mut res = CURRENT.scope(current, next.run(req)).await;
     let h = res.headers_mut();
