@@ -91,6 +91,9 @@ fn query_then_cookie_then_header_then_default() {
 
 #[test]
 fn switch_keeps_the_other_parameters() {
-    assert_eq!(switch_url(Some("state=draft&lang=en"), Locale::Nl), "?state=draft&lang=nl");
+    assert_eq!(
+        switch_url(Some("state=draft&lang=en"), Locale::Nl),
+        "?state=draft&lang=nl"
+    );
     assert_eq!(switch_url(None, Locale::En), "?lang=en");
 }
