@@ -9,6 +9,7 @@ pub mod index;
 pub mod init;
 pub mod login;
 pub mod promote;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod report;
 pub mod rfcs;

@@ -476,6 +476,10 @@ impl App {
     /// Promotes, retrying on a lost race with every gate evaluated again.
     pub async fn promote(&self, caller: &Caller, req: &PromoteRequest) -> Result<PromoteOutcome> {
         // A dry run writes nothing, not even a reconcile.
+        let _one_at_a_time = match req.dry_run {
+            true => None,
+            false => Some(self.store.lock_environment(&req.to).await?),
+        };
         if !req.dry_run {
             self.reconcile().await?;
         }

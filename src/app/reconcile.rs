@@ -66,7 +66,7 @@ impl App {
                         &moved,
                         &json!({
                             "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
-                            "reason": i.reason, "emergency": i.emergency,
+                            "reason": i.reason, "emergency": i.emergency != 0,
                         }),
                     )
                     .await?;

@@ -172,6 +172,7 @@ fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option
 
 impl App {
     pub async fn rollback(&self, caller: &Caller, req: &RollbackRequest) -> Result<RollbackOutcome> {
+        let _one_at_a_time = self.store.lock_environment(&req.environment).await?;
         self.reconcile().await?;
         let Some(env) = self.workspace.pipeline.get(&req.environment).cloned() else {
             let known: Vec<&str> = self.workspace.pipeline.names().collect();

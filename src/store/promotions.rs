@@ -20,7 +20,8 @@ pub struct Intent {
     pub state: String,
     pub actor: String,
     pub reason: String,
-    pub emergency: bool,
+    /// 0 or 1: booleans are integers in both backends.
+    pub emergency: i64,
     pub lease_owner: String,
     pub lease_until: String,
     pub created_at: String,
@@ -110,7 +111,7 @@ impl Store {
         .bind(i.base_commit)
         .bind(i.actor)
         .bind(i.reason)
-        .bind(i.emergency)
+        .bind(i64::from(i.emergency))
         .bind(i.lease_owner)
         .bind(i.lease_until)
         .bind(now())

@@ -56,7 +56,7 @@ pub async fn request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.limiter.allow(peer.ip()) {
+    if !state.app.allow_request(peer.ip()).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
@@ -91,7 +91,11 @@ pub async fn confirm(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
-    if !state.limiter.allow(peer.ip()) {
+    let allowed = match state.app.allow_request(peer.ip()).await {
+        Ok(a) => a,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    if !allowed {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; try again in a minute.",
@@ -124,7 +128,7 @@ pub async fn complete(
     Path(token): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.limiter.allow(peer.ip()) {
+    if !state.app.allow_request(peer.ip()).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; try again in a minute.",

@@ -41,7 +41,6 @@ pub struct AppState {
     pub secret: Arc<Vec<u8>>,
     /// The `host:port`s a same-site Origin or Referer may name.
     pub origins: Arc<Vec<String>>,
-    pub limiter: Arc<signoff::RateLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -128,13 +127,7 @@ pub async fn launch(
     }
     let secret = Arc::new(app.store.server_secret().await?);
     let origins = Arc::new(csrf::own_origins(&app.workspace.config.web.base_url, addr));
-    let limiter = Arc::new(signoff::RateLimiter::default());
-    let router = router(AppState {
-        app,
-        secret,
-        origins,
-        limiter,
-    });
+    let router = router(AppState { app, secret, origins });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;

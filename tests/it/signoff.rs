@@ -586,10 +586,8 @@ async fn approve(server: &Server, token: &str) -> Page {
 
 // ---------------------------------------------------------------- database helpers
 
-async fn connect(ws: &TestWorkspace) -> sqlx::sqlite::SqliteConnection {
-    use sqlx::Connection;
-    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(ws.dir.join(".dtap/dtap.db"));
-    sqlx::sqlite::SqliteConnection::connect_with(&opts).await.unwrap()
+async fn connect(ws: &TestWorkspace) -> sqlx::AnyConnection {
+    crate::support::db_connect(ws).await
 }
 
 async fn count(ws: &TestWorkspace, sql: &'static str) -> i64 {
@@ -600,40 +598,8 @@ async fn count(ws: &TestWorkspace, sql: &'static str) -> i64 {
     n
 }
 
-/// Every row of every table, table by table.
 async fn db_dump(ws: &TestWorkspace) -> String {
-    use sqlx::Connection;
-    let mut conn = connect(ws).await;
-    let tables: Vec<(String,)> = sqlx::query_as(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
-    let mut out = String::new();
-    for (table,) in tables {
-        let cols: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
-            .bind(&table)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        let row = cols
-            .iter()
-            .map(|(c,)| format!("quote(\"{c}\")"))
-            .collect::<Vec<_>>()
-            .join(" || ',' || ");
-        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {row} FROM \"{table}\"")))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        out.push_str(&format!("== {table}: {} rows\n", rows.len()));
-        for (r,) in rows {
-            out.push_str(&r);
-            out.push('\n');
-        }
-    }
-    conn.close().await.unwrap();
-    out
+    crate::support::db_dump(ws, None).await
 }
 
 fn sha256_hex(s: &str) -> String {
