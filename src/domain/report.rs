@@ -256,7 +256,7 @@ pub fn compute(name: &str, data: &Data, f: &Filter) -> Option<Table> {
                         Cell::Text(e.into()),
                         Cell::Int(all),
                         Cell::Int(rej),
-                        Cell::Num(100.0 * rej as f64 / all as f64),
+                        num(Some(100.0 * rej as f64 / all as f64)),
                     ]
                 })
                 .collect();
@@ -386,6 +386,7 @@ fn hours_between(from: &str, to: &str) -> Option<f64> {
     Some((b - a).as_seconds_f64() / 3600.0)
 }
 
+/// A figure rounded to one decimal, as every report gives them.
 fn num(v: Option<f64>) -> Cell {
     v.map_or(Cell::Empty, |n| Cell::Num((n * 10.0).round() / 10.0))
 }

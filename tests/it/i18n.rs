@@ -166,30 +166,7 @@ async fn signoff_page_in_both_languages() {
     crate::reports::known_data_set(&ws).await;
     let out = ws.dtap(&["mail", "flush"]);
     assert!(out.status.success(), "{}", text(&out));
-    // Python's email package decodes the MIME; the invitation to kim has the link.
-    let script = r#"
-import email, pathlib, sys
-for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.eml')):
-    m = email.message_from_bytes(p.read_bytes())
-    if 'kim@example.org' not in str(m['To']) or 'test' not in str(m['Subject']).lower():
-        continue
-    for part in m.walk():
-        if part.get_content_type() == 'text/plain':
-            for w in part.get_payload(decode=True).decode().split():
-                if '/signoff/' in w:
-                    print(w)
-"#;
-    let out = ws
-        .isolated_command("python3")
-        .args(["-c", script, ws.dir.join(".dtap/mail").to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let link = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .next()
-        .expect("a sign-off link")
-        .to_string();
+    let link = crate::reports::mailed_link(&ws, "kim@example.org");
     let path = &link[link.find("/signoff/").unwrap()..];
     let server = Server::start(&ws).await;
     let http = crate::support::http_no_redirect();

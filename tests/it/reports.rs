@@ -449,3 +449,70 @@ print(json.dumps(out))
     assert!(nl.contains("SUMMARY:Bevriezing: Productie"), "{nl}");
     server.stop().await;
 }
+
+/// The sign-off link in the newest plain-text mail to `tester`, decoded from
+/// the `.eml` files of the file transport by Python's email package.
+pub fn mailed_link(ws: &TestWorkspace, tester: &str) -> String {
+    let script = r#"
+import email, pathlib, sys
+links = []
+for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.eml'), key=lambda p: p.stat().st_mtime):
+    m = email.message_from_bytes(p.read_bytes())
+    if sys.argv[2] not in str(m['To']):
+        continue
+    for part in m.walk():
+        if part.get_content_type() == 'text/plain':
+            links += [w for w in part.get_payload(decode=True).decode().split() if '/signoff/' in w]
+print(links[-1] if links else '')
+"#;
+    let out = ws
+        .isolated_command("python3")
+        .args(["-c", script, ws.dir.join(".dtap/mail").to_str().unwrap(), tester])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(link.contains("/signoff/"), "no sign-off link mailed to {tester}");
+    link
+}
+
+/// A verdict given through the mailed link counts its wait from the invitation.
+#[tokio::test]
+async fn signoff_wait_runs_from_invitation_to_verdict() {
+    let ws = TestWorkspace::init();
+    known_data_set(&ws).await;
+    ok(ws.dtap(&["mail", "flush"]));
+    let link = mailed_link(&ws, KIM);
+    let path = link[link.find("/signoff/").unwrap()..].to_string();
+    let server = Server::start(&ws).await;
+    let http = crate::support::http_no_redirect();
+    let page = http.get(server.url(&path)).send().await.unwrap().text().await.unwrap();
+    let csrf = crate::support::csrf_token_in(&page);
+    // Every test case of the plan passed.
+    let mut form = vec![
+        ("csrf_token".to_string(), csrf),
+        ("verdict".to_string(), "approve".to_string()),
+    ];
+    for part in page.split("name=\"case-").skip(1) {
+        let id = part.split('"').next().unwrap();
+        if !form.iter().any(|(k, _)| k == &format!("case-{id}")) {
+            form.push((format!("case-{id}"), "pass".into()));
+        }
+    }
+    let r = http.post(server.url(&path)).form(&form).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    server.stop().await;
+    let wait = cells(&report(&ws, &["signoff-wait"]));
+    assert_eq!(wait.len(), 1, "{wait:?}");
+    assert_eq!((wait[0][0].as_str(), wait[0][1].as_str()), ("test", "1"));
+    let hours: f64 = wait[0][2].parse().unwrap();
+    assert!(
+        (0.0..0.5).contains(&hours),
+        "invited and answered within the test: {hours}"
+    );
+    let rejections = cells(&report(&ws, &["rejections"]));
+    assert_eq!(
+        rejections[1],
+        vec!["test".to_string(), "3".into(), "1".into(), "33.3".into()]
+    );
+}
