@@ -2,11 +2,19 @@
 
 use super::{App, AppError, Result};
 use crate::domain::report::{self, Filter, Table};
+use crate::domain::rfc::FieldError;
+
+/// A bad period date is input to correct, named by its field.
+fn checked(filter: &Filter) -> Result<()> {
+    filter
+        .validate()
+        .map_err(|(field, message)| AppError::Invalid(vec![FieldError::new(field, message)]))
+}
 
 impl App {
     /// One report's figures, or an error naming the reports there are.
     pub async fn report(&self, name: &str, filter: &Filter) -> Result<Table> {
-        filter.validate().map_err(AppError::refused)?;
+        checked(filter)?;
         if !report::NAMES.contains(&name) {
             return Err(AppError::NotFound(format!(
                 "report `{name}` (there are: {})",
@@ -19,7 +27,7 @@ impl App {
 
     /// Every report, in [`report::NAMES`] order, from one read of the data.
     pub async fn reports(&self, filter: &Filter) -> Result<Vec<Table>> {
-        filter.validate().map_err(AppError::refused)?;
+        checked(filter)?;
         let data = self.store.report_data(filter.since.as_deref()).await?;
         Ok(report::NAMES
             .iter()

@@ -63,7 +63,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs) -> CliResult {
         department: args.department.clone(),
         template: args.template.clone(),
     };
-    filter.validate().map_err(CliError::Usage)?;
+    filter.validate().map_err(|(_, m)| CliError::Usage(m))?;
     let app = App::open(&cli.workspace).await?;
     let t = app.report(name, &filter).await?;
     if args.json {

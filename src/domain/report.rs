@@ -93,14 +93,15 @@ impl Filter {
             && self.template.as_deref().is_none_or(|t| rfc.template == t)
     }
 
-    /// Checks the dates; the message names the bad one.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the dates: `Err((field, message))` for the first bad one.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
         for (name, v) in [("since", &self.since), ("until", &self.until)] {
             if let Some(v) = v
                 && time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).is_err()
             {
-                return Err(format!(
-                    "{name} `{v}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01"
+                return Err((
+                    name,
+                    format!("{name} `{v}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01"),
                 ));
             }
         }

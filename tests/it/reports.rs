@@ -288,6 +288,14 @@ async fn reports_count_what_happened() {
     assert_eq!(r.text().await.unwrap(), "department,rfcs,open\r\nSales,1,0\r\n");
     let r = http.get(server.url("/reports/nothing.csv")).send().await.unwrap();
     assert_eq!(r.status(), 404);
+    let r = http.get(server.url("/reports?since=last+week")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("since `last week` is not a date: write it as YYYY-MM-DD")
+    );
     server.stop().await;
 
     // Without reports.view, no reports.
