@@ -65,6 +65,20 @@ fn words(table: &[(&str, &'static str)], key: &str, locale: Locale) -> String {
         .map_or_else(|| key.to_string(), |(_, w)| i18n::t(locale, w))
 }
 
+/// The columns a report's chart draws: figures on one scale (days apart
+/// from counts; a rate apart from the counts it comes from).
+fn charted(t: &Table) -> Vec<usize> {
+    let only: &[&str] = match t.name.as_str() {
+        "lead-time" => &["median_days", "p85_days"],
+        "signoff-wait" => &["median_hours", "p85_hours"],
+        "rejections" => &["rejection_rate_pct"],
+        _ => &[],
+    };
+    (t.labels..t.columns.len())
+        .filter(|&i| only.is_empty() || only.contains(&t.columns[i].as_str()))
+        .collect()
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportQuery {
     since: Option<String>,
@@ -158,7 +172,9 @@ pub async fn page(
         .map(|(n, t)| {
             let title = words(TITLES, &t.name, locale);
             let (columns, rows, labelled) = shown(&state, t, locale);
-            let svg = chart::bars(&labelled, &title, &columns[t.labels..], locale, &format!("chart-{n}"));
+            let drawn = charted(t);
+            let series: Vec<String> = drawn.iter().map(|&i| columns[i].clone()).collect();
+            let svg = chart::bars(&labelled, &drawn, &title, &series, locale, &format!("chart-{n}"));
             context! {
                 name => t.name.clone(), title, columns, rows,
                 chart => Value::from_safe_string(svg),
