@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod dbcopy;
 pub mod demo;
 pub mod emergency;
 pub mod history;
@@ -101,6 +102,10 @@ impl App {
     pub async fn open(dir: &Path) -> Result<App> {
         let workspace = load_workspace(dir).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let unknown = store.unknown_migrations().await?;
+        if !unknown.is_empty() {
+            return Err(StoreError::Newer(unknown).into());
+        }
         let pending = store.pending_migrations().await?;
         if !pending.is_empty() {
             store.migrate().await?;
@@ -132,6 +137,10 @@ impl App {
         let workspace = load_workspace(dir).await?;
         let created = init::create_state(&workspace, by).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let unknown = store.unknown_migrations().await?;
+        if !unknown.is_empty() {
+            return Err(StoreError::Newer(unknown).into());
+        }
         let repo = repo_of(&workspace);
         Ok((
             App {
@@ -146,6 +155,14 @@ impl App {
     /// Is everything the app needs reachable? `Err` says what is not.
     pub async fn ready(&self) -> std::result::Result<(), String> {
         self.store.ping().await.map_err(|e| format!("database: {e}"))?;
+        let pending = self
+            .store
+            .pending_migrations()
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        if !pending.is_empty() {
+            return Err(format!("database: migrations {pending:?} not applied yet"));
+        }
         let repo = self.repo.clone();
         tokio::task::spawn_blocking(move || repo.open().and_then(|r| repo.head(&r).map(|_| ())))
             .await

@@ -521,6 +521,10 @@ impl App {
                     link.escalated_at = Some(rfc3339(now()));
                 }
                 let mut tx = self.store.write_tx().await?;
+                if !links::claim_reminder(&mut tx, link.id).await? {
+                    tx.rollback().await?;
+                    continue; // another instance reminded this tester meanwhile
+                }
                 self.send_link(
                     &mut tx,
                     &rfc,

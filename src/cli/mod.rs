@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod check;
+mod db;
 mod demo;
 mod emergency;
 mod history;
@@ -71,6 +72,8 @@ pub enum Command {
     Status(status::Args),
     Serve(serve::Args),
     Migrate(migrate::Args),
+    #[command(subcommand)]
+    Db(db::DbCommand),
     Demo(demo::Args),
     Promote(promote::PromoteArgs),
     Rollback(promote::RollbackArgs),
@@ -152,6 +155,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Status(args) => status::run(cli, args).await,
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
+        Command::Db(command) => db::run(cli, command).await,
         Command::Demo(args) => demo::run(cli, args).await,
         Command::Promote(args) => promote::promote(cli, args).await,
         Command::Rollback(args) => promote::rollback(cli, args).await,

@@ -2,6 +2,7 @@
 //! so a PostgreSQL backend can stand beside SQLite without touching them.
 
 pub mod audit;
+pub mod copy;
 pub mod emergency;
 pub mod meta;
 pub mod outbox;
@@ -39,6 +40,10 @@ pub enum StoreError {
     Folder { path: String, source: std::io::Error },
     #[error("cannot connect to the database {0}: {1}")]
     Connect(String, #[source] sqlx::Error),
+    #[error(
+        "the database has migrations {0:?} that this dtap does not know: a newer dtap upgraded it; upgrade this one too"
+    )]
+    Newer(Vec<i64>),
     #[error("{0}")]
     Corrupt(String),
 }
@@ -218,6 +223,19 @@ impl Store {
             .iter()
             .map(|m| m.version)
             .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    /// Versions applied to the database that this binary does not know: a
+    /// newer dtap migrated it, and this one must not write with older rules.
+    pub async fn unknown_migrations(&self) -> Result<Vec<i64>> {
+        let known: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
+        Ok(self
+            .applied()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| !known.contains(v))
             .collect())
     }
 

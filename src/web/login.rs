@@ -33,9 +33,11 @@ fn page(name: &str, ctx: minijinja::Value) -> Result<Html<String>, WebError> {
     Ok(Html(templates::render(name, ctx)?))
 }
 
+/// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
+/// `Origin: null` with the page's own form, which the CSRF check refuses.
 fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

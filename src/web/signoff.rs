@@ -18,10 +18,13 @@ use crate::domain::signoff::SignoffInput;
 
 const PURPOSE: &str = "signoff";
 
-/// Every answer of this endpoint keeps the token out of Referer headers.
+/// Every answer of this endpoint keeps the token out of Referer headers to
+/// other sites.
+/// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
+/// `Origin: null` with the page's own form, which the CSRF check refuses.
 fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

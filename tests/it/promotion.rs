@@ -59,7 +59,7 @@ fn dtap_cmd(ws: &TestWorkspace, user: &str, args: &[&str]) -> Command {
 }
 
 /// A report RFC with every required answer, filed by the requester; a draft.
-fn file_rfc(ws: &TestWorkspace, title: &str) -> String {
+pub(crate) fn file_rfc(ws: &TestWorkspace, title: &str) -> String {
     let out = as_user(
         ws,
         SALES,
@@ -97,14 +97,14 @@ fn file_rfc(ws: &TestWorkspace, title: &str) -> String {
 }
 
 /// An RFC submitted by its requester and approved for build by the change manager.
-fn approved_rfc(ws: &TestWorkspace, title: &str) -> String {
+pub(crate) fn approved_rfc(ws: &TestWorkspace, title: &str) -> String {
     let id = file_rfc(ws, title);
     ok(as_user(ws, SALES, &["rfc", "move", &id, "submit"]));
     ok(as_user(ws, CM, &["rfc", "move", &id, "approve"]));
     id
 }
 
-fn appoint(ws: &TestWorkspace, rfc: &str, env: &str, tester: &str) {
+pub(crate) fn appoint(ws: &TestWorkspace, rfc: &str, env: &str, tester: &str) {
     ok(as_user(ws, FA, &["rfc", "testers", rfc, "--env", env, "--add", tester]));
 }
 
@@ -122,11 +122,11 @@ fn number(rfc: &str) -> i64 {
 
 /// Commits `develop/<name>/` by hand (a CRM developer's push): a manifest
 /// and one file whose content makes each version's tree distinct.
-fn put_package(ws: &TestWorkspace, name: &str, version: &str, rfcs: &[&str], content: &str) {
+pub(crate) fn put_package(ws: &TestWorkspace, name: &str, version: &str, rfcs: &[&str], content: &str) {
     put_manifest(ws, name, &manifest(name, version, rfcs), content);
 }
 
-fn put_manifest(ws: &TestWorkspace, name: &str, yaml: &str, content: &str) {
+pub(crate) fn put_manifest(ws: &TestWorkspace, name: &str, yaml: &str, content: &str) {
     ws.commit_files(
         &format!("{name}: work in develop"),
         &[

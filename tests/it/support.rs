@@ -31,8 +31,13 @@ impl TestWorkspace {
     /// scripts/test the workspace gets a fresh database of its own on the
     /// private server, written into its dtap.toml.
     pub fn init() -> TestWorkspace {
+        TestWorkspace::init_with(on_postgres())
+    }
+
+    /// `dtap init`, on a fresh PostgreSQL database when `postgres`.
+    pub fn init_with(postgres: bool) -> TestWorkspace {
         let ws = TestWorkspace::empty();
-        match on_postgres().then(fresh_pg_database) {
+        match postgres.then(fresh_pg_database) {
             Some(url) => {
                 let out = ws.dtap_env(&["init", ws.dir.to_str().unwrap()], &[("DTAP_DATABASE_URL", &url)]);
                 assert!(out.status.success(), "init failed: {}", text(&out));

@@ -354,7 +354,7 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
 
     // Opening the link (a mail scanner) signs nobody in.
     let confirm = http.get(server.url(&format!("/login/{link}"))).send().await.unwrap();
-    assert_eq!(confirm.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(confirm.headers()["referrer-policy"], "same-origin");
     let confirm = confirm.text().await.unwrap();
     assert!(confirm.contains("Sign in as sales@example.org"), "{confirm}");
     let r = http
