@@ -32,7 +32,14 @@ const KEYS: &[(&str, &[&str])] = &[
     ("mail", &["transport", "dir", "smtp_url", "from", "give_up_after"]),
     (
         "web",
-        &["bind", "base_url", "dev_user", "proxy_header", "trusted_proxies"],
+        &[
+            "bind",
+            "base_url",
+            "dev_user",
+            "proxy_header",
+            "trusted_proxies",
+            "default_locale",
+        ],
     ),
     ("signoff", &["link_ttl", "remind_after", "escalate_after"]),
     ("emergency", &["review_within"]),
@@ -192,6 +199,8 @@ pub struct WebConfig {
     pub proxy_header: Option<String>,
     /// Comma-separated addresses the proxy header is accepted from.
     pub trusted_proxies: String,
+    /// The language of pages when the browser states none we have, and of mails: `en` or `nl`.
+    pub default_locale: String,
 }
 impl Default for WebConfig {
     fn default() -> Self {
@@ -201,6 +210,7 @@ impl Default for WebConfig {
             dev_user: None,
             proxy_header: None,
             trusted_proxies: String::new(),
+            default_locale: "en".into(),
         }
     }
 }
@@ -323,6 +333,16 @@ impl Config {
                 "web",
                 "base_url",
                 format!("`{}` must start with http:// or https://", self.web.base_url),
+            );
+        }
+        if !["en", "nl"].contains(&self.web.default_locale.as_str()) {
+            bad(
+                "web",
+                "default_locale",
+                format!(
+                    "`{}` is not a language dtap speaks: use \"en\" or \"nl\"",
+                    self.web.default_locale
+                ),
             );
         }
         if let Some(u) = &self.web.dev_user
@@ -656,6 +676,18 @@ mod tests {
         assert_eq!(err.len(), 2, "{err:?}");
         let env = vec![("DTAP_REPO_URL".to_string(), "ext::x".to_string())];
         assert!(Config::parse("", env).unwrap_err()[0].message.contains("`ext::`"));
+    }
+
+    #[test]
+    fn default_locale_is_en_or_nl() {
+        assert_eq!(Config::parse("", no_env()).unwrap().web.default_locale, "en");
+        let c = Config::parse("[web]\ndefault_locale = \"nl\"\n", no_env()).unwrap();
+        assert_eq!(c.web.default_locale, "nl");
+        let err = Config::parse("[web]\nbind = \"127.0.0.1:1\"\ndefault_locale = \"fr\"\n", no_env()).unwrap_err();
+        assert_eq!(err[0].line, Some(3));
+        assert!(err[0].message.contains("[web] default_locale: `fr`"), "{}", err[0]);
+        let env = vec![("DTAP_WEB_DEFAULT_LOCALE".to_string(), "nl".to_string())];
+        assert_eq!(Config::parse("", env).unwrap().web.default_locale, "nl");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
 pub mod audit;
+pub mod calendar;
 pub mod dbcopy;
 pub mod demo;
 pub mod emergency;
@@ -12,6 +13,7 @@ pub mod promote;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod remote;
+pub mod report;
 pub mod rfcs;
 pub mod rollback;
 pub mod signoff;

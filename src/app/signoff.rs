@@ -119,8 +119,14 @@ impl App {
         if to.is_empty() {
             return Ok(());
         }
-        let mail: NewMail = templates::render(&self.workspace.dir, kind, to, ctx)
-            .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))?;
+        let mail: NewMail = templates::render(
+            &self.workspace.dir,
+            &self.workspace.config.web.default_locale,
+            kind,
+            to,
+            ctx,
+        )
+        .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))?;
         outbox::enqueue(conn, &mail, &self.mail_domain()).await?;
         Ok(())
     }

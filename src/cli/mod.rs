@@ -12,6 +12,7 @@ mod init;
 mod mail;
 mod migrate;
 mod promote;
+mod report;
 mod rfc;
 mod serve;
 mod status;
@@ -92,6 +93,7 @@ pub enum Command {
     Emergency(emergency::EmergencyCommand),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
+    Report(report::ReportArgs),
 }
 
 /// What went wrong, and which exit code it means.
@@ -167,6 +169,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Token(cmd) => token::run(cli, cmd).await,
         Command::Emergency(cmd) => emergency::run(cli, cmd).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
+        Command::Report(args) => report::run(cli, args).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! Everything here is deterministic and tested exhaustively.
 
 pub mod access;
+pub mod calendar;
 pub mod duration;
 pub mod located;
 pub mod manifest;
@@ -10,6 +11,7 @@ pub mod pipeline;
 pub mod problem;
 pub mod promotion;
 pub mod remote_url;
+pub mod report;
 pub mod rfc;
 pub mod signoff;
 pub mod stamp;

@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod promotions;
 pub mod rate_limits;
 pub mod repo_index;
+pub mod reports;
 pub mod rfcs;
 pub mod sessions;
 pub mod signoff;

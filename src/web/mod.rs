@@ -3,12 +3,15 @@
 mod admin;
 pub mod api;
 mod auth;
+mod chart;
 pub mod csrf;
 mod dashboard;
 mod error;
 mod health;
+pub mod i18n;
 mod login;
 mod openapi;
+mod reports;
 mod rfcs;
 pub mod signoff;
 mod templates;
@@ -86,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/emergency/{id}/approve", post(admin::approve_emergency))
         .route("/audit", get(admin::audit))
         .route("/audit.csv", get(admin::audit_csv))
+        .route("/reports", get(reports::page))
+        .route("/reports/{file}", get(reports::csv))
+        .route("/calendar", get(reports::calendar_page))
+        .route("/calendar.ics", get(reports::calendar_feed))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -93,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
         .layer(axum::middleware::map_response(security_headers))
         .layer(
             TraceLayer::new_for_http()

@@ -3,8 +3,10 @@
 
 mod browser;
 mod check;
+mod i18n;
 mod promotion;
 mod remote;
+mod reports;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;
