@@ -8,18 +8,38 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::domain::{Pos, Problem, duration};
+use crate::domain::{Pos, Problem, duration, remote_url};
 
 pub const FILE: &str = "dtap.toml";
 
 /// Sections and their keys; also what environment overrides may name.
 const KEYS: &[(&str, &[&str])] = &[
     ("database", &["url"]),
-    ("repo", &["path", "url", "branch"]),
+    (
+        "repo",
+        &[
+            "path",
+            "url",
+            "branch",
+            "cache",
+            "fresh_for",
+            "token_env",
+            "ssh_key",
+            "known_hosts",
+            "allowed_hosts",
+        ],
+    ),
     ("mail", &["transport", "dir", "smtp_url", "from", "give_up_after"]),
     (
         "web",
-        &["bind", "base_url", "dev_user", "proxy_header", "trusted_proxies"],
+        &[
+            "bind",
+            "base_url",
+            "dev_user",
+            "proxy_header",
+            "trusted_proxies",
+            "default_locale",
+        ],
     ),
     ("signoff", &["link_ttl", "remind_after", "escalate_after"]),
     ("emergency", &["review_within"]),
@@ -105,9 +125,23 @@ impl Default for DatabaseConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RepoConfig {
+    /// The local bare repository, when there is no `url`.
     pub path: String,
+    /// A remote config repo (ssh, https, git or file); dtap then works on a
+    /// local cache clone at `cache` and pushes every promotion.
     pub url: Option<SecretUrl>,
     pub branch: String,
+    pub cache: String,
+    /// Reads fetch first when the cache was last fetched longer ago than this.
+    pub fresh_for: String,
+    /// The environment variable holding an https token (never the token itself).
+    pub token_env: Option<String>,
+    /// An SSH private key file; without it the ssh-agent is asked.
+    pub ssh_key: Option<String>,
+    /// SSH host keys are checked against this file (`~` is the home folder).
+    pub known_hosts: String,
+    /// Comma-separated hosts `url` may name (ssh, https, git).
+    pub allowed_hosts: String,
 }
 impl Default for RepoConfig {
     fn default() -> Self {
@@ -115,6 +149,12 @@ impl Default for RepoConfig {
             path: ".dtap/config.git".into(),
             url: None,
             branch: "main".into(),
+            cache: ".dtap/repo-cache.git".into(),
+            fresh_for: "30s".into(),
+            token_env: None,
+            ssh_key: None,
+            known_hosts: "~/.ssh/known_hosts".into(),
+            allowed_hosts: String::new(),
         }
     }
 }
@@ -159,6 +199,8 @@ pub struct WebConfig {
     pub proxy_header: Option<String>,
     /// Comma-separated addresses the proxy header is accepted from.
     pub trusted_proxies: String,
+    /// The language of pages when the browser states none we have, and of mails: `en` or `nl`.
+    pub default_locale: String,
 }
 impl Default for WebConfig {
     fn default() -> Self {
@@ -168,6 +210,7 @@ impl Default for WebConfig {
             dev_user: None,
             proxy_header: None,
             trusted_proxies: String::new(),
+            default_locale: "en".into(),
         }
     }
 }
@@ -272,6 +315,7 @@ impl Config {
             ("signoff", "remind_after", &self.signoff.remind_after),
             ("signoff", "escalate_after", &self.signoff.escalate_after),
             ("emergency", "review_within", &self.emergency.review_within),
+            ("repo", "fresh_for", &self.repo.fresh_for),
         ] {
             if let Err(e) = duration::parse(value) {
                 bad(section, key, e.to_string());
@@ -289,6 +333,16 @@ impl Config {
                 "web",
                 "base_url",
                 format!("`{}` must start with http:// or https://", self.web.base_url),
+            );
+        }
+        if !["en", "nl"].contains(&self.web.default_locale.as_str()) {
+            bad(
+                "web",
+                "default_locale",
+                format!(
+                    "`{}` is not a language dtap speaks: use \"en\" or \"nl\"",
+                    self.web.default_locale
+                ),
             );
         }
         if let Some(u) = &self.web.dev_user
@@ -330,7 +384,78 @@ impl Config {
                 format!("`{}` is not a valid branch name", self.repo.branch),
             );
         }
+        for (key, message) in self.repo_problems() {
+            bad("repo", key, message);
+        }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// What is wrong with the remote settings of `[repo]`, key by key.
+    fn repo_problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let r = &self.repo;
+        if let Some(name) = &r.token_env
+            && (name.is_empty()
+                || name.starts_with(|c: char| c.is_ascii_digit())
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            out.push((
+                "token_env",
+                format!("`{name}` is not an environment variable name, e.g. DTAP_REPO_TOKEN (the token itself goes in that variable, never in dtap.toml)"),
+            ));
+        }
+        let Some(url) = &r.url else { return out };
+        let parsed = match remote_url::parse(url.expose()) {
+            Ok(u) => u,
+            Err(e) => {
+                out.push(("url", e));
+                return out;
+            }
+        };
+        if let Some(host) = &parsed.host
+            && !self.allowed_hosts().iter().any(|h| h == host)
+        {
+            out.push((
+                "url",
+                format!("the host `{host}` is not in [repo] allowed_hosts: add it there (allowed_hosts = \"{host}\") if dtap may push to it"),
+            ));
+        }
+        if r.cache.trim().is_empty() {
+            out.push(("cache", "is empty: name a folder for the local cache clone".into()));
+        }
+        out
+    }
+
+    /// `[repo] allowed_hosts`, lower-cased.
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        self.repo
+            .allowed_hosts
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_ascii_lowercase()
+            })
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// The parsed `repo.url`, when the config repo is remote (validated at parse).
+    pub fn remote_url(&self) -> Option<remote_url::RemoteUrl> {
+        self.repo.url.as_ref().and_then(|u| remote_url::parse(u.expose()).ok())
+    }
+
+    pub fn fresh_for(&self) -> Duration {
+        duration::parse(&self.repo.fresh_for).unwrap_or(Duration::from_secs(30))
+    }
+
+    /// A path that may start with `~/`, resolved against the home folder, then the workspace.
+    pub fn resolve_home(workspace: &Path, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => Self::resolve(workspace, path),
+        }
     }
 
     /// The addresses a proxy header is accepted from.
@@ -364,8 +489,14 @@ impl Config {
         Some(Self::resolve(workspace, file))
     }
 
+    /// The repository dtap reads and writes: the local bare repo, or the
+    /// cache clone of a remote one.
     pub fn repo_path(&self, workspace: &Path) -> PathBuf {
-        Self::resolve(workspace, &self.repo.path)
+        if self.repo.url.is_some() {
+            Self::resolve(workspace, &self.repo.cache)
+        } else {
+            Self::resolve(workspace, &self.repo.path)
+        }
     }
 
     pub fn mail_dir(&self, workspace: &Path) -> PathBuf {
@@ -506,6 +637,57 @@ mod tests {
         );
         assert!(debug.contains("postgres://dtap:***@db/dtap?password=***"), "{debug}");
         assert!(debug.contains("smtps://bot:***@mail.example.org:465"));
+    }
+
+    #[test]
+    fn remote_repo_settings_are_checked_at_parse_time() {
+        let c = Config::parse(
+            "[repo]\nurl = \"ssh://git@git.example.org/crm/config.git\"\nallowed_hosts = \"git.example.org, backup.example.org\"\n",
+            no_env(),
+        )
+        .unwrap();
+        assert_eq!(c.repo_path(Path::new("/w")), Path::new("/w/.dtap/repo-cache.git"));
+        assert_eq!(c.fresh_for(), Duration::from_secs(30));
+        assert_eq!(c.allowed_hosts(), vec!["git.example.org", "backup.example.org"]);
+        let local = Config::parse("", no_env()).unwrap();
+        assert_eq!(local.repo_path(Path::new("/w")), Path::new("/w/.dtap/config.git"));
+        assert!(local.remote_url().is_none());
+
+        let err = Config::parse("[repo]\nbranch = \"main\"\nurl = \"ext::sh -c evil\"\n", no_env()).unwrap_err();
+        assert_eq!(err[0].line, Some(3), "{err:?}");
+        assert!(
+            err[0]
+                .message
+                .contains("[repo] url: the transport `ext::` is not allowed"),
+            "{}",
+            err[0]
+        );
+        let err = Config::parse("[repo]\nurl = \"git://evil.example.org/x.git\"\n", no_env()).unwrap_err();
+        assert!(
+            err[0].message.contains("allowed_hosts = \"evil.example.org\""),
+            "{}",
+            err[0]
+        );
+        let err = Config::parse(
+            "[repo]\nurl = \"file:///srv/x.git\"\nfresh_for = \"soon\"\ntoken_env = \"ghp_abc-123\"\n",
+            no_env(),
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        let env = vec![("DTAP_REPO_URL".to_string(), "ext::x".to_string())];
+        assert!(Config::parse("", env).unwrap_err()[0].message.contains("`ext::`"));
+    }
+
+    #[test]
+    fn default_locale_is_en_or_nl() {
+        assert_eq!(Config::parse("", no_env()).unwrap().web.default_locale, "en");
+        let c = Config::parse("[web]\ndefault_locale = \"nl\"\n", no_env()).unwrap();
+        assert_eq!(c.web.default_locale, "nl");
+        let err = Config::parse("[web]\nbind = \"127.0.0.1:1\"\ndefault_locale = \"fr\"\n", no_env()).unwrap_err();
+        assert_eq!(err[0].line, Some(3));
+        assert!(err[0].message.contains("[web] default_locale: `fr`"), "{}", err[0]);
+        let env = vec![("DTAP_WEB_DEFAULT_LOCALE".to_string(), "nl".to_string())];
+        assert_eq!(Config::parse("", env).unwrap().web.default_locale, "nl");
     }
 
     #[test]

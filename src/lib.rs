@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod gitrepo;
+pub mod locale;
 pub mod mail;
 pub mod store;
 pub mod web;

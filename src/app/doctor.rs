@@ -133,6 +133,10 @@ impl App {
     pub async fn doctor(dir: &Path, opts: &DoctorOptions) -> Result<DoctorReport> {
         let workspace = super::load_workspace(dir).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let unknown = store.unknown_migrations().await?;
+        if !unknown.is_empty() {
+            return Err(crate::store::StoreError::Newer(unknown).into());
+        }
         let mut r = DoctorReport {
             repair: opts.repair,
             findings: Vec::new(),
@@ -158,8 +162,13 @@ impl App {
             return Ok(r);
         }
         let repo = super::repo_of(&workspace);
-        if !repo.exists() {
+        if !super::remote::ensure_cache(&repo).await? {
             return Err(crate::gitrepo::RepoError::Missing(repo.path().display().to_string()).into());
+        }
+        if repo.remote().is_some() {
+            // Compare with the server's branch, not a cache that may lag.
+            let r2 = repo.clone();
+            tokio::task::spawn_blocking(move || r2.fetch(false)).await??;
         }
         let app = App {
             workspace: Arc::new(workspace),

@@ -52,6 +52,7 @@ impl App {
         if let Some(e) = env {
             self.known_env(e)?;
         }
+        self.sync_repo(false).await?;
         let repo = self.repo.clone();
         let (env, package) = (env.map(str::to_string), package.map(str::to_string));
         // Trailers can be typed by hand: only commits dtap recorded as its own count.
@@ -130,6 +131,7 @@ impl App {
     pub async fn diff(&self, from: &str, to: &str, package: Option<&str>) -> Result<Vec<PackageDiff>> {
         self.known_env(from)?;
         self.known_env(to)?;
+        self.sync_repo(false).await?;
         let p = &self.workspace.pipeline;
         let (from_path, to_path) = (
             p.get(from).map(|e| e.path.clone()).unwrap_or_default(),

@@ -72,6 +72,7 @@ impl App {
 
     /// The branch head, and the delta to apply when the index lags behind it.
     async fn pending_index_delta(&self) -> Result<(String, Option<(Option<String>, IndexDelta)>)> {
+        self.sync_repo(false).await?;
         let repo = self.repo.clone();
         let head = tokio::task::spawn_blocking(move || repo.head_id()).await??;
         let indexed = self.store.index_head().await?;

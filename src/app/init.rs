@@ -89,6 +89,15 @@ pub async fn create_state(ws: &Workspace, by: &str) -> Result<Vec<String>> {
         created.push(format!("database migrations {applied:?}"));
     }
     let repo = repo_of(ws);
+    if super::remote::ensure_cache(&repo).await?
+        && let Some(r) = repo.remote()
+    {
+        created.push(format!(
+            "cache clone of the config repo {} at {}",
+            r.shown(),
+            repo.path().display()
+        ));
+    }
     if !repo.exists() {
         let envs: Vec<(String, String, String)> = ws
             .pipeline

@@ -1,6 +1,8 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
 pub mod audit;
+pub mod calendar;
+pub mod dbcopy;
 pub mod demo;
 pub mod doctor;
 pub mod emergency;
@@ -9,7 +11,10 @@ pub mod index;
 pub mod init;
 pub mod login;
 pub mod promote;
+pub mod ratelimit;
 pub mod reconcile;
+pub mod remote;
+pub mod report;
 pub mod rfcs;
 pub mod rollback;
 pub mod signoff;
@@ -99,13 +104,24 @@ impl App {
     pub async fn open(dir: &Path) -> Result<App> {
         let workspace = load_workspace(dir).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let unknown = store.unknown_migrations().await?;
+        if !unknown.is_empty() {
+            return Err(StoreError::Newer(unknown).into());
+        }
         let pending = store.pending_migrations().await?;
         if !pending.is_empty() {
             store.migrate().await?;
         }
         let repo = repo_of(&workspace);
-        if !repo.exists() {
-            return Err(RepoError::Missing(repo.path().display().to_string()).into());
+        if !remote::ensure_cache(&repo).await? {
+            return Err(match repo.remote() {
+                Some(r) => RepoError::NoBranch {
+                    path: r.shown().to_string(),
+                    branch: workspace.config.repo.branch.clone(),
+                },
+                None => RepoError::Missing(repo.path().display().to_string()),
+            }
+            .into());
         }
         Ok(App {
             workspace: Arc::new(workspace),
@@ -130,6 +146,10 @@ impl App {
         let workspace = load_workspace(dir).await?;
         let created = init::create_state(&workspace, by).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
+        let unknown = store.unknown_migrations().await?;
+        if !unknown.is_empty() {
+            return Err(StoreError::Newer(unknown).into());
+        }
         let repo = repo_of(&workspace);
         Ok((
             App {
@@ -144,6 +164,14 @@ impl App {
     /// Is everything the app needs reachable? `Err` says what is not.
     pub async fn ready(&self) -> std::result::Result<(), String> {
         self.store.ping().await.map_err(|e| format!("database: {e}"))?;
+        let pending = self
+            .store
+            .pending_migrations()
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        if !pending.is_empty() {
+            return Err(format!("database: migrations {pending:?} not applied yet"));
+        }
         let repo = self.repo.clone();
         tokio::task::spawn_blocking(move || repo.open().and_then(|r| repo.head(&r).map(|_| ())))
             .await
@@ -157,6 +185,4 @@ async fn load_workspace(dir: &Path) -> Result<Workspace> {
     Ok(tokio::task::spawn_blocking(move || Workspace::load(&dir)).await??)
 }
 
-fn repo_of(ws: &Workspace) -> ConfigRepo {
-    ConfigRepo::new(ws.config.repo_path(&ws.dir), ws.config.repo.branch.clone())
-}
+pub(crate) use remote::repo_of;

@@ -218,10 +218,7 @@ pub(crate) fn now() -> time::OffsetDateTime {
 }
 
 pub(crate) fn lease_owner() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
+    super::worker::worker_id()
 }
 
 pub(crate) fn lease_owner_pub() -> String {
@@ -475,7 +472,14 @@ impl App {
 
     /// Promotes, retrying on a lost race with every gate evaluated again.
     pub async fn promote(&self, caller: &Caller, req: &PromoteRequest) -> Result<PromoteOutcome> {
-        // A dry run writes nothing, not even a reconcile.
+        // One promotion per environment at a time, across instances; a dry
+        // run writes nothing, not even a reconcile. A remote repo is fetched
+        // first: its gates are judged on the server's branch.
+        let _one_at_a_time = match req.dry_run {
+            true => None,
+            false => Some(self.store.lock_environment(&req.to).await?),
+        };
+        self.sync_repo(!req.dry_run).await?;
         if !req.dry_run {
             self.reconcile().await?;
         }
@@ -601,7 +605,7 @@ impl App {
         })
         .await??;
         failpoint("after-commit-object");
-        let cas = self.publish(&repo2, &base_s, &made, &msg2, "promote").await?;
+        let cas = self.publish(&repo2, &base_s, &made, &msg2, "promote", &intent).await?;
         let commit = match cas {
             CasOutcome::Committed(c) => c.to_string(),
             CasOutcome::Moved => {
@@ -713,6 +717,9 @@ impl App {
 impl App {
     /// Moves the branch to a commit dtap made, compare-and-swap. The commit is
     /// recorded as dtap's first, so nobody ever sees it on the branch as drift.
+    /// With a remote repo the push decides: when the server refused it (or
+    /// was never reached) the record is withdrawn and the intent fails, so
+    /// nothing claims the commit landed.
     pub(crate) async fn publish(
         &self,
         repo: &ConfigRepo,
@@ -720,15 +727,29 @@ impl App {
         commit: &str,
         message: &str,
         action: &str,
+        intent: &str,
     ) -> Result<CasOutcome> {
         self.store.record_dtap_commit(commit, action).await?;
         failpoint("after-dtap-commit");
-        let (repo, base, commit, message) = (repo.clone(), base.to_string(), commit.to_string(), message.to_string());
-        tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
-            let git = repo.open()?;
-            Ok(repo.move_branch(&git, Oid::from_str(&base)?, Oid::from_str(&commit)?, &message)?)
+        let (r, base, c, message) = (repo.clone(), base.to_string(), commit.to_string(), message.to_string());
+        let result = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
+            let git = r.open()?;
+            Ok(r.move_branch(&git, Oid::from_str(&base)?, Oid::from_str(&c)?, &message)?)
         })
-        .await?
+        .await?;
+        if repo.remote().is_some() {
+            match &result {
+                Ok(CasOutcome::Moved) => self.store.forget_dtap_commit(commit).await?,
+                Err(AppError::Repo(e)) if e.not_pushed() => {
+                    self.store.forget_dtap_commit(commit).await?;
+                    let mut tx = self.store.write_tx().await?;
+                    intents::finish(&mut tx, intent, None, &format!("the push failed: {e}")).await?;
+                    tx.commit().await?;
+                }
+                _ => {}
+            }
+        }
+        result
     }
 }
 

@@ -15,6 +15,13 @@ impl App {
     /// commit, failed otherwise. Never touches a live intent of another process.
     pub async fn reconcile(&self) -> Result<Vec<String>> {
         let pending = self.store.pending_intents().await?;
+        // Whether a commit landed is the remote's to say: without an answer, settle nothing.
+        if !pending.is_empty()
+            && let Err(e) = self.sync_repo(self.repo.is_stale()).await
+        {
+            tracing::warn!(error = %e, "unfinished promotions stay pending until the config repo can be fetched");
+            return Ok(Vec::new());
+        }
         let now_s = rfc3339(now());
         let me = lease_owner();
         let host = me.split(':').next().unwrap_or_default().to_string();
@@ -66,7 +73,7 @@ impl App {
                         &moved,
                         &json!({
                             "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
-                            "reason": i.reason, "emergency": i.emergency,
+                            "reason": i.reason, "emergency": i.emergency != 0,
                         }),
                     )
                     .await?;

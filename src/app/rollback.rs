@@ -172,6 +172,8 @@ fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option
 
 impl App {
     pub async fn rollback(&self, caller: &Caller, req: &RollbackRequest) -> Result<RollbackOutcome> {
+        let _one_at_a_time = self.store.lock_environment(&req.environment).await?;
+        self.sync_repo(!req.dry_run).await?;
         self.reconcile().await?;
         let Some(env) = self.workspace.pipeline.get(&req.environment).cloned() else {
             let known: Vec<&str> = self.workspace.pipeline.names().collect();
@@ -323,7 +325,7 @@ impl App {
             })
             .await??;
             failpoint("after-commit-object");
-            let cas = self.publish(&repo2, &base_s, &made, &msg2, "rollback").await?;
+            let cas = self.publish(&repo2, &base_s, &made, &msg2, "rollback", &intent).await?;
             let commit = match cas {
                 CasOutcome::Committed(c) => c.to_string(),
                 CasOutcome::Moved => {

@@ -119,8 +119,14 @@ impl App {
         if to.is_empty() {
             return Ok(());
         }
-        let mail: NewMail = templates::render(&self.workspace.dir, kind, to, ctx)
-            .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))?;
+        let mail: NewMail = templates::render(
+            &self.workspace.dir,
+            &self.workspace.config.web.default_locale,
+            kind,
+            to,
+            ctx,
+        )
+        .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))?;
         outbox::enqueue(conn, &mail, &self.mail_domain()).await?;
         Ok(())
     }
@@ -515,6 +521,10 @@ impl App {
                     link.escalated_at = Some(rfc3339(now()));
                 }
                 let mut tx = self.store.write_tx().await?;
+                if !links::claim_reminder(&mut tx, link.id).await? {
+                    tx.rollback().await?;
+                    continue; // another instance reminded this tester meanwhile
+                }
                 self.send_link(
                     &mut tx,
                     &rfc,

@@ -5,11 +5,17 @@ use std::time::Duration;
 use super::App;
 use crate::mail::Mailer;
 
+/// `host:pid`: who holds a mail claim or a promotion lease. Read once per
+/// process, so async code never touches the file system for it.
 pub fn worker_id() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into());
+        format!("{host}:{}", std::process::id())
+    })
+    .clone()
 }
 
 /// Runs until `stop` changes: new outbox rows go out within a few seconds,

@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod check;
+mod db;
 mod demo;
 mod doctor;
 mod emergency;
@@ -12,6 +13,7 @@ mod init;
 mod mail;
 mod migrate;
 mod promote;
+mod report;
 mod rfc;
 mod serve;
 mod status;
@@ -71,6 +73,8 @@ pub enum Command {
     Status(status::Args),
     Serve(serve::Args),
     Migrate(migrate::Args),
+    #[command(subcommand)]
+    Db(db::DbCommand),
     Demo(demo::Args),
     Doctor(doctor::Args),
     Promote(promote::PromoteArgs),
@@ -91,6 +95,7 @@ pub enum Command {
     Emergency(emergency::EmergencyCommand),
     #[command(subcommand)]
     Rfc(rfc::RfcCommand),
+    Report(report::ReportArgs),
 }
 
 /// What went wrong, and which exit code it means.
@@ -152,6 +157,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Status(args) => status::run(cli, args).await,
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
+        Command::Db(command) => db::run(cli, command).await,
         Command::Demo(args) => demo::run(cli, args).await,
         Command::Doctor(args) => doctor::run(cli, args).await,
         Command::Promote(args) => promote::promote(cli, args).await,
@@ -166,6 +172,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Token(cmd) => token::run(cli, cmd).await,
         Command::Emergency(cmd) => emergency::run(cli, cmd).await,
         Command::Rfc(cmd) => rfc::run(cli, cmd).await,
+        Command::Report(args) => report::run(cli, args).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! Everything here is deterministic and tested exhaustively.
 
 pub mod access;
+pub mod calendar;
 pub mod duration;
 pub mod located;
 pub mod manifest;
@@ -9,6 +10,8 @@ pub mod names;
 pub mod pipeline;
 pub mod problem;
 pub mod promotion;
+pub mod remote_url;
+pub mod report;
 pub mod rfc;
 pub mod signoff;
 pub mod stamp;

@@ -5,6 +5,7 @@
 pub mod history;
 pub mod index;
 pub mod read;
+pub mod remote;
 pub mod safety;
 pub mod write;
 
@@ -26,6 +27,55 @@ pub enum RepoError {
     Exists(String),
     #[error("cannot write {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error(
+        "the config repo at {url} could not be reached: {message}. Check the address in [repo] url, the network and the credentials"
+    )]
+    Remote { url: String, message: String },
+    #[error(
+        "the git server at {url} refused the update of branch {branch}: {reason}. Nothing was changed; fix the cause on the server (its hooks, branch protection or permissions) and try again"
+    )]
+    PushRejected {
+        url: String,
+        branch: String,
+        reason: String,
+    },
+    #[error(
+        "the push to {url} broke off ({reason}) and the server could not be asked whether it landed ({fetch}); dtap settles it on its next run once the server answers"
+    )]
+    PushUnknown { url: String, reason: String, fetch: String },
+    #[error("authentication to {host} failed: {hint}")]
+    Auth { host: String, hint: String },
+    #[error(
+        "dtap may not connect to `{host}`: it is not in [repo] allowed_hosts. Add it there if this server is trusted"
+    )]
+    HostNotAllowed { host: String },
+    #[error(
+        "the SSH host key of {host} is not in {known_hosts}: compare `{keyscan}` with the key the server's admin gives you, then append that line to {known_hosts}"
+    )]
+    UnknownHost {
+        host: String,
+        known_hosts: String,
+        keyscan: String,
+    },
+    #[error(
+        "the SSH host key of {host} does not match the one in {known_hosts}: the server may be impersonated, or its key changed. Ask its admin before replacing the line"
+    )]
+    HostKeyMismatch { host: String, known_hosts: String },
+}
+
+impl RepoError {
+    /// True when a push certainly did not land (the server refused or was never reached).
+    pub fn not_pushed(&self) -> bool {
+        matches!(
+            self,
+            RepoError::PushRejected { .. }
+                | RepoError::Remote { .. }
+                | RepoError::Auth { .. }
+                | RepoError::HostNotAllowed { .. }
+                | RepoError::UnknownHost { .. }
+                | RepoError::HostKeyMismatch { .. }
+        )
+    }
 }
 
 pub type Result<T, E = RepoError> = std::result::Result<T, E>;
@@ -58,15 +108,25 @@ pub struct EnvironmentFolder<'a> {
     pub label: &'a str,
 }
 
+/// The config repo dtap reads and writes: a local bare repository, or the
+/// local cache clone of a remote one (see [`remote`]).
 #[derive(Debug, Clone)]
 pub struct ConfigRepo {
     path: PathBuf,
     branch: String,
+    remote: Option<std::sync::Arc<remote::RemoteSpec>>,
+    /// Serializes fetches and pushes on the cache within this process.
+    transfer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl ConfigRepo {
     pub fn new(path: PathBuf, branch: String) -> ConfigRepo {
-        ConfigRepo { path, branch }
+        ConfigRepo {
+            path,
+            branch,
+            remote: None,
+            transfer: Default::default(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -103,19 +163,7 @@ impl ConfigRepo {
         if self.path.exists() {
             return Err(RepoError::Exists(self.path.display().to_string()));
         }
-        let parent = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|source| RepoError::Io {
-            path: parent.display().to_string(),
-            source,
-        })?;
-        let tmp = parent.join(format!(
-            ".{}.tmp-{}",
-            self.path.file_name().and_then(|n| n.to_str()).unwrap_or("config.git"),
-            std::process::id()
-        ));
-        if tmp.exists() {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
+        let tmp = self.scratch_path()?;
         let mut opts = RepositoryInitOptions::new();
         opts.bare(true).initial_head(&self.branch_ref()).mkpath(true);
         let commit = {
@@ -142,7 +190,27 @@ impl ConfigRepo {
                 names.join(", "),
                 by.email
             );
-            repo.commit(Some(&self.branch_ref()), &sig, &sig, &message, &tree, &[])?
+            if self.remote.is_some() {
+                // A remote repo gets its first commit by a push that expects no branch there.
+                let c = repo.commit(None, &sig, &sig, &message, &tree, &[])?;
+                match self.push_cas(&repo, None, c) {
+                    Ok(write::CasOutcome::Committed(c)) => c,
+                    Ok(write::CasOutcome::Moved) => {
+                        let _ = std::fs::remove_dir_all(&tmp);
+                        return Err(RepoError::Exists(format!(
+                            "branch {} on {}",
+                            self.branch,
+                            self.remote.as_ref().map_or("", |r| r.shown())
+                        )));
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(&tmp);
+                        return Err(e);
+                    }
+                }
+            } else {
+                repo.commit(Some(&self.branch_ref()), &sig, &sig, &message, &tree, &[])?
+            }
         };
         std::fs::rename(&tmp, &self.path).map_err(|source| RepoError::Io {
             path: self.path.display().to_string(),

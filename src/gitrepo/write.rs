@@ -91,7 +91,12 @@ impl ConfigRepo {
     }
 
     /// Moves the branch from `expected` to `commit`, only if it still points at `expected`.
+    /// With a remote, the push decides (with the expected old value) and the
+    /// cache follows only after the server accepted it.
     pub fn move_branch(&self, repo: &Repository, expected: Oid, commit: Oid, message: &str) -> Result<CasOutcome> {
+        if self.remote.is_some() {
+            return self.push_cas(repo, Some(expected), commit);
+        }
         let branch = self.branch_ref();
         match repo.reference_matching(
             &branch,

@@ -1,12 +1,15 @@
 //! Mail texts, rendered with minijinja from templates embedded in the binary;
 //! a workspace may override each in `mail-templates/<name>.txt` and `.html`
 //! (for example to word them in Dutch). The first line of the text template
-//! is the subject.
+//! is the subject. Each exists in English and Dutch (`templates/nl/`); mails
+//! go out in `[web] default_locale`, and a workspace may override one language
+//! only in `mail-templates/<locale>/<name>`.
 
 use std::path::Path;
 
 use minijinja::{AutoEscape, Environment, Value};
 
+use crate::locale::Locale;
 use crate::store::outbox::NewMail;
 
 const BUILTIN: &[(&str, &str)] = &[
@@ -28,15 +31,52 @@ const BUILTIN: &[(&str, &str)] = &[
     ("promotion.html", include_str!("templates/promotion.html")),
 ];
 
-fn source(workspace: &Path, name: &str) -> Option<String> {
-    std::fs::read_to_string(workspace.join("mail-templates").join(name))
+const BUILTIN_NL: &[(&str, &str)] = &[
+    ("invitation.txt", include_str!("templates/nl/invitation.txt")),
+    ("invitation.html", include_str!("templates/nl/invitation.html")),
+    ("reminder.txt", include_str!("templates/nl/reminder.txt")),
+    ("reminder.html", include_str!("templates/nl/reminder.html")),
+    ("escalation.txt", include_str!("templates/nl/escalation.txt")),
+    ("escalation.html", include_str!("templates/nl/escalation.html")),
+    ("rejection.txt", include_str!("templates/nl/rejection.txt")),
+    ("rejection.html", include_str!("templates/nl/rejection.html")),
+    ("state.txt", include_str!("templates/nl/state.txt")),
+    ("state.html", include_str!("templates/nl/state.html")),
+    ("login.txt", include_str!("templates/nl/login.txt")),
+    ("login.html", include_str!("templates/nl/login.html")),
+    ("emergency.txt", include_str!("templates/nl/emergency.txt")),
+    ("emergency.html", include_str!("templates/nl/emergency.html")),
+    ("promotion.txt", include_str!("templates/nl/promotion.txt")),
+    ("promotion.html", include_str!("templates/nl/promotion.html")),
+];
+
+/// The workspace's own template for this language, then its own for any
+/// language, then the built-in one in this language.
+fn source(workspace: &Path, locale: Locale, name: &str) -> Option<String> {
+    let dir = workspace.join("mail-templates");
+    let builtin = match locale {
+        Locale::En => BUILTIN,
+        Locale::Nl => BUILTIN_NL,
+    };
+    std::fs::read_to_string(dir.join(locale.code()).join(name))
         .ok()
-        .or_else(|| BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, s)| s.to_string()))
+        .or_else(|| std::fs::read_to_string(dir.join(name)).ok())
+        .or_else(|| builtin.iter().find(|(n, _)| *n == name).map(|(_, s)| s.to_string()))
 }
 
-/// Renders mail `kind` (e.g. `invitation`) for `recipients`.
-pub fn render(workspace: &Path, kind: &str, recipients: Vec<String>, ctx: Value) -> Result<NewMail, minijinja::Error> {
+/// Renders mail `kind` (e.g. `invitation`) for `recipients` in `locale`
+/// (`en` or `nl`; anything else is English).
+pub fn render(
+    workspace: &Path,
+    locale: &str,
+    kind: &str,
+    recipients: Vec<String>,
+    ctx: Value,
+) -> Result<NewMail, minijinja::Error> {
+    let locale = Locale::parse(locale).unwrap_or_default();
     let mut env = Environment::new();
+    env.add_filter("date", move |s: &str| crate::locale::date(locale, s));
+    env.add_function("tr", move |s: &str| crate::locale::tr(locale, s));
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
             AutoEscape::Html
@@ -47,7 +87,7 @@ pub fn render(workspace: &Path, kind: &str, recipients: Vec<String>, ctx: Value)
     let text_name = format!("{kind}.txt");
     let html_name = format!("{kind}.html");
     for name in [&text_name, &html_name] {
-        let src = source(workspace, name).ok_or_else(|| {
+        let src = source(workspace, locale, name).ok_or_else(|| {
             minijinja::Error::new(
                 minijinja::ErrorKind::TemplateNotFound,
                 format!("no mail template {name}"),
@@ -72,4 +112,52 @@ pub fn render(workspace: &Path, kind: &str, recipients: Vec<String>, ctx: Value)
         text: body.trim_start_matches('\n').to_string(),
         html,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn sample() -> Value {
+        context! {
+            rfc => context! { id => "RFC-7", title => "Weekly sales button" },
+            environment => "acceptance", environment_label => "Acceptatie",
+            package => "crm-core", version => "1.2.0", deadline => "2026-11-30",
+            link => "https://dtap.example.org/signoff/x", rfc_url => "https://dtap.example.org/rfcs/RFC-7",
+            url => "https://dtap.example.org/", minutes => 15, tester => "kim@example.org",
+            invited => "2026-11-20", comment => "Totals are off", by => "rm@example.org",
+            state_label => "In development", summary => "Shows the deals", commit => "abc123",
+            cases => vec![context! { title => "Open the dashboard", result => "fail", note => "" }],
+            packages => vec![context! { package => "crm-core", version => "1.2.0", rfcs => vec!["RFC-7"] }],
+            review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
+                reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
+        }
+    }
+
+    #[test]
+    fn every_mail_in_english_and_dutch() {
+        let none = Path::new("/nonexistent");
+        for (name, _) in BUILTIN.iter().filter(|(n, _)| n.ends_with(".txt")) {
+            let kind = name.trim_end_matches(".txt");
+            let en = render(none, "en", kind, vec![], sample()).unwrap();
+            let nl = render(none, "nl", kind, vec![], sample()).unwrap();
+            assert!(
+                !nl.subject.is_empty() && nl.subject != en.subject,
+                "{kind}: {} / {}",
+                en.subject,
+                nl.subject
+            );
+            assert_ne!(en.text, nl.text, "{kind}");
+            assert!(nl.html.contains("<html lang=\"nl\">"), "{kind}");
+            assert!(!nl.text.contains("2026-11-30"), "{kind}: Dutch dates: {}", nl.text);
+        }
+        let nl = render(none, "nl", "invitation", vec![], sample()).unwrap();
+        assert_eq!(nl.subject, "Graag testen: RFC-7 in Acceptatie: Weekly sales button");
+        assert!(nl.text.contains("vóór 30-11-2026"), "{}", nl.text);
+        let nl = render(none, "nl", "state", vec![], sample()).unwrap();
+        assert!(nl.text.contains("is nu: In ontwikkeling."), "{}", nl.text);
+        let nl = render(none, "nl", "rejection", vec![], sample()).unwrap();
+        assert!(nl.text.contains("Open the dashboard: mislukt"), "{}", nl.text);
+    }
 }

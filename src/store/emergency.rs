@@ -66,7 +66,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT * FROM emergency_reviews WHERE ($1 = 0 OR approved_at IS NULL) ORDER BY created_at DESC",
         )
-        .bind(open_only)
+        .bind(i64::from(open_only))
         .fetch_all(self.pool())
         .await?)
     }

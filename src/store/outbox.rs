@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use super::Conn;
 
 use super::rfcs::now;
-use super::{Result, Store};
+use super::{Backend, Result, Store};
 
 /// A mail to send, rendered already.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,26 +75,42 @@ macro_rules! columns {
     };
 }
 
-impl Store {
-    /// Claims up to `limit` due rows for `worker` until `until`: pending rows
-    /// whose time has come, and rows a crashed worker left claimed.
-    pub async fn claim_mail(&self, worker: &str, until: &str, limit: i64) -> Result<Vec<OutboxRow>> {
-        let at = now();
-        let mut tx = self.write_tx().await?;
-        let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
             "UPDATE outbox SET state = 'sending', claimed_by = $1, claimed_until = $2
              WHERE id IN (SELECT id FROM outbox
                           WHERE (state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND claimed_until < $3)
-                          ORDER BY id LIMIT $4)
-             RETURNING ",
+                          ORDER BY id LIMIT $4",
+            $lock,
+            ") RETURNING ",
             columns!()
-        ))
-        .bind(worker)
-        .bind(until)
-        .bind(&at)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
+        )
+    };
+}
+
+/// SQLite has one writer at a time (`write_tx`), so no row lock is needed.
+const CLAIM_SQLITE: &str = claim_sql!("");
+const CLAIM_POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
+
+impl Store {
+    /// Claims up to `limit` due rows for `worker` until `until`: pending rows
+    /// whose time has come, and rows a crashed worker left claimed. On
+    /// PostgreSQL several workers (instances) claim at once: `SKIP LOCKED`
+    /// hands each row to exactly one of them without waiting on the others.
+    pub async fn claim_mail(&self, worker: &str, until: &str, limit: i64) -> Result<Vec<OutboxRow>> {
+        let at = now();
+        let (mut tx, sql) = match self.backend() {
+            Backend::Sqlite => (self.write_tx().await?, CLAIM_SQLITE),
+            Backend::Postgres => (self.pool().begin().await?, CLAIM_POSTGRES),
+        };
+        let rows: Vec<OutboxRow> = sqlx::query_as(sql)
+            .bind(worker)
+            .bind(until)
+            .bind(&at)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(rows)
     }

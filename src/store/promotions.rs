@@ -20,7 +20,8 @@ pub struct Intent {
     pub state: String,
     pub actor: String,
     pub reason: String,
-    pub emergency: bool,
+    /// 0 or 1: booleans are integers in both backends.
+    pub emergency: i64,
     pub lease_owner: String,
     pub lease_until: String,
     pub created_at: String,
@@ -62,6 +63,16 @@ impl Store {
             .bind(commit)
             .bind(action)
             .bind(now())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets a commit dtap recorded but never got onto the branch (a
+    /// remote refused the push).
+    pub async fn forget_dtap_commit(&self, commit: &str) -> Result<()> {
+        sqlx::query("DELETE FROM dtap_commits WHERE commit_id = $1")
+            .bind(commit)
             .execute(self.pool())
             .await?;
         Ok(())
@@ -110,7 +121,7 @@ impl Store {
         .bind(i.base_commit)
         .bind(i.actor)
         .bind(i.reason)
-        .bind(i.emergency)
+        .bind(i64::from(i.emergency))
         .bind(i.lease_owner)
         .bind(i.lease_until)
         .bind(now())

@@ -72,11 +72,11 @@ impl Store {
         }
         for p in &delta.upserts {
             sqlx::query(
-                "INSERT INTO repo_index_packages (env_path, package, tree, version, rfcs, problem, commit_id, time, author, by, summary)
+                "INSERT INTO repo_index_packages (env_path, package, tree, version, rfcs, problem, commit_id, time, author, \"by\", summary)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                  ON CONFLICT (env_path, package) DO UPDATE SET tree = excluded.tree, version = excluded.version,
                    rfcs = excluded.rfcs, problem = excluded.problem, commit_id = excluded.commit_id, time = excluded.time,
-                   author = excluded.author, by = excluded.by, summary = excluded.summary",
+                   author = excluded.author, \"by\" = excluded.\"by\", summary = excluded.summary",
             )
             .bind(&p.env_path)
             .bind(&p.package)

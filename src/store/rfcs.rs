@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use super::Conn;
 
-use super::{Result, Store, StoreError};
+use super::{Backend, Result, Store, StoreError};
 use crate::domain::rfc::{Comment, Event, Fields, Rfc, RfcId, State, TestCase, Tester};
 use crate::domain::template::TestCaseTemplate;
 
@@ -108,10 +108,7 @@ impl Sort {
 /// `$1`/`$2` (state, template) come as plain equalities when given, so SQLite
 /// can use the (state, template, id) index; "any" stays a NULL test.
 macro_rules! where_clause {
-    () => {
-        where_clause!("($1 IS NULL)", "($2 IS NULL)")
-    };
-    ($state:literal, $template:literal) => {
+    ($state:literal, $template:literal, $search:literal) => {
         concat!(
             " FROM rfcs WHERE ",
             $state,
@@ -121,16 +118,18 @@ macro_rules! where_clause {
              AND ($3 IS NULL OR department = $3)
              AND ($4 IS NULL OR requester = $4)
              AND ($5 IS NULL OR package = $5)
-             AND ($6 IS NULL OR id IN (SELECT rowid FROM rfc_search WHERE rfc_search MATCH $6)) "
+             AND ($6 IS NULL OR id IN (SELECT rowid FROM rfc_search WHERE ",
+            $search,
+            ")) "
         )
     };
 }
 
 macro_rules! list_sql {
-    ($state:literal, $template:literal, $order:literal) => {
+    ($state:literal, $template:literal, $search:literal, $order:literal) => {
         concat!(
             "SELECT id, title, state, template, requester, department, package, priority, risk, updated_at",
-            where_clause!($state, $template),
+            where_clause!($state, $template, $search),
             " ORDER BY ",
             $order,
             " LIMIT $7 OFFSET $8"
@@ -140,30 +139,44 @@ macro_rules! list_sql {
 
 /// The list and count queries for one combination of given filters.
 macro_rules! queries_for {
-    ($state:literal, $template:literal, $sort:expr) => {
+    ($state:literal, $template:literal, $sort:expr, $backend:expr) => {
+        match $backend {
+            Backend::Sqlite => queries_for!(@ $state, $template, "rfc_search MATCH $6", $sort),
+            Backend::Postgres => queries_for!(@ $state, $template, "doc @@ to_tsquery('simple', $6)", $sort),
+        }
+    };
+    (@ $state:literal, $template:literal, $search:literal, $sort:expr) => {
         (
             match $sort {
-                Sort::Newest => list_sql!($state, $template, "id DESC"),
-                Sort::Oldest => list_sql!($state, $template, "id ASC"),
-                Sort::Updated => list_sql!($state, $template, "updated_at DESC, id DESC"),
-                Sort::Title => list_sql!($state, $template, "title COLLATE NOCASE ASC, id ASC"),
-                Sort::State => list_sql!($state, $template, "state ASC, id DESC"),
+                Sort::Newest => list_sql!($state, $template, $search, "id DESC"),
+                Sort::Oldest => list_sql!($state, $template, $search, "id ASC"),
+                Sort::Updated => list_sql!($state, $template, $search, "updated_at DESC, id DESC"),
+                Sort::Title => list_sql!($state, $template, $search, "lower(title) ASC, id ASC"),
+                Sort::State => list_sql!($state, $template, $search, "state ASC, id DESC"),
             },
-            concat!("SELECT COUNT(*)", where_clause!($state, $template)),
+            concat!("SELECT COUNT(*)", where_clause!($state, $template, $search)),
         )
     };
 }
 
-/// Turns what a person typed into a safe FTS5 query: every word must occur,
-/// as a word or a word prefix. Returns `None` when nothing searchable is left.
-pub fn fts_query(q: &str) -> Option<String> {
-    let terms: Vec<String> = q
+/// Turns what a person typed into a safe full-text query: every word must
+/// occur, as a word or a word prefix. Only letters and digits pass, so the
+/// query language of neither backend can be reached. Returns `None` when
+/// nothing searchable is left.
+pub fn fts_query(q: &str, backend: Backend) -> Option<String> {
+    let words = q
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .take(16)
-        .map(|w| format!("\"{w}\"*"))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+        .take(16);
+    let terms: Vec<String> = match backend {
+        Backend::Sqlite => words.map(|w| format!("\"{w}\"*")).collect(),
+        Backend::Postgres => words.map(|w| format!("{}:*", w.to_lowercase())).collect(),
+    };
+    let joiner = match backend {
+        Backend::Sqlite => " ",
+        Backend::Postgres => " & ",
+    };
+    (!terms.is_empty()).then(|| terms.join(joiner))
 }
 
 /// What the search index holds for an RFC: its answers as text.
@@ -424,12 +437,13 @@ impl Store {
 
     /// One page of RFCs and the number matching in all.
     pub async fn rfcs(&self, f: &RfcFilter, sort: Sort, limit: i64, offset: i64) -> Result<(Vec<RfcSummary>, i64)> {
-        let q = f.q.as_deref().and_then(fts_query);
+        let backend = self.backend();
+        let q = f.q.as_deref().and_then(|q| fts_query(q, backend));
         let (sql, count_sql) = match (f.state.is_some(), f.template.is_some()) {
-            (true, true) => queries_for!("(state = $1)", "(template = $2)", sort),
-            (true, false) => queries_for!("(state = $1)", "($2 IS NULL)", sort),
-            (false, true) => queries_for!("($1 IS NULL)", "(template = $2)", sort),
-            (false, false) => queries_for!("($1 IS NULL)", "($2 IS NULL)", sort),
+            (true, true) => queries_for!("(state = $1)", "(template = $2)", sort, backend),
+            (true, false) => queries_for!("(state = $1)", "($2 IS NULL)", sort, backend),
+            (false, true) => queries_for!("($1 IS NULL)", "(template = $2)", sort, backend),
+            (false, false) => queries_for!("($1 IS NULL)", "($2 IS NULL)", sort, backend),
         };
         // The page and its count at the same time, on two pooled connections.
         let list = sqlx::query_as::<_, RfcSummary>(sql)

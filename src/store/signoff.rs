@@ -159,6 +159,17 @@ pub async fn testers_in(conn: &mut Conn, rfc: i64, environment: &str) -> Result<
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// Marks a link reminded; false when it was already (another instance or an
+/// earlier run sent the reminder), so each link is reminded once.
+pub async fn claim_reminder(conn: &mut Conn, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE signoff_links SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+        .bind(now())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Revokes every open link of an RFC (a rejection: a new version will come).
 pub async fn revoke_links(conn: &mut Conn, rfc: i64) -> Result<()> {
     sqlx::query(

@@ -26,7 +26,7 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_tokens (name, user, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (name, \"user\", token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(name)
         .bind(user)
@@ -55,7 +55,7 @@ impl Store {
     pub async fn token_user(&self, token_hash: &str) -> Result<Option<String>> {
         let at = now();
         let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, user FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+            "SELECT id, \"user\" FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
         .bind(&at)
@@ -73,8 +73,8 @@ impl Store {
 
     pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<ApiToken>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, user, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
-             WHERE ($1 IS NULL OR user = $1) ORDER BY id",
+            "SELECT id, name, \"user\", created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+             WHERE ($1 IS NULL OR \"user\" = $1) ORDER BY id",
         )
         .bind(user)
         .fetch_all(self.pool())
@@ -85,7 +85,7 @@ impl Store {
     pub async fn revoke_token(&self, id: i64, user: &str) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user = $3 AND revoked_at IS NULL")
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND \"user\" = $3 AND revoked_at IS NULL")
                 .bind(now())
                 .bind(id)
                 .bind(user)

@@ -33,9 +33,11 @@ fn page(name: &str, ctx: minijinja::Value) -> Result<Html<String>, WebError> {
     Ok(Html(templates::render(name, ctx)?))
 }
 
+/// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
+/// `Origin: null` with the page's own form, which the CSRF check refuses.
 fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -56,7 +58,7 @@ pub async fn request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.limiter.allow(peer.ip()) {
+    if !state.app.allow_request(peer.ip()).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
@@ -91,7 +93,11 @@ pub async fn confirm(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
-    if !state.limiter.allow(peer.ip()) {
+    let allowed = match state.app.allow_request(peer.ip()).await {
+        Ok(a) => a,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    if !allowed {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; try again in a minute.",
@@ -124,7 +130,7 @@ pub async fn complete(
     Path(token): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.limiter.allow(peer.ip()) {
+    if !state.app.allow_request(peer.ip()).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; try again in a minute.",

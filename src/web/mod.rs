@@ -3,12 +3,15 @@
 mod admin;
 pub mod api;
 mod auth;
+mod chart;
 pub mod csrf;
 mod dashboard;
 mod error;
 mod health;
+pub mod i18n;
 mod login;
 mod openapi;
+mod reports;
 mod rfcs;
 pub mod signoff;
 mod templates;
@@ -38,7 +41,6 @@ pub struct AppState {
     pub secret: Arc<Vec<u8>>,
     /// The `host:port`s a same-site Origin or Referer may name.
     pub origins: Arc<Vec<String>>,
-    pub limiter: Arc<signoff::RateLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -87,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/emergency/{id}/approve", post(admin::approve_emergency))
         .route("/audit", get(admin::audit))
         .route("/audit.csv", get(admin::audit_csv))
+        .route("/reports", get(reports::page))
+        .route("/reports/{file}", get(reports::csv))
+        .route("/calendar", get(reports::calendar_page))
+        .route("/calendar.ics", get(reports::calendar_feed))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -94,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
         .layer(axum::middleware::map_response(security_headers))
         .layer(
             TraceLayer::new_for_http()
@@ -120,13 +127,7 @@ pub async fn launch(
     }
     let secret = Arc::new(app.store.server_secret().await?);
     let origins = Arc::new(csrf::own_origins(&app.workspace.config.web.base_url, addr));
-    let limiter = Arc::new(signoff::RateLimiter::default());
-    let router = router(AppState {
-        app,
-        secret,
-        origins,
-        limiter,
-    });
+    let router = router(AppState { app, secret, origins });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -1,10 +1,7 @@
 //! `/signoff/<token>`: the tester's form. No account and no cookie needed:
 //! the link is the credential for this one form, and nothing else.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
@@ -21,34 +18,13 @@ use crate::domain::signoff::SignoffInput;
 
 const PURPOSE: &str = "signoff";
 
-/// A fixed window per client address: enough for a person, too few for guessing.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    hits: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl RateLimiter {
-    pub const PER_MINUTE: u32 = 30;
-
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        if hits.len() > 10_000 {
-            hits.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = hits.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= Self::PER_MINUTE
-    }
-}
-
-/// Every answer of this endpoint keeps the token out of Referer headers.
+/// Every answer of this endpoint keeps the token out of Referer headers to
+/// other sites.
+/// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
+/// `Origin: null` with the page's own form, which the CSRF check refuses.
 fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -141,8 +117,10 @@ pub async fn show(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
-    if !state.limiter.allow(peer.ip()) {
-        return too_many();
+    match state.app.allow_request(peer.ip()).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(),
+        Err(e) => return no_referrer(WebError::from(e).into_response()),
     }
     match state.app.signoff_view(&token).await {
         Ok(v) => match render_form(&state, &token, &v, &SignoffInput::default(), &[]) {
@@ -160,8 +138,10 @@ pub async fn submit(
     Path(token): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if !state.limiter.allow(peer.ip()) {
-        return too_many();
+    match state.app.allow_request(peer.ip()).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(),
+        Err(e) => return no_referrer(WebError::from(e).into_response()),
     }
     // The token check comes after "is this link alive", so a dead link always
     // answers the same page, whatever was posted.

@@ -1,13 +1,19 @@
 //! Integration tests: the real binary, real SQLite, real git repositories and
 //! the real web app over HTTP. One test binary keeps link time down.
 
+mod browser;
 mod check;
 mod crash;
+mod i18n;
 mod promotion;
+mod remote;
+mod reports;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;
+mod scale;
 mod signoff;
+mod smtp;
 mod support;
 mod web;
 mod workflow;

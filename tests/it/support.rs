@@ -27,11 +27,30 @@ impl TestWorkspace {
         TestWorkspace { tmp, dir }
     }
 
-    /// `dtap init` run through the real binary.
+    /// `dtap init` run through the real binary. On the PostgreSQL pass of
+    /// scripts/test the workspace gets a fresh database of its own on the
+    /// private server, written into its dtap.toml.
     pub fn init() -> TestWorkspace {
+        TestWorkspace::init_with(on_postgres())
+    }
+
+    /// `dtap init`, on a fresh PostgreSQL database when `postgres`.
+    pub fn init_with(postgres: bool) -> TestWorkspace {
         let ws = TestWorkspace::empty();
-        let out = ws.dtap(&["init", ws.dir.to_str().unwrap()]);
-        assert!(out.status.success(), "init failed: {}", text(&out));
+        match postgres.then(fresh_pg_database) {
+            Some(url) => {
+                let out = ws.dtap_env(&["init", ws.dir.to_str().unwrap()], &[("DTAP_DATABASE_URL", &url)]);
+                assert!(out.status.success(), "init failed: {}", text(&out));
+                let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+                let patched = toml.replacen("url = \"sqlite://.dtap/dtap.db\"", &format!("url = \"{url}\""), 1);
+                assert_ne!(toml, patched, "dtap.toml has no default database url to replace");
+                std::fs::write(ws.dir.join("dtap.toml"), patched).unwrap();
+            }
+            None => {
+                let out = ws.dtap(&["init", ws.dir.to_str().unwrap()]);
+                assert!(out.status.success(), "init failed: {}", text(&out));
+            }
+        }
         ws
     }
 
@@ -199,4 +218,102 @@ impl TestWorkspace {
         self.isolate(&mut cmd);
         cmd
     }
+}
+
+/// The private PostgreSQL server of scripts/test, if it started one.
+pub fn pg_server() -> Option<String> {
+    std::env::var("DTAP_TEST_PG_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// True on the pass of scripts/test that runs every test against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("DTAP_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A new, empty database on the private server; its URL.
+pub fn fresh_pg_database() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let server = pg_server().expect("DTAP_TEST_PG_URL is not set: run the tests with scripts/test");
+    let name = format!("t{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let hostport = server.rsplit('@').next().unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    let out = Command::new("createdb")
+        .args(["-h", host, "-p", port, "-U", "dtap", &name])
+        .output()
+        .expect("createdb (PostgreSQL client) on PATH");
+    assert!(out.status.success(), "createdb failed: {}", text(&out));
+    format!("{server}/{name}")
+}
+
+/// The workspace's database URL from its dtap.toml, a SQLite path made absolute.
+pub fn db_url(ws: &TestWorkspace) -> String {
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    let url = toml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("url"))
+        .filter_map(|rest| rest.trim_start().strip_prefix('='))
+        .map(|v| v.split('#').next().unwrap().trim().trim_matches('"').to_string())
+        .next()
+        .expect("dtap.toml names a database url");
+    match url.strip_prefix("sqlite://") {
+        Some(rel) if !rel.starts_with('/') => format!("sqlite://{}", ws.dir.join(rel).display()),
+        _ => url,
+    }
+}
+
+/// A connection to the workspace's database, whichever backend it is.
+pub async fn db_connect(ws: &TestWorkspace) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(&db_url(ws)).await.unwrap()
+}
+
+/// Every row of every table, table by table, as text: compare two dumps to
+/// prove nothing changed. `skip` leaves out tables whose name starts with it.
+pub async fn db_dump(ws: &TestWorkspace, skip: Option<&str>) -> String {
+    use sqlx::Connection;
+    let mut conn = db_connect(ws).await;
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let tables: Vec<(String,)> = sqlx::query_as(if postgres {
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+    })
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut out = String::new();
+    for (table,) in tables {
+        if skip.is_some_and(|s| table.starts_with(s)) {
+            continue;
+        }
+        let sql = if postgres {
+            format!("SELECT row_to_json(t)::text FROM \"{table}\" t")
+        } else {
+            let cols: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
+                .bind(&table)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+            let row = cols
+                .iter()
+                .map(|(c,)| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || ',' || ");
+            format!("SELECT {row} FROM \"{table}\"")
+        };
+        let mut rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        rows.sort();
+        out.push_str(&format!("== {table}: {} rows\n", rows.len()));
+        for (r,) in rows {
+            out.push_str(&r);
+            out.push('\n');
+        }
+    }
+    conn.close().await.unwrap();
+    out
 }

@@ -1,0 +1,1 @@
+CREATE INDEX rfcs_state_template ON rfcs (state, template, id);

@@ -1,0 +1,124 @@
+//! The release calendar: freeze windows from the environment files,
+//! promotions done from the store, and when open sign-offs escalate.
+
+use std::collections::BTreeMap;
+
+use time::{Duration, OffsetDateTime};
+
+use super::{App, Result};
+use crate::domain::calendar::{self, Entry, Kind, When};
+use crate::domain::{duration, stamp};
+
+/// Days of history the calendar shows; the future is unbounded for freezes.
+pub const PAST_DAYS: i64 = 90;
+
+impl App {
+    /// Calendar entries from `PAST_DAYS` ago on, optionally for one environment.
+    pub async fn calendar(&self, environment: Option<&str>, now: OffsetDateTime) -> Result<Vec<Entry>> {
+        let ws = &self.workspace;
+        let from = now - Duration::days(PAST_DAYS);
+        let label = |env: &str| {
+            ws.pipeline
+                .get(env)
+                .map_or_else(|| env.to_string(), |e| e.label.clone())
+        };
+        let host = host_of(&ws.config.web.base_url);
+        let wanted = |env: &str| environment.is_none_or(|e| e == env);
+        let mut out = Vec::new();
+        for env in ws.pipeline.environments().iter().filter(|e| wanted(&e.name)) {
+            for w in env.freeze.iter().filter(|w| w.to >= from.date()) {
+                out.push(Entry {
+                    uid: format!("freeze-{}-{}-{}@{host}", env.name, w.from, w.to),
+                    kind: Kind::Freeze,
+                    environment: env.name.clone(),
+                    when: When::Days { from: w.from, to: w.to },
+                    start: w.from.to_string(),
+                    summary: if w.reason.is_empty() {
+                        env.label.clone()
+                    } else {
+                        format!("{} · {}", env.label, w.reason)
+                    },
+                    detail: String::new(),
+                });
+            }
+        }
+        let until = stamp::stamp(now + Duration::days(1));
+        for p in self.store.done_promotions(&stamp::stamp(from), &until).await? {
+            if !wanted(&p.environment) {
+                continue;
+            }
+            let packages: Vec<serde_json::Value> = serde_json::from_str(&p.packages).unwrap_or_default();
+            let names: Vec<String> = packages
+                .iter()
+                .map(|v| {
+                    let name = v["package"].as_str().unwrap_or("?");
+                    match v["version"].as_str() {
+                        Some(version) => format!("{name} {version}"),
+                        None => name.to_string(),
+                    }
+                })
+                .collect();
+            let rfcs: Vec<&str> = packages
+                .iter()
+                .flat_map(|v| v["rfcs"].as_array().into_iter().flatten())
+                .filter_map(|r| r.as_str())
+                .collect();
+            out.push(Entry {
+                uid: format!("{}-{}@{host}", p.kind, p.id),
+                kind: if p.kind == "rollback" {
+                    Kind::Rollback
+                } else {
+                    Kind::Promotion
+                },
+                environment: p.environment.clone(),
+                when: When::At { at: p.at.clone() },
+                start: p.at.clone(),
+                summary: format!(
+                    "{} · {}{}",
+                    label(&p.environment),
+                    names.join(", "),
+                    if p.emergency != 0 { " (!)" } else { "" }
+                ),
+                detail: rfcs.join(", "),
+            });
+        }
+        // One deadline per RFC and environment: the earliest open invitation escalates first.
+        let escalate =
+            duration::parse(&ws.config.signoff.escalate_after).unwrap_or(std::time::Duration::from_secs(5 * 86_400));
+        let mut due: BTreeMap<(i64, String), (String, usize)> = BTreeMap::new();
+        for l in self.store.open_links().await? {
+            if !wanted(&l.environment) {
+                continue;
+            }
+            let Ok(invited) = OffsetDateTime::parse(&l.invited_at, &time::format_description::well_known::Rfc3339)
+            else {
+                continue;
+            };
+            let at = stamp::stamp(invited + escalate);
+            let e = due.entry((l.rfc_id, l.environment.clone())).or_insert((at.clone(), 0));
+            if at < e.0 {
+                e.0 = at;
+            }
+            e.1 += 1;
+        }
+        for ((rfc, env), (at, open)) in due {
+            out.push(Entry {
+                uid: format!("signoff-RFC-{rfc}-{env}@{host}"),
+                kind: Kind::SignoffDue,
+                environment: env.clone(),
+                when: When::At { at: at.clone() },
+                start: at,
+                summary: format!("RFC-{rfc} · {} ({open})", label(&env)),
+                detail: format!("RFC-{rfc}"),
+            });
+        }
+        calendar::sort(&mut out);
+        Ok(out)
+    }
+}
+
+/// The host of the base URL, for UIDs unique to this instance.
+fn host_of(base_url: &str) -> String {
+    let rest = base_url.split("://").nth(1).unwrap_or(base_url);
+    rest.split(['/', ':']).next().unwrap_or("dtap").to_string()
+}

@@ -1,0 +1,56 @@
+//! The remote config repo seen from the use cases: when the cache is fetched.
+//! Writes (promote, rollback) fetch first and fail when the remote cannot be
+//! reached; reads fetch when the cache is older than `[repo] fresh_for` and
+//! fall back to the cache, with a warning, when the fetch fails.
+
+use super::{App, Result};
+use crate::config::Config;
+use crate::gitrepo::ConfigRepo;
+use crate::gitrepo::remote::RemoteSpec;
+use crate::workspace::Workspace;
+
+impl App {
+    /// Fetches the cache of a remote config repo: always when `force`, else
+    /// only when it is stale. Nothing for a local repo.
+    pub async fn sync_repo(&self, force: bool) -> Result<()> {
+        if self.repo.remote().is_none() || !(force || self.repo.is_stale()) {
+            return Ok(());
+        }
+        let repo = self.repo.clone();
+        match tokio::task::spawn_blocking(move || repo.fetch(!force)).await? {
+            Ok(()) => Ok(()),
+            Err(e) if !force => {
+                tracing::warn!(error = %e, "showing the config repo as last fetched: the fetch failed");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The config repo of a workspace: local, or the cache of `[repo] url`.
+pub(crate) fn repo_of(ws: &Workspace) -> ConfigRepo {
+    let c = &ws.config;
+    let repo = ConfigRepo::new(c.repo_path(&ws.dir), c.repo.branch.clone());
+    match c.remote_url() {
+        Some(url) => repo.with_remote(RemoteSpec {
+            url,
+            allowed_hosts: c.allowed_hosts(),
+            token_env: c.repo.token_env.clone(),
+            ssh_key: c.repo.ssh_key.as_deref().map(|k| Config::resolve_home(&ws.dir, k)),
+            known_hosts: Config::resolve_home(&ws.dir, &c.repo.known_hosts),
+            fresh_for: c.fresh_for(),
+        }),
+        None => repo,
+    }
+}
+
+/// Makes the cache clone of a remote config repo when it is missing.
+/// `false` when the remote has no branch yet.
+pub(crate) async fn ensure_cache(repo: &ConfigRepo) -> Result<bool> {
+    if repo.remote().is_none() || repo.exists() {
+        return Ok(repo.exists());
+    }
+    let r = repo.clone();
+    Ok(tokio::task::spawn_blocking(move || r.clone_cache()).await??)
+}

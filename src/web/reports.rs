@@ -1,0 +1,358 @@
+//! `/reports` (KPIs as SVG charts with their tables and CSV), `/calendar`
+//! and `/calendar.ics` (the release calendar as a page and a feed).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::i18n::{self, Locale};
+use super::{AppState, WebError, chart, csrf, templates};
+use crate::app::AppError;
+use crate::domain::calendar::{self, Kind};
+use crate::domain::report::{self, Filter, Table};
+
+/// Each report's heading, in English (the Dutch is in the catalogue).
+pub const TITLES: &[(&str, &str)] = &[
+    (
+        "lead-time",
+        "Lead time from submitted to released (days, per month of release)",
+    ),
+    ("states", "Requests per state"),
+    ("departments", "Requests per department"),
+    ("throughput", "Throughput per month"),
+    ("rejections", "Tester rejection rate per environment"),
+    (
+        "signoff-wait",
+        "Waiting for sign-off (hours from invitation to verdict)",
+    ),
+    ("promotions", "Promotions and rollbacks per environment per month"),
+    ("emergencies", "Emergency changes"),
+];
+
+/// Column names as people read them.
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("month", "Month"),
+    ("released", "Released"),
+    ("median_days", "Median (days)"),
+    ("p85_days", "85th percentile (days)"),
+    ("state", "State"),
+    ("rfcs", "Requests"),
+    ("department", "Department"),
+    ("open", "Open"),
+    ("submitted", "Submitted"),
+    ("environment", "Environment"),
+    ("verdicts", "Verdicts"),
+    ("rejections", "Rejections"),
+    ("rejection_rate_pct", "Rejection rate (%)"),
+    ("median_hours", "Median (hours)"),
+    ("p85_hours", "85th percentile (hours)"),
+    ("max_hours", "Longest (hours)"),
+    ("promotions", "Promotions"),
+    ("rollbacks", "Rollbacks"),
+    ("emergency_changes", "Emergency changes"),
+    ("unreviewed", "Not yet reviewed"),
+    ("reviewed_late", "Reviewed late"),
+];
+
+fn words(table: &[(&str, &'static str)], key: &str, locale: Locale) -> String {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or_else(|| key.to_string(), |(_, w)| i18n::t(locale, w))
+}
+
+/// The columns a report's chart draws: figures on one scale (days apart
+/// from counts; a rate apart from the counts it comes from).
+fn charted(t: &Table) -> Vec<usize> {
+    let only: &[&str] = match t.name.as_str() {
+        "lead-time" => &["median_days", "p85_days"],
+        "signoff-wait" => &["median_hours", "p85_hours"],
+        "rejections" => &["rejection_rate_pct"],
+        _ => &[],
+    };
+    (t.labels..t.columns.len())
+        .filter(|&i| only.is_empty() || only.contains(&t.columns[i].as_str()))
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    since: Option<String>,
+    until: Option<String>,
+    department: Option<String>,
+    template: Option<String>,
+}
+
+impl ReportQuery {
+    fn filter(&self) -> Filter {
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        Filter {
+            since: clean(&self.since),
+            until: clean(&self.until),
+            department: clean(&self.department),
+            template: clean(&self.template),
+        }
+    }
+}
+
+fn require(state: &AppState, user: &str) -> Result<(), WebError> {
+    if state.app.workspace.access.can(user, "reports.view") {
+        Ok(())
+    } else {
+        Err(AppError::refused("this page needs permission reports.view: ask a change manager").into())
+    }
+}
+
+/// A label cell as people read it: states and environments by their names.
+fn label(state: &AppState, column: &str, value: String, locale: Locale) -> String {
+    match column {
+        "state" => value
+            .parse::<crate::domain::rfc::State>()
+            .map_or(value, |s| i18n::tr(locale, s.label())),
+        "environment" => state
+            .app
+            .workspace
+            .pipeline
+            .get(&value)
+            .map_or(value, |e| e.label.clone()),
+        "department" if value.is_empty() => i18n::t(locale, "(none)"),
+        _ => value,
+    }
+}
+
+/// The table as shown: people's labels and numbers in the locale's format.
+fn shown(state: &AppState, t: &Table, locale: Locale) -> (Vec<String>, Vec<Vec<String>>, Table) {
+    let columns: Vec<String> = t.columns.iter().map(|c| words(COLUMNS, c, locale)).collect();
+    let mut labelled = t.clone();
+    for row in &mut labelled.rows {
+        for (i, cell) in row.iter_mut().enumerate().take(t.labels) {
+            *cell = report::Cell::Text(label(state, &t.columns[i], cell.plain(), locale));
+        }
+    }
+    let rows = labelled
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    report::Cell::Int(i) => i18n::number(locale, *i as f64, 0),
+                    report::Cell::Num(n) => i18n::number(locale, *n, 1),
+                    report::Cell::Empty => "–".into(),
+                    report::Cell::Text(s) => s.clone(),
+                })
+                .collect()
+        })
+        .collect();
+    (columns, rows, labelled)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> Result<Html<String>, WebError> {
+    require(&state, &caller.email)?;
+    let locale = i18n::current().locale;
+    let filter = q.filter();
+    let tables = state.app.reports(&filter).await?;
+    let (departments, template_ids) = state.app.report_choices().await?;
+    let query = serde_urlencoded_pairs(&filter);
+    let reports: Vec<_> = tables
+        .iter()
+        .enumerate()
+        .map(|(n, t)| {
+            let title = words(TITLES, &t.name, locale);
+            let (columns, rows, labelled) = shown(&state, t, locale);
+            let drawn = charted(t);
+            let series: Vec<String> = drawn.iter().map(|&i| columns[i].clone()).collect();
+            let svg = chart::bars(&labelled, &drawn, &title, &series, locale, &format!("chart-{n}"));
+            context! {
+                name => t.name.clone(), title, columns, rows,
+                chart => Value::from_safe_string(svg),
+                csv => format!("/reports/{}.csv{query}", t.name),
+            }
+        })
+        .collect();
+    Ok(Html(templates::render(
+        "reports.html",
+        context! {
+            title => "Reports", nav => "reports", user => caller.email.clone(),
+            reports, f => Serde(&filter), departments, templates => template_ids,
+        },
+    )?))
+}
+
+/// `?since=…&…` for the CSV links, empty without a filter.
+fn serde_urlencoded_pairs(f: &Filter) -> String {
+    let parts: Vec<String> = [
+        ("since", &f.since),
+        ("until", &f.until),
+        ("department", &f.department),
+        ("template", &f.template),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `/reports/<name>.csv`: one report as CSV (machine format: decimal point, machine column names).
+pub async fn csv(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Path(file): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    require(&state, &caller.email)?;
+    let name = file.strip_suffix(".csv").ok_or(WebError::NotFound)?;
+    if !report::NAMES.contains(&name) {
+        return Err(WebError::NotFound);
+    }
+    let t = state.app.report(name, &q.filter()).await?;
+    let disposition = format!("attachment; filename=\"dtap-{name}.csv\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| WebError::internal(e.to_string()))?,
+            ),
+        ],
+        report::to_csv(&t),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CalendarQuery {
+    env: Option<String>,
+    user: Option<String>,
+    token: Option<String>,
+}
+
+const FEED: &str = "calendar-feed";
+
+fn kind_words(kind: Kind, locale: Locale) -> String {
+    i18n::t(
+        locale,
+        match kind {
+            Kind::Freeze => "Freeze",
+            Kind::Promotion => "Promotion",
+            Kind::Rollback => "Rollback",
+            Kind::SignoffDue => "Sign-off due",
+        },
+    )
+}
+
+pub async fn calendar_page(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Query(q): Query<CalendarQuery>,
+) -> Result<Html<String>, WebError> {
+    let locale = i18n::current().locale;
+    let env = q.env.as_deref().filter(|e| !e.is_empty());
+    let now = time::OffsetDateTime::now_utc();
+    let entries = state.app.calendar(env, now).await?;
+    let email = crate::domain::names::normalise_email(&caller.email);
+    let token = csrf::token(&state.secret, FEED, &email);
+    let base = state.app.workspace.config.web.base_url.trim_end_matches('/');
+    let feed = format!(
+        "{base}/calendar.ics?user={}&token={token}&lang={}",
+        urlencode(&email),
+        locale.code()
+    );
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            let (when, day) = match &e.when {
+                calendar::When::Days { from, to } => (
+                    format!(
+                        "{} – {}",
+                        i18n::date(locale, &from.to_string()),
+                        i18n::date(locale, &to.to_string())
+                    ),
+                    from.to_string(),
+                ),
+                calendar::When::At { at } => (i18n::datetime(locale, at), at[..10].to_string()),
+            };
+            context! { kind => e.kind.as_str(), kind_words => kind_words(e.kind, locale), when, day,
+            environment => e.environment.clone(), summary => e.summary.clone(), detail => e.detail.clone() }
+        })
+        .collect();
+    let environments: Vec<_> = state
+        .app
+        .workspace
+        .pipeline
+        .environments()
+        .iter()
+        .map(|e| context! { name => e.name.clone(), label => e.label.clone() })
+        .collect();
+    Ok(Html(templates::render(
+        "calendar.html",
+        context! {
+            title => "Release calendar", nav => "calendar", user => caller.email.clone(),
+            rows, environments, env, feed, past_days => crate::app::calendar::PAST_DAYS,
+        },
+    )?))
+}
+
+/// `/calendar.ics?user=…&token=…`: the feed a calendar client subscribes to.
+/// It needs no session: the token is an HMAC of the user with the server
+/// secret for this purpose only, so it reads the calendar and nothing else,
+/// and it stops working when the user leaves access.yaml.
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    Query(q): Query<CalendarQuery>,
+) -> Result<Response, WebError> {
+    let user = crate::domain::names::normalise_email(q.user.as_deref().unwrap_or(""));
+    let pairs = vec![(csrf::FIELD.to_string(), q.token.clone().unwrap_or_default())];
+    if user.is_empty()
+        || csrf::verify(&state.secret, FEED, &user, &pairs).is_err()
+        || !state.app.workspace.access.users.contains_key(&user)
+    {
+        return Err(WebError::Unauthorized);
+    }
+    let locale = i18n::current().locale;
+    let env = q.env.as_deref().filter(|e| !e.is_empty());
+    let now = time::OffsetDateTime::now_utc();
+    let entries = state.app.calendar(env, now).await?;
+    let name = format!("dtap · {}", i18n::t(locale, "Release calendar"));
+    let ics = calendar::to_ics(&name, &entries, |k| kind_words(k, locale), now);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300")),
+            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        ],
+        ics,
+    )
+        .into_response())
+}

@@ -1,0 +1,881 @@
+//! The whole OTAP flow in a real headless Chromium, driven over W3C
+//! WebDriver by chromedriver: the real `dtap serve` (web app and mail worker)
+//! delivering over SMTP to a real server (aiosmtpd), people signing in by the
+//! mailed link, the release managers promoting with the real CLI.
+//!
+//! Elements are found by attributes that stay put when the interface is
+//! translated (`name`, `id`, form `action`), never by visible text.
+//!
+//! Screenshots of each step go to the workspace's temp folder; with
+//! `DTAP_UPDATE_SCREENSHOTS=1` they replace the user guide's in
+//! `docs/guide/img/` instead.
+//!
+//! Without chromium and chromedriver the test says so loudly and passes,
+//! unless `DTAP_REQUIRE_BROWSER` is set (CI sets it): then it fails.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{TestWorkspace, manifest, text};
+
+const REQUESTER: &str = "sales@example.org";
+const CM: &str = "cm@example.org";
+const FA: &str = "fa@example.org";
+const RM: &str = "rm@example.org";
+/// Also a release manager: production is `four_eyes`, so someone other than
+/// whoever promoted into acceptance promotes into production.
+const RM2: &str = "admin@example.org";
+/// A key user: no role needed, appointing is enough.
+const TESTER: &str = "kim@example.org";
+const TITLE: &str = "Weekly sales button";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+const WAIT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------- processes
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something listens on `port`, or `child` exits, or the deadline.
+fn wait_listening(child: &mut Child, port: u16, what: &str, log: &Path) {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{what} exited ({status}): {}", read(log));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} never listened on {addr}: {}", read(log));
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A process killed when the test ends, however it ends.
+struct Process {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(mut cmd: std::process::Command, port: u16, what: &str, log: PathBuf) -> Process {
+    let out = std::fs::File::create(&log).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    wait_listening(&mut child, port, what, &log);
+    Process { child, port, log }
+}
+
+/// aiosmtpd writing every message it accepts into a maildir.
+fn start_smtp(ws: &TestWorkspace) -> (Process, PathBuf) {
+    let port = free_port();
+    let maildir = ws.tmp.path().join("maildir");
+    let mut cmd = ws.isolated_command("python3");
+    cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(&maildir)
+        .current_dir(ws.tmp.path());
+    let log = ws.tmp.path().join("smtp.log");
+    (spawn(cmd, port, "python3 -m aiosmtpd", log), maildir)
+}
+
+/// `dtap serve` on a free port: the web app and the outbox worker. Links in
+/// mails point at it; mail goes to the SMTP server on `smtp_port`.
+fn start_serve(ws: &TestWorkspace, smtp_port: u16) -> Process {
+    let port = free_port();
+    let toml = read(&ws.dir.join("dtap.toml"));
+    assert!(!toml.contains("dev_user"), "people sign in by mail here:\n{toml}");
+    let mut edited = toml.clone();
+    for (from, to) in [
+        ("transport = \"file\"", "transport = \"smtp\"".to_string()),
+        (
+            "smtp_url = \"smtp://127.0.0.1:2525\"",
+            format!("smtp_url = \"smtp://127.0.0.1:{smtp_port}\""),
+        ),
+        (
+            "base_url = \"http://127.0.0.1:8080\"",
+            format!("base_url = \"http://127.0.0.1:{port}\""),
+        ),
+    ] {
+        assert!(edited.contains(from), "dtap.toml lacks `{from}`:\n{toml}");
+        edited = edited.replacen(from, &to, 1);
+    }
+    ws.write("dtap.toml", &edited);
+    let mut cmd = ws.isolated_command(env!("CARGO_BIN_EXE_dtap"));
+    cmd.args(["--workspace", ws.dir.to_str().unwrap(), "serve", "--bind"])
+        .arg(format!("127.0.0.1:{port}"));
+    spawn(cmd, port, "dtap serve", ws.tmp.path().join("serve.log"))
+}
+
+// ---------------------------------------------------------------- mail
+
+/// The decoded text of a message: every part, by its transfer encoding.
+fn mail_text(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    let boundary = head
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.split_whitespace().next().unwrap_or("").trim_matches('"').to_string());
+    let parts: Vec<&str> = match &boundary {
+        Some(b) => body.split(&format!("--{b}")).skip(1).collect(),
+        None => vec![raw.as_str()],
+    };
+    parts
+        .iter()
+        .map(|part| {
+            let part = part.trim_start_matches('\n');
+            let (h, b) = part.split_once("\n\n").unwrap_or(("", part));
+            let h = h.to_ascii_lowercase();
+            if h.contains("content-transfer-encoding: quoted-printable") {
+                decode_qp(b)
+            } else if h.contains("content-transfer-encoding: base64") {
+                String::from_utf8_lossy(&decode_base64(b)).into_owned()
+            } else {
+                b.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in s.bytes() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            continue; // line breaks and padding
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// The maildir of the SMTP server, and the links the test already used.
+struct Inbox {
+    maildir: PathBuf,
+    used: HashSet<String>,
+}
+
+impl Inbox {
+    /// Every received message for `rcpt` (aiosmtpd's `X-RcptTo`), decoded.
+    fn messages_to(&self, rcpt: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| read(&e.unwrap().path()))
+            .filter(|raw| {
+                raw.lines()
+                    .take_while(|l| !l.trim().is_empty())
+                    .any(|l| l.to_ascii_lowercase().starts_with("x-rcptto:") && l.contains(rcpt))
+            })
+            .map(|raw| mail_text(&raw))
+            .collect()
+    }
+
+    /// Waits for a mail to `rcpt` with a link under `base``kind` (`/login/`,
+    /// `/signoff/`) not used before; returns that link and the decoded mail.
+    fn new_link(&mut self, rcpt: &str, base: &str, kind: &str, log: &Path) -> (String, String) {
+        let prefix = format!("{base}{kind}");
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            for mail in self.messages_to(rcpt) {
+                let mut rest = mail.as_str();
+                while let Some(i) = rest.find(&prefix) {
+                    let token: String = rest[i + prefix.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
+                    rest = &rest[i + prefix.len()..];
+                    let link = format!("{prefix}{token}");
+                    if !token.is_empty() && self.used.insert(link.clone()) {
+                        return (link, mail);
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "no new {kind} link for {rcpt} within {WAIT:?}; mails: {:#?}\nserve log: {}",
+            self.messages_to(rcpt),
+            read(log)
+        );
+    }
+}
+
+// ---------------------------------------------------------------- WebDriver
+
+/// The chromium and chromedriver to use, if installed.
+fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
+    let find = |var: &str, names: &[&str]| -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os(var) {
+            return Some(PathBuf::from(p)).filter(|p| p.is_file());
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain([PathBuf::from("/usr/bin")])
+            .flat_map(|d| names.iter().map(move |n| d.join(n)))
+            .find(|p| p.is_file())
+    };
+    Some((
+        find("DTAP_CHROMIUM", &["chromium", "chromium-browser"])?,
+        find("DTAP_CHROMEDRIVER", &["chromedriver"])?,
+    ))
+}
+
+/// One browser session on a chromedriver of its own.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Process,
+    shots: PathBuf,
+}
+
+impl Drop for Browser {
+    /// Ends the session (and so the browser) even when the test panicked: a
+    /// plain HTTP request, as Drop cannot await.
+    fn drop(&mut self) {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.driver.port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = write!(
+                s,
+                "DELETE /session/{} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.session
+            );
+            let _ = s.read_to_end(&mut Vec::new());
+        }
+    }
+}
+
+impl Browser {
+    async fn start(ws: &TestWorkspace, chromium: &Path, chromedriver: &Path, shots: PathBuf) -> Browser {
+        let port = free_port();
+        let mut cmd = ws.isolated_command(chromedriver);
+        cmd.arg(format!("--port={port}"));
+        let driver = spawn(cmd, port, "chromedriver", ws.tmp.path().join("chromedriver.log"));
+        let http = reqwest::Client::new();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1280,800", "--lang=en-US", "--no-first-run"],
+            },
+        }}});
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("chromedriver answers");
+        let v: Value = r.json().await.unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}\n{}", read(&driver.log)))
+            .to_string();
+        std::fs::create_dir_all(&shots).unwrap();
+        let b = Browser {
+            http,
+            session,
+            driver,
+            shots,
+        };
+        b.size_viewport(1280, 800).await;
+        b
+    }
+
+    /// Grows the window until the page itself (the screenshot) is `w`×`h`.
+    async fn size_viewport(&self, w: i64, h: i64) {
+        let inner = self
+            .must(
+                Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []})),
+            )
+            .await;
+        let rect = self.must(Method::GET, "/window/rect", None).await;
+        let grow = |outer: &Value, inner: &Value, want: i64| outer.as_i64().unwrap() + want - inner.as_i64().unwrap();
+        let body = json!({"width": grow(&rect["width"], &inner[0], w), "height": grow(&rect["height"], &inner[1], h)});
+        self.must(Method::POST, "/window/rect", Some(body)).await;
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
+        let url = format!("http://127.0.0.1:{}/session/{}{path}", self.driver.port, self.session);
+        let mut req = self.http.request(method.clone(), &url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        } else if method == Method::POST {
+            req = req.json(&json!({}));
+        }
+        let r = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let ok = r.status().is_success();
+        let v: Value = r.json().await.unwrap();
+        if ok {
+            Ok(v["value"].clone())
+        } else {
+            Err(v["value"].clone())
+        }
+    }
+
+    async fn must(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let what = format!("{method} {path}");
+        self.call(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {what} failed: {e}"))
+    }
+
+    async fn goto(&self, url: &str) {
+        self.must(Method::POST, "/url", Some(json!({ "url": url }))).await;
+    }
+
+    async fn url(&self) -> String {
+        self.must(Method::GET, "/url", None).await.as_str().unwrap().to_string()
+    }
+
+    async fn all(&self, css: &str) -> Vec<String> {
+        let v = self
+            .call(
+                Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("finding `{css}`: {}", e["message"]));
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[ELEMENT].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(e) = self.all(css).await.into_iter().next() {
+                return e;
+            }
+            if Instant::now() > deadline {
+                panic!("no element `{css}` on {} within {WAIT:?}", self.url().await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.must(Method::POST, &format!("/element/{e}/click"), None).await;
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.must(Method::POST, &format!("/element/{e}/clear"), None).await;
+        self.must(
+            Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    async fn selected(&self, css: &str) -> bool {
+        let e = self.find(css).await;
+        self.must(Method::GET, &format!("/element/{e}/selected"), None)
+            .await
+            .as_bool()
+            .unwrap()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.must(Method::GET, &format!("/element/{e}/text"), None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn source(&self) -> String {
+        self.must(Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn scroll_to(&self, css: &str) {
+        let e = self.find(css).await;
+        self.must(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].scrollIntoView({block: 'center'});",
+                "args": [{ ELEMENT: e }],
+            })),
+        )
+        .await;
+    }
+
+    /// Waits until the address satisfies `ok`; returns it.
+    async fn wait_url(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = self.url().await;
+            if ok(&url) {
+                return url;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "expected {what}, still at {url}:\n{}",
+                    self.source().await.chars().take(300).collect::<String>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until no element matches `css` (a form was sent and answered).
+    async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.all(css).await.is_empty() {
+            if Instant::now() > deadline {
+                panic!("`{css}` still on {}:\n{}", self.url().await, self.source().await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn sign_out(&self) {
+        self.must(Method::DELETE, "/cookie", None).await;
+    }
+
+    /// A PNG of the viewport, as `NN-step.png`.
+    async fn screenshot(&self, name: &str) {
+        let b64 = self.must(Method::GET, "/screenshot", None).await;
+        let png = decode_base64(b64.as_str().unwrap());
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name} is a PNG");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((width, height), (1280, 800), "{name}: the window's size");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------- the flow's steps
+
+fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
+    ws.dtap_env(args, &[("DTAP_USER", user)])
+}
+
+#[track_caller]
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn rfc_state(ws: &TestWorkspace, id: &str) -> String {
+    let v: Value = serde_json::from_str(&ok(ws.dtap(&["rfc", "show", id, "--json"]))).unwrap();
+    v["state"].as_str().unwrap().to_string()
+}
+
+struct Flow {
+    ws: TestWorkspace,
+    serve: Process,
+    inbox: Inbox,
+    b: Browser,
+}
+
+impl Flow {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.serve.port)
+    }
+
+    /// Signs in as `email` by the link mailed to them, from a cookie-less
+    /// browser; `shots` names the screenshots of the two login pages.
+    async fn sign_in(&mut self, email: &str, shots: Option<(&str, &str)>) {
+        self.b.sign_out().await;
+        self.b.goto(&self.url("/login")).await;
+        self.b.fill("form[action='/login'] input[name='email']", email).await;
+        if let Some((first, _)) = shots {
+            self.b.screenshot(first).await;
+        }
+        self.b.click("form[action='/login'] button[type='submit']").await;
+        let base = self.url("");
+        let (link, _) = self.inbox.new_link(email, &base, "/login/", &self.serve.log);
+        self.b.goto(&link).await;
+        let path = link.strip_prefix(&base).unwrap();
+        let confirm = format!("form[action='{path}'] button[type='submit']");
+        self.b.find(&confirm).await;
+        if let Some((_, second)) = shots {
+            self.b.screenshot(second).await;
+        }
+        self.b.click(&confirm).await;
+        self.b.wait_url("the dashboard", |u| u == self.url("/")).await;
+        assert_eq!(self.b.text("header .who").await.trim(), email, "signed in as {email}");
+    }
+
+    /// Clicks the RFC page's button for `transition` and waits for the answer.
+    async fn transition(&self, id: &str, transition: &str) {
+        self.b
+            .click(&format!(
+                "form[action='/rfcs/{id}/transition']:has(input[name='transition'][value='{transition}']) \
+                 button[type='submit']"
+            ))
+            .await;
+        self.b
+            .wait_url(&format!("{id} after {transition}"), |u| {
+                u.ends_with(&format!("/rfcs/{id}?done={transition}"))
+            })
+            .await;
+    }
+
+    /// Appoints the tester for `env` in the RFC page's form.
+    async fn appoint(&self, id: &str, env: &str) {
+        let form = format!("form[action='/rfcs/{id}/testers']:has(input[name='op'][value='add'])");
+        self.b.fill(&format!("{form} input[name='email']"), TESTER).await;
+        self.b
+            .click(&format!("{form} select[name='environment'] option[value='{env}']"))
+            .await;
+        self.b.click(&format!("{form} button[type='submit']")).await;
+        self.b
+            .wait_url("the tester appointed", |u| {
+                u.ends_with(&format!("/rfcs/{id}?done=tester"))
+            })
+            .await;
+    }
+
+    /// The tester opens the newest invitation's link, passes every case and
+    /// approves.
+    async fn sign_off(&mut self, shots: Option<(&str, &str, &str)>) {
+        self.b.sign_out().await;
+        let base = self.url("");
+        let (link, mail) = self.inbox.new_link(TESTER, &base, "/signoff/", &self.serve.log);
+        if let Some((invitation, _, _)) = shots {
+            // The mail as the tester reads it: its HTML part, in the browser.
+            let html = &mail[mail.find("<!").or_else(|| mail.find("<html")).expect("an HTML part")..];
+            let file = self.ws.tmp.path().join("invitation.html");
+            std::fs::write(&file, html).unwrap();
+            self.b.goto(&format!("file://{}", file.display())).await;
+            self.b.screenshot(invitation).await;
+        }
+        self.b.goto(&link).await;
+        let form = format!("form[action='{}']", link.strip_prefix(&base).unwrap());
+        let cases = self
+            .b
+            .all(&format!("{form} input[type='radio'][name^='case-'][value='pass']"))
+            .await;
+        assert!(
+            !cases.is_empty(),
+            "test cases on the sign-off form:\n{}",
+            self.b.source().await
+        );
+        for e in &cases {
+            self.b.must(Method::POST, &format!("/element/{e}/click"), None).await;
+        }
+        self.b
+            .fill(
+                &format!("{form} textarea[name^='note-']"),
+                "Matches the invoices of last week",
+            )
+            .await;
+        self.b
+            .click(&format!("{form} input[name='verdict'][value='approve']"))
+            .await;
+        self.b
+            .fill(&format!("{form} textarea[name='comment']"), "Works as asked")
+            .await;
+        if let Some((_, form_shot, _)) = shots {
+            self.b.scroll_to(&format!("{form} input[name='verdict']")).await;
+            self.b.screenshot(form_shot).await;
+        }
+        self.b.click(&format!("{form} button[type='submit']")).await;
+        self.b.wait_gone(&format!("{form} input[name='verdict']")).await;
+        if let Some((_, _, done)) = shots {
+            self.b.screenshot(done).await;
+        }
+    }
+
+    fn promote(&self, user: &str, env: &str) {
+        ok(as_user(&self.ws, user, &["promote", "crm-core", "--to", env]));
+    }
+}
+
+/// Where the screenshots go: the guide's images folder only when asked, so an
+/// ordinary test run leaves the checkout clean.
+fn screenshot_dir(ws: &TestWorkspace) -> PathBuf {
+    match std::env::var("DTAP_UPDATE_SCREENSHOTS").as_deref() {
+        Ok("1") => Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guide/img"),
+        _ => ws.tmp.path().join("screenshots"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otap_flow_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser_binaries() else {
+        let required = std::env::var("DTAP_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0");
+        assert!(
+            !required,
+            "DTAP_REQUIRE_BROWSER is set but chromium or chromedriver is missing: \
+             apt-get install chromium chromium-driver (or set DTAP_CHROMIUM / DTAP_CHROMEDRIVER)"
+        );
+        // Straight to the process's stderr: libtest captures eprintln! of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!!!!!!! SKIPPED browser::otap_flow_in_a_real_browser: chromium or chromedriver not found.\n\
+             !!!!!!!! Install them (apt-get install chromium chromium-driver) or set DTAP_REQUIRE_BROWSER=1 to fail.\n"
+        );
+        return;
+    };
+    let ws = TestWorkspace::init();
+    let (smtp, maildir) = start_smtp(&ws);
+    let serve = start_serve(&ws, smtp.port);
+    let shots = screenshot_dir(&ws);
+    let b = Browser::start(&ws, &chromium, &chromedriver, shots.clone()).await;
+    let mut f = Flow {
+        ws,
+        serve,
+        inbox: Inbox {
+            maildir,
+            used: HashSet::new(),
+        },
+        b,
+    };
+
+    // 1. The requester signs in by mail and files a request from a template.
+    f.sign_in(REQUESTER, Some(("01-login", "02-login-confirm"))).await;
+    f.b.goto(&f.url("/rfcs/new")).await;
+    f.b.find("a[href='/rfcs/new?template=report']").await;
+    f.b.screenshot("03-new-request").await;
+    f.b.click("a[href='/rfcs/new?template=report']").await;
+    let form = "form[action='/rfcs']";
+    f.b.fill(&format!("{form} input[name='title']"), TITLE).await;
+    f.b.fill(
+        &format!("{form} textarea[name='what_to_see']"),
+        "All my closed deals of last week with customer, amount and product",
+    )
+    .await;
+    // The template's defaults answer where, which period and who sees it.
+    for select in ["where_to_show", "period"] {
+        f.b.find(&format!("{form} select[name='{select}'] option[selected]"))
+            .await;
+    }
+    let only_me = format!("{form} input[name='who_sees']");
+    if !f.b.selected(&only_me).await {
+        f.b.click(&only_me).await;
+    }
+    f.b.fill(
+        &format!("{form} textarea[name='why_needed']"),
+        "To prepare the Monday sales meeting without copying figures into Excel",
+    )
+    .await;
+    f.b.fill(
+        &format!("{form} textarea[name='how_to_know']"),
+        "The total matches the invoices of the same week",
+    )
+    .await;
+    f.b.fill(&format!("{form} input[name='expected_total']"), "42").await;
+    f.b.click(&format!("{form} select[name='priority'] option[value='should']"))
+        .await;
+    f.b.fill(
+        &format!("{form} textarea[name='impact_individual']"),
+        "Saves me an hour every Monday",
+    )
+    .await;
+    f.b.scroll_to(&format!("{form} input[name='title']")).await;
+    f.b.screenshot("04-request-form").await;
+    f.b.click(&format!("{form} button[type='submit']")).await;
+    let url =
+        f.b.wait_url("the new RFC's page", |u| {
+            u.contains("/rfcs/RFC-") && u.ends_with("?done=created")
+        })
+        .await;
+    let id = url
+        .split("/rfcs/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(rfc_state(&f.ws, &id), "draft");
+    f.transition(&id, "submit").await;
+    f.b.screenshot("05-request-submitted").await;
+    assert_eq!(rfc_state(&f.ws, &id), "submitted");
+
+    // 2. The change manager assesses impact and risk, then approves.
+    f.sign_in(CM, None).await;
+    f.b.goto(&f.url(&format!("/rfcs/{id}"))).await;
+    f.b.click(&format!("a[href='/rfcs/{id}/edit']")).await;
+    let form = format!("form[action='/rfcs/{id}/edit']");
+    f.b.fill(
+        &format!("{form} textarea[name='impact_organisation']"),
+        "None outside Sales",
+    )
+    .await;
+    f.b.fill(
+        &format!("{form} textarea[name='impact_department']"),
+        "Sales saves an hour a week",
+    )
+    .await;
+    f.b.click(&format!("{form} select[name='risk'] option[value='low']"))
+        .await;
+    f.b.screenshot("06-assess").await;
+    f.b.click(&format!("{form} button[type='submit']")).await;
+    f.b.wait_url("the assessment saved", |u| {
+        u.ends_with(&format!("/rfcs/{id}?done=saved"))
+    })
+    .await;
+    f.transition(&id, "approve").await;
+    f.b.screenshot("07-approved").await;
+    assert_eq!(rfc_state(&f.ws, &id), "approved");
+
+    // 3. The functional admin appoints the tester and adds a test case.
+    f.sign_in(FA, None).await;
+    f.b.goto(&f.url(&format!("/rfcs/{id}"))).await;
+    f.appoint(&id, "test").await;
+    f.appoint(&id, "acceptance").await;
+    let form = format!("form[action='/rfcs/{id}/cases']:has(input[name='op'][value='add'])");
+    // The form sits in a closed <details>: open it as a click on its summary would.
+    let add_case = f.b.find(&form).await;
+    f.b.must(
+        Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "arguments[0].closest('details').open = true;", "args": [{ ELEMENT: add_case }]})),
+    )
+    .await;
+    f.b.fill(&format!("{form} input[name='title']"), "Only last week's deals")
+        .await;
+    f.b.click(&format!("{form} select[name='environment'] option[value='test']"))
+        .await;
+    f.b.fill(
+        &format!("{form} textarea[name='steps']"),
+        "1. Open the dashboard as a sales rep\n2. Look at the dates of the deals",
+    )
+    .await;
+    f.b.fill(
+        &format!("{form} textarea[name='expected']"),
+        "No deal older than seven days",
+    )
+    .await;
+    f.b.click(&format!("{form} button[type='submit']")).await;
+    f.b.wait_url("the test case added", |u| u.contains(&format!("/rfcs/{id}?done=plan")))
+        .await;
+    f.b.goto(&f.url(&format!("/rfcs/{id}"))).await;
+    f.b.scroll_to(&format!(
+        "form[action='/rfcs/{id}/testers']:has(input[name='op'][value='add']) input[name='email']"
+    ))
+    .await;
+    f.b.screenshot("08-testers").await;
+    let shown: Value = serde_json::from_str(&ok(f.ws.dtap(&["rfc", "show", &id, "--json"]))).unwrap();
+    assert!(shown.to_string().contains(TESTER), "{shown:#}");
+
+    // 4. A CRM developer delivers the package in develop; the functional
+    //    admin links the RFC to it; the release manager promotes it into
+    //    test; the tester gets the invitation over SMTP.
+    f.ws.commit_files(
+        "crm-core 1.0.0: weekly sales button",
+        &[
+            ("develop/crm-core/package.yaml", &manifest("crm-core", "1.0.0", &[])),
+            (
+                "develop/crm-core/dashboards/weekly-sales.xml",
+                "<dashboard name=\"weekly-sales\"/>\n",
+            ),
+        ],
+    );
+    ok(as_user(&f.ws, FA, &["rfc", "link", &id, "--package", "crm-core"]));
+    let shown: Value = serde_json::from_str(&ok(f.ws.dtap(&["rfc", "show", &id, "--json"]))).unwrap();
+    assert_eq!(shown["package"], "crm-core", "{shown:#}");
+    f.promote(RM, "test");
+    assert_eq!(rfc_state(&f.ws, &id), "in_test");
+
+    // 5. The tester signs off in test from the mailed link.
+    f.sign_off(Some(("09-invitation-mail", "10-signoff-form", "11-signoff-done")))
+        .await;
+
+    // 6. Acceptance: promoted, signed off again by the key user.
+    f.promote(RM, "acceptance");
+    assert_eq!(rfc_state(&f.ws, &id), "in_acceptance");
+    f.sign_off(None).await;
+    assert_eq!(rfc_state(&f.ws, &id), "accepted");
+
+    // 7. Production is four-eyes: not whoever promoted into acceptance.
+    let refused = as_user(&f.ws, RM, &["promote", "crm-core", "--to", "production"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused));
+    f.promote(RM2, "production");
+    assert_eq!(rfc_state(&f.ws, &id), "released");
+
+    // 8. The release notes list the RFC; the release manager's dashboard.
+    let notes = ok(as_user(&f.ws, RM2, &["release-notes", "--env", "production"]));
+    assert!(notes.contains(&id) && notes.contains(TITLE), "{notes}");
+    let html = ok(as_user(
+        &f.ws,
+        RM2,
+        &["release-notes", "--env", "production", "--format", "html"],
+    ));
+    assert!(html.contains(&id), "{html}");
+    f.sign_in(RM, None).await;
+    f.b.goto(&f.url("/")).await;
+    f.b.screenshot("12-dashboard").await;
+    f.b.goto(&f.url(&format!("/rfcs/{id}"))).await;
+    f.b.find("main").await;
+    f.b.screenshot("13-rfc-released").await;
+    let file = f.ws.tmp.path().join("release-notes.html");
+    std::fs::write(&file, &html).unwrap();
+    f.b.goto(&format!("file://{}", file.display())).await;
+    f.b.screenshot("14-release-notes").await;
+
+    let pngs = std::fs::read_dir(&shots).unwrap().count();
+    assert!(pngs >= 14, "{pngs} screenshots in {}", shots.display());
+}

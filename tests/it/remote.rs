@@ -1,0 +1,498 @@
+//! A remote config repo (`[repo] url`): a bare repo served by a real
+//! `git daemon` on loopback, or reached by file://. dtap works on a cache
+//! clone, pushes every promotion with the expected old value, retries on a
+//! concurrent push with every gate judged again, and records nothing as done
+//! when the server refuses the push.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{TestWorkspace, manifest, stdout, text};
+
+const SALES: &str = "sales@example.org";
+const CM: &str = "cm@example.org";
+const FA: &str = "fa@example.org";
+const KIM: &str = "kim@example.org";
+
+// ---------------------------------------------------------------- helpers
+
+#[track_caller]
+fn ok(out: Output) -> Output {
+    assert!(out.status.success(), "{}", text(&out));
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
+    ws.dtap_env(args, &[("DTAP_USER", user)])
+}
+
+/// A report RFC submitted and approved for build, with kim as tester in test.
+fn approved_rfc_with_tester(ws: &TestWorkspace) -> String {
+    let mut args = vec!["rfc", "new", "--template", "report", "--title", "Weekly sales button"];
+    let fields = [
+        "what_to_see=All my closed deals of last week",
+        "where_to_show=My dashboard",
+        "period=Last week",
+        "who_sees=Only me",
+        "why_needed=To prepare the Monday sales meeting",
+        "how_to_know=The total matches the invoices",
+        "impact_organisation=none",
+        "impact_department=Sales saves an hour a week",
+        "impact_individual=none",
+        "risk=low",
+    ];
+    for f in &fields {
+        args.extend(["--field", f]);
+    }
+    args.push("--json");
+    let id = json_of(&as_user(ws, SALES, &args))["id"].as_str().unwrap().to_string();
+    ok(as_user(ws, SALES, &["rfc", "move", &id, "submit"]));
+    ok(as_user(ws, CM, &["rfc", "move", &id, "approve"]));
+    ok(as_user(ws, FA, &["rfc", "testers", &id, "--env", "test", "--add", KIM]));
+    id
+}
+
+/// Replaces `from` by `to` in a workspace file, insisting it was there.
+fn edit(ws: &TestWorkspace, rel: &str, from: &str, to: &str) {
+    let path = ws.dir.join(rel);
+    let content = std::fs::read_to_string(&path).unwrap();
+    assert!(content.contains(from), "{rel} lacks `{from}`:\n{content}");
+    std::fs::write(path, content.replacen(from, to, 1)).unwrap();
+}
+
+/// Points the workspace's `[repo]` at `url` (loopback allowed).
+pub(crate) fn use_remote(ws: &TestWorkspace, url: &str, extra: &str) {
+    edit(
+        ws,
+        "dtap.toml",
+        "[repo]\n",
+        &format!("[repo]\nurl = \"{url}\"\nallowed_hosts = \"127.0.0.1\"\n{extra}"),
+    );
+}
+
+/// Moves the workspace's bare repo out to `<tmp>/server/config.git`: the
+/// server's copy from now on.
+pub(crate) fn move_repo_to_server(ws: &TestWorkspace) -> PathBuf {
+    let server = ws.tmp.path().join("server/config.git");
+    std::fs::create_dir_all(server.parent().unwrap()).unwrap();
+    std::fs::rename(ws.repo_path(), &server).unwrap();
+    server
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// `git` in `cwd`, isolated from the developer's settings.
+fn git(ws: &TestWorkspace, cwd: &Path, args: &[&str]) -> String {
+    ws.git(cwd, args).trim().to_string()
+}
+
+/// A colleague's clone of the server repo (`name` keeps several apart),
+/// up to date with its branch.
+fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathBuf {
+    let work = ws.tmp.path().join(name);
+    if work.exists() {
+        git(ws, &work, &["pull", "-q", "--ff-only"]);
+    } else {
+        git(
+            ws,
+            ws.tmp.path(),
+            &["clone", "-q", server.to_str().unwrap(), work.to_str().unwrap()],
+        );
+    }
+    work
+}
+
+/// Commits files in a colleague's clone; pushes them to the server when `push`.
+fn hand_commit(ws: &TestWorkspace, server: &Path, name: &str, message: &str, files: &[(&str, &str)], push: bool) {
+    let work = hand_clone(ws, server, name);
+    for (rel, content) in files {
+        let p = work.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    git(ws, &work, &["add", "-A"]);
+    git(ws, &work, &["commit", "-q", "-m", message]);
+    if push {
+        git(ws, &work, &["push", "-q", "origin", "HEAD:main"]);
+    }
+}
+
+fn put_package(ws: &TestWorkspace, server: &Path, rfc: &str, version: &str) {
+    hand_commit(
+        ws,
+        server,
+        "dev",
+        &format!("crm-core {version}"),
+        &[
+            ("develop/crm-core/package.yaml", &manifest("crm-core", version, &[rfc])),
+            (
+                "develop/crm-core/entities/contact.xml",
+                &format!("<entity name=\"contact\">{version}</entity>\n"),
+            ),
+        ],
+        true,
+    );
+}
+
+fn rev(ws: &TestWorkspace, repo: &Path, what: &str) -> String {
+    git(ws, repo, &["rev-parse", what])
+}
+
+fn promote(ws: &TestWorkspace) -> Output {
+    ws.dtap(&["promote", "crm-core", "--to", "test"])
+}
+
+fn promotions_in_history(ws: &TestWorkspace) -> Vec<Value> {
+    json_of(&ws.dtap(&["history", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e.to_string().contains("crm-core"))
+        .cloned()
+        .collect()
+}
+
+/// Mails to kim in the outbox (sign-off invitations).
+fn mails_to_kim(ws: &TestWorkspace) -> usize {
+    let list = json_of(&ws.dtap(&["mail", "list", "--json"]));
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m.to_string().contains(KIM))
+        .count()
+}
+
+/// A pre-receive hook on the server repo (a shell script).
+fn hook(server: &Path, script: &str) {
+    let path = server.join("hooks/pre-receive");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// `git daemon` serving `base` on a free loopback port, with pushes enabled;
+/// killed when dropped.
+pub(crate) struct GitDaemon {
+    child: Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    pub(crate) fn start(ws: &TestWorkspace, base: &Path) -> GitDaemon {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // git-daemon itself, not the `git` wrapper: killing the wrapper would orphan it.
+        let exec_path = ws.git(ws.tmp.path(), &["--exec-path"]);
+        let child = ws
+            .isolated_command(Path::new(exec_path.trim()).join("git-daemon"))
+            .args([
+                "--export-all",
+                "--enable=receive-pack",
+                &format!("--base-path={}", base.display()),
+                &format!("--port={port}"),
+                "--listen=127.0.0.1",
+                "--reuseaddr",
+                &base.display().to_string(),
+            ])
+            .current_dir(ws.tmp.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start git daemon");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "git daemon did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        GitDaemon { child, port }
+    }
+
+    pub(crate) fn url(&self, name: &str) -> String {
+        format!("git://127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A workspace whose config repo lives on a git daemon, with crm-core 1.0.0
+/// (carrying an approved RFC with a tester) in develop.
+fn served_workspace() -> (TestWorkspace, PathBuf, GitDaemon, String) {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc_with_tester(&ws);
+    let server = move_repo_to_server(&ws);
+    let daemon = GitDaemon::start(&ws, server.parent().unwrap());
+    use_remote(&ws, &daemon.url("config.git"), "");
+    put_package(&ws, &server, &rfc, "1.0.0");
+    (ws, server, daemon, rfc)
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn a_promotion_is_pushed_and_a_second_instance_sees_it_after_fetching() {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc_with_tester(&ws);
+    let server = move_repo_to_server(&ws);
+    use_remote(&ws, &file_url(&server), "");
+    put_package(&ws, &server, &rfc, "1.0.0");
+
+    // The first command makes the cache clone; the local repo is no more.
+    let status = ok(ws.dtap(&["status"]));
+    assert!(stdout(&status).contains("crm-core"), "{}", text(&status));
+    let cache = ws.dir.join(".dtap/repo-cache.git");
+    assert!(cache.join("HEAD").exists() && !ws.repo_path().exists());
+
+    let out = ok(promote(&ws));
+    assert!(stdout(&out).contains("into test"), "{}", text(&out));
+    // The server holds the promotion, and the cache is where the server is.
+    let server_head = rev(&ws, &server, "main");
+    assert_eq!(rev(&ws, &cache, "main"), server_head);
+    assert_eq!(
+        rev(&ws, &server, "main:test/crm-core"),
+        rev(&ws, &server, "main:develop/crm-core")
+    );
+    assert!(git(&ws, &server, &["log", "-1", "--format=%B", "main"]).contains("Dtap-Action: promote"));
+    assert_eq!(promotions_in_history(&ws).len(), 1);
+    assert_eq!(mails_to_kim(&ws), 1, "kim is invited to test");
+
+    // A second instance: same database, its own cache of the same remote.
+    let ws2 = TestWorkspace::init();
+    use_remote(&ws2, &file_url(&server), "fresh_for = \"0s\"\n");
+    let own_db = std::fs::read_to_string(ws2.dir.join("dtap.toml"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("url = ")) // [database] comes first
+        .unwrap()
+        .to_string();
+    edit(
+        &ws2,
+        "dtap.toml",
+        &own_db,
+        &format!("url = \"{}\"", crate::support::db_url(&ws)),
+    );
+    let seen = promotions_in_history(&ws2);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(rev(&ws2, &ws2.dir.join(".dtap/repo-cache.git"), "main"), server_head);
+
+    // A hand push to the server: each instance's next read fetches it.
+    hand_commit(&ws, &server, "dev", "docs", &[("develop/NOTES.md", "hello\n")], true);
+    let new_head = rev(&ws, &server, "main");
+    ok(ws2.dtap(&["history", "--json"]));
+    assert_eq!(rev(&ws2, &ws2.dir.join(".dtap/repo-cache.git"), "main"), new_head);
+}
+
+#[test]
+fn a_concurrent_hand_push_makes_dtap_fetch_judge_again_and_land_on_top() {
+    let (ws, server, _daemon, _rfc) = served_workspace();
+    ok(ws.dtap(&["status"]));
+    // A colleague's commit, ready to push the moment dtap's push arrives.
+    hand_commit(
+        &ws,
+        &server,
+        "colleague",
+        "notes",
+        &[("develop/NOTES.md", "racing\n")],
+        false,
+    );
+    let colleague = ws.tmp.path().join("colleague");
+    let hand_commit_id = rev(&ws, &colleague, "HEAD");
+    let mark = ws.tmp.path().join("raced");
+    let log = ws.tmp.path().join("hook.log");
+    hook(
+        &server,
+        &format!(
+            "echo run >> '{log}'\nif [ ! -e '{mark}' ]; then\n  touch '{mark}'\n  (for v in $(env | sed -n 's/^\\(GIT_[A-Z_]*\\)=.*/\\1/p'); do unset $v; done\n   cd '{colleague}' && git push -q origin HEAD:main) >&2 || exit 1\nfi\nexit 0\n",
+            log = log.display(),
+            mark = mark.display(),
+            colleague = colleague.display()
+        ),
+    );
+    let out = ok(promote(&ws));
+    assert!(stdout(&out).contains("into test"), "{}", text(&out));
+    // dtap's first push lost (the hook ran for it, the colleague's push, and the retry).
+    let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(runs, 3, "hook runs");
+    // Linear history: the promotion sits on the colleague's commit, no merge.
+    let head = rev(&ws, &server, "main");
+    assert_eq!(rev(&ws, &server, "main^"), hand_commit_id);
+    assert_eq!(git(&ws, &server, &["rev-list", "--merges", "main"]), "");
+    assert!(git(&ws, &server, &["show", "-s", "--format=%B", "main"]).contains("Dtap-Action: promote"));
+    assert_eq!(rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main"), head);
+    assert_eq!(promotions_in_history(&ws).len(), 1);
+    assert_eq!(mails_to_kim(&ws), 1);
+}
+
+#[tokio::test]
+async fn a_push_the_server_refuses_leaves_nothing_recorded_as_done() {
+    let (ws, server, _daemon, _rfc) = served_workspace();
+    ok(ws.dtap(&["status"]));
+    let before = rev(&ws, &server, "main");
+    let known_before = {
+        let app = dtap::app::App::open(&ws.dir).await.unwrap();
+        let n = app.store.dtap_commits().await.unwrap();
+        app.store.close().await;
+        n
+    };
+    hook(
+        &server,
+        "echo 'frozen: no changes until the audit is over' >&2\nexit 1\n",
+    );
+
+    let out = promote(&ws);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused the update of branch main") && err.contains("frozen: no changes until the audit is over"),
+        "{err}"
+    );
+    assert!(!err.contains("Promoted"), "{err}");
+
+    // Nothing moved, nothing claims it did.
+    assert_eq!(rev(&ws, &server, "main"), before);
+    assert_eq!(rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main"), before);
+    assert!(promotions_in_history(&ws).is_empty());
+    assert_eq!(
+        mails_to_kim(&ws),
+        0,
+        "no invitation for a promotion that did not happen"
+    );
+    let app = dtap::app::App::open(&ws.dir).await.unwrap();
+    assert_eq!(app.store.dtap_commits().await.unwrap(), known_before);
+    let intents = app.store.intents(5).await.unwrap();
+    assert_eq!(intents[0].state, "failed", "{intents:?}");
+    app.store.close().await;
+
+    // Once the server accepts again, the same promotion goes through.
+    std::fs::remove_file(server.join("hooks/pre-receive")).unwrap();
+    ok(promote(&ws));
+    assert_eq!(promotions_in_history(&ws).len(), 1);
+    assert_eq!(mails_to_kim(&ws), 1);
+    assert_eq!(
+        rev(&ws, &server, "main"),
+        rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main")
+    );
+}
+
+#[test]
+fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
+    let ws = TestWorkspace::init();
+    let marker = ws.tmp.path().join("pwned");
+    let evil = format!("ext::sh -c touch% {}", marker.display());
+    edit(&ws, "dtap.toml", "[repo]\n", &format!("[repo]\nurl = \"{evil}\"\n"));
+    let out = ws.dtap(&["status"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("dtap.toml") && err.contains("[repo] url: the transport `ext::` is not allowed"),
+        "{err}"
+    );
+    assert!(!marker.exists());
+
+    // The same through the environment, and a host nobody allowed.
+    let ws = TestWorkspace::init();
+    let out = ws.dtap_env(&["status"], &[("DTAP_REPO_URL", "fd::17")]);
+    assert!(
+        stderr(&out).contains("the transport `fd::` is not allowed"),
+        "{}",
+        text(&out)
+    );
+    let out = ws.dtap_env(&["status"], &[("DTAP_REPO_URL", "git://git.example.org/config.git")]);
+    assert!(
+        stderr(&out).contains("allowed_hosts = \"git.example.org\""),
+        "{}",
+        text(&out)
+    );
+    let out = ws.dtap_env(&["status"], &[("DTAP_REPO_URL", "https://bot:hunter2@127.0.0.1/x.git")]);
+    assert!(
+        !stderr(&out).contains("hunter2") && stderr(&out).contains("token_env"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn init_seeds_an_empty_remote_and_an_unreachable_one_is_a_clear_error() {
+    let ws = TestWorkspace::empty();
+    let server = ws.tmp.path().join("server/config.git");
+    git(&ws, ws.tmp.path(), &["init", "-q", "--bare", server.to_str().unwrap()]);
+    let url = file_url(&server);
+    let out = ws.dtap_env(&["init", ws.dir.to_str().unwrap()], &[("DTAP_REPO_URL", &url)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(git(&ws, &server, &["log", "-1", "--format=%B", "main"]).contains("Dtap-Action: init"));
+    assert_eq!(
+        rev(&ws, &server, "main"),
+        rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main")
+    );
+
+    // A daemon that is gone: a write says where it failed and changes nothing.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let gone = format!("git://127.0.0.1:{port}/config.git");
+    let out = ws.dtap_env(
+        &["promote", "--all", "--to", "test"],
+        &[("DTAP_REPO_URL", &gone), ("DTAP_REPO_ALLOWED_HOSTS", "127.0.0.1")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!("the config repo at {gone} could not be reached")),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_push_from_a_stale_cache_is_stopped_by_the_lease_before_the_server_sees_it() {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc_with_tester(&ws);
+    let server = move_repo_to_server(&ws);
+    let daemon = GitDaemon::start(&ws, server.parent().unwrap());
+    use_remote(&ws, &daemon.url("config.git"), "fresh_for = \"1h\"\n");
+    hand_commit(
+        &ws,
+        &server,
+        "dev",
+        "crm-core without RFCs",
+        &[("develop/crm-core/package.yaml", &manifest("crm-core", "1.0.0", &[]))],
+        true,
+    );
+    ok(ws.dtap(&["status"]));
+    let cache = ws.dir.join(".dtap/repo-cache.git");
+    let log = ws.tmp.path().join("hook.log");
+    hook(&server, &format!("echo run >> '{}'\n", log.display()));
+    hand_commit(&ws, &server, "dev", "notes", &[("develop/NOTES.md", "x\n")], true);
+    let colleague = rev(&ws, &server, "main");
+    assert_ne!(rev(&ws, &cache, "main"), colleague, "the cache is fresh for an hour");
+
+    // `rfc link` commits on the cache's (stale) head: the lease sees the server moved.
+    let out = ok(as_user(&ws, FA, &["rfc", "link", &rfc, "--package", "crm-core"]));
+    assert!(stdout(&out).contains("linked to crm-core"), "{}", text(&out));
+    let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(
+        runs, 2,
+        "the colleague's push and dtap's retry; the stale push never reached the hook"
+    );
+    assert_eq!(rev(&ws, &server, "main^"), colleague);
+    assert!(git(&ws, &server, &["show", "main:develop/crm-core/package.yaml"]).contains(&rfc));
+    assert_eq!(rev(&ws, &cache, "main"), rev(&ws, &server, "main"));
+}
