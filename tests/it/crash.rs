@@ -463,13 +463,14 @@ async fn doctor_reports_precisely_and_repairs_only_when_asked() {
     // A changed audit row is reported, and no repair hides it.
     {
         use sqlx::Connection;
-        let url = format!("sqlite://{}", c.ws.dir.join(".dtap/dtap.db").display());
-        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        // Someone with the database file in hand gets past the append-only trigger.
-        sqlx::query("DROP TRIGGER audit_events_no_update")
-            .execute(&mut db)
-            .await
-            .unwrap();
+        let mut db = crate::support::db_connect(&c.ws).await;
+        let drop = if db.backend_name() == "PostgreSQL" {
+            "DROP TRIGGER audit_events_no_update ON audit_events"
+        } else {
+            "DROP TRIGGER audit_events_no_update"
+        };
+        // Someone with the database in hand gets past the append-only trigger.
+        sqlx::query(drop).execute(&mut db).await.unwrap();
         sqlx::query("UPDATE audit_events SET actor = 'mallory@example.org' WHERE seq = 1")
             .execute(&mut db)
             .await
