@@ -508,7 +508,8 @@ impl App {
             }
         }
         Err(AppError::Conflict(format!(
-            "the config repo kept changing while promoting into {}; nothing was promoted. Try again",
+            "the config repo kept changing while promoting into {}; nothing was promoted. Try again; \
+             if it keeps failing, run `dtap doctor` (a crashed process may have left a git lock file)",
             req.to
         )))
     }

@@ -343,7 +343,9 @@ impl App {
             return Ok(RollbackOutcome::RolledBack { plan, commit });
         }
         Err(AppError::Conflict(
-            "the config repo kept changing; nothing was rolled back. Try again".into(),
+            "the config repo kept changing; nothing was rolled back. Try again; if it keeps failing, \
+             run `dtap doctor` (a crashed process may have left a git lock file)"
+                .into(),
         ))
     }
 

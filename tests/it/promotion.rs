@@ -2057,3 +2057,24 @@ fn diff_shows_versions_files_and_a_unified_patch() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("package `nope`"), "{}", text(&out));
 }
+
+#[test]
+fn a_left_over_git_lock_points_to_doctor_which_removes_it() {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    appoint(&ws, &rfc, "test", KIM);
+    put_package(&ws, "crm-core", "1.0.0", &[&rfc], "v1");
+    // What a process killed in the middle of a ref update leaves behind.
+    std::fs::write(ws.repo_path().join("refs/heads/main.lock"), "").unwrap();
+
+    let out = ws.dtap(&["promote", "crm-core", "--to", "test"]);
+    assert_eq!(code(&out), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("run `dtap doctor`"), "{}", text(&out));
+
+    let out = ws.dtap(&["doctor", "--repair", "--stale-lock", "0"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(stdout(&out).contains("main.lock"), "{}", text(&out));
+    assert!(!ws.repo_path().join("refs/heads/main.lock").exists());
+    let out = ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
+    assert!(stdout(&out).contains("into test"), "{}", text(&out));
+}
