@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::promotion::approved_rfc;
 use crate::smtp::{Mail, Smtp, free_port};
 use crate::support::{TestWorkspace, USER, html_escape, manifest, stdout, text};
 use crate::web::Server;
@@ -18,7 +19,6 @@ use crate::web::Server;
 const RM: &str = USER;
 const ADMIN: &str = "admin@example.org";
 const FA: &str = "fa@example.org";
-const CM: &str = "cm@example.org";
 const SALES: &str = "sales@example.org";
 const KIM: &str = "kim@example.org";
 const LEE: &str = "lee@example.org";
@@ -70,48 +70,6 @@ fn use_smtp(ws: &TestWorkspace, port: u16) {
         "base_url = \"http://127.0.0.1:8080\"",
         &format!("base_url = \"{BASE}\""),
     );
-}
-
-/// A report RFC with every required answer, filed by the requester,
-/// submitted and approved for build by the change manager.
-fn approved_rfc(ws: &TestWorkspace, title: &str) -> String {
-    let out = as_user(
-        ws,
-        SALES,
-        &[
-            "rfc",
-            "new",
-            "--template",
-            "report",
-            "--title",
-            title,
-            "--field",
-            "what_to_see=All my closed deals of last week",
-            "--field",
-            "where_to_show=My dashboard",
-            "--field",
-            "period=Last week",
-            "--field",
-            "who_sees=Only me",
-            "--field",
-            "why_needed=To prepare the Monday sales meeting",
-            "--field",
-            "how_to_know=The total matches the invoices",
-            "--field",
-            "impact_organisation=none",
-            "--field",
-            "impact_department=Sales saves an hour a week",
-            "--field",
-            "impact_individual=none",
-            "--field",
-            "risk=low",
-            "--json",
-        ],
-    );
-    let id = json_of(&out)["id"].as_str().unwrap().to_string();
-    ok(as_user(ws, SALES, &["rfc", "move", &id, "submit"]));
-    ok(as_user(ws, CM, &["rfc", "move", &id, "approve"]));
-    id
 }
 
 fn appoint(ws: &TestWorkspace, rfc: &str, env: &str, tester: &str) {
