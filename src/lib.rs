@@ -11,6 +11,7 @@ pub mod domain;
 pub mod gitrepo;
 pub mod locale;
 pub mod mail;
+pub mod random;
 pub mod store;
 pub mod web;
 pub mod workspace;

@@ -59,9 +59,7 @@ impl App {
     /// Creates an API token for `user`: returns its id and the secret, which
     /// is never stored (only its SHA-256).
     pub async fn create_token(&self, user: &str, name: &str, expires_at: Option<&str>) -> Result<(i64, String)> {
-        let mut b = [0u8; 32];
-        getrandom::fill(&mut b).map_err(|e| AppError::Internal(format!("no randomness from the OS: {e}")))?;
-        let token = format!("dtap_{}", hex::encode(b));
+        let token = format!("dtap_{}", crate::random::hex::<32>()?);
         let id = self
             .store
             .create_token(name, user, &super::signoff::token_hash(&token), expires_at)

@@ -9,12 +9,6 @@ pub const LINK_TTL_MINUTES: i64 = 15;
 pub const SESSION_IDLE_MINUTES: i64 = 60;
 pub const SESSION_HOURS: i64 = 12;
 
-fn secret() -> String {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).expect("the OS random generator works");
-    hex::encode(b)
-}
-
 impl App {
     /// Mails a single-use login link when `email` is in the authorization
     /// matrix. Says nothing either way, so addresses cannot be probed.
@@ -24,7 +18,7 @@ impl App {
             tracing::info!("login requested for an address without a role");
             return Ok(());
         }
-        let token = secret();
+        let token = crate::random::hex::<32>()?;
         let expires = time::OffsetDateTime::now_utc() + time::Duration::minutes(LINK_TTL_MINUTES);
         self.store
             .create_login_link(
@@ -51,7 +45,7 @@ impl App {
     /// Uses a login link: returns the new session id (for the cookie) and the user.
     /// A fresh id at every login: no session fixation.
     pub async fn complete_login(&self, token: &str) -> Result<Option<(String, String)>> {
-        let session = secret();
+        let session = crate::random::hex::<32>()?;
         let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
         let user = self
             .store

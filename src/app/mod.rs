@@ -83,6 +83,12 @@ impl From<git2::Error> for AppError {
     }
 }
 
+impl From<crate::random::NoRandomness> for AppError {
+    fn from(e: crate::random::NoRandomness) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
         AppError::Internal(format!("background task failed: {e}"))

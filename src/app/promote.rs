@@ -229,11 +229,6 @@ pub(crate) fn lease_until_pub() -> String {
     rfc3339(now() + time::Duration::seconds(LEASE_SECS))
 }
 
-fn random_id() -> String {
-    let mut b = [0u8; 16];
-    let _ = getrandom::fill(&mut b);
-    hex::encode(b)
-}
 
 pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
     crate::domain::stamp::stamp(t)
@@ -501,8 +496,7 @@ impl App {
                 Some(commit) => return Ok(PromoteOutcome::Promoted { plan, commit }),
                 None => {
                     // Lost the race: let the winner finish before looking again.
-                    let mut b = [0u8; 1];
-                    let _ = getrandom::fill(&mut b);
+                    let b = crate::random::bytes::<1>()?;
                     tokio::time::sleep(std::time::Duration::from_millis(5 + u64::from(b[0] % 40))).await;
                 }
             }
@@ -518,7 +512,7 @@ impl App {
     /// process moved the branch first.
     async fn commit_promotion(&self, caller: &Caller, req: &PromoteRequest, plan: &Plan) -> Result<Option<String>> {
         let (from, to) = self.environments(&req.to)?;
-        let intent = random_id();
+        let intent = crate::random::hex::<16>()?;
         let moving: Vec<&PlannedPackage> = plan.moving().collect();
         let packages_json = serde_json::to_string(&moving.iter().map(|p| json!({
             "package": p.package, "version": p.version, "from_version": p.from_version, "tree": p.tree, "rfcs": p.rfcs

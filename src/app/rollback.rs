@@ -253,7 +253,7 @@ impl App {
             if req.dry_run {
                 return Ok(RollbackOutcome::DryRun { plan });
             }
-            let intent = random_intent();
+            let intent = crate::random::hex::<16>()?;
             let moves = json!([{ "package": plan.package, "version": plan.restored_version, "tree": plan.restored_tree,
                 "withdrawn": plan.withdrawn_version, "returns": plan.rfcs }]);
             self.store
@@ -404,8 +404,4 @@ impl App {
     }
 }
 
-fn random_intent() -> String {
-    let mut b = [0u8; 16];
-    let _ = getrandom::fill(&mut b);
-    hex::encode(b)
-}
+

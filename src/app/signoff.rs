@@ -54,12 +54,6 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn new_token() -> String {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).expect("the OS random generator works");
-    hex::encode(b)
-}
-
 fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
@@ -181,7 +175,7 @@ impl App {
         previous: Option<&SignoffLink>,
         kind: &str,
     ) -> Result<()> {
-        let token = new_token();
+        let token = crate::random::hex::<32>()?;
         let now_s = rfc3339(now());
         links::create_link(
             conn,

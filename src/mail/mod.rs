@@ -24,6 +24,8 @@ pub enum MailError {
     SmtpUrl(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    NoRandomness(#[from] crate::random::NoRandomness),
 }
 
 /// How one delivery attempt ended.
@@ -218,7 +220,7 @@ impl Mailer {
                                 .await?;
                             report.dead += 1;
                         } else {
-                            let next = now() + backoff(row.attempts);
+                            let next = now() + backoff(row.attempts, u16::from_le_bytes(crate::random::bytes::<2>()?));
                             tracing::info!(id = row.id, error = %e, "mail not delivered yet; will retry");
                             store.mail_retry(row.id, worker, &rfc3339(next), &e).await?;
                             report.retried += 1;
@@ -235,11 +237,10 @@ impl Mailer {
 }
 
 /// 30 s, 1 min, 2 min ... capped at an hour, each ±50 % so retries spread out.
-pub fn backoff(attempts: i64) -> time::Duration {
+/// `jitter` is a random draw; 0 gives the shortest wait, `u16::MAX` the longest.
+pub fn backoff(attempts: i64, jitter: u16) -> time::Duration {
     let base = 30i64.saturating_mul(1i64 << attempts.clamp(0, 7)).min(3_600);
-    let mut b = [0u8; 2];
-    let _ = getrandom::fill(&mut b);
-    let jitter = (u16::from_le_bytes(b) as f64 / u16::MAX as f64) + 0.5;
+    let jitter = (jitter as f64 / u16::MAX as f64) + 0.5;
     time::Duration::seconds(((base as f64) * jitter) as i64)
 }
 
@@ -257,11 +258,13 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        for _ in 0..50 {
-            let first = backoff(0).whole_seconds();
+        for jitter in [0, 1, u16::MAX / 2, u16::MAX - 1, u16::MAX] {
+            let first = backoff(0, jitter).whole_seconds();
             assert!((15..=45).contains(&first), "{first}");
-            let late = backoff(20).whole_seconds();
+            let late = backoff(20, jitter).whole_seconds();
             assert!((1_800..=5_400).contains(&late), "{late}");
         }
+        assert_eq!(backoff(0, 0).whole_seconds(), 15);
+        assert_eq!(backoff(1, u16::MAX).whole_seconds(), 90);
     }
 }

@@ -8,9 +8,7 @@ impl Store {
     /// Creates the server secret (256 random bits) unless it exists. Returns
     /// true when it was created now.
     pub async fn ensure_server_secret(&self) -> Result<bool> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| super::StoreError::Corrupt(format!("no randomness from the OS: {e}")))?;
+        let bytes = crate::random::bytes::<32>()?;
         let done = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(SERVER_SECRET)
             .bind(hex::encode(bytes))

@@ -47,6 +47,8 @@ pub enum StoreError {
     Newer(Vec<i64>),
     #[error("{0}")]
     Corrupt(String),
+    #[error(transparent)]
+    NoRandomness(#[from] crate::random::NoRandomness),
 }
 
 /// The database and connection the store speaks; callers name these, never a

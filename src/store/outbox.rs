@@ -49,9 +49,7 @@ pub async fn enqueue(conn: &mut Conn, mail: &NewMail, domain: &str) -> Result<()
     if mail.recipients.is_empty() {
         return Ok(());
     }
-    let mut b = [0u8; 16];
-    let _ = getrandom::fill(&mut b);
-    let message_id = format!("<{}@{domain}>", hex::encode(b));
+    let message_id = format!("<{}@{domain}>", crate::random::hex::<16>()?);
     let at = now();
     sqlx::query(
         "INSERT INTO outbox (message_id, kind, recipients, subject, text_body, html_body, next_attempt_at, created_at)
