@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros)] // a benchmark baseline, not a dtap command
 //! The baseline of benchmark P2 (scripts/bench-rfcs): the fastest page axum
 //! can serve on this machine, a fixed HTML string, same runtime settings as dtap.
 

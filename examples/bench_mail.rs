@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_macros)] // a benchmark, not a dtap command
 //! Benchmark P4 (scripts/bench-mail): 1,000 invitations delivered to a local
 //! SMTP server through dtap's outbox, pooled connections vs one connection
 //! per mail, in the same run.

@@ -229,7 +229,6 @@ pub(crate) fn lease_until_pub() -> String {
     rfc3339(now() + time::Duration::seconds(LEASE_SECS))
 }
 
-
 pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
     crate::domain::stamp::stamp(t)
 }

@@ -1,5 +1,6 @@
 //! `dtap access`: the authorization matrix ("autorisatiematrix").
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
@@ -47,7 +48,7 @@ pub async fn run(cli: &Cli, cmd: &AccessCommand) -> CliResult {
                 })
                 .collect();
             super::emit(&table::render(&headers, &rows));
-            println!();
+            outln!();
             let headers = vec!["USER".to_string(), "ROLES".to_string()];
             let rows: Vec<Vec<String>> = m.users.iter().map(|(u, r)| vec![u.clone(), r.join(", ")]).collect();
             super::emit(&table::render(&headers, &rows));
@@ -58,7 +59,7 @@ pub async fn run(cli: &Cli, cmd: &AccessCommand) -> CliResult {
                 return Err(CliError::Usage(e));
             }
             if m.can(user, permission) {
-                println!("yes: {user} may {permission} (roles: {})", m.roles_of(user).join(", "));
+                outln!("yes: {user} may {permission} (roles: {})", m.roles_of(user).join(", "));
             } else {
                 let granting: Vec<&str> = m
                     .roles
@@ -66,7 +67,7 @@ pub async fn run(cli: &Cli, cmd: &AccessCommand) -> CliResult {
                     .filter(|(_, g)| g.iter().any(|p| crate::domain::access::pattern_matches(p, permission)))
                     .map(|(r, _)| r.as_str())
                     .collect();
-                println!(
+                outln!(
                     "no: {user} may not {permission}; roles that may: {}",
                     if granting.is_empty() {
                         "none".to_string()

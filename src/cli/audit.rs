@@ -1,5 +1,6 @@
 //! `dtap audit`: the tamper-evident trail of every change.
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
@@ -40,7 +41,7 @@ pub async fn run(cli: &Cli, args: &AuditArgs) -> CliResult {
     if let Some(AuditCommand::Verify) = args.command {
         return match app.verify_audit().await? {
             Ok(n) => {
-                println!("audit chain intact: {n} events");
+                outln!("audit chain intact: {n} events");
                 Ok(())
             }
             Err(b) => Err(CliError::Failed(format!(

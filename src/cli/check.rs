@@ -1,3 +1,4 @@
+use super::outln;
 use super::{Cli, CliError, CliResult};
 use crate::workspace::Workspace;
 
@@ -21,13 +22,17 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     if args.json {
         super::print_json(&report.problems)?;
     } else if report.problems.is_empty() {
-        println!(
+        outln!(
             "ok: {} files, {} environments, {} RFC templates, {} roles, {} users",
-            report.files, report.environments, report.templates, report.roles, report.users
+            report.files,
+            report.environments,
+            report.templates,
+            report.roles,
+            report.users
         );
     } else {
         for p in &report.problems {
-            println!("{p}");
+            outln!("{p}");
         }
         eprintln!("{} problem(s) found", report.problems.len());
     }

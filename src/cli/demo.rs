@@ -1,3 +1,4 @@
+use super::outln;
 use super::{Cli, CliResult, print_json};
 use crate::app::App;
 
@@ -17,15 +18,15 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     if args.json {
         return print_json(&report);
     }
-    println!("Filed {} RFCs:", report.rfcs.len());
+    outln!("Filed {} RFCs:", report.rfcs.len());
     for (id, state, title) in &report.rfcs {
-        println!("  {id:<7} {state:<15} {title}");
+        outln!("  {id:<7} {state:<15} {title}");
     }
-    println!(
+    outln!(
         "Committed packages {} to every environment ({}).",
         report.packages.join(", "),
         &report.commit[..12]
     );
-    println!("\nNext: `dtap status`, `dtap rfc list`, or `dtap serve` and open the dashboard.");
+    outln!("\nNext: `dtap status`, `dtap rfc list`, or `dtap serve` and open the dashboard.");
     Ok(())
 }

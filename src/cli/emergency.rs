@@ -1,5 +1,6 @@
 //! `dtap emergency`: retro-approval of emergency changes.
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliResult, print_json, table};
@@ -37,7 +38,7 @@ pub async fn run(cli: &Cli, cmd: &EmergencyCommand) -> CliResult {
                 return print_json(&items);
             }
             if items.is_empty() {
-                println!("No emergency changes waiting for approval.");
+                outln!("No emergency changes waiting for approval.");
                 return Ok(());
             }
             let headers: Vec<String> = ["ID", "WHEN", "ENV", "BY", "REASON", "DUE", "APPROVED BY"]
@@ -63,7 +64,7 @@ pub async fn run(cli: &Cli, cmd: &EmergencyCommand) -> CliResult {
         EmergencyCommand::Approve { id, comment } => {
             let caller = Caller::new(&cli.identity()?, Origin::Cli);
             app.approve_emergency(&caller, *id, comment).await?;
-            println!("Emergency change {id} approved by {}.", caller.email);
+            outln!("Emergency change {id} approved by {}.", caller.email);
         }
     }
     Ok(())

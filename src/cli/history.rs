@@ -1,5 +1,6 @@
 //! `dtap history`, `dtap diff`, `dtap drift`, `dtap release-notes`.
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
@@ -40,7 +41,7 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> CliResult {
         );
     }
     if entries.is_empty() {
-        println!("No promotions yet.");
+        outln!("No promotions yet.");
         return Ok(());
     }
     let headers: Vec<String> = [
@@ -111,10 +112,10 @@ pub async fn diff(cli: &Cli, args: &DiffArgs) -> CliResult {
             d.to_version.as_deref().unwrap_or("(absent)")
         );
         if d.same {
-            println!("{}: {versions}, identical", d.package);
+            outln!("{}: {versions}, identical", d.package);
             continue;
         }
-        println!(
+        outln!(
             "{}: {versions}, {} added, {} changed, {} removed",
             d.package,
             d.files.added.len(),
@@ -124,7 +125,7 @@ pub async fn diff(cli: &Cli, args: &DiffArgs) -> CliResult {
         if !args.stat {
             for (mark, list) in [("+", &d.files.added), ("~", &d.files.changed), ("-", &d.files.removed)] {
                 for f in list {
-                    println!("  {mark} {f}");
+                    outln!("  {mark} {f}");
                 }
             }
         }
@@ -166,7 +167,7 @@ pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
             for r in &d {
                 for c in &r.commits {
                     any = true;
-                    println!(
+                    outln!(
                         "{}  {}  {}  {}  {}",
                         r.environment,
                         &c.commit[..12],
@@ -177,14 +178,14 @@ pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
                 }
             }
             if !any {
-                println!("No drift: every environment folder changed only through dtap.");
+                outln!("No drift: every environment folder changed only through dtap.");
             }
         }
         DriftCommand::Ack { environment, reason } => {
             app.reconcile().await?;
             let caller = Caller::new(&cli.identity()?, Origin::Cli);
             let head = app.ack_drift(&caller, environment, reason).await?;
-            println!("Drift in {environment} acknowledged up to {}.", &head[..12]);
+            outln!("Drift in {environment} acknowledged up to {}.", &head[..12]);
         }
     }
     Ok(())

@@ -1,3 +1,4 @@
+use super::outln;
 use std::path::PathBuf;
 
 use super::{Cli, CliResult};
@@ -24,14 +25,14 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     if args.json {
         return super::print_json(&report);
     }
-    println!("Created workspace {}", dir.display());
+    outln!("Created workspace {}", dir.display());
     for f in &report.files {
-        println!("  {f}");
+        outln!("  {f}");
     }
     for c in &report.created {
-        println!("Created {c}");
+        outln!("Created {c}");
     }
-    println!(
+    outln!(
         "\nNext: `dtap -w {} check`, then `dtap -w {} serve`.",
         dir.display(),
         dir.display()

@@ -1,5 +1,6 @@
 //! `dtap mail`: deliver the outbox from cron, and look into it.
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
@@ -55,9 +56,11 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
                     &serde_json::json!({ "sent": report.sent, "retried": report.retried, "dead": report.dead, "reminded": reminded, "escalated": escalated }),
                 );
             }
-            println!(
+            outln!(
                 "{} sent, {} to retry later, {} dead letters; {reminded} reminders, {escalated} escalations",
-                report.sent, report.retried, report.dead
+                report.sent,
+                report.retried,
+                report.dead
             );
         }
         MailCommand::List { failed, limit, json } => {
@@ -70,7 +73,7 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
                 return print_json(&rows);
             }
             if rows.is_empty() {
-                println!(
+                outln!(
                     "{}",
                     if *failed {
                         "No dead letters."

@@ -1,3 +1,4 @@
+use super::outln;
 use super::{Cli, CliResult};
 use crate::store::Store;
 use crate::workspace::Workspace;
@@ -18,9 +19,9 @@ pub async fn run(cli: &Cli, _args: &Args) -> CliResult {
         .await
         .map_err(|e| super::CliError::App(e.into()))?;
     if applied.is_empty() {
-        println!("database {} is up to date", ws.config.database.url.redacted());
+        outln!("database {} is up to date", ws.config.database.url.redacted());
     } else {
-        println!(
+        outln!(
             "applied migrations {applied:?} to {}",
             ws.config.database.url.redacted()
         );

@@ -227,16 +227,37 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     Ok(())
 }
 
-/// Writes to stdout; a reader that went away (`dtap history | head`) ends
-/// the command quietly, as it does for other command-line tools.
+/// Whether stdout's reader went away (`dtap promote ... | head -1`).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes to stdout. A reader that went away is no error, as with git: the
+/// rest of the output is dropped, the command runs to its end and exits as it
+/// would have (a promotion that printed its plan still commits, a refusal
+/// still exits 3). Every command writes through here (`outln!`), never
+/// through `println!`, which panics on a closed pipe.
 pub(crate) fn emit(text: &str) {
     use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            // A full disk or a revoked terminal: say so once, then carry on.
+            eprintln!("warning: cannot write the output: {e}");
         }
-        eprintln!("error: cannot write the output: {e}");
-        std::process::exit(1);
     }
 }
+
+/// `println!` for commands: see `emit`.
+macro_rules! outln {
+    () => {
+        $crate::cli::emit("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;

@@ -1,5 +1,6 @@
 //! `dtap promote` and `dtap rollback`: the release manager's moves.
 
+use super::outln;
 use std::time::Duration;
 
 use indicatif::ProgressBar;
@@ -74,13 +75,14 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
     match &outcome {
         PromoteOutcome::AlreadyThere { plan } => {
             if plan.packages.is_empty() {
-                println!(
+                outln!(
                     "Nothing to promote: every package in {} is already in {}.",
-                    plan.from, plan.environment
+                    plan.from,
+                    plan.environment
                 );
             }
             for p in &plan.packages {
-                println!(
+                outln!(
                     "{} {} is already in {}.",
                     p.package,
                     p.version.as_deref().unwrap_or(""),
@@ -90,7 +92,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         }
         PromoteOutcome::DryRun { plan } => {
             print_plan(plan);
-            println!("\nDry run: nothing was changed. Every gate passes.");
+            outln!("\nDry run: nothing was changed. Every gate passes.");
         }
         PromoteOutcome::Refused { plan } => {
             print_plan(plan);
@@ -99,7 +101,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         }
         PromoteOutcome::Promoted { plan, commit } => {
             for p in plan.packages.iter().filter(|p| !p.already) {
-                println!(
+                outln!(
                     "Promoted {} {} → {} into {} (commit {}).",
                     p.package,
                     p.from_version.as_deref().unwrap_or("(new)"),
@@ -108,7 +110,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
                     &commit[..12]
                 );
                 if !p.rfcs.is_empty() {
-                    println!("  RFCs: {}", p.rfcs.join(", "));
+                    outln!("  RFCs: {}", p.rfcs.join(", "));
                 }
             }
         }
@@ -129,7 +131,7 @@ fn parse_spec(spec: &str) -> Result<(String, Option<Version>), CliError> {
 
 fn print_plan(plan: &Plan) {
     for p in &plan.packages {
-        println!(
+        outln!(
             "{} {} → {} into {} (from {})",
             p.package,
             p.from_version.as_deref().unwrap_or("(absent)"),
@@ -138,11 +140,11 @@ fn print_plan(plan: &Plan) {
             plan.from
         );
         if p.already {
-            println!("  already there");
+            outln!("  already there");
             continue;
         }
         let f = &p.files;
-        println!(
+        outln!(
             "  files: {} added, {} changed, {} removed",
             f.added.len(),
             f.changed.len(),
@@ -150,13 +152,13 @@ fn print_plan(plan: &Plan) {
         );
         for (mark, list) in [("+", &f.added), ("~", &f.changed), ("-", &f.removed)] {
             for path in list.iter().take(20) {
-                println!("    {mark} {path}");
+                outln!("    {mark} {path}");
             }
             if list.len() > 20 {
-                println!("    {mark} … and {} more", list.len() - 20);
+                outln!("    {mark} … and {} more", list.len() - 20);
             }
         }
-        println!(
+        outln!(
             "  RFCs: {}",
             if p.rfcs.is_empty() {
                 "none".to_string()
@@ -165,14 +167,14 @@ fn print_plan(plan: &Plan) {
             }
         );
         for g in &p.gates {
-            println!(
+            outln!(
                 "  {} {:<18} {}",
                 if g.passed { "ok  " } else { "FAIL" },
                 g.gate,
                 g.reason
             );
             if let Some(r) = &g.remedy {
-                println!("       {:<18} → {r}", "");
+                outln!("       {:<18} → {r}", "");
             }
         }
     }
@@ -225,7 +227,7 @@ pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
         .as_deref()
         .unwrap_or("nothing (the package is removed)");
     match commit {
-        Some(c) => println!(
+        Some(c) => outln!(
             "Rolled back {} in {}: {} → {} (commit {}).",
             plan.package,
             plan.environment,
@@ -233,7 +235,7 @@ pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
             restored,
             &c[..12]
         ),
-        None => println!(
+        None => outln!(
             "Dry run: would roll back {} in {}: {} → {}.",
             plan.package,
             plan.environment,
@@ -242,14 +244,14 @@ pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
         ),
     }
     let f = &plan.files;
-    println!(
+    outln!(
         "  files: {} added, {} changed, {} removed",
         f.added.len(),
         f.changed.len(),
         f.removed.len()
     );
     for r in &plan.rfcs {
-        println!("  {} goes back from {} to {}", r.rfc, r.from, r.to);
+        outln!("  {} goes back from {} to {}", r.rfc, r.from, r.to);
     }
     Ok(())
 }

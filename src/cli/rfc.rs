@@ -1,5 +1,6 @@
 //! `dtap rfc ...`: file, read, edit and move requests for change.
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
@@ -173,8 +174,8 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             if *json {
                 return print_json(&rfc);
             }
-            println!("{} filed as a draft: {}", rfc.id, rfc.title);
-            println!(
+            outln!("{} filed as a draft: {}", rfc.id, rfc.title);
+            outln!(
                 "Next: `dtap rfc move {} submit` when every required answer is in.",
                 rfc.id
             );
@@ -216,7 +217,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
                 return print_json(&page.rfcs);
             }
             if page.rfcs.is_empty() {
-                println!("No RFCs match.");
+                outln!("No RFCs match.");
                 return Ok(());
             }
             let headers: Vec<String> = ["ID", "STATE", "TITLE", "TEMPLATE", "REQUESTER", "PACKAGE"]
@@ -239,9 +240,11 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
                 .collect();
             super::emit(&table::render(&headers, &rows));
             if page.pages > 1 {
-                println!(
+                outln!(
                     "page {} of {} ({} RFCs); --page N for more",
-                    page.page, page.pages, page.total
+                    page.page,
+                    page.pages,
+                    page.total
                 );
             }
         }
@@ -279,7 +282,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             if *json {
                 return print_json(&rfc);
             }
-            println!("{} saved (revision {})", rfc.id, rfc.revision);
+            outln!("{} saved (revision {})", rfc.id, rfc.revision);
         }
         RfcCommand::Move {
             id,
@@ -293,20 +296,20 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             if *json {
                 return print_json(&rfc);
             }
-            println!("{} is now {}", rfc.id, rfc.state.label().to_lowercase());
+            outln!("{} is now {}", rfc.id, rfc.state.label().to_lowercase());
         }
         RfcCommand::Link { id, package, dry_run } => {
             let caller = Caller::new(&cli.identity()?, Origin::Cli);
             let id = rfc_id(id)?;
             let out = app.link_package(&caller, id, package, *dry_run).await?;
             match (out.already, &out.commit) {
-                (true, _) => println!("{id} is already listed in {}", out.manifest),
-                (false, Some(c)) => println!(
+                (true, _) => outln!("{id} is already listed in {}", out.manifest),
+                (false, Some(c)) => outln!(
                     "{id} linked to {package}: {} updated in commit {}",
                     out.manifest,
                     &c[..12]
                 ),
-                (false, None) => println!("dry run: would add {id} to the rfcs of {}", out.manifest),
+                (false, None) => outln!("dry run: would add {id} to the rfcs of {}", out.manifest),
             }
         }
         RfcCommand::Testers {
@@ -324,10 +327,10 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             };
             let changed = app.set_tester(&caller, id, environment, email, adding).await?;
             match (adding, changed) {
-                (true, true) => println!("{email} appointed as tester of {id} in {environment}"),
-                (true, false) => println!("{email} was already a tester of {id} in {environment}"),
-                (false, true) => println!("{email} is no longer a tester of {id} in {environment}"),
-                (false, false) => println!("{email} was not a tester of {id} in {environment}"),
+                (true, true) => outln!("{email} appointed as tester of {id} in {environment}"),
+                (true, false) => outln!("{email} was already a tester of {id} in {environment}"),
+                (false, true) => outln!("{email} is no longer a tester of {id} in {environment}"),
+                (false, false) => outln!("{email} was not a tester of {id} in {environment}"),
             }
         }
     }
@@ -344,12 +347,12 @@ fn truncate(s: &str, n: usize) -> String {
 
 fn print_view(app: &App, v: &crate::app::rfcs::RfcView) {
     let r = &v.rfc;
-    println!("{}  {}", r.id, r.title);
-    println!("state:      {} ({})", r.state.label(), r.state);
-    println!("template:   {} ({})", v.template_title, r.template);
-    println!("requester:  {}", r.requester);
+    outln!("{}  {}", r.id, r.title);
+    outln!("state:      {} ({})", r.state.label(), r.state);
+    outln!("template:   {} ({})", v.template_title, r.template);
+    outln!("requester:  {}", r.requester);
     if !r.department.is_empty() {
-        println!("department: {}", r.department);
+        outln!("department: {}", r.department);
     }
     if let Some(p) = &r.package {
         let cells: Vec<String> = v
@@ -362,35 +365,35 @@ fn print_view(app: &App, v: &crate::app::rfcs::RfcView) {
                 )
             })
             .collect();
-        println!("package:    {p} ({})", cells.join(", "));
+        outln!("package:    {p} ({})", cells.join(", "));
     }
-    println!();
+    outln!();
     let template = app.workspace.template(&r.template);
     for (id, label, _) in crate::domain::rfc::fields::CORE {
         if let Some(t) = r.field_text(id) {
-            println!("{label}: {t}");
+            outln!("{label}: {t}");
         }
     }
     if let Some(t) = template {
         for f in &t.fields {
             if let Some(value) = r.field_text(&f.id) {
-                println!("{}: {value}", f.label);
+                outln!("{}: {value}", f.label);
             }
         }
     }
     if !v.testers.is_empty() {
-        println!("\nTesters:");
+        outln!("\nTesters:");
         for t in &v.testers {
-            println!("  {:<12} {}", t.environment, t.email);
+            outln!("  {:<12} {}", t.environment, t.email);
         }
     }
     if !v.test_cases.is_empty() {
-        println!("\nTest plan:");
+        outln!("\nTest plan:");
         for c in &v.test_cases {
-            println!("  [{}] {} ({})", c.environment, c.title, c.kind);
+            outln!("  [{}] {} ({})", c.environment, c.title, c.kind);
         }
     }
-    println!("\nTimeline:");
+    outln!("\nTimeline:");
     for e in &v.timeline {
         let states = match (&e.from_state, &e.to_state) {
             (Some(f), Some(t)) => format!(" {f} → {t}"),
@@ -402,7 +405,7 @@ fn print_view(app: &App, v: &crate::app::rfcs::RfcView) {
         } else {
             format!(": {}", e.detail)
         };
-        println!(
+        outln!(
             "  {}  {:<22} {}{states}{detail}",
             &e.at[..e.at.len().min(19)],
             e.actor,

@@ -1,3 +1,4 @@
+use super::outln;
 use super::{Cli, CliResult, table};
 use crate::app::App;
 
@@ -19,7 +20,7 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         return super::print_json(&m);
     }
     if m.packages.is_empty() {
-        println!("No packages in the config repo yet ({}).", app.repo.path().display());
+        outln!("No packages in the config repo yet ({}).", app.repo.path().display());
         return Ok(());
     }
     let mut headers = vec!["PACKAGE".to_string()];

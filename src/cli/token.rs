@@ -1,5 +1,6 @@
 //! `dtap token`: API tokens for scripts.
 
+use super::outln;
 use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
@@ -47,12 +48,12 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                 None => None,
             };
             let (id, token) = app.create_token(&user, name.trim(), expires_at.as_deref()).await?;
-            println!(
+            outln!(
                 "Token {id} \"{}\" for {user}{}:",
                 name.trim(),
                 expires_at.map(|e| format!(", valid until {e}")).unwrap_or_default()
             );
-            println!("{token}");
+            outln!("{token}");
             eprintln!("Store it now: dtap shows it only this once.");
         }
         TokenCommand::List { json } => {
@@ -90,7 +91,7 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                 .await
                 .map_err(|e| CliError::App(e.into()))?
             {
-                println!("Token {id} revoked.");
+                outln!("Token {id} revoked.");
             } else {
                 return Err(CliError::Failed(format!(
                     "{user} has no active token {id}: see `dtap token list`"

@@ -1498,6 +1498,42 @@ fn history_into_a_closed_pipe_ends_quietly() {
     assert_ne!(code(&out), Some(101), "{}", text(&out));
 }
 
+/// `dtap promote ... | head -1`: the reader goes away, the command does not.
+#[test]
+fn commands_into_a_closed_pipe_finish_and_exit_as_they_would_have() {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    put_package(&ws, "crm-core", "1.0.0", &[&rfc], "v1");
+    let before = commit_count(&ws);
+    let into_closed_pipe = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = dtap_cmd(&ws, RM, args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", text(&out));
+        out
+    };
+    let out = into_closed_pipe(&["promote", "crm-core", "--to", "test"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert_eq!(commit_count(&ws), before + 1, "the promotion committed");
+    assert_eq!(rfc_state(&ws, &rfc), "in_test");
+    // A refusal still says so on stderr and exits 3.
+    let out = into_closed_pipe(&["promote", "crm-core", "--to", "acceptance"]);
+    assert_eq!(code(&out), Some(3), "{}", text(&out));
+    assert!(stderr(&out).contains("Refused"), "{}", text(&out));
+    for read in [
+        &["status"][..],
+        &["rfc", "list"],
+        &["rfc", "show", &rfc],
+        &["mail", "list"],
+    ] {
+        assert_eq!(code(&into_closed_pipe(read)), Some(0), "{read:?}");
+    }
+}
+
 // ---------------------------------------------------------------- drift
 
 #[test]
