@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod caller;
 pub mod dbcopy;
 pub mod demo;
 pub mod doctor;

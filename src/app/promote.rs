@@ -23,7 +23,6 @@ use crate::gitrepo::write::{self, CasOutcome, Entry};
 use crate::gitrepo::{ConfigRepo, Identity};
 use crate::store::audit::{self, NewAuditEvent};
 use crate::store::promotions::{self as intents, NewIntent};
-use crate::store::rfcs::{self as rfc_store, NewEvent};
 
 const ATTEMPTS: usize = 10;
 const LEASE_SECS: i64 = 120;
@@ -647,36 +646,8 @@ impl App {
         if let Some(m) = role_move(role) {
             for r in &rfcs {
                 let Ok(id) = r.parse::<RfcId>() else { continue };
-                let Some(mut rfc) = rfc_store::get_in(&mut tx, id).await? else {
-                    continue;
-                };
-                let Some(to) = crate::domain::rfc::lifecycle::system_move(m, rfc.state) else {
-                    continue;
-                };
-                if to == rfc.state {
-                    continue;
-                }
-                let from = rfc.state;
-                rfc.state = to;
-                rfc.held_from = None;
-                if !rfc_store::update(&mut tx, &rfc).await? {
-                    return Err(AppError::Conflict(format!(
-                        "{id} changed during the promotion; run the command again to reconcile"
-                    )));
-                }
-                rfc_store::add_event(
-                    &mut tx,
-                    &NewEvent {
-                        rfc: id,
-                        actor: &caller.email,
-                        kind: "promoted",
-                        from_state: Some(from),
-                        to_state: Some(to),
-                        detail: &event_detail,
-                    },
-                )
-                .await?;
-                self.notify_state(&mut tx, &rfc, &caller.email, None).await?;
+                self.system_move_in(&mut tx, caller, id, m, "promoted", &event_detail)
+                    .await?;
             }
         }
         // Testers hear of it in the same transaction: no promotion without its invitations.

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::promote::{FileChanges, failpoint, file_changes};
 use super::rfcs::Caller;
+use super::rfcs::moves::StateMove;
 use super::{App, AppError, Result};
 use crate::domain::rfc::{RfcId, State};
 use crate::gitrepo::read::read_manifest;
@@ -15,7 +16,7 @@ use crate::gitrepo::write::{self, CasOutcome, Entry};
 use crate::gitrepo::{ConfigRepo, Identity};
 use crate::store::audit::{self, NewAuditEvent};
 use crate::store::promotions::{self as intents, NewIntent};
-use crate::store::rfcs::{self as rfc_store, NewEvent};
+use crate::store::rfcs as rfc_store;
 
 #[derive(Debug, Clone)]
 pub struct RollbackRequest {
@@ -366,25 +367,23 @@ impl App {
             let (Ok(id), Ok(to)) = (r.rfc.parse::<RfcId>(), r.to.parse::<State>()) else {
                 continue;
             };
-            let Some(mut rfc) = rfc_store::get_in(&mut tx, id).await? else {
+            let Some(rfc) = rfc_store::get_in(&mut tx, id).await? else {
                 continue;
             };
-            let from = rfc.state;
-            rfc.state = to;
-            rfc.held_from = None;
-            rfc_store::update(&mut tx, &rfc).await?;
-            rfc_store::add_event(
-                &mut tx,
-                &NewEvent {
-                    rfc: id,
-                    actor: &caller.email,
-                    kind: "rolled_back",
-                    from_state: Some(from),
-                    to_state: Some(to),
-                    detail: &detail,
-                },
-            )
-            .await?;
+            // Someone moved it since the plan was made (a tester's rejection,
+            // a person's hold): their decision stands over the rollback's.
+            if rfc.state == to || rfc.state.as_str() != r.from {
+                continue;
+            }
+            let mv = StateMove {
+                kind: "rolled_back",
+                to,
+                held_from: None,
+                detail: &detail,
+                comment: Some(reason),
+                audit: json!({ "commit": commit }),
+            };
+            self.move_state(&mut tx, caller, &rfc, mv).await?;
         }
         audit::append(
             &mut tx,

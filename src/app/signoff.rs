@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::rfcs::Caller;
 use super::{App, AppError, Result};
 use crate::domain::promotion::{self, Role};
-use crate::domain::rfc::lifecycle::{SystemMove, system_move};
+use crate::domain::rfc::lifecycle::SystemMove;
 use crate::domain::rfc::{FieldError, Rfc, RfcId, State, TestCase};
 use crate::domain::signoff::{self, SignoffInput, Verdict};
 use crate::mail::templates;
@@ -67,7 +67,7 @@ fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
 }
 
 impl App {
-    fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         self.workspace.config.web.base_url.trim_end_matches('/').to_string()
     }
 
@@ -123,18 +123,6 @@ impl App {
         .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))?;
         outbox::enqueue(conn, &mail, &self.mail_domain()).await?;
         Ok(())
-    }
-
-    /// Tells the requester their RFC changed state.
-    pub(crate) async fn notify_state(&self, conn: &mut Conn, rfc: &Rfc, by: &str, comment: Option<&str>) -> Result<()> {
-        if rfc.requester == by {
-            return Ok(());
-        }
-        let ctx = context! {
-            rfc => Serde(rfc), state_label => rfc.state.label(), by, comment,
-            rfc_url => format!("{}/rfcs/{}", self.base_url(), rfc.id),
-        };
-        self.queue(conn, "state", vec![rfc.requester.clone()], ctx).await
     }
 
     /// Invites every tester appointed in `env` for the RFCs of the packages
@@ -374,35 +362,14 @@ impl App {
                 (all_approved && role == Role::Acceptance).then_some(SystemMove::AcceptedInAcceptance)
             }
         };
-        if let Some(m) = movement
-            && let Some(to) = system_move(m, current.state)
-            && to != current.state
-        {
-            let from = current.state;
-            current.state = to;
-            current.held_from = None;
-            if !rfc_store::update(&mut tx, &current).await? {
-                return Err(AppError::Conflict(format!(
-                    "{} changed meanwhile; send the form again",
-                    rfc.id
-                )));
-            }
-            rfc_store::add_event(
-                &mut tx,
-                &NewEvent {
-                    rfc: rfc.id,
-                    actor: &tester,
-                    kind: "signed_off",
-                    from_state: Some(from),
-                    to_state: Some(to),
-                    detail: &detail,
-                },
-            )
-            .await?;
-            current = rfc_store::get_in(&mut tx, rfc.id)
+        if let Some(m) = movement {
+            let by = Caller::new(&tester, Origin::Web);
+            if let Some(moved) = self
+                .system_move_in(&mut tx, &by, rfc.id, m, "signed_off", &detail)
                 .await?
-                .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;
-            self.notify_state(&mut tx, &current, &tester, None).await?;
+            {
+                current = moved;
+            }
         }
         if verdict == Verdict::Reject {
             links::revoke_links(&mut tx, rfc.id.0).await?;

@@ -1290,6 +1290,67 @@ fn rollback_restores_the_previous_version_and_returns_its_rfcs() {
     assert_eq!(rfc_state(&ws, &second), "in_test");
 }
 
+/// A rollback moves RFC states like every other move: the requester hears
+/// of it, the move is audited, and a move made meanwhile is not undone.
+#[test]
+fn rollback_tells_the_requester_and_audits_each_rfc_it_moves() {
+    let ws = TestWorkspace::init();
+    let first = approved_rfc(&ws, "Weekly sales button");
+    let second = approved_rfc(&ws, "Birthday on contact");
+    put_package(&ws, "crm-core", "1.0.0", &[&first], "v1");
+    ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
+    put_package(&ws, "crm-core", "1.1.0", &[&first, &second], "v1.1");
+    ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
+    assert_eq!(rfc_state(&ws, &second), "in_test");
+
+    let before = json_of(&ws.dtap(&["mail", "list", "--json"])).as_array().unwrap().len();
+    ok(ws.dtap(&[
+        "rollback",
+        "crm-core",
+        "--env",
+        "test",
+        "--reason",
+        "Invoices fail since 1.1.0",
+    ]));
+    assert_eq!(rfc_state(&ws, &second), "approved");
+    let mails = json_of(&ws.dtap(&["mail", "list", "--json"]));
+    // Newest first: what the rollback queued.
+    let new: Vec<&Value> = mails
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(mails.as_array().unwrap().len() - before)
+        .collect();
+    let told: Vec<&Value> = new.iter().copied().filter(|m| m["kind"] == "state").collect();
+    assert_eq!(
+        told.len(),
+        1,
+        "only {second} moved, and its requester hears of it: {new:#?}"
+    );
+    assert!(
+        told[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{second} is now Approved")),
+        "{:#}",
+        told[0]
+    );
+    assert!(told[0]["recipients"].as_str().unwrap().contains(SALES), "{:#}", told[0]);
+    let audit = json_of(&ws.dtap(&["audit", "--action", "rfc.rolled_back", "--json"]));
+    let audited: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(audited, vec![second.as_str()], "{audit:#}");
+    let comments = rfc_json(&ws, &second)["comments"].clone();
+    assert!(
+        comments.to_string().contains("Invoices fail since 1.1.0"),
+        "the reason is on the RFC: {comments}"
+    );
+}
+
 #[test]
 fn rollback_to_a_named_version() {
     let ws = TestWorkspace::init();

@@ -1,35 +1,25 @@
-//! Filing, editing and moving RFCs; testers, comments and package links.
+//! Filing, reading, editing and commenting on RFCs. State moves live in
+//! `moves` (the one function every path uses), testers in `testers`, package
+//! links in `link`.
+
+mod link;
+pub(crate) mod moves;
+mod testers;
+
+pub use super::caller::Caller;
+pub use link::LinkOutcome;
 
 use serde::Serialize;
 use serde_json::json;
 
 use super::{App, AppError, Result};
-use crate::domain::names;
 use crate::domain::rfc::fields::{self, FieldError};
-use crate::domain::rfc::lifecycle::{self, Action, Actor, GuardInput, Refusal};
+use crate::domain::rfc::lifecycle::{self, Action, Actor};
 use crate::domain::rfc::{Comment, Event, FieldValue, Fields, Rfc, RfcId, State, TestCase, Tester};
 use crate::domain::status::Cell;
 use crate::domain::template::Template;
-use crate::gitrepo::write::{self, CasOutcome, Entry};
-use crate::gitrepo::{Identity, RepoError};
 use crate::store::audit::{self, NewAuditEvent, Origin};
 use crate::store::rfcs::{self as rfc_store, NewEvent, NewRfcRecord, RfcFilter, RfcSummary, Sort};
-
-/// Who is asking, and through which door.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub email: String,
-    pub origin: Origin,
-}
-
-impl Caller {
-    pub fn new(email: &str, origin: Origin) -> Caller {
-        Caller {
-            email: names::normalise_email(email),
-            origin,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct NewRfc {
@@ -74,7 +64,7 @@ pub struct RfcPage {
 
 pub const MAX_PER_PAGE: i64 = 100;
 const MAX_TITLE: usize = 200;
-const MAX_COMMENT: usize = 10_000;
+pub(super) const MAX_COMMENT: usize = 10_000;
 
 impl App {
     fn actor(&self, caller: &Caller, rfc: Option<&Rfc>) -> Actor {
@@ -339,11 +329,10 @@ impl App {
         let names: Vec<&str> = changed.iter().map(String::as_str).collect();
         lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
             .map_err(|r| AppError::Refused(vec![r]))?;
-        self.save(
+        self.save_edit(
             caller,
             &rfc,
             "edited",
-            None,
             &names.join(", "),
             "rfc.edit",
             json!({ "fields": names }),
@@ -351,55 +340,14 @@ impl App {
         .await
     }
 
-    pub async fn move_rfc(&self, caller: &Caller, id: RfcId, action: Action, comment: Option<&str>) -> Result<Rfc> {
-        let mut rfc = self.rfc(caller, id).await?;
-        let template = self.template_of(&rfc.template)?;
-        let submit: Vec<Refusal> = fields::submit_problems(template, &rfc.title, &rfc.fields)
-            .into_iter()
-            .map(|e| Refusal::field(&e.field, e.message))
-            .collect();
-        let missing = fields::missing_for_approval(&rfc.fields);
-        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
-        if let Some(c) = comment
-            && c.chars().count() > MAX_COMMENT
-        {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "comment",
-                "is longer than 10,000 characters",
-            )]));
-        }
-        let guard = GuardInput {
-            submit_problems: &submit,
-            missing_for_approval: &missing,
-            comment,
-        };
-        let from = rfc.state;
-        let to = lifecycle::check(action, from, rfc.held_from, self.actor(caller, Some(&rfc)), &guard)
-            .map_err(AppError::Refused)?;
-        rfc.held_from = match action {
-            Action::Hold => Some(from),
-            _ => None,
-        };
-        rfc.state = to;
-        self.save(
-            caller,
-            &rfc,
-            action.as_str(),
-            Some((from, to)),
-            comment.unwrap_or(""),
-            &format!("rfc.{action}"),
-            json!({ "from": from, "to": to, "comment": comment }),
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn save(
+    /// Saves a change that leaves the state alone (answers, title, the
+    /// package link), with its event and audit entry. State moves go through
+    /// `move_state`.
+    pub(super) async fn save_edit(
         &self,
         caller: &Caller,
         rfc: &Rfc,
         kind: &str,
-        states: Option<(State, State)>,
         detail: &str,
         audit_action: &str,
         audit_detail: serde_json::Value,
@@ -417,19 +365,12 @@ impl App {
                 rfc: rfc.id,
                 actor: &caller.email,
                 kind,
-                from_state: states.map(|s| s.0),
-                to_state: states.map(|s| s.1),
+                from_state: None,
+                to_state: None,
                 detail,
             },
         )
         .await?;
-        if states.is_some() && !detail.is_empty() {
-            rfc_store::add_comment(&mut tx, rfc.id, &caller.email, detail).await?;
-        }
-        if states.is_some() {
-            self.notify_state(&mut tx, rfc, &caller.email, (!detail.is_empty()).then_some(detail))
-                .await?;
-        }
         audit::append(&mut tx, &audit_event(caller, audit_action, rfc.id, audit_detail)).await?;
         let saved = rfc_store::get_in(&mut tx, rfc.id)
             .await?
@@ -471,284 +412,6 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Appoints (`add`) or removes a tester for an environment. Returns false
-    /// when nothing changed.
-    pub async fn set_tester(
-        &self,
-        caller: &Caller,
-        id: RfcId,
-        environment: &str,
-        email: &str,
-        add: bool,
-    ) -> Result<bool> {
-        let rfc = self.rfc(caller, id).await?;
-        if !self.may_appoint(caller) {
-            return Err(AppError::refused(
-                "appointing testers needs permission rfc.edit: ask a functional admin",
-            ));
-        }
-        if self.workspace.pipeline.get(environment).is_none() {
-            let known: Vec<&str> = self.workspace.pipeline.names().collect();
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "environment",
-                format!("unknown environment `{environment}`; known: {}", known.join(", ")),
-            )]));
-        }
-        if !names::is_email(email) {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "email",
-                format!("`{email}` is not an e-mail address"),
-            )]));
-        }
-        let email = names::normalise_email(email);
-        if add && email == rfc.requester {
-            return Err(AppError::refused(format!(
-                "{email} requested {id}, so may not test it (segregation of duties): appoint another key user"
-            )));
-        }
-        if add && rfc.state.is_final() {
-            return Err(AppError::refused(format!(
-                "{id} is {}: no more testing",
-                rfc.state.label().to_lowercase()
-            )));
-        }
-        let mut tx = self.store.write_tx().await?;
-        let changed = if add {
-            rfc_store::add_tester(&mut tx, id, environment, &email, &caller.email).await?
-        } else {
-            rfc_store::remove_tester(&mut tx, id, environment, &email).await?
-        };
-        if changed {
-            let kind = if add { "tester_added" } else { "tester_removed" };
-            let detail = format!("{email} in {environment}");
-            rfc_store::add_event(
-                &mut tx,
-                &NewEvent {
-                    rfc: id,
-                    actor: &caller.email,
-                    kind,
-                    from_state: None,
-                    to_state: None,
-                    detail: &detail,
-                },
-            )
-            .await?;
-            audit::append(
-                &mut tx,
-                &audit_event(
-                    caller,
-                    &format!("rfc.{kind}"),
-                    id,
-                    json!({ "tester": email, "environment": environment }),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(changed)
-    }
-
-    /// Adds the RFC to the manifest of `package` in the first environment
-    /// (develop) with a commit, and remembers the link on the RFC.
-    pub async fn link_package(&self, caller: &Caller, id: RfcId, package: &str, dry_run: bool) -> Result<LinkOutcome> {
-        let rfc = self.rfc(caller, id).await?;
-        if !self.may_appoint(caller) {
-            return Err(AppError::refused(
-                "linking a package needs permission rfc.edit: ask a functional admin",
-            ));
-        }
-        if rfc.state.is_final() {
-            return Err(AppError::refused(format!(
-                "{id} is {}",
-                rfc.state.label().to_lowercase()
-            )));
-        }
-        if !names::is_package_name(package) {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "package",
-                format!("`{package}` is not a package name"),
-            )]));
-        }
-        let env = self
-            .workspace
-            .pipeline
-            .first()
-            .ok_or_else(|| AppError::Internal("no environments".into()))?
-            .clone();
-        let repo = self.repo.clone();
-        let (rfc_id, pkg, who, user) = (
-            id.to_string(),
-            package.to_string(),
-            Identity::from_email(&caller.email),
-            caller.email.clone(),
-        );
-        let outcome = tokio::task::spawn_blocking(move || -> Result<LinkOutcome> {
-            let git = repo.open()?;
-            for _ in 0..5 {
-                let head = repo.head(&git)?;
-                let root = git.find_commit(head)?.tree()?;
-                let path = format!("{}/{}/package.yaml", env.path, pkg);
-                let entry = root.get_path(std::path::Path::new(&path)).map_err(|_| {
-                    AppError::Invalid(vec![FieldError::new(
-                        "package",
-                        format!(
-                            "there is no package `{pkg}` in {} ({path} is missing): commit the package there first",
-                            env.name
-                        ),
-                    )])
-                })?;
-                let blob = git.find_blob(entry.id()).map_err(RepoError::Git)?;
-                let text = String::from_utf8_lossy(blob.content()).into_owned();
-                let spec: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &text)
-                    .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
-                if spec.rfcs.contains(&rfc_id) {
-                    return Ok(LinkOutcome {
-                        commit: None,
-                        already: true,
-                        manifest: path,
-                    });
-                }
-                let mut rfcs = spec.rfcs.clone();
-                rfcs.push(rfc_id.clone());
-                let new_text = crate::domain::manifest::set_rfcs(&text, &rfcs);
-                let check: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &new_text)
-                    .map_err(|p| {
-                    AppError::Conflict(format!(
-                        "{p}: cannot update the manifest safely; add {rfc_id} to its rfcs by hand"
-                    ))
-                })?;
-                crate::domain::manifest::Manifest::from_spec(&pkg, check)
-                    .map_err(|e| AppError::Conflict(format!("{path}: {}", e.join("; "))))?;
-                if dry_run {
-                    return Ok(LinkOutcome {
-                        commit: None,
-                        already: false,
-                        manifest: path,
-                    });
-                }
-                let components: Vec<&str> = path.split('/').collect();
-                let tree = write::replace_path(&git, Some(&root), &components, &Entry::Blob(new_text.into_bytes()))?;
-                let message = write::message(
-                    &format!("Link {rfc_id} to {pkg}"),
-                    None,
-                    &[
-                        ("Dtap-Action", "link".into()),
-                        ("Dtap-Package", pkg.clone()),
-                        ("Dtap-RFCs", rfc_id.clone()),
-                        ("Dtap-By", user.clone()),
-                    ],
-                );
-                match repo.commit_cas(&git, head, tree, &message, &who)? {
-                    CasOutcome::Committed(c) => {
-                        return Ok(LinkOutcome {
-                            commit: Some(c.to_string()),
-                            already: false,
-                            manifest: path,
-                        });
-                    }
-                    CasOutcome::Moved => continue,
-                }
-            }
-            Err(AppError::Conflict(
-                "the config repo kept changing while linking; try again".into(),
-            ))
-        })
-        .await??;
-        if dry_run {
-            return Ok(outcome);
-        }
-        if let Some(c) = &outcome.commit {
-            self.store.record_dtap_commit(c, "link").await?;
-        }
-        let mut rfc = rfc;
-        if rfc.package.as_deref() != Some(package) {
-            rfc.package = Some(package.to_string());
-            self.save(
-                caller,
-                &rfc,
-                "linked",
-                None,
-                package,
-                "rfc.link",
-                json!({ "package": package, "commit": outcome.commit }),
-            )
-            .await?;
-        }
-        Ok(outcome)
-    }
-}
-
-impl App {
-    /// Moves an RFC because something happened to its package (a promotion, a
-    /// sign-off), not because a person asked. Returns the new state, or `None`
-    /// when the move does not apply to the RFC's state.
-    pub async fn system_move(
-        &self,
-        id: RfcId,
-        m: lifecycle::SystemMove,
-        by: &str,
-        detail: &str,
-    ) -> Result<Option<State>> {
-        let mut rfc = self
-            .store
-            .rfc(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(id.to_string()))?;
-        let Some(to) = lifecycle::system_move(m, rfc.state) else {
-            return Ok(None);
-        };
-        let from = rfc.state;
-        if from == to {
-            return Ok(Some(to));
-        }
-        rfc.state = to;
-        rfc.held_from = None;
-        let caller = Caller {
-            email: by.to_string(),
-            origin: Origin::Cli,
-        };
-        let kind = serde_json::to_value(m)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let mut tx = self.store.write_tx().await?;
-        if !rfc_store::update(&mut tx, &rfc).await? {
-            return Err(AppError::Conflict(format!("{id} changed meanwhile; try again")));
-        }
-        rfc_store::add_event(
-            &mut tx,
-            &NewEvent {
-                rfc: id,
-                actor: by,
-                kind: &kind,
-                from_state: Some(from),
-                to_state: Some(to),
-                detail,
-            },
-        )
-        .await?;
-        self.notify_state(&mut tx, &rfc, by, None).await?;
-        audit::append(
-            &mut tx,
-            &audit_event(
-                &caller,
-                &format!("rfc.{kind}"),
-                id,
-                json!({ "from": from, "to": to, "detail": detail }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Some(to))
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LinkOutcome {
-    pub commit: Option<String>,
-    pub already: bool,
-    pub manifest: String,
 }
 
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {

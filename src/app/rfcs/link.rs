@@ -1,0 +1,149 @@
+//! Linking an RFC to a package: a commit to the manifest in develop.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::Caller;
+use crate::app::{App, AppError, Result};
+use crate::domain::names;
+use crate::domain::rfc::RfcId;
+use crate::domain::rfc::fields::FieldError;
+use crate::gitrepo::write::{self, CasOutcome, Entry};
+use crate::gitrepo::{Identity, RepoError};
+
+impl App {
+    /// Adds the RFC to the manifest of `package` in the first environment
+    /// (develop) with a commit, and remembers the link on the RFC.
+    pub async fn link_package(&self, caller: &Caller, id: RfcId, package: &str, dry_run: bool) -> Result<LinkOutcome> {
+        let rfc = self.rfc(caller, id).await?;
+        if !self.may_appoint(caller) {
+            return Err(AppError::refused(
+                "linking a package needs permission rfc.edit: ask a functional admin",
+            ));
+        }
+        if rfc.state.is_final() {
+            return Err(AppError::refused(format!(
+                "{id} is {}",
+                rfc.state.label().to_lowercase()
+            )));
+        }
+        if !names::is_package_name(package) {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "package",
+                format!("`{package}` is not a package name"),
+            )]));
+        }
+        let env = self
+            .workspace
+            .pipeline
+            .first()
+            .ok_or_else(|| AppError::Internal("no environments".into()))?
+            .clone();
+        let repo = self.repo.clone();
+        let (rfc_id, pkg, who, user) = (
+            id.to_string(),
+            package.to_string(),
+            Identity::from_email(&caller.email),
+            caller.email.clone(),
+        );
+        let outcome = tokio::task::spawn_blocking(move || -> Result<LinkOutcome> {
+            let git = repo.open()?;
+            for _ in 0..5 {
+                let head = repo.head(&git)?;
+                let root = git.find_commit(head)?.tree()?;
+                let path = format!("{}/{}/package.yaml", env.path, pkg);
+                let entry = root.get_path(std::path::Path::new(&path)).map_err(|_| {
+                    AppError::Invalid(vec![FieldError::new(
+                        "package",
+                        format!(
+                            "there is no package `{pkg}` in {} ({path} is missing): commit the package there first",
+                            env.name
+                        ),
+                    )])
+                })?;
+                let blob = git.find_blob(entry.id()).map_err(RepoError::Git)?;
+                let text = String::from_utf8_lossy(blob.content()).into_owned();
+                let spec: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &text)
+                    .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
+                if spec.rfcs.contains(&rfc_id) {
+                    return Ok(LinkOutcome {
+                        commit: None,
+                        already: true,
+                        manifest: path,
+                    });
+                }
+                let mut rfcs = spec.rfcs.clone();
+                rfcs.push(rfc_id.clone());
+                let new_text = crate::domain::manifest::set_rfcs(&text, &rfcs);
+                let check: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &new_text)
+                    .map_err(|p| {
+                    AppError::Conflict(format!(
+                        "{p}: cannot update the manifest safely; add {rfc_id} to its rfcs by hand"
+                    ))
+                })?;
+                crate::domain::manifest::Manifest::from_spec(&pkg, check)
+                    .map_err(|e| AppError::Conflict(format!("{path}: {}", e.join("; "))))?;
+                if dry_run {
+                    return Ok(LinkOutcome {
+                        commit: None,
+                        already: false,
+                        manifest: path,
+                    });
+                }
+                let components: Vec<&str> = path.split('/').collect();
+                let tree = write::replace_path(&git, Some(&root), &components, &Entry::Blob(new_text.into_bytes()))?;
+                let message = write::message(
+                    &format!("Link {rfc_id} to {pkg}"),
+                    None,
+                    &[
+                        ("Dtap-Action", "link".into()),
+                        ("Dtap-Package", pkg.clone()),
+                        ("Dtap-RFCs", rfc_id.clone()),
+                        ("Dtap-By", user.clone()),
+                    ],
+                );
+                match repo.commit_cas(&git, head, tree, &message, &who)? {
+                    CasOutcome::Committed(c) => {
+                        return Ok(LinkOutcome {
+                            commit: Some(c.to_string()),
+                            already: false,
+                            manifest: path,
+                        });
+                    }
+                    CasOutcome::Moved => continue,
+                }
+            }
+            Err(AppError::Conflict(
+                "the config repo kept changing while linking; try again".into(),
+            ))
+        })
+        .await??;
+        if dry_run {
+            return Ok(outcome);
+        }
+        if let Some(c) = &outcome.commit {
+            self.store.record_dtap_commit(c, "link").await?;
+        }
+        let mut rfc = rfc;
+        if rfc.package.as_deref() != Some(package) {
+            rfc.package = Some(package.to_string());
+            self.save_edit(
+                caller,
+                &rfc,
+                "linked",
+                package,
+                "rfc.link",
+                json!({ "package": package, "commit": outcome.commit }),
+            )
+            .await?;
+        }
+        Ok(outcome)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkOutcome {
+    pub commit: Option<String>,
+    pub already: bool,
+    pub manifest: String,
+}

@@ -1,0 +1,90 @@
+//! Appointing and removing testers.
+
+use serde_json::json;
+
+use super::{Caller, audit_event};
+use crate::app::{App, AppError, Result};
+use crate::domain::names;
+use crate::domain::rfc::RfcId;
+use crate::domain::rfc::fields::FieldError;
+use crate::store::audit;
+use crate::store::rfcs::{self as rfc_store, NewEvent};
+
+impl App {
+    /// Appoints (`add`) or removes a tester for an environment. Returns false
+    /// when nothing changed.
+    pub async fn set_tester(
+        &self,
+        caller: &Caller,
+        id: RfcId,
+        environment: &str,
+        email: &str,
+        add: bool,
+    ) -> Result<bool> {
+        let rfc = self.rfc(caller, id).await?;
+        if !self.may_appoint(caller) {
+            return Err(AppError::refused(
+                "appointing testers needs permission rfc.edit: ask a functional admin",
+            ));
+        }
+        if self.workspace.pipeline.get(environment).is_none() {
+            let known: Vec<&str> = self.workspace.pipeline.names().collect();
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "environment",
+                format!("unknown environment `{environment}`; known: {}", known.join(", ")),
+            )]));
+        }
+        if !names::is_email(email) {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "email",
+                format!("`{email}` is not an e-mail address"),
+            )]));
+        }
+        let email = names::normalise_email(email);
+        if add && email == rfc.requester {
+            return Err(AppError::refused(format!(
+                "{email} requested {id}, so may not test it (segregation of duties): appoint another key user"
+            )));
+        }
+        if add && rfc.state.is_final() {
+            return Err(AppError::refused(format!(
+                "{id} is {}: no more testing",
+                rfc.state.label().to_lowercase()
+            )));
+        }
+        let mut tx = self.store.write_tx().await?;
+        let changed = if add {
+            rfc_store::add_tester(&mut tx, id, environment, &email, &caller.email).await?
+        } else {
+            rfc_store::remove_tester(&mut tx, id, environment, &email).await?
+        };
+        if changed {
+            let kind = if add { "tester_added" } else { "tester_removed" };
+            let detail = format!("{email} in {environment}");
+            rfc_store::add_event(
+                &mut tx,
+                &NewEvent {
+                    rfc: id,
+                    actor: &caller.email,
+                    kind,
+                    from_state: None,
+                    to_state: None,
+                    detail: &detail,
+                },
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                &audit_event(
+                    caller,
+                    &format!("rfc.{kind}"),
+                    id,
+                    json!({ "tester": email, "environment": environment }),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
