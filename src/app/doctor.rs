@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -170,11 +169,7 @@ impl App {
             let r2 = repo.clone();
             tokio::task::spawn_blocking(move || r2.fetch(false)).await??;
         }
-        let app = App {
-            workspace: Arc::new(workspace),
-            store,
-            repo,
-        };
+        let app = App::assemble(workspace, store, repo).await?;
         app.check_locks(&mut r, opts).await?;
         app.check_dtap_commits(&mut r, opts.repair).await?;
         app.check_intents(&mut r, opts.repair).await?;

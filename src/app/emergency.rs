@@ -91,12 +91,13 @@ impl App {
         Ok(())
     }
 
-    /// Mails the assessors about emergency changes still unapproved past their due time.
+    /// Mails the assessors about emergency changes still unapproved past
+    /// their due time. The claim and its mail share one transaction.
     pub async fn escalate_emergencies(&self) -> Result<usize> {
         let now = crate::domain::stamp::now();
         let mut n = 0;
         for r in self.store.emergency_reviews(true).await? {
-            if r.due_at > now || r.escalated_at.is_some() || !self.store.mark_emergency_escalated(r.id).await? {
+            if r.due_at > now || r.escalated_at.is_some() {
                 continue;
             }
             let to: Vec<String> = self
@@ -110,10 +111,16 @@ impl App {
             let ctx = context! {
                 review => Serde(&r),
                 environment_label => self.workspace.pipeline.get(&r.environment).map(|e| e.label.clone()).unwrap_or_default(),
-                url => format!("{}/", self.workspace.config.web.base_url.trim_end_matches('/')),
+                url => format!("{}/", self.base_url()),
             };
+            let mail = self.render_mail("emergency", to, ctx)?;
             let mut tx = self.store.write_tx().await?;
-            self.queue(&mut tx, "emergency", to, ctx).await?;
+            if !emergency::claim_escalation(&mut tx, r.id).await? {
+                tx.rollback().await?; // another instance escalated it meanwhile
+                continue;
+            }
+            super::failpoint("after-emergency-escalation-claim");
+            self.enqueue(&mut tx, mail.as_ref()).await?;
             tx.commit().await?;
             n += 1;
         }

@@ -26,6 +26,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::gitrepo::{ConfigRepo, RepoError};
+use crate::mail::templates::MailTemplates;
 use crate::store::{Store, StoreError};
 use crate::workspace::{Workspace, WorkspaceError};
 
@@ -104,6 +105,8 @@ pub struct App {
     pub workspace: Arc<Workspace>,
     pub store: Store,
     pub repo: ConfigRepo,
+    /// Read once here: nothing renders a mail from disk (DESIGN §6).
+    mail_templates: Arc<MailTemplates>,
 }
 
 impl App {
@@ -130,11 +133,7 @@ impl App {
             }
             .into());
         }
-        Ok(App {
-            workspace: Arc::new(workspace),
-            store,
-            repo,
-        })
+        App::assemble(workspace, store, repo).await
     }
 
     /// Opens a workspace for a command that changes something: first settles
@@ -158,14 +157,19 @@ impl App {
             return Err(StoreError::Newer(unknown).into());
         }
         let repo = repo_of(&workspace);
-        Ok((
-            App {
-                workspace: Arc::new(workspace),
-                store,
-                repo,
-            },
-            created,
-        ))
+        Ok((App::assemble(workspace, store, repo).await?, created))
+    }
+
+    /// The one place an `App` is put together from its parts.
+    pub(crate) async fn assemble(workspace: Workspace, store: Store, repo: ConfigRepo) -> Result<App> {
+        let dir = workspace.dir.clone();
+        let mail_templates = tokio::task::spawn_blocking(move || MailTemplates::load(&dir)).await?;
+        Ok(App {
+            workspace: Arc::new(workspace),
+            store,
+            repo,
+            mail_templates: Arc::new(mail_templates),
+        })
     }
 
     /// Is everything the app needs reachable? `Err` says what is not.
@@ -193,3 +197,16 @@ async fn load_workspace(dir: &Path) -> Result<Workspace> {
 }
 
 pub(crate) use remote::repo_of;
+
+/// Test aid for crash consistency: `DTAP_FAILPOINT=<name>` aborts the process
+/// at that point, as a power cut would. The points, in promote and rollback
+/// alike: `after-intent`, `after-commit-object`, `after-dtap-commit`,
+/// `after-ref-update`, `before-completion-commit`, `after-completion`; in
+/// the reminder sweep `after-escalation-claim`, and in the emergency sweep
+/// `after-emergency-escalation-claim` (both inside their transaction).
+pub fn failpoint(name: &str) {
+    if std::env::var("DTAP_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("failpoint {name}: aborting");
+        std::process::abort();
+    }
+}

@@ -8,6 +8,7 @@ use semver::Version;
 use serde::Serialize;
 use serde_json::json;
 
+use super::failpoint;
 use super::rfcs::Caller;
 use super::signoff::Moved;
 use super::{App, AppError, Result};
@@ -715,16 +716,5 @@ impl App {
             }
         }
         result
-    }
-}
-
-/// Test aid for crash consistency: `DTAP_FAILPOINT=<name>` aborts the process
-/// at that point, as a power cut would. The points, in promote and rollback
-/// alike: `after-intent`, `after-commit-object`, `after-dtap-commit`,
-/// `after-ref-update`, `before-completion-commit`, `after-completion`.
-pub fn failpoint(name: &str) {
-    if std::env::var("DTAP_FAILPOINT").is_ok_and(|v| v == name) {
-        eprintln!("failpoint {name}: aborting");
-        std::process::abort();
     }
 }

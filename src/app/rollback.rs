@@ -6,7 +6,8 @@ use semver::Version;
 use serde::Serialize;
 use serde_json::json;
 
-use super::promote::{FileChanges, failpoint, file_changes};
+use super::failpoint;
+use super::promote::{FileChanges, file_changes};
 use super::rfcs::Caller;
 use super::rfcs::moves::StateMove;
 use super::{App, AppError, Result};

@@ -50,68 +50,82 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("promotion.html", include_str!("templates/nl/promotion.html")),
 ];
 
-/// The workspace's own template for this language, then its own for any
-/// language, then the built-in one in this language.
-fn source(workspace: &Path, locale: Locale, name: &str) -> Option<String> {
-    let dir = workspace.join("mail-templates");
-    let builtin = match locale {
-        Locale::En => BUILTIN,
-        Locale::Nl => BUILTIN_NL,
-    };
-    std::fs::read_to_string(dir.join(locale.code()).join(name))
-        .ok()
-        .or_else(|| std::fs::read_to_string(dir.join(name)).ok())
-        .or_else(|| builtin.iter().find(|(n, _)| *n == name).map(|(_, s)| s.to_string()))
+/// The mail templates of one workspace, read from disk once when the app
+/// opens, so that rendering (which may happen inside a write transaction,
+/// which on PostgreSQL holds every instance's write lock) never touches the
+/// disk. A broken override is reported when a mail of its kind is rendered,
+/// as before, and `dtap check` finds it earlier.
+#[derive(Debug, Default)]
+pub struct MailTemplates {
+    /// (language, file name) → source: the workspace's own template for
+    /// this language, then its own for any language, then the built-in one.
+    sources: std::collections::HashMap<(Locale, String), String>,
 }
 
-/// Renders mail `kind` (e.g. `invitation`) for `recipients` in `locale`
-/// (`en` or `nl`; anything else is English).
-pub fn render(
-    workspace: &Path,
-    locale: &str,
-    kind: &str,
-    recipients: Vec<String>,
-    ctx: Value,
-) -> Result<NewMail, minijinja::Error> {
-    let locale = Locale::parse(locale).unwrap_or_default();
-    let mut env = Environment::new();
-    env.add_filter("date", move |s: &str| crate::locale::date(locale, s));
-    env.add_function("tr", move |s: &str| crate::locale::tr(locale, s));
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html") {
-            AutoEscape::Html
-        } else {
-            AutoEscape::None
+impl MailTemplates {
+    pub fn load(workspace: &Path) -> MailTemplates {
+        let dir = workspace.join("mail-templates");
+        let mut sources = std::collections::HashMap::new();
+        for (locale, builtin) in [(Locale::En, BUILTIN), (Locale::Nl, BUILTIN_NL)] {
+            for (name, text) in builtin {
+                let src = std::fs::read_to_string(dir.join(locale.code()).join(name))
+                    .or_else(|_| std::fs::read_to_string(dir.join(name)))
+                    .unwrap_or_else(|_| text.to_string());
+                sources.insert((locale, name.to_string()), src);
+            }
         }
-    });
-    let text_name = format!("{kind}.txt");
-    let html_name = format!("{kind}.html");
-    for name in [&text_name, &html_name] {
-        let src = source(workspace, locale, name).ok_or_else(|| {
-            minijinja::Error::new(
-                minijinja::ErrorKind::TemplateNotFound,
-                format!("no mail template {name}"),
-            )
-        })?;
-        env.add_template_owned(name.clone(), src)?;
+        MailTemplates { sources }
     }
-    let text = env.get_template(&text_name)?.render(&ctx)?;
-    let html = env.get_template(&html_name)?.render(&ctx)?;
-    let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
-    let subject: String = subject
-        .trim()
-        .trim_start_matches("Subject:")
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    Ok(NewMail {
-        kind: kind.to_string(),
-        recipients,
-        subject,
-        text: body.trim_start_matches('\n').to_string(),
-        html,
-    })
+
+    /// Renders mail `kind` (e.g. `invitation`) for `recipients` in `locale`
+    /// (`en` or `nl`; anything else is English).
+    pub fn render(
+        &self,
+        locale: &str,
+        kind: &str,
+        recipients: Vec<String>,
+        ctx: Value,
+    ) -> Result<NewMail, minijinja::Error> {
+        let locale = Locale::parse(locale).unwrap_or_default();
+        let mut env = Environment::new();
+        env.add_filter("date", move |s: &str| crate::locale::date(locale, s));
+        env.add_function("tr", move |s: &str| crate::locale::tr(locale, s));
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        let text_name = format!("{kind}.txt");
+        let html_name = format!("{kind}.html");
+        for name in [&text_name, &html_name] {
+            let src = self.sources.get(&(locale, name.clone())).cloned().ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::TemplateNotFound,
+                    format!("no mail template {name}"),
+                )
+            })?;
+            env.add_template_owned(name.clone(), src)?;
+        }
+        let text = env.get_template(&text_name)?.render(&ctx)?;
+        let html = env.get_template(&html_name)?.render(&ctx)?;
+        let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+        let subject: String = subject
+            .trim()
+            .trim_start_matches("Subject:")
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        Ok(NewMail {
+            kind: kind.to_string(),
+            recipients,
+            subject,
+            text: body.trim_start_matches('\n').to_string(),
+            html,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -137,11 +151,11 @@ mod tests {
 
     #[test]
     fn every_mail_in_english_and_dutch() {
-        let none = Path::new("/nonexistent");
+        let t = MailTemplates::load(Path::new("/nonexistent"));
         for (name, _) in BUILTIN.iter().filter(|(n, _)| n.ends_with(".txt")) {
             let kind = name.trim_end_matches(".txt");
-            let en = render(none, "en", kind, vec![], sample()).unwrap();
-            let nl = render(none, "nl", kind, vec![], sample()).unwrap();
+            let en = t.render("en", kind, vec![], sample()).unwrap();
+            let nl = t.render("nl", kind, vec![], sample()).unwrap();
             assert!(
                 !nl.subject.is_empty() && nl.subject != en.subject,
                 "{kind}: {} / {}",
@@ -152,12 +166,12 @@ mod tests {
             assert!(nl.html.contains("<html lang=\"nl\">"), "{kind}");
             assert!(!nl.text.contains("2026-11-30"), "{kind}: Dutch dates: {}", nl.text);
         }
-        let nl = render(none, "nl", "invitation", vec![], sample()).unwrap();
+        let nl = t.render("nl", "invitation", vec![], sample()).unwrap();
         assert_eq!(nl.subject, "Graag testen: RFC-7 in Acceptatie: Weekly sales button");
         assert!(nl.text.contains("vóór 30-11-2026"), "{}", nl.text);
-        let nl = render(none, "nl", "state", vec![], sample()).unwrap();
+        let nl = t.render("nl", "state", vec![], sample()).unwrap();
         assert!(nl.text.contains("is nu: In ontwikkeling."), "{}", nl.text);
-        let nl = render(none, "nl", "rejection", vec![], sample()).unwrap();
+        let nl = t.render("nl", "rejection", vec![], sample()).unwrap();
         assert!(nl.text.contains("Open the dashboard: mislukt"), "{}", nl.text);
     }
 }

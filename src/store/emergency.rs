@@ -77,13 +77,15 @@ impl Store {
             .fetch_optional(self.pool())
             .await?)
     }
+}
 
-    pub async fn mark_emergency_escalated(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE emergency_reviews SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-            .bind(now())
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
+/// Claims an emergency review's escalation in the caller's transaction,
+/// which also queues its mail: both happen, or neither.
+pub async fn claim_escalation(conn: &mut super::Conn, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE emergency_reviews SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
+        .bind(now())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -170,6 +170,17 @@ pub async fn claim_reminder(conn: &mut Conn, id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Claims a link's escalation in the caller's transaction, which also queues
+/// its mail: both happen, or neither. False when another instance was first.
+pub async fn claim_escalation(conn: &mut Conn, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE signoff_links SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
+        .bind(now())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Revokes every open link of an RFC (a rejection: a new version will come).
 pub async fn revoke_links(conn: &mut Conn, rfc: i64) -> Result<()> {
     sqlx::query(
@@ -242,14 +253,5 @@ impl Store {
         ))
         .fetch_all(self.pool())
         .await?)
-    }
-
-    pub async fn mark_escalated(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE signoff_links SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-            .bind(now())
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
     }
 }

@@ -1100,6 +1100,81 @@ async fn a_tester_reminded_in_the_round_that_escalated_another_is_still_escalate
     assert!(overdue.iter().any(|m| m.text.starts_with(LEE)), "{overdue:#?}");
 }
 
+/// A process killed between claiming an escalation and queueing its mail
+/// loses neither: both sit in one transaction (DESIGN §6).
+#[tokio::test]
+async fn a_crash_while_escalating_never_loses_the_escalation_mail() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM]).await;
+    let overdue = [("DTAP_SIGNOFF_ESCALATE_AFTER", "0s")];
+    let crashed = ws.dtap_env(
+        &["mail", "flush", "--json"],
+        &[overdue[0], ("DTAP_FAILPOINT", "after-escalation-claim")],
+    );
+    assert!(
+        !crashed.status.success(),
+        "the fail point kills the sweep: {}",
+        text(&crashed)
+    );
+    assert!(
+        text(&crashed).contains("failpoint after-escalation-claim"),
+        "{}",
+        text(&crashed)
+    );
+    let r = flush_with(&ws, &[], &overdue);
+    assert_eq!(
+        r["escalated"], 1,
+        "the claim died with the process, so the next sweep escalates: {r}"
+    );
+    let mails: Vec<Mail> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.subject() == format!("Sign-off overdue: {rfc} in Test"))
+        .collect();
+    assert_eq!(mails.len(), 1, "{:#?}", smtp.messages());
+    assert_eq!(flush_with(&ws, &[], &overdue)["escalated"], 0, "escalated once");
+}
+
+/// The same for an emergency change nobody approved in time.
+#[tokio::test]
+async fn a_crash_while_escalating_an_emergency_never_loses_its_mail() {
+    let ws = TestWorkspace::init();
+    let rfc = approved_rfc(&ws, "Weekly sales button");
+    put_package(&ws, "1.0.0", &[&rfc], "v1");
+    // Due at once: nobody approves it within zero seconds.
+    ok(ws.dtap_env(
+        &[
+            "promote",
+            "crm-core",
+            "--to",
+            "test",
+            "--emergency",
+            "--reason",
+            "Invoices stopped",
+        ],
+        &[("DTAP_EMERGENCY_REVIEW_WITHIN", "0s")],
+    ));
+    let emergency_mails = |ws: &TestWorkspace| {
+        mail_list(ws, false)
+            .into_iter()
+            .filter(|m| m["kind"] == "emergency")
+            .count()
+    };
+    let crashed = ws.dtap_env(
+        &["mail", "flush", "--json"],
+        &[("DTAP_FAILPOINT", "after-emergency-escalation-claim")],
+    );
+    assert!(
+        !crashed.status.success(),
+        "the fail point kills the sweep: {}",
+        text(&crashed)
+    );
+    assert_eq!(emergency_mails(&ws), 0);
+    ok(ws.dtap(&["mail", "flush", "--json"]));
+    assert_eq!(emergency_mails(&ws), 1, "the next sweep escalates it");
+    ok(ws.dtap(&["mail", "flush", "--json"]));
+    assert_eq!(emergency_mails(&ws), 1, "and only once");
+}
+
 // ---------------------------------------------------------------- delivery
 
 #[tokio::test]

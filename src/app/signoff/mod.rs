@@ -1,0 +1,290 @@
+//! Sign-off by mailed link: the verdict form and what a verdict moves.
+//! Invitations and other mails live in `notify`, reminders and escalations
+//! in `reminders`, the test plan in `test_plan`.
+
+mod notify;
+mod reminders;
+mod test_plan;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::rfcs::Caller;
+use super::{App, AppError, Result};
+use crate::domain::promotion::{self, Role};
+use crate::domain::rfc::lifecycle::SystemMove;
+use crate::domain::rfc::{Rfc, RfcId, State, TestCase};
+use crate::domain::signoff::{self, SignoffInput, Verdict};
+use crate::store::audit::{self, NewAuditEvent, Origin};
+use crate::store::rfcs::{self as rfc_store, NewEvent};
+use crate::store::signoff::{self as links, SignoffLink};
+
+/// A package version that reached an environment, for invitations.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Moved {
+    pub package: String,
+    pub version: String,
+    pub from_version: Option<String>,
+    pub tree: String,
+    pub rfcs: Vec<String>,
+}
+
+/// What the sign-off page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignoffView {
+    pub link: SignoffLink,
+    pub rfc: Rfc,
+    pub template_title: String,
+    pub summary: Option<String>,
+    pub environment_label: String,
+    pub cases: Vec<TestCase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignoffOutcome {
+    pub verdict: String,
+    pub rfc: String,
+    pub state: State,
+    pub all_approved: bool,
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub(super) fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
+    crate::domain::stamp::stamp(t)
+}
+
+pub(super) fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+impl App {
+    pub(crate) fn base_url(&self) -> String {
+        self.workspace.config.web.base_url.trim_end_matches('/').to_string()
+    }
+
+    fn mail_domain(&self) -> String {
+        let from = &self.workspace.config.mail.from;
+        from.rsplit('@')
+            .next()
+            .unwrap_or("localhost")
+            .trim_end_matches('>')
+            .to_string()
+    }
+
+    fn env_label(&self, env: &str) -> String {
+        self.workspace
+            .pipeline
+            .get(env)
+            .map(|e| e.label.clone())
+            .unwrap_or_else(|| env.to_string())
+    }
+
+    /// The first required long answer: what the RFC should do, in business words.
+    fn summary_of(&self, rfc: &Rfc) -> Option<String> {
+        self.workspace
+            .template(&rfc.template)
+            .and_then(|t| {
+                t.fields
+                    .iter()
+                    .find(|f| f.required && f.kind == crate::domain::template::FieldType::Textarea)
+            })
+            .and_then(|f| rfc.field_text(&f.id))
+    }
+
+    /// The link behind a token, if it may still be used. Anything else is
+    /// "not found", always the same, so a link's state cannot be probed.
+    async fn open_link(&self, token: &str) -> Result<SignoffLink> {
+        let link = self
+            .store
+            .link_by_hash(&token_hash(token))
+            .await?
+            .ok_or_else(|| AppError::NotFound("link".into()))?;
+        let expired = parse_time(&link.expires_at).is_none_or(|t| t <= now());
+        if link.used_at.is_some() || link.revoked_at.is_some() || expired {
+            return Err(AppError::NotFound("link".into()));
+        }
+        Ok(link)
+    }
+
+    /// What the sign-off form shows. Changes nothing: mail scanners open links.
+    pub async fn signoff_view(&self, token: &str) -> Result<SignoffView> {
+        let link = self.open_link(token).await?;
+        let rfc = self
+            .store
+            .rfc(RfcId(link.rfc_id))
+            .await?
+            .ok_or_else(|| AppError::NotFound("link".into()))?;
+        let cases = self
+            .store
+            .rfc_test_cases(rfc.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.environment == link.environment)
+            .collect();
+        Ok(SignoffView {
+            template_title: self
+                .workspace
+                .template(&rfc.template)
+                .map(|t| t.title.clone())
+                .unwrap_or_default(),
+            summary: self.summary_of(&rfc),
+            environment_label: self.env_label(&link.environment),
+            cases,
+            rfc,
+            link,
+        })
+    }
+
+    /// Records a verdict, once per link.
+    pub async fn submit_signoff(&self, token: &str, input: &SignoffInput) -> Result<SignoffOutcome> {
+        let view = self.signoff_view(token).await?;
+        let (link, rfc) = (&view.link, &view.rfc);
+        let case_ids: Vec<i64> = view.cases.iter().map(|c| c.id).collect();
+        let verdict = signoff::validate(input, &case_ids).map_err(AppError::Invalid)?;
+        // Segregation of duties, whatever access.yaml says.
+        let tester = crate::domain::names::normalise_email(&link.tester);
+        if tester == rfc.requester {
+            return Err(AppError::refused(format!(
+                "{tester} requested {}, so may not sign it off",
+                rfc.id
+            )));
+        }
+        let env_path = self
+            .workspace
+            .pipeline
+            .get(&link.environment)
+            .map(|e| e.path.clone())
+            .unwrap_or_default();
+        self.refresh_index().await?;
+        let promoted_by = self
+            .store
+            .indexed_packages_in(&[env_path.as_str()])
+            .await?
+            .into_iter()
+            .find(|p| p.package == link.package && p.tree == link.tree)
+            .map(|p| crate::domain::names::normalise_email(&p.by));
+        if promoted_by.as_deref() == Some(tester.as_str()) {
+            return Err(AppError::refused(format!(
+                "{tester} promoted {} into {}, so may not sign it off there",
+                link.package, link.environment
+            )));
+        }
+        let mut tx = self.store.write_tx().await?;
+        if !links::consume_link(&mut tx, link.id).await? {
+            return Err(AppError::NotFound("link".into()));
+        }
+        links::record_verdict(
+            &mut tx,
+            &links::Verdict {
+                link_id: link.id,
+                rfc_id: rfc.id.0,
+                environment: &link.environment,
+                tester: &tester,
+                tree: &link.tree,
+                verdict: verdict.as_str(),
+                comment: &input.comment,
+                cases: &input.cases,
+            },
+        )
+        .await?;
+        let mut current = rfc_store::get_in(&mut tx, rfc.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;
+        let detail = format!(
+            "{} in {} on {} {}",
+            verdict.as_str(),
+            link.environment,
+            link.package,
+            link.version
+        );
+        rfc_store::add_event(
+            &mut tx,
+            &NewEvent {
+                rfc: rfc.id,
+                actor: &tester,
+                kind: "signoff",
+                from_state: None,
+                to_state: None,
+                detail: &detail,
+            },
+        )
+        .await?;
+        if !input.comment.is_empty() {
+            rfc_store::add_comment(&mut tx, rfc.id, &tester, &input.comment).await?;
+        }
+        let mut all_approved = false;
+        let role = promotion::role(&self.workspace.pipeline, &link.environment);
+        let movement = match verdict {
+            Verdict::Reject => Some(SystemMove::TesterRejected),
+            Verdict::Approve => {
+                let testers = links::testers_in(&mut tx, rfc.id.0, &link.environment).await?;
+                let approved = links::approvals_in(&mut tx, rfc.id.0, &link.environment, &link.tree).await?;
+                all_approved = !testers.is_empty() && testers.iter().all(|t| approved.contains(t));
+                (all_approved && role == Role::Acceptance).then_some(SystemMove::AcceptedInAcceptance)
+            }
+        };
+        if let Some(m) = movement {
+            let by = Caller::new(&tester, Origin::Web);
+            if let Some(moved) = self
+                .system_move_in(&mut tx, &by, rfc.id, m, "signed_off", &detail)
+                .await?
+            {
+                current = moved;
+            }
+        }
+        if verdict == Verdict::Reject {
+            links::revoke_links(&mut tx, rfc.id.0).await?;
+            let mut to: Vec<String> = self
+                .workspace
+                .access
+                .users
+                .keys()
+                .filter(|u| self.workspace.access.can(u, "rfc.edit"))
+                .cloned()
+                .collect();
+            to.push(rfc.requester.clone());
+            let titles: std::collections::HashMap<i64, String> =
+                view.cases.iter().map(|c| (c.id, c.title.clone())).collect();
+            let cases: Vec<_> = input
+                .cases
+                .iter()
+                .map(|(id, result, note)| context! { title => titles.get(id).cloned().unwrap_or_default(), result, note })
+                .collect();
+            let ctx = context! {
+                rfc => Serde(&current), tester => tester.clone(), environment_label => view.environment_label.clone(),
+                package => link.package.clone(), version => link.version.clone(), comment => input.comment.clone(), cases,
+                rfc_url => format!("{}/rfcs/{}", self.base_url(), rfc.id),
+            };
+            self.queue(&mut tx, "rejection", to, ctx).await?;
+        }
+        audit::append(
+            &mut tx,
+            &NewAuditEvent {
+                actor: tester.clone(),
+                action: format!("signoff.{}", verdict.as_str()),
+                object: rfc.id.to_string(),
+                outcome: "ok".into(),
+                origin: Origin::Web,
+                detail: json!({ "environment": link.environment, "package": link.package, "version": link.version, "tree": link.tree, "cases": input.cases.len() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SignoffOutcome {
+            verdict: verdict.as_str().into(),
+            rfc: rfc.id.to_string(),
+            state: current.state,
+            all_approved,
+        })
+    }
+}

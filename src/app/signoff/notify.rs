@@ -1,0 +1,193 @@
+//! The mails of sign-off and promotion: invitations with a personal link,
+//! reminders, the notify list. Rendering uses the templates the app loaded
+//! at open, never the disk.
+
+use minijinja::context;
+use minijinja::value::Serde;
+
+use super::{Moved, now, rfc3339, token_hash};
+use crate::app::{App, AppError, Result};
+use crate::domain::rfc::{Rfc, RfcId};
+use crate::store::Conn;
+use crate::store::outbox::{self, NewMail};
+use crate::store::rfcs as rfc_store;
+use crate::store::signoff::{self as links, NewLink, SignoffLink};
+
+/// A sign-off link about to be written, with its mail already rendered.
+pub(super) struct PreparedLink {
+    token: String,
+    mail: Option<NewMail>,
+}
+
+impl App {
+    /// Renders mail `kind` for `to` (addresses that are not addresses are
+    /// dropped; `None` when nobody is left). Needs no disk and no database,
+    /// so a use case that claims something renders first and opens its
+    /// transaction after.
+    pub(crate) fn render_mail(&self, kind: &str, to: Vec<String>, ctx: minijinja::Value) -> Result<Option<NewMail>> {
+        let mut to: Vec<String> = to.into_iter().filter(|t| crate::domain::names::is_email(t)).collect();
+        to.sort();
+        to.dedup();
+        if to.is_empty() {
+            return Ok(None);
+        }
+        self.mail_templates
+            .render(&self.workspace.config.web.default_locale, kind, to, ctx)
+            .map(Some)
+            .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))
+    }
+
+    /// Puts a rendered mail in the outbox, in the caller's transaction.
+    pub(crate) async fn enqueue(&self, conn: &mut Conn, mail: Option<&NewMail>) -> Result<()> {
+        if let Some(mail) = mail {
+            outbox::enqueue(conn, mail, &self.mail_domain()).await?;
+        }
+        Ok(())
+    }
+
+    /// Renders and queues a mail in the caller's transaction.
+    pub(crate) async fn queue(
+        &self,
+        conn: &mut Conn,
+        kind: &str,
+        to: Vec<String>,
+        ctx: minijinja::Value,
+    ) -> Result<()> {
+        let mail = self.render_mail(kind, to, ctx)?;
+        self.enqueue(conn, mail.as_ref()).await
+    }
+
+    /// Invites every tester appointed in `env` for the RFCs of the packages
+    /// that just reached it, each with a personal link for that exact tree.
+    /// Earlier open links of theirs are revoked: a newer tree makes them stale.
+    pub(crate) async fn invite(&self, conn: &mut Conn, env: &str, moved: &[Moved]) -> Result<usize> {
+        let ttl = self.workspace.config.link_ttl();
+        let expires = now() + time::Duration::seconds(ttl.as_secs() as i64);
+        let mut sent = 0;
+        for m in moved {
+            for r in &m.rfcs {
+                let Ok(id) = r.parse::<RfcId>() else { continue };
+                let Some(rfc) = rfc_store::get_in(conn, id).await? else {
+                    continue;
+                };
+                if rfc.state.is_final() {
+                    continue;
+                }
+                let testers = links::testers_in(conn, id.0, env).await?;
+                if testers.is_empty() {
+                    continue;
+                }
+                let cases: Vec<(String, String, String)> = links::test_cases_in(conn, id.0, env)
+                    .await?
+                    .into_iter()
+                    .map(|(_, title, steps, expected)| (title, steps, expected))
+                    .collect();
+                for tester in testers {
+                    let prepared = self.prepare_link(&rfc, env, &tester, m, expires, &cases, "invitation")?;
+                    self.write_link(conn, &rfc, env, &tester, m, expires, None, prepared)
+                        .await?;
+                    sent += 1;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Draws the token of a new link and renders its mail (`invitation` or
+    /// `reminder`), before any transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn prepare_link(
+        &self,
+        rfc: &Rfc,
+        env: &str,
+        tester: &str,
+        m: &Moved,
+        expires: time::OffsetDateTime,
+        cases: &[(String, String, String)],
+        kind: &str,
+    ) -> Result<PreparedLink> {
+        let token = crate::random::hex::<32>()?;
+        let cases: Vec<_> = cases
+            .iter()
+            .map(|(title, steps, expected)| context! { title, steps, expected })
+            .collect();
+        let ctx = context! {
+            rfc => Serde(rfc),
+            summary => self.summary_of(rfc),
+            environment => env,
+            environment_label => self.env_label(env),
+            package => m.package.clone(),
+            version => m.version.clone(),
+            cases,
+            deadline => expires.date().to_string(),
+            link => format!("{}/signoff/{token}", self.base_url()),
+        };
+        let mail = self.render_mail(kind, vec![tester.to_string()], ctx)?;
+        Ok(PreparedLink { token, mail })
+    }
+
+    /// Writes a prepared link and queues its mail in the caller's
+    /// transaction. A reminder (`previous`) keeps the first invitation's
+    /// date and escalation.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn write_link(
+        &self,
+        conn: &mut Conn,
+        rfc: &Rfc,
+        env: &str,
+        tester: &str,
+        m: &Moved,
+        expires: time::OffsetDateTime,
+        previous: Option<&SignoffLink>,
+        prepared: PreparedLink,
+    ) -> Result<()> {
+        let now_s = rfc3339(now());
+        links::create_link(
+            conn,
+            &NewLink {
+                token_hash: &token_hash(&prepared.token),
+                rfc_id: rfc.id.0,
+                environment: env,
+                tester,
+                package: &m.package,
+                version: &m.version,
+                tree: &m.tree,
+                expires_at: &rfc3339(expires),
+                invited_at: previous.map(|p| p.invited_at.as_str()).unwrap_or(&now_s),
+                reminded_at: previous.map(|_| now_s.as_str()),
+                escalated_at: previous.and_then(|p| p.escalated_at.as_deref()),
+            },
+        )
+        .await?;
+        self.enqueue(conn, prepared.mail.as_ref()).await
+    }
+
+    /// Tells an environment's `notify` list about a promotion into it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn notify_promotion(
+        &self,
+        conn: &mut Conn,
+        env: &str,
+        moved: &[Moved],
+        by: &str,
+        commit: &str,
+        reason: &str,
+        emergency: bool,
+    ) -> Result<()> {
+        let Some(e) = self.workspace.pipeline.get(env) else {
+            return Ok(());
+        };
+        if e.notify.is_empty() || moved.is_empty() {
+            return Ok(());
+        }
+        let summary = match moved {
+            [one] => format!("{} {} promoted to {}", one.package, one.version, e.label),
+            many => format!("{} packages promoted to {}", many.len(), e.label),
+        };
+        let ctx = context! {
+            summary, by, environment => env, environment_label => e.label.clone(), packages => Serde(moved),
+            commit => commit.chars().take(12).collect::<String>(), reason, emergency,
+        };
+        self.queue(conn, "promotion", e.notify.clone(), ctx).await
+    }
+}

@@ -1,0 +1,135 @@
+//! Reminders and escalations of open sign-off links. Each claim (a link's
+//! `reminded_at` or `escalated_at`) is written in the same transaction as
+//! the mail it stands for, so a crash loses both or neither (DESIGN §6);
+//! the mail is rendered before that transaction opens.
+
+use minijinja::context;
+use minijinja::value::Serde;
+
+use super::{Moved, now, parse_time, rfc3339};
+use crate::app::{App, Result, failpoint};
+use crate::domain::rfc::RfcId;
+use crate::store::signoff as links;
+
+impl App {
+    /// Reminds testers who have not answered after `[signoff] remind_after`
+    /// (with a fresh link; the old one stops working) and tells the release
+    /// managers after `escalate_after`. Returns (reminded, escalated).
+    pub async fn remind(&self) -> Result<(usize, usize)> {
+        let cfg = &self.workspace.config.signoff;
+        let remind_after = crate::domain::duration::parse(&cfg.remind_after).unwrap_or_default();
+        let escalate_after = crate::domain::duration::parse(&cfg.escalate_after).unwrap_or_default();
+        let (mut reminded, mut escalated) = (0, 0);
+        for link in self.store.open_links().await? {
+            let (Some(created), Some(invited), Some(expires)) = (
+                parse_time(&link.created_at),
+                parse_time(&link.invited_at),
+                parse_time(&link.expires_at),
+            ) else {
+                tracing::warn!(link = link.id, "a sign-off link has an unreadable time; not reminded");
+                continue;
+            };
+            if expires <= now() {
+                continue;
+            }
+            let Some(rfc) = self.store.rfc(RfcId(link.rfc_id)).await? else {
+                continue;
+            };
+            let mut link = link.clone();
+            if link.escalated_at.is_none()
+                && now() - invited >= time::Duration::seconds(escalate_after.as_secs() as i64)
+            {
+                let next = self
+                    .workspace
+                    .pipeline
+                    .next(&link.environment)
+                    .map(|e| e.name.clone())
+                    .unwrap_or_default();
+                let managers: Vec<String> = self
+                    .workspace
+                    .access
+                    .users
+                    .keys()
+                    .filter(|u| self.workspace.access.can(u, &format!("promote.{next}")))
+                    .cloned()
+                    .collect();
+                let ctx = context! {
+                    rfc => Serde(&rfc), tester => link.tester.clone(), invited => invited.date().to_string(),
+                    environment_label => self.env_label(&link.environment), package => link.package.clone(),
+                    version => link.version.clone(), rfc_url => format!("{}/rfcs/{}", self.base_url(), rfc.id),
+                };
+                let mail = self.render_mail("escalation", managers, ctx)?;
+                let mut tx = self.store.write_tx().await?;
+                if links::claim_escalation(&mut tx, link.id).await? {
+                    failpoint("after-escalation-claim");
+                    self.enqueue(&mut tx, mail.as_ref()).await?;
+                    tx.commit().await?;
+                    escalated += 1;
+                    link.escalated_at = Some(rfc3339(now()));
+                } else {
+                    tx.rollback().await?; // another instance escalated it meanwhile
+                }
+            }
+            if link.reminded_at.is_none() && now() - created >= time::Duration::seconds(remind_after.as_secs() as i64) {
+                let moved = Moved {
+                    package: link.package.clone(),
+                    version: link.version.clone(),
+                    from_version: None,
+                    tree: link.tree.clone(),
+                    rfcs: vec![rfc.id.to_string()],
+                };
+                let cases: Vec<(String, String, String)> = self
+                    .store
+                    .rfc_test_cases(rfc.id)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.environment == link.environment)
+                    .map(|c| (c.title, c.steps, c.expected))
+                    .collect();
+                let prepared = self.prepare_link(
+                    &rfc,
+                    &link.environment,
+                    &link.tester,
+                    &moved,
+                    expires,
+                    &cases,
+                    "reminder",
+                )?;
+                let mut tx = self.store.write_tx().await?;
+                if !links::claim_reminder(&mut tx, link.id).await? {
+                    tx.rollback().await?;
+                    continue; // another instance reminded this tester meanwhile
+                }
+                self.write_link(
+                    &mut tx,
+                    &rfc,
+                    &link.environment,
+                    &link.tester,
+                    &moved,
+                    expires,
+                    Some(&link),
+                    prepared,
+                )
+                .await?;
+                tx.commit().await?;
+                reminded += 1;
+            }
+        }
+        Ok((reminded, escalated))
+    }
+
+    /// Pending sign-offs per environment: (environment, count, oldest invitation).
+    pub async fn pending_signoffs(&self) -> Result<Vec<(String, usize, String)>> {
+        let mut by_env: std::collections::BTreeMap<String, (usize, String)> = Default::default();
+        for l in self.store.open_links().await? {
+            if parse_time(&l.expires_at).is_some_and(|t| t > now()) {
+                let e = by_env.entry(l.environment.clone()).or_insert((0, l.invited_at.clone()));
+                e.0 += 1;
+                if l.invited_at < e.1 {
+                    e.1 = l.invited_at.clone();
+                }
+            }
+        }
+        Ok(by_env.into_iter().map(|(env, (n, oldest))| (env, n, oldest)).collect())
+    }
+}
