@@ -7,7 +7,8 @@ use time::{Duration, OffsetDateTime};
 
 use super::{App, Result};
 use crate::domain::calendar::{self, Entry, Kind, When};
-use crate::domain::{duration, stamp};
+use crate::domain::duration;
+use crate::domain::stamp::{self, Stamp};
 
 /// Days of history the calendar shows; the future is unbounded for freezes.
 pub const PAST_DAYS: i64 = 90;
@@ -71,8 +72,8 @@ impl App {
                     Kind::Promotion
                 },
                 environment: p.environment.clone(),
-                when: When::At { at: p.at.clone() },
-                start: p.at.clone(),
+                when: When::At { at: p.at },
+                start: p.at.to_string(),
                 summary: format!(
                     "{} · {}{}",
                     label(&p.environment),
@@ -85,17 +86,13 @@ impl App {
         // One deadline per RFC and environment: the earliest open invitation escalates first.
         let escalate =
             duration::parse(&ws.config.signoff.escalate_after).unwrap_or(std::time::Duration::from_secs(5 * 86_400));
-        let mut due: BTreeMap<(i64, String), (String, usize)> = BTreeMap::new();
+        let mut due: BTreeMap<(i64, String), (Stamp, usize)> = BTreeMap::new();
         for l in self.store.open_links().await? {
             if !wanted(&l.environment) {
                 continue;
             }
-            let Ok(invited) = OffsetDateTime::parse(&l.invited_at, &time::format_description::well_known::Rfc3339)
-            else {
-                continue;
-            };
-            let at = stamp::stamp(invited + escalate);
-            let e = due.entry((l.rfc_id, l.environment.clone())).or_insert((at.clone(), 0));
+            let at = l.invited_at + time::Duration::seconds(escalate.as_secs() as i64);
+            let e = due.entry((l.rfc_id, l.environment.clone())).or_insert((at, 0));
             if at < e.0 {
                 e.0 = at;
             }
@@ -106,8 +103,8 @@ impl App {
                 uid: format!("signoff-RFC-{rfc}-{env}@{host}"),
                 kind: Kind::SignoffDue,
                 environment: env.clone(),
-                when: When::At { at: at.clone() },
-                start: at,
+                when: When::At { at },
+                start: at.to_string(),
                 summary: format!("RFC-{rfc} · {} ({open})", label(&env)),
                 detail: format!("RFC-{rfc}"),
             });

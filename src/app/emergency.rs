@@ -94,7 +94,7 @@ impl App {
     /// Mails the assessors about emergency changes still unapproved past
     /// their due time. The claim and its mail share one transaction.
     pub async fn escalate_emergencies(&self) -> Result<usize> {
-        let now = crate::domain::stamp::now();
+        let now = crate::domain::stamp::Stamp::from_datetime(time::OffsetDateTime::now_utc());
         let mut n = 0;
         for r in self.store.emergency_reviews(true).await? {
             if r.due_at > now || r.escalated_at.is_some() {

@@ -50,11 +50,11 @@ pub async fn run(cli: &Cli, cmd: &EmergencyCommand) -> CliResult {
                 .map(|r| {
                     vec![
                         r.id.to_string(),
-                        r.created_at[..16].replace('T', " "),
+                        r.created_at.minute(),
                         r.environment.clone(),
                         r.promoted_by.clone(),
                         r.reason.chars().take(50).collect(),
-                        r.due_at[..16].replace('T', " "),
+                        r.due_at.minute(),
                         r.approved_by.clone().unwrap_or_default(),
                     ]
                 })

@@ -75,10 +75,10 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                     vec![
                         t.id.to_string(),
                         t.name.clone(),
-                        t.created_at[..10].to_string(),
-                        t.expires_at.clone().unwrap_or_else(|| "never".into()),
-                        t.last_used_at.clone().unwrap_or_default(),
-                        t.revoked_at.clone().unwrap_or_default(),
+                        t.created_at.day(),
+                        t.expires_at.map(|s| s.to_string()).unwrap_or_else(|| "never".into()),
+                        t.last_used_at.map(|s| s.to_string()).unwrap_or_default(),
+                        t.revoked_at.map(|s| s.to_string()).unwrap_or_default(),
                     ]
                 })
                 .collect();

@@ -30,7 +30,7 @@ impl Kind {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum When {
     Days { from: Date, to: Date },
-    At { at: String },
+    At { at: crate::domain::stamp::Stamp },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,8 +127,7 @@ pub fn to_ics(name: &str, entries: &[Entry], kind_words: impl Fn(Kind) -> String
                 line("TRANSP:TRANSPARENT".into());
             }
             When::At { at } => {
-                let t = OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+                let t = at.datetime();
                 line(format!("DTSTART:{}", ics_time(t)));
                 line(format!("DTEND:{}", ics_time(t + Duration::minutes(15))));
             }
@@ -189,7 +188,7 @@ mod tests {
                 kind: Kind::Promotion,
                 environment: "test".into(),
                 when: When::At {
-                    at: "2026-11-23T10:00:05.000000Z".into(),
+                    at: "2026-11-23T10:00:05.000000Z".parse().unwrap(),
                 },
                 start: "2026-11-23T10:00:05.000000Z".into(),
                 summary: "crm-core 1.0.0 → Test".into(),

@@ -1,5 +1,6 @@
 //! Retro-approval of emergency changes.
 
+use crate::domain::stamp::Stamp;
 use sqlx::FromRow;
 
 use super::Conn;
@@ -15,12 +16,12 @@ pub struct EmergencyReview {
     pub packages: String,
     pub promoted_by: String,
     pub reason: String,
-    pub created_at: String,
-    pub due_at: String,
+    pub created_at: Stamp,
+    pub due_at: Stamp,
     pub approved_by: Option<String>,
-    pub approved_at: Option<String>,
+    pub approved_at: Option<Stamp>,
     pub comment: String,
-    pub escalated_at: Option<String>,
+    pub escalated_at: Option<Stamp>,
 }
 
 pub async fn create(

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod rfcs;
 pub mod sessions;
 pub mod signoff;
+mod stamp;
 pub mod tokens;
 
 use std::path::Path;

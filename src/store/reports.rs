@@ -94,7 +94,7 @@ pub struct DonePromotion {
     pub kind: String,
     pub environment: String,
     pub packages: String,
-    pub at: String,
+    pub at: crate::domain::stamp::Stamp,
     pub emergency: i64,
 }
 

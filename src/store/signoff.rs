@@ -1,5 +1,6 @@
 //! Sign-off links and verdicts.
 
+use crate::domain::stamp::Stamp;
 use sqlx::FromRow;
 
 use super::Conn;
@@ -16,13 +17,13 @@ pub struct SignoffLink {
     pub package: String,
     pub version: String,
     pub tree: String,
-    pub created_at: String,
-    pub expires_at: String,
-    pub invited_at: String,
-    pub used_at: Option<String>,
-    pub revoked_at: Option<String>,
-    pub reminded_at: Option<String>,
-    pub escalated_at: Option<String>,
+    pub created_at: Stamp,
+    pub expires_at: Stamp,
+    pub invited_at: Stamp,
+    pub used_at: Option<Stamp>,
+    pub revoked_at: Option<Stamp>,
+    pub reminded_at: Option<Stamp>,
+    pub escalated_at: Option<Stamp>,
 }
 
 pub struct NewLink<'a> {
@@ -210,9 +211,9 @@ pub struct SignoffProgress {
     pub tester: String,
     pub package: String,
     pub version: String,
-    pub invited_at: String,
+    pub invited_at: Stamp,
     pub verdict: Option<String>,
-    pub verdict_at: Option<String>,
+    pub verdict_at: Option<Stamp>,
     pub comment: Option<String>,
 }
 
@@ -244,14 +245,27 @@ impl Store {
         .await?)
     }
 
-    /// Open links (no verdict yet, not revoked), oldest first.
+    /// Open links (no verdict yet, not revoked), oldest first. A row that
+    /// cannot be read (a malformed time written by hand) is left out and
+    /// logged, so one bad row never stops the reminders of every other.
     pub async fn open_links(&self) -> Result<Vec<SignoffLink>> {
-        Ok(sqlx::query_as(concat!(
+        let rows = sqlx::query(concat!(
             "SELECT ",
             link_columns!(),
             " FROM signoff_links WHERE used_at IS NULL AND revoked_at IS NULL ORDER BY created_at"
         ))
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| match SignoffLink::from_row(row) {
+                Ok(link) => Some(link),
+                Err(e) => {
+                    let id: Option<i64> = sqlx::Row::try_get(row, "id").ok();
+                    tracing::warn!(link = ?id, error = %e, "skipping a sign-off link that cannot be read");
+                    None
+                }
+            })
+            .collect())
     }
 }

@@ -1,5 +1,6 @@
 //! API tokens: only their SHA-256 is kept.
 
+use crate::domain::stamp::Stamp;
 use sqlx::FromRow;
 
 use super::rfcs::now;
@@ -10,10 +11,10 @@ pub struct ApiToken {
     pub id: i64,
     pub name: String,
     pub user: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub revoked_at: Option<String>,
-    pub last_used_at: Option<String>,
+    pub created_at: Stamp,
+    pub expires_at: Option<Stamp>,
+    pub revoked_at: Option<Stamp>,
+    pub last_used_at: Option<Stamp>,
 }
 
 impl Store {

@@ -43,9 +43,7 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
         .await?
         .into_iter()
         .map(|(env, count, oldest)| {
-            let days = time::OffsetDateTime::parse(&oldest, &time::format_description::well_known::Rfc3339)
-                .map(|t| (time::OffsetDateTime::now_utc() - t).whole_days())
-                .unwrap_or(0);
+            let days = (time::OffsetDateTime::now_utc() - oldest.datetime()).whole_days();
             let label = state
                 .app
                 .workspace

@@ -298,7 +298,7 @@ pub async fn calendar_page(
                     ),
                     from.to_string(),
                 ),
-                calendar::When::At { at } => (i18n::datetime(locale, at), at[..10].to_string()),
+                calendar::When::At { at } => (i18n::datetime(locale, &at.to_string()), at.day()),
             };
             context! { kind => e.kind.as_str(), kind_words => kind_words(e.kind, locale), when, day,
             environment => e.environment.clone(), summary => e.summary.clone(), detail => e.detail.clone() }

@@ -98,7 +98,7 @@ fn render_form(
             answers,
             environment_label => v.environment_label.clone(),
             link => Serde(&v.link),
-            deadline => v.link.expires_at[..10].to_string(),
+            deadline => v.link.expires_at.day(),
             cases,
             verdict => input.verdict.clone(),
             comment => input.comment.clone(),

@@ -1175,6 +1175,51 @@ async fn a_crash_while_escalating_an_emergency_never_loses_its_mail() {
     assert_eq!(emergency_mails(&ws), 1, "and only once");
 }
 
+/// A time written into the database by hand is an error that names the
+/// value, never a panic: the reminder sweep skips that one link and goes on,
+/// `emergency list` says what it cannot read.
+#[tokio::test]
+async fn a_malformed_time_in_the_database_is_an_error_never_a_panic() {
+    let Setup { ws, smtp: _smtp, rfc } = setup(&[KIM, LEE]).await;
+    put_package(&ws, "1.0.1", &[&rfc], "v1.0.1");
+    ok(as_user(
+        &ws,
+        RM,
+        &["promote", "crm-core", "--to", "test", "--emergency", "--reason", "x"],
+    ));
+    {
+        use sqlx::Connection;
+        let mut conn = connect(&ws).await;
+        sqlx::query(
+            "UPDATE signoff_links SET created_at = 'soon', invited_at = 'soon'
+             WHERE tester = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(KIM)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let r = flush_with(&ws, &[], &[("DTAP_SIGNOFF_REMIND_AFTER", "0s")]);
+    assert_eq!(
+        r["reminded"], 1,
+        "lee is reminded; kim's unreadable link is skipped: {r}"
+    );
+    {
+        use sqlx::Connection;
+        let mut conn = connect(&ws).await;
+        sqlx::query("UPDATE emergency_reviews SET created_at = 'soon'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let out = ws.dtap(&["emergency", "list"]);
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("`soon` is not a time"), "{}", text(&out));
+}
+
 // ---------------------------------------------------------------- delivery
 
 #[tokio::test]

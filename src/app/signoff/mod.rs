@@ -18,6 +18,7 @@ use crate::domain::promotion::{self, Role};
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::domain::rfc::{Rfc, RfcId, State, TestCase};
 use crate::domain::signoff::{self, SignoffInput, Verdict};
+use crate::domain::stamp::Stamp;
 use crate::store::audit::{self, NewAuditEvent, Origin};
 use crate::store::rfcs::{self as rfc_store, NewEvent};
 use crate::store::signoff::{self as links, SignoffLink};
@@ -55,16 +56,8 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub(super) fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
-pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
-    crate::domain::stamp::stamp(t)
-}
-
-pub(super) fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+pub(super) fn now() -> Stamp {
+    Stamp::from_datetime(time::OffsetDateTime::now_utc())
 }
 
 impl App {
@@ -109,7 +102,7 @@ impl App {
             .link_by_hash(&token_hash(token))
             .await?
             .ok_or_else(|| AppError::NotFound("link".into()))?;
-        let expired = parse_time(&link.expires_at).is_none_or(|t| t <= now());
+        let expired = link.expires_at <= now();
         if link.used_at.is_some() || link.revoked_at.is_some() || expired {
             return Err(AppError::NotFound("link".into()));
         }

@@ -5,9 +5,10 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::{Moved, now, rfc3339, token_hash};
+use super::{Moved, now, token_hash};
 use crate::app::{App, AppError, Result};
 use crate::domain::rfc::{Rfc, RfcId};
+use crate::domain::stamp::Stamp;
 use crate::store::Conn;
 use crate::store::outbox::{self, NewMail};
 use crate::store::rfcs as rfc_store;
@@ -102,7 +103,7 @@ impl App {
         env: &str,
         tester: &str,
         m: &Moved,
-        expires: time::OffsetDateTime,
+        expires: Stamp,
         cases: &[(String, String, String)],
         kind: &str,
     ) -> Result<PreparedLink> {
@@ -137,11 +138,13 @@ impl App {
         env: &str,
         tester: &str,
         m: &Moved,
-        expires: time::OffsetDateTime,
+        expires: Stamp,
         previous: Option<&SignoffLink>,
         prepared: PreparedLink,
     ) -> Result<()> {
-        let now_s = rfc3339(now());
+        let now_s = now().to_string();
+        let invited = previous.map(|p| p.invited_at.to_string());
+        let escalated = previous.and_then(|p| p.escalated_at.map(|s| s.to_string()));
         links::create_link(
             conn,
             &NewLink {
@@ -152,10 +155,10 @@ impl App {
                 package: &m.package,
                 version: &m.version,
                 tree: &m.tree,
-                expires_at: &rfc3339(expires),
-                invited_at: previous.map(|p| p.invited_at.as_str()).unwrap_or(&now_s),
+                expires_at: &expires.to_string(),
+                invited_at: invited.as_deref().unwrap_or(&now_s),
                 reminded_at: previous.map(|_| now_s.as_str()),
-                escalated_at: previous.and_then(|p| p.escalated_at.as_deref()),
+                escalated_at: escalated.as_deref(),
             },
         )
         .await?;

@@ -6,9 +6,10 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::{Moved, now, parse_time, rfc3339};
+use super::{Moved, now};
 use crate::app::{App, Result, failpoint};
 use crate::domain::rfc::RfcId;
+use crate::domain::stamp::Stamp;
 use crate::store::signoff as links;
 
 impl App {
@@ -21,14 +22,7 @@ impl App {
         let escalate_after = crate::domain::duration::parse(&cfg.escalate_after).unwrap_or_default();
         let (mut reminded, mut escalated) = (0, 0);
         for link in self.store.open_links().await? {
-            let (Some(created), Some(invited), Some(expires)) = (
-                parse_time(&link.created_at),
-                parse_time(&link.invited_at),
-                parse_time(&link.expires_at),
-            ) else {
-                tracing::warn!(link = link.id, "a sign-off link has an unreadable time; not reminded");
-                continue;
-            };
+            let (created, invited, expires) = (link.created_at, link.invited_at, link.expires_at);
             if expires <= now() {
                 continue;
             }
@@ -54,7 +48,7 @@ impl App {
                     .cloned()
                     .collect();
                 let ctx = context! {
-                    rfc => Serde(&rfc), tester => link.tester.clone(), invited => invited.date().to_string(),
+                    rfc => Serde(&rfc), tester => link.tester.clone(), invited => invited.day(),
                     environment_label => self.env_label(&link.environment), package => link.package.clone(),
                     version => link.version.clone(), rfc_url => format!("{}/rfcs/{}", self.base_url(), rfc.id),
                 };
@@ -65,7 +59,7 @@ impl App {
                     self.enqueue(&mut tx, mail.as_ref()).await?;
                     tx.commit().await?;
                     escalated += 1;
-                    link.escalated_at = Some(rfc3339(now()));
+                    link.escalated_at = Some(now());
                 } else {
                     tx.rollback().await?; // another instance escalated it meanwhile
                 }
@@ -119,15 +113,13 @@ impl App {
     }
 
     /// Pending sign-offs per environment: (environment, count, oldest invitation).
-    pub async fn pending_signoffs(&self) -> Result<Vec<(String, usize, String)>> {
-        let mut by_env: std::collections::BTreeMap<String, (usize, String)> = Default::default();
+    pub async fn pending_signoffs(&self) -> Result<Vec<(String, usize, Stamp)>> {
+        let mut by_env: std::collections::BTreeMap<String, (usize, Stamp)> = Default::default();
         for l in self.store.open_links().await? {
-            if parse_time(&l.expires_at).is_some_and(|t| t > now()) {
-                let e = by_env.entry(l.environment.clone()).or_insert((0, l.invited_at.clone()));
+            if l.expires_at > now() {
+                let e = by_env.entry(l.environment.clone()).or_insert((0, l.invited_at));
                 e.0 += 1;
-                if l.invited_at < e.1 {
-                    e.1 = l.invited_at.clone();
-                }
+                e.1 = e.1.min(l.invited_at);
             }
         }
         Ok(by_env.into_iter().map(|(env, (n, oldest))| (env, n, oldest)).collect())
