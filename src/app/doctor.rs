@@ -82,20 +82,13 @@ struct BranchFacts {
 }
 
 fn read_branch(repo: &ConfigRepo) -> Result<BranchFacts> {
-    let git = repo.open()?;
-    let head = repo.head(&git)?;
-    let mut walk = git.revwalk()?;
-    walk.push(head)?;
-    walk.simplify_first_parent()?;
     let mut facts = BranchFacts {
         commits: HashSet::new(),
         by_intent: HashMap::new(),
         dtap: Vec::new(),
     };
-    for oid in walk {
-        let c = git.find_commit(oid?)?;
-        let id = c.id().to_string();
-        let t = trailers(&String::from_utf8_lossy(c.message_bytes()));
+    for (id, message) in repo.first_parent_log(usize::MAX)? {
+        let t = trailers(&message);
         let intent = trailer(&t, "Dtap-Intent").map(str::to_string);
         if let Some(i) = &intent {
             facts.by_intent.entry(i.clone()).or_insert_with(|| id.clone());

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use super::promote::{FileChanges, file_changes};
+use super::promote::FileChanges;
 use super::rfcs::Caller;
 use super::{App, AppError, Result};
 use crate::gitrepo::history::{DriftCommit, HistoryEntry};
-use crate::gitrepo::read::read_manifest;
+use crate::gitrepo::packages::{PackageSide, Selection};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DriftReport {
@@ -140,74 +140,31 @@ impl App {
         let repo = self.repo.clone();
         let package = package.map(str::to_string);
         tokio::task::spawn_blocking(move || -> Result<Vec<PackageDiff>> {
-            let git = repo.open()?;
-            let root = git.find_commit(repo.head(&git)?)?.tree()?;
-            let dir = |path: &str| root.get_name(path).and_then(|e| git.find_tree(e.id()).ok());
-            let (a, b) = (dir(&from_path), dir(&to_path));
-            let names = |t: &Option<git2::Tree<'_>>| -> Vec<String> {
-                t.iter()
-                    .flat_map(|t| t.iter())
-                    .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
-                    .map(|e| String::from_utf8_lossy(e.name_bytes()).into_owned())
-                    .collect()
-            };
-            let mut all = names(&a);
-            all.extend(names(&b));
-            all.sort();
-            all.dedup();
+            // Here the "old" side is `from` and the "new" side `to`, as `dtap diff` has always shown it.
+            let (_, mut pairs) = repo.package_pairs(&from_path, &to_path, Selection::All)?;
             if let Some(p) = &package {
-                if !all.contains(p) {
+                if !pairs.iter().any(|pair| &pair.name == p) {
                     return Err(AppError::NotFound(format!("package `{p}` in {from_path} or {to_path}")));
                 }
-                all.retain(|n| n == p);
+                pairs.retain(|pair| &pair.name == p);
             }
             let mut out = Vec::new();
-            for name in all {
-                let ta = a
-                    .as_ref()
-                    .and_then(|t| t.get_name(&name))
-                    .and_then(|e| git.find_tree(e.id()).ok());
-                let tb = b
-                    .as_ref()
-                    .and_then(|t| t.get_name(&name))
-                    .and_then(|e| git.find_tree(e.id()).ok());
-                let version = |t: &Option<git2::Tree<'_>>| {
-                    t.as_ref()
-                        .and_then(|t| read_manifest(&git, &name, t).ok())
-                        .map(|m| m.version.to_string())
-                };
-                let same = ta.as_ref().map(|t| t.id()) == tb.as_ref().map(|t| t.id());
-                let files = match (&ta, &tb) {
-                    (_, Some(new)) => file_changes(&git, ta.as_ref(), new)?,
-                    (Some(old), None) => FileChanges {
-                        removed: file_changes(&git, None, old)?.added,
-                        ..Default::default()
-                    },
-                    (None, None) => FileChanges::default(),
-                };
+            for pair in pairs {
+                let tree = |s: &Option<PackageSide>| s.as_ref().map(|s| s.tree.clone());
+                let version = |s: &Option<PackageSide>| s.as_ref().and_then(|s| s.version()).map(|v| v.to_string());
+                let same = tree(&pair.old) == tree(&pair.new);
                 let patch = if package.is_some() && !same {
-                    let diff = git.diff_tree_to_tree(ta.as_ref(), tb.as_ref(), None)?;
-                    let mut text = String::new();
-                    diff.print(git2::DiffFormat::Patch, |_, _, line| {
-                        let prefix = match line.origin() {
-                            '+' | '-' | ' ' => line.origin().to_string(),
-                            _ => String::new(),
-                        };
-                        text.push_str(&prefix);
-                        text.push_str(&String::from_utf8_lossy(line.content()));
-                        true
-                    })?;
-                    Some(text)
+                    Some(repo.patch(tree(&pair.old).as_deref(), tree(&pair.new).as_deref())?)
                 } else {
                     None
                 };
                 out.push(PackageDiff {
-                    from_version: version(&ta),
-                    to_version: version(&tb),
+                    from_version: version(&pair.old),
+                    to_version: version(&pair.new),
                     same,
-                    files,
+                    files: pair.files,
                     patch,
-                    package: name,
+                    package: pair.name,
                 });
             }
             Ok(out)

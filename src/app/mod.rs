@@ -79,12 +79,6 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-impl From<git2::Error> for AppError {
-    fn from(e: git2::Error) -> Self {
-        AppError::Repo(RepoError::Git(e))
-    }
-}
-
 impl From<crate::random::NoRandomness> for AppError {
     fn from(e: crate::random::NoRandomness) -> Self {
         AppError::Internal(e.to_string())
@@ -184,7 +178,7 @@ impl App {
             return Err(format!("database: migrations {pending:?} not applied yet"));
         }
         let repo = self.repo.clone();
-        tokio::task::spawn_blocking(move || repo.open().and_then(|r| repo.head(&r).map(|_| ())))
+        tokio::task::spawn_blocking(move || repo.check_readable())
             .await
             .map_err(|e| format!("repo: {e}"))?
             .map_err(|e| format!("repo: {e}"))

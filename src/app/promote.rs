@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use git2::{Delta, Oid, Repository};
 use semver::Version;
 use serde::Serialize;
 use serde_json::json;
@@ -12,14 +11,14 @@ use super::failpoint;
 use super::rfcs::Caller;
 use super::signoff::Moved;
 use super::{App, AppError, Result};
+pub use crate::domain::changes::FileChanges;
 use crate::domain::manifest::Manifest;
 use crate::domain::pipeline::{Environment, Gate};
 use crate::domain::promotion::{self, Facts, RfcFacts, Role, SignoffFacts, Verdict};
 use crate::domain::rfc::RfcId;
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::gitrepo::history::Arrival;
-use crate::gitrepo::read::read_manifest;
-use crate::gitrepo::safety::unsafe_entries;
+use crate::gitrepo::packages::Selection;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
 use crate::gitrepo::{ConfigRepo, Identity};
 use crate::store::audit::{self, NewAuditEvent};
@@ -37,13 +36,6 @@ pub struct PromoteRequest {
     pub reason: Option<String>,
     pub emergency: bool,
     pub dry_run: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FileChanges {
-    pub added: Vec<String>,
-    pub changed: Vec<String>,
-    pub removed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,96 +104,39 @@ fn read_git(
     to: &Environment,
     wanted: &[(String, Option<Version>)],
 ) -> Result<GitFacts> {
-    let git = repo.open()?;
-    let head = repo.head(&git)?;
-    let root = git.find_commit(head)?.tree()?;
-    let folder = |path: &str| -> Result<Option<git2::Tree<'_>>> {
-        match root.get_name(path) {
-            Some(e) if e.kind() == Some(git2::ObjectType::Tree) => Ok(Some(git.find_tree(e.id())?)),
-            _ => Ok(None),
-        }
-    };
-    let source_dir = folder(&from.path)?;
-    let target_dir = folder(&to.path)?;
-    let names: Vec<String> = if wanted.is_empty() {
-        source_dir
-            .iter()
-            .flat_map(|d| d.iter())
-            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
-            .map(|e| String::from_utf8_lossy(e.name_bytes()).into_owned())
-            .filter(|n| {
-                let s = source_dir.as_ref().and_then(|d| d.get_name(n)).map(|e| e.id());
-                let t = target_dir.as_ref().and_then(|d| d.get_name(n)).map(|e| e.id());
-                s != t
-            })
-            .collect()
+    let names: Vec<String> = wanted.iter().map(|(n, _)| n.clone()).collect();
+    let which = if names.is_empty() {
+        Selection::Differing
     } else {
-        wanted.iter().map(|(n, _)| n.clone()).collect()
+        Selection::Named(&names)
     };
+    let (head, pairs) = repo.package_pairs(&to.path, &from.path, which)?;
     let mut packages = Vec::new();
-    for name in names {
+    for pair in pairs {
+        let name = pair.name;
         if !crate::domain::names::is_package_name(&name) {
             return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
                 "package",
                 format!("`{name}` is not a valid package name: use [a-z0-9][a-z0-9._-]{{0,63}}"),
             )]));
         }
-        let Some(entry) = source_dir
-            .as_ref()
-            .and_then(|d| d.get_name(&name))
-            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
-        else {
+        let Some(source) = pair.new else {
             return Err(AppError::refused(format!(
                 "{name} is not in {}: dtap promotes only from the directly previous environment, so promote it into {} first (the folder {}/{name} is missing)",
                 from.name, from.name, from.path
             )));
         };
-        let source = git.find_tree(entry.id())?;
-        let target = target_dir
-            .as_ref()
-            .and_then(|d| d.get_name(&name))
-            .filter(|e| e.kind() == Some(git2::ObjectType::Tree));
-        let target_tree = match target {
-            Some(e) => Some(git.find_tree(e.id())?),
-            None => None,
-        };
-        let target_version = target_tree
-            .as_ref()
-            .and_then(|t| read_manifest(&git, &name, t).ok())
-            .map(|m| m.version);
         packages.push(PackageGit {
-            manifest: read_manifest(&git, &name, &source),
-            unsafe_entries: unsafe_entries(&git, &source),
-            files: file_changes(&git, target_tree.as_ref(), &source)?,
-            source_tree: source.id().to_string(),
-            target_tree: target_tree.map(|t| t.id().to_string()),
-            target_version,
+            target_version: pair.old.as_ref().and_then(|t| t.version().cloned()),
+            target_tree: pair.old.map(|t| t.tree),
+            source_tree: source.tree,
+            manifest: source.manifest,
+            unsafe_entries: source.unsafe_entries,
+            files: pair.files,
             name,
         });
     }
-    Ok(GitFacts {
-        head: head.to_string(),
-        packages,
-    })
-}
-
-pub fn file_changes(git: &Repository, old: Option<&git2::Tree<'_>>, new: &git2::Tree<'_>) -> Result<FileChanges> {
-    let diff = git.diff_tree_to_tree(old, Some(new), None)?;
-    let mut c = FileChanges::default();
-    for d in diff.deltas() {
-        let path = d
-            .new_file()
-            .path()
-            .or(d.old_file().path())
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        match d.status() {
-            Delta::Added => c.added.push(path),
-            Delta::Deleted => c.removed.push(path),
-            _ => c.changed.push(path),
-        }
-    }
-    Ok(c)
+    Ok(GitFacts { head, packages })
 }
 
 fn role_move(role: Role) -> Option<SystemMove> {
@@ -586,16 +521,9 @@ impl App {
         let author = Identity::from_email(&caller.email);
         let repo2 = repo.clone();
         let (base_s, msg2) = (head.clone(), message.clone());
-        let made = tokio::task::spawn_blocking(move || -> Result<String> {
-            let git = repo.open()?;
-            let base = Oid::from_str(&head)?;
-            let mut tree = git.find_commit(base)?.tree()?;
-            for (path, id) in &changes {
-                let parts: Vec<&str> = path.split('/').collect();
-                let new = write::replace_path(&git, Some(&tree), &parts, &Entry::Tree(Oid::from_str(id)?))?;
-                tree = git.find_tree(new)?;
-            }
-            Ok(repo.make_commit(&git, base, tree.id(), &message, &author)?.to_string())
+        let made = tokio::task::spawn_blocking(move || {
+            let changes: Vec<(String, Entry)> = changes.into_iter().map(|(p, t)| (p, Entry::Tree(t))).collect();
+            repo.commit_replacing(&head, &changes, &message, &author)
         })
         .await??;
         failpoint("after-commit-object");
@@ -698,11 +626,9 @@ impl App {
         self.store.record_dtap_commit(commit, action).await?;
         failpoint("after-dtap-commit");
         let (r, base, c, message) = (repo.clone(), base.to_string(), commit.to_string(), message.to_string());
-        let result = tokio::task::spawn_blocking(move || -> Result<CasOutcome> {
-            let git = r.open()?;
-            Ok(r.move_branch(&git, Oid::from_str(&base)?, Oid::from_str(&c)?, &message)?)
-        })
-        .await?;
+        let result = tokio::task::spawn_blocking(move || r.publish(&base, &c, &message))
+            .await?
+            .map_err(AppError::from);
         if repo.remote().is_some() {
             match &result {
                 Ok(CasOutcome::Moved) => self.store.forget_dtap_commit(commit).await?,

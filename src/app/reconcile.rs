@@ -96,17 +96,10 @@ impl App {
 
 /// Looks for the commit carrying `Dtap-Intent: <id>` in recent history.
 fn find_intent_commit(repo: &ConfigRepo, id: &str) -> Result<Option<String>> {
-    let git = repo.open()?;
-    let head = repo.head(&git)?;
-    let mut walk = git.revwalk()?;
-    walk.push(head)?;
-    walk.simplify_first_parent()?;
     let needle = format!("Dtap-Intent: {id}");
-    for oid in walk.take(10_000) {
-        let c = git.find_commit(oid?)?;
-        if String::from_utf8_lossy(c.message_bytes()).contains(&needle) {
-            return Ok(Some(c.id().to_string()));
-        }
-    }
-    Ok(None)
+    Ok(repo
+        .first_parent_log(10_000)?
+        .into_iter()
+        .find(|(_, message)| message.contains(&needle))
+        .map(|(commit, _)| commit))
 }

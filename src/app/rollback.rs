@@ -1,20 +1,19 @@
 //! Rollback: a new commit restoring a package folder as it was, never a
 //! rewrite of history.
 
-use git2::Oid;
 use semver::Version;
 use serde::Serialize;
 use serde_json::json;
 
 use super::failpoint;
-use super::promote::{FileChanges, file_changes};
+use super::promote::FileChanges;
 use super::rfcs::Caller;
 use super::rfcs::moves::StateMove;
 use super::{App, AppError, Result};
 use crate::domain::rfc::{RfcId, State};
-use crate::gitrepo::read::read_manifest;
+use crate::gitrepo::Identity;
+use crate::gitrepo::packages::PackagePast;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
-use crate::gitrepo::{ConfigRepo, Identity};
 use crate::store::audit::{self, NewAuditEvent};
 use crate::store::promotions::{self as intents, NewIntent};
 use crate::store::rfcs as rfc_store;
@@ -55,123 +54,6 @@ pub enum RollbackOutcome {
     RolledBack { plan: RollbackPlan, commit: String },
 }
 
-struct GitPlan {
-    head: String,
-    current_tree: String,
-    withdrawn_version: Option<String>,
-    withdrawn_rfcs: Vec<String>,
-    restored_tree: Option<String>,
-    restored_version: Option<String>,
-    restored_rfcs: Vec<String>,
-    files: FileChanges,
-    /// The commits that brought the withdrawn content, oldest first: RFC states are restored from them.
-    arrivals: Vec<String>,
-}
-
-fn plan_git(repo: &ConfigRepo, env_path: &str, package: &str, to_version: Option<&Version>) -> Result<GitPlan> {
-    let git = repo.open()?;
-    let head = repo.head(&git)?;
-    let path = format!("{env_path}/{package}");
-    let at = |commit: &git2::Commit<'_>| -> Option<Oid> {
-        commit
-            .tree()
-            .ok()?
-            .get_path(std::path::Path::new(&path))
-            .ok()
-            .map(|e| e.id())
-    };
-    let head_commit = git.find_commit(head)?;
-    let Some(current) = at(&head_commit) else {
-        return Err(AppError::refused(format!(
-            "{package} is not in {env_path}: nothing to roll back"
-        )));
-    };
-    let current_tree = git.find_tree(current)?;
-    let current_manifest = read_manifest(&git, package, &current_tree).ok();
-    // Walk the changes of this folder, newest first.
-    let mut restored: Option<Option<Oid>> = None;
-    // Every change between the restore point and now: its commit and the RFCs it carried.
-    let mut withdrawn: Vec<(Oid, Vec<String>)> = Vec::new();
-    let mut seen_versions = Vec::new();
-    let mut c = head_commit;
-    loop {
-        let here = at(&c);
-        let parent = c.parent(0).ok();
-        let before = parent.as_ref().and_then(&at);
-        if here != before {
-            let manifest = here
-                .and_then(|id| git.find_tree(id).ok())
-                .and_then(|t| read_manifest(&git, package, &t).ok());
-            if let (Some(want), Some(id), Some(m)) = (to_version, here, &manifest)
-                && &m.version == want
-                && id != current
-            {
-                restored = Some(Some(id));
-                break;
-            }
-            if let Some(m) = &manifest {
-                seen_versions.push(m.version.to_string());
-            }
-            withdrawn.push((c.id(), manifest.map(|m| m.rfcs).unwrap_or_default()));
-            if to_version.is_none() {
-                restored = Some(before);
-                break;
-            }
-        }
-        match parent {
-            Some(p) => c = p,
-            None => break,
-        }
-    }
-    let Some(restored) = restored else {
-        seen_versions.dedup();
-        return Err(AppError::refused(format!(
-            "{package} {} was never in {env_path} with other content; versions it had: {}",
-            to_version.map(|v| v.to_string()).unwrap_or_default(),
-            if seen_versions.is_empty() {
-                "none".into()
-            } else {
-                seen_versions.join(", ")
-            }
-        )));
-    };
-    let restored_tree = match restored {
-        Some(id) => Some(git.find_tree(id)?),
-        None => None,
-    };
-    let restored_manifest = restored_tree
-        .as_ref()
-        .and_then(|t| read_manifest(&git, package, t).ok());
-    let files = match &restored_tree {
-        Some(t) => file_changes(&git, Some(&current_tree), t)?,
-        None => FileChanges {
-            removed: file_changes(&git, None, &current_tree)?.added,
-            ..Default::default()
-        },
-    };
-    // Oldest first: an RFC returns to the state it had before the first of them moved it.
-    let arrivals: Vec<String> = withdrawn.iter().rev().map(|(c, _)| c.to_string()).collect();
-    let mut withdrawn_rfcs: Vec<String> = Vec::new();
-    for (_, rfcs) in withdrawn.iter().rev() {
-        for r in rfcs {
-            if !withdrawn_rfcs.contains(r) {
-                withdrawn_rfcs.push(r.clone());
-            }
-        }
-    }
-    Ok(GitPlan {
-        head: head.to_string(),
-        current_tree: current.to_string(),
-        withdrawn_version: current_manifest.as_ref().map(|m| m.version.to_string()),
-        withdrawn_rfcs,
-        restored_version: restored_manifest.as_ref().map(|m| m.version.to_string()),
-        restored_rfcs: restored_manifest.map(|m| m.rfcs).unwrap_or_default(),
-        restored_tree: restored_tree.map(|t| t.id().to_string()),
-        files,
-        arrivals,
-    })
-}
-
 impl App {
     pub async fn rollback(&self, caller: &Caller, req: &RollbackRequest) -> Result<RollbackOutcome> {
         let _one_at_a_time = self.store.lock_environment(&req.environment).await?;
@@ -201,7 +83,30 @@ impl App {
         for _ in 0..5 {
             let repo = self.repo.clone();
             let (path, pkg, to_version) = (env.path.clone(), req.package.clone(), req.to_version.clone());
-            let g = tokio::task::spawn_blocking(move || plan_git(&repo, &path, &pkg, to_version.as_ref())).await??;
+            let past =
+                tokio::task::spawn_blocking(move || repo.package_past(&path, &pkg, to_version.as_ref())).await??;
+            let g = match past {
+                PackagePast::Found(point) => *point,
+                PackagePast::Absent => {
+                    return Err(AppError::refused(format!(
+                        "{} is not in {}: nothing to roll back",
+                        req.package, env.path
+                    )));
+                }
+                PackagePast::NoSuchVersion { seen } => {
+                    return Err(AppError::refused(format!(
+                        "{} {} was never in {} with other content; versions it had: {}",
+                        req.package,
+                        req.to_version.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                        env.path,
+                        if seen.is_empty() {
+                            "none".into()
+                        } else {
+                            seen.join(", ")
+                        }
+                    )));
+                }
+            };
             self.refresh_index().await?;
             let drift = self.store.indexed_drift().await?.remove(&env.path).unwrap_or_default();
             let mut refused = refusals.clone();
@@ -313,17 +218,12 @@ impl App {
             let author = Identity::from_email(&caller.email);
             let repo2 = repo.clone();
             let (base_s, msg2) = (head.clone(), message.clone());
-            let made = tokio::task::spawn_blocking(move || -> Result<String> {
-                let git = repo.open()?;
-                let base = Oid::from_str(&head)?;
-                let root = git.find_commit(base)?.tree()?;
-                let parts: Vec<&str> = path.split('/').collect();
+            let made = tokio::task::spawn_blocking(move || {
                 let entry = match restored {
-                    Some(t) => Entry::Tree(Oid::from_str(&t)?),
+                    Some(t) => Entry::Tree(t),
                     None => Entry::Remove,
                 };
-                let tree = write::replace_path(&git, Some(&root), &parts, &entry)?;
-                Ok(repo.make_commit(&git, base, tree, &message, &author)?.to_string())
+                repo.commit_replacing(&head, &[(path, entry)], &message, &author)
             })
             .await??;
             failpoint("after-commit-object");

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod changes;
 pub mod duration;
 pub mod located;
 pub mod manifest;

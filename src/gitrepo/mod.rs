@@ -4,6 +4,7 @@
 
 pub mod history;
 pub mod index;
+pub mod packages;
 pub mod read;
 pub mod remote;
 pub mod safety;

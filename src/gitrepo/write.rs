@@ -5,10 +5,10 @@ use git2::{FileMode, Oid, Repository, Tree};
 
 use super::{ConfigRepo, Identity, RepoError, Result};
 
-/// What to put at a path: a blob, a tree, or nothing (remove).
+/// What to put at a path: a blob, a tree (by its id), or nothing (remove).
 pub enum Entry {
     Blob(Vec<u8>),
-    Tree(Oid),
+    Tree(String),
     Remove,
 }
 
@@ -25,7 +25,7 @@ pub fn replace_path(repo: &Repository, root: Option<&Tree<'_>>, path: &[&str], e
                 builder.insert(first, blob, FileMode::Blob.into())?;
             }
             Entry::Tree(id) => {
-                builder.insert(first, *id, FileMode::Tree.into())?;
+                builder.insert(first, Oid::from_str(id)?, FileMode::Tree.into())?;
             }
             Entry::Remove => {
                 if builder.get(first)?.is_some() {

@@ -8,8 +8,8 @@ use crate::app::{App, AppError, Result};
 use crate::domain::names;
 use crate::domain::rfc::RfcId;
 use crate::domain::rfc::fields::FieldError;
+use crate::gitrepo::Identity;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
-use crate::gitrepo::{Identity, RepoError};
 
 impl App {
     /// Adds the RFC to the manifest of `package` in the first environment
@@ -47,22 +47,19 @@ impl App {
             caller.email.clone(),
         );
         let outcome = tokio::task::spawn_blocking(move || -> Result<LinkOutcome> {
-            let git = repo.open()?;
             for _ in 0..5 {
-                let head = repo.head(&git)?;
-                let root = git.find_commit(head)?.tree()?;
                 let path = format!("{}/{}/package.yaml", env.path, pkg);
-                let entry = root.get_path(std::path::Path::new(&path)).map_err(|_| {
-                    AppError::Invalid(vec![FieldError::new(
+                let (head, content) = repo.file_at_head(&path)?;
+                let Some(content) = content else {
+                    return Err(AppError::Invalid(vec![FieldError::new(
                         "package",
                         format!(
                             "there is no package `{pkg}` in {} ({path} is missing): commit the package there first",
                             env.name
                         ),
-                    )])
-                })?;
-                let blob = git.find_blob(entry.id()).map_err(RepoError::Git)?;
-                let text = String::from_utf8_lossy(blob.content()).into_owned();
+                    )]));
+                };
+                let text = String::from_utf8_lossy(&content).into_owned();
                 let spec: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &text)
                     .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
                 if spec.rfcs.contains(&rfc_id) {
@@ -90,8 +87,6 @@ impl App {
                         manifest: path,
                     });
                 }
-                let components: Vec<&str> = path.split('/').collect();
-                let tree = write::replace_path(&git, Some(&root), &components, &Entry::Blob(new_text.into_bytes()))?;
                 let message = write::message(
                     &format!("Link {rfc_id} to {pkg}"),
                     None,
@@ -102,7 +97,13 @@ impl App {
                         ("Dtap-By", user.clone()),
                     ],
                 );
-                match repo.commit_cas(&git, head, tree, &message, &who)? {
+                let made = repo.commit_replacing(
+                    &head,
+                    &[(path.clone(), Entry::Blob(new_text.into_bytes()))],
+                    &message,
+                    &who,
+                )?;
+                match repo.publish(&head, &made, &message)? {
                     CasOutcome::Committed(c) => {
                         return Ok(LinkOutcome {
                             commit: Some(c.to_string()),
