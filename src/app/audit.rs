@@ -1,20 +1,24 @@
 //! Reading and verifying the audit trail.
 
+use super::caller::Caller;
 use super::{App, AppError, Result};
 use crate::store::audit::{AuditEvent, BrokenLink, verify_chain};
 
 impl App {
     pub async fn audit(
         &self,
+        caller: &Caller,
         since: Option<&str>,
         actor: Option<&str>,
         action: Option<&str>,
     ) -> Result<Vec<AuditEvent>> {
+        self.may_read(caller, "audit.view")?;
         Ok(self.store.audit_since(since, actor, action).await?)
     }
 
     /// Verifies the whole chain; `Err` names the first broken row.
-    pub async fn verify_audit(&self) -> Result<std::result::Result<usize, BrokenLink>> {
+    pub async fn verify_audit(&self, caller: &Caller) -> Result<std::result::Result<usize, BrokenLink>> {
+        self.may_read(caller, "audit.view")?;
         let rows = self.store.audit_since(None, None, None).await.map_err(AppError::from)?;
         Ok(verify_chain(&rows))
     }

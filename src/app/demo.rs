@@ -5,11 +5,11 @@ use serde::Serialize;
 
 use super::rfcs::{Caller, NewRfc};
 use super::{App, AppError, Result};
+use crate::domain::origin::Origin;
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::domain::rfc::{Action, FieldValue, Fields, RfcId, State};
 use crate::gitrepo::Identity;
 use crate::gitrepo::write::{self, Entry};
-use crate::store::audit::Origin;
 
 const REQUESTER: &str = "sales@example.org";
 const ADMIN: &str = "fa@example.org";

@@ -570,7 +570,7 @@ impl App {
     }
 
     async fn check_audit(&self, r: &mut DoctorReport) -> Result<()> {
-        match self.verify_audit().await? {
+        match self.verify_audit(&super::caller::Caller::local()).await? {
             Ok(n) => r.push("audit", Status::Ok, format!("audit chain intact: {n} events"), None),
             Err(b) => r.push(
                 "audit",

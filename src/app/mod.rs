@@ -11,6 +11,7 @@ pub mod history;
 pub mod index;
 pub mod init;
 pub mod login;
+pub mod migrate;
 pub mod promote;
 pub mod ratelimit;
 pub mod reconcile;
@@ -164,6 +165,16 @@ impl App {
             repo,
             mail_templates: Arc::new(mail_templates),
         })
+    }
+
+    /// The secret every instance shares (CSRF tokens, signed links).
+    pub async fn server_secret(&self) -> Result<Vec<u8>> {
+        Ok(self.store.server_secret().await?)
+    }
+
+    /// Where the config repo (or its cache clone) lives on this machine.
+    pub fn repo_path(&self) -> &Path {
+        self.repo.path()
     }
 
     /// Is everything the app needs reachable? `Err` says what is not.

@@ -1,5 +1,6 @@
 //! Reports and KPIs (`crate::domain::report` has the definitions).
 
+use super::caller::Caller;
 use super::{App, AppError, Result};
 use crate::domain::report::{self, Filter, Table};
 use crate::domain::rfc::FieldError;
@@ -13,7 +14,8 @@ fn checked(filter: &Filter) -> Result<()> {
 
 impl App {
     /// One report's figures, or an error naming the reports there are.
-    pub async fn report(&self, name: &str, filter: &Filter) -> Result<Table> {
+    pub async fn report(&self, caller: &Caller, name: &str, filter: &Filter) -> Result<Table> {
+        self.may_read(caller, "reports.view")?;
         checked(filter)?;
         if !report::NAMES.contains(&name) {
             return Err(AppError::NotFound(format!(
@@ -26,7 +28,8 @@ impl App {
     }
 
     /// Every report, in [`report::NAMES`] order, from one read of the data.
-    pub async fn reports(&self, filter: &Filter) -> Result<Vec<Table>> {
+    pub async fn reports(&self, caller: &Caller, filter: &Filter) -> Result<Vec<Table>> {
+        self.may_read(caller, "reports.view")?;
         checked(filter)?;
         let data = self.store.report_data(filter.since.as_deref()).await?;
         Ok(report::NAMES
@@ -36,7 +39,8 @@ impl App {
     }
 
     /// The departments and templates a report can be narrowed to.
-    pub async fn report_choices(&self) -> Result<(Vec<String>, Vec<String>)> {
+    pub async fn report_choices(&self, caller: &Caller) -> Result<(Vec<String>, Vec<String>)> {
+        self.may_read(caller, "reports.view")?;
         let departments = self.store.rfc_departments().await?;
         let templates = self.workspace.templates.iter().map(|t| t.id.clone()).collect();
         Ok((departments, templates))

@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
 use crate::app::App;
+use crate::app::caller::Caller;
 
 /// The audit trail: who changed what, when, from where.
 #[derive(Debug, clap::Args)]
@@ -39,7 +40,7 @@ pub enum AuditCommand {
 pub async fn run(cli: &Cli, args: &AuditArgs) -> CliResult {
     let app = App::open(&cli.workspace).await?;
     if let Some(AuditCommand::Verify) = args.command {
-        return match app.verify_audit().await? {
+        return match app.verify_audit(&Caller::local()).await? {
             Ok(n) => {
                 outln!("audit chain intact: {n} events");
                 Ok(())
@@ -51,7 +52,12 @@ pub async fn run(cli: &Cli, args: &AuditArgs) -> CliResult {
         };
     }
     let events = app
-        .audit(args.since.as_deref(), args.actor.as_deref(), args.action.as_deref())
+        .audit(
+            &Caller::local(),
+            args.since.as_deref(),
+            args.actor.as_deref(),
+            args.action.as_deref(),
+        )
         .await?;
     if args.json {
         return print_json(&events);

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use super::{Cli, CliResult, print_json, table};
 use crate::app::App;
 use crate::app::rfcs::Caller;
-use crate::store::audit::Origin;
+use crate::domain::origin::Origin;
 
 /// Emergency changes waiting for someone else's approval afterwards.
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use super::{Cli, CliError, CliResult, print_json, table};
 use crate::app::App;
 use crate::app::rfcs::Caller;
-use crate::store::audit::Origin;
+use crate::domain::origin::Origin;
 
 /// Promotions and rollbacks, read back from the commits' trailers.
 #[derive(Debug, clap::Args)]

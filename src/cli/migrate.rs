@@ -1,7 +1,5 @@
 use super::outln;
 use super::{Cli, CliResult};
-use crate::store::Store;
-use crate::workspace::Workspace;
 
 /// Apply pending database migrations (serve and every command do this too).
 #[derive(Debug, clap::Args)]
@@ -9,22 +7,11 @@ use crate::workspace::Workspace;
 pub struct Args {}
 
 pub async fn run(cli: &Cli, _args: &Args) -> CliResult {
-    let ws = Workspace::load(&cli.workspace).map_err(|e| super::CliError::App(e.into()))?;
-    let store = Store::open(&ws.config, &ws.dir, true)
-        .await
-        .map_err(|e| super::CliError::App(e.into()))?;
-    let applied = store.migrate().await.map_err(|e| super::CliError::App(e.into()))?;
-    store
-        .ensure_server_secret()
-        .await
-        .map_err(|e| super::CliError::App(e.into()))?;
-    if applied.is_empty() {
-        outln!("database {} is up to date", ws.config.database.url.redacted());
+    let m = crate::app::migrate::migrate(&cli.workspace).await?;
+    if m.applied.is_empty() {
+        outln!("database {} is up to date", m.database);
     } else {
-        outln!(
-            "applied migrations {applied:?} to {}",
-            ws.config.database.url.redacted()
-        );
+        outln!("applied migrations {:?} to {}", m.applied, m.database);
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::app::promote::{Plan, PromoteOutcome, PromoteRequest};
 use crate::app::rfcs::Caller;
 use crate::app::rollback::{RollbackOutcome, RollbackRequest};
-use crate::store::audit::Origin;
+use crate::domain::origin::Origin;
 
 /// Promote a package from the previous environment into the next.
 #[derive(Debug, clap::Args)]

@@ -65,7 +65,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs) -> CliResult {
     };
     filter.validate().map_err(|(_, m)| CliError::Usage(m))?;
     let app = App::open(&cli.workspace).await?;
-    let t = app.report(name, &filter).await?;
+    let t = app.report(&crate::app::caller::Caller::local(), name, &filter).await?;
     if args.json {
         return print_json(&to_json(&t, &filter));
     }

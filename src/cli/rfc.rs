@@ -6,10 +6,10 @@ use clap::Subcommand;
 use super::{Cli, CliError, CliResult, print_json, table};
 use crate::app::App;
 use crate::app::rfcs::{Caller, NewRfc, RfcChanges};
+use crate::domain::origin::Origin;
 use crate::domain::rfc::fields::from_pairs;
+use crate::domain::rfc::query::{RfcFilter, Sort};
 use crate::domain::rfc::{Action, RfcId};
-use crate::store::audit::Origin;
-use crate::store::rfcs::{RfcFilter, Sort};
 
 /// Requests for change.
 #[derive(Debug, Subcommand)]

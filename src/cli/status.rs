@@ -20,7 +20,7 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         return super::print_json(&m);
     }
     if m.packages.is_empty() {
-        outln!("No packages in the config repo yet ({}).", app.repo.path().display());
+        outln!("No packages in the config repo yet ({}).", app.repo_path().display());
         return Ok(());
     }
     let mut headers = vec!["PACKAGE".to_string()];

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod located;
 pub mod manifest;
 pub mod names;
+pub mod origin;
 pub mod pipeline;
 pub mod problem;
 pub mod promotion;

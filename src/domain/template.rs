@@ -194,6 +194,23 @@ pub struct Template {
 }
 
 impl Template {
+    /// The answers a new RFC starts with: each field's `default`, a
+    /// multiselect's as its comma-separated options.
+    pub fn defaults(&self) -> crate::domain::rfc::Fields {
+        let mut values = crate::domain::rfc::Fields::new();
+        for f in &self.fields {
+            if let Some(d) = &f.default {
+                let v = if f.kind == FieldType::Multiselect {
+                    crate::domain::rfc::FieldValue::List(d.split(',').map(|s| s.trim().to_string()).collect())
+                } else {
+                    crate::domain::rfc::FieldValue::Text(d.clone())
+                };
+                values.insert(f.id.clone(), v);
+            }
+        }
+        values
+    }
+
     pub fn field(&self, id: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.id == id)
     }

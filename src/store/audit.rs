@@ -9,23 +9,7 @@ use super::{Result, Store};
 /// The hash before the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    Web,
-    Api,
-    Cli,
-}
-
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Origin::Web => "web",
-            Origin::Api => "api",
-            Origin::Cli => "cli",
-        }
-    }
-}
+pub use crate::domain::origin::Origin;
 
 #[derive(Debug, Clone)]
 pub struct NewAuditEvent {

@@ -70,38 +70,7 @@ pub struct RfcSummary {
     pub updated_at: String,
 }
 
-/// Filters of the RFC list; `None` means any.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct RfcFilter {
-    pub state: Option<String>,
-    pub template: Option<String>,
-    pub department: Option<String>,
-    pub requester: Option<String>,
-    pub package: Option<String>,
-    /// Full-text search over title and answers.
-    pub q: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    #[default]
-    Newest,
-    Oldest,
-    Updated,
-    Title,
-    State,
-}
-
-impl Sort {
-    pub const ALL: &[(Sort, &str)] = &[
-        (Sort::Newest, "newest"),
-        (Sort::Oldest, "oldest"),
-        (Sort::Updated, "updated"),
-        (Sort::Title, "title"),
-        (Sort::State, "state"),
-    ];
-}
+pub use crate::domain::rfc::query::{RfcFilter, Sort};
 
 /// The WHERE clause shared by the list and its count. Each filter is a bind;
 /// NULL means "any".

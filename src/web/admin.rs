@@ -10,19 +10,10 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::{AppState, WebError, templates};
-use crate::app::AppError;
 use crate::domain::access::{concrete_permissions, pattern_matches};
 
-fn require(state: &AppState, user: &str, permission: &str) -> Result<(), WebError> {
-    if state.app.workspace.access.can(user, permission) {
-        Ok(())
-    } else {
-        Err(AppError::refused(format!("this page needs permission {permission}: ask a change manager")).into())
-    }
-}
-
 pub async fn access(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> Result<Html<String>, WebError> {
-    require(&state, &caller.email, "access.view")?;
+    state.app.may_read(&caller, "access.view")?;
     let ws = &state.app.workspace;
     let envs: Vec<&str> = ws.pipeline.names().collect();
     let roles: Vec<String> = ws.access.roles.keys().cloned().collect();
@@ -71,7 +62,6 @@ pub async fn audit(
     CurrentUser(caller): CurrentUser,
     Query(q): Query<AuditQuery>,
 ) -> Result<Html<String>, WebError> {
-    require(&state, &caller.email, "audit.view")?;
     let (since, actor, action) = (
         AuditQuery::clean(&q.since),
         AuditQuery::clean(&q.actor),
@@ -79,12 +69,12 @@ pub async fn audit(
     );
     let mut events = state
         .app
-        .audit(since.as_deref(), actor.as_deref(), action.as_deref())
+        .audit(&caller, since.as_deref(), actor.as_deref(), action.as_deref())
         .await?;
     events.reverse();
     let total = events.len();
     events.truncate(500);
-    let verified = state.app.verify_audit().await?;
+    let verified = state.app.verify_audit(&caller).await?;
     Ok(Html(templates::render(
         "audit.html",
         context! {
@@ -101,10 +91,10 @@ pub async fn audit_csv(
     CurrentUser(caller): CurrentUser,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    require(&state, &caller.email, "audit.view")?;
     let events = state
         .app
         .audit(
+            &caller,
             AuditQuery::clean(&q.since).as_deref(),
             AuditQuery::clean(&q.actor).as_deref(),
             AuditQuery::clean(&q.action).as_deref(),

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 
 use super::{AppState, WebError};
 use crate::app::rfcs::Caller;
-use crate::store::audit::Origin;
+use crate::domain::origin::Origin;
 
 /// The signed-in user of a page request.
 pub struct CurrentUser(pub Caller);

@@ -61,7 +61,7 @@ pub enum LaunchError {
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    App(#[from] crate::app::AppError),
 }
 
 pub fn router(state: AppState) -> Router {
@@ -125,7 +125,7 @@ pub async fn launch(
     if app.workspace.config.web.dev_user.is_some() && !addr.ip().is_loopback() {
         return Err(LaunchError::DevUserNotLoopback(addr));
     }
-    let secret = Arc::new(app.store.server_secret().await?);
+    let secret = Arc::new(app.server_secret().await?);
     let origins = Arc::new(csrf::own_origins(&app.workspace.config.web.base_url, addr));
     let router = router(AppState { app, secret, origins });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

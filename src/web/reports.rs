@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::auth::CurrentUser;
 use super::i18n::{self, Locale};
 use super::{AppState, WebError, chart, csrf, templates};
-use crate::app::AppError;
 use crate::domain::calendar::{self, Kind};
 use crate::domain::report::{self, Filter, Table};
 
@@ -104,14 +103,6 @@ impl ReportQuery {
     }
 }
 
-fn require(state: &AppState, user: &str) -> Result<(), WebError> {
-    if state.app.workspace.access.can(user, "reports.view") {
-        Ok(())
-    } else {
-        Err(AppError::refused("this page needs permission reports.view: ask a change manager").into())
-    }
-}
-
 /// A label cell as people read it: states and environments by their names.
 fn label(state: &AppState, column: &str, value: String, locale: Locale) -> String {
     match column {
@@ -160,11 +151,10 @@ pub async fn page(
     CurrentUser(caller): CurrentUser,
     Query(q): Query<ReportQuery>,
 ) -> Result<Html<String>, WebError> {
-    require(&state, &caller.email)?;
     let locale = i18n::current().locale;
     let filter = q.filter();
-    let tables = state.app.reports(&filter).await?;
-    let (departments, template_ids) = state.app.report_choices().await?;
+    let tables = state.app.reports(&caller, &filter).await?;
+    let (departments, template_ids) = state.app.report_choices(&caller).await?;
     let query = serde_urlencoded_pairs(&filter);
     let reports: Vec<_> = tables
         .iter()
@@ -225,12 +215,12 @@ pub async fn csv(
     Path(file): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, WebError> {
-    require(&state, &caller.email)?;
+    state.app.may_read(&caller, "reports.view")?;
     let name = file.strip_suffix(".csv").ok_or(WebError::NotFound)?;
     if !report::NAMES.contains(&name) {
         return Err(WebError::NotFound);
     }
-    let t = state.app.report(name, &q.filter()).await?;
+    let t = state.app.report(&caller, name, &q.filter()).await?;
     let disposition = format!("attachment; filename=\"dtap-{name}.csv\"");
     Ok((
         [

@@ -15,9 +15,9 @@ use super::{AppState, WebError, csrf, templates};
 use crate::app::AppError;
 use crate::app::rfcs::{Caller, NewRfc, RfcChanges};
 use crate::domain::rfc::fields::{CORE, FieldError, from_pairs};
+use crate::domain::rfc::query::{RfcFilter, Sort};
 use crate::domain::rfc::{Action, FieldValue, Fields, Rfc, RfcId, State as RfcState};
 use crate::domain::template::{FieldType, Template};
-use crate::store::rfcs::{RfcFilter, Sort};
 
 const FORM: &str = "form";
 
@@ -134,7 +134,7 @@ pub async fn list(
     let page = app
         .rfc_list(&caller, &query.filter(), query.sort(), query.page(), query.per_page())
         .await?;
-    let departments = app.store.rfc_departments().await.map_err(AppError::from)?;
+    let departments = app.rfc_departments().await?;
     let states: Vec<_> = RfcState::ALL
         .iter()
         .map(|s| context! { value => s.as_str(), label => s.label() })
@@ -164,7 +164,7 @@ pub async fn list(
             sorts,
             sort => query.sort.clone().unwrap_or_else(|| "newest".into()),
             state_labels => Serde(state_labels()),
-            may_file => app.workspace.access.can(&caller.email, "rfc.file") || app.workspace.access.can(&caller.email, "rfc.edit"),
+            may_file => app.may_file(&caller),
         },
     )?;
     Ok(Html(body))
@@ -198,17 +198,7 @@ pub async fn new_form(
         )?;
         return Ok(Html(body).into_response());
     };
-    let mut values = Fields::new();
-    for f in &template.fields {
-        if let Some(d) = &f.default {
-            let v = if f.kind == FieldType::Multiselect {
-                FieldValue::List(d.split(',').map(|s| s.trim().to_string()).collect())
-            } else {
-                FieldValue::Text(d.clone())
-            };
-            values.insert(f.id.clone(), v);
-        }
-    }
+    let values = template.defaults();
     let ctx = FormPage {
         template,
         caller: &caller,

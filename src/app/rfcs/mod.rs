@@ -7,6 +7,7 @@ pub(crate) mod moves;
 mod testers;
 
 pub use super::caller::Caller;
+pub use crate::domain::rfc::query::{RfcFilter, Sort};
 pub use link::LinkOutcome;
 
 use serde::Serialize;
@@ -15,11 +16,11 @@ use serde_json::json;
 use super::{App, AppError, Result};
 use crate::domain::rfc::fields::{self, FieldError};
 use crate::domain::rfc::lifecycle::{self, Action, Actor};
-use crate::domain::rfc::{Comment, Event, FieldValue, Fields, Rfc, RfcId, State, TestCase, Tester};
+use crate::domain::rfc::{Comment, Event, Fields, Rfc, RfcId, State, TestCase, Tester};
 use crate::domain::status::Cell;
 use crate::domain::template::Template;
 use crate::store::audit::{self, NewAuditEvent, Origin};
-use crate::store::rfcs::{self as rfc_store, NewEvent, NewRfcRecord, RfcFilter, RfcSummary, Sort};
+use crate::store::rfcs::{self as rfc_store, NewEvent, NewRfcRecord, RfcSummary};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewRfc {
@@ -48,14 +49,75 @@ pub struct RfcView {
     pub comments: Vec<Comment>,
     pub timeline: Vec<Event>,
     /// Sign-off progress: per environment and tester, the latest invitation and verdict.
-    pub signoffs: Vec<crate::store::signoff::SignoffProgress>,
+    pub signoffs: Vec<SignoffProgress>,
     /// Where the linked package stands: environment → cell (absent: null).
     pub pipeline: Vec<(String, Option<Cell>)>,
 }
 
+/// A row of the RFC list, as pages and the API show it. Owned here, so a
+/// column renamed in the database never changes the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RfcListItem {
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub template: String,
+    pub requester: String,
+    pub department: String,
+    pub package: Option<String>,
+    pub priority: Option<String>,
+    pub risk: Option<String>,
+    pub updated_at: String,
+}
+
+impl From<RfcSummary> for RfcListItem {
+    fn from(r: RfcSummary) -> Self {
+        RfcListItem {
+            id: r.id,
+            title: r.title,
+            state: r.state,
+            template: r.template,
+            requester: r.requester,
+            department: r.department,
+            package: r.package,
+            priority: r.priority,
+            risk: r.risk,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Per environment and tester: the newest invitation and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignoffProgress {
+    pub environment: String,
+    pub tester: String,
+    pub package: String,
+    pub version: String,
+    pub invited_at: crate::domain::stamp::Stamp,
+    pub verdict: Option<String>,
+    pub verdict_at: Option<crate::domain::stamp::Stamp>,
+    pub comment: Option<String>,
+}
+
+impl From<crate::store::signoff::SignoffProgress> for SignoffProgress {
+    fn from(p: crate::store::signoff::SignoffProgress) -> Self {
+        SignoffProgress {
+            environment: p.environment,
+            tester: p.tester,
+            package: p.package,
+            version: p.version,
+            invited_at: p.invited_at,
+            verdict: p.verdict,
+            verdict_at: p.verdict_at,
+            comment: p.comment,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RfcPage {
-    pub rfcs: Vec<RfcSummary>,
+    pub rfcs: Vec<RfcListItem>,
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
@@ -99,9 +161,14 @@ impl App {
         })
     }
 
-    pub async fn file_rfc(&self, caller: &Caller, new: NewRfc) -> Result<Rfc> {
+    /// Whether the caller may file RFCs (the button on the list).
+    pub fn may_file(&self, caller: &Caller) -> bool {
         let actor = self.actor(caller, None);
-        if !actor.may_file && !actor.may_edit {
+        actor.may_file || actor.may_edit
+    }
+
+    pub async fn file_rfc(&self, caller: &Caller, new: NewRfc) -> Result<Rfc> {
+        if !self.may_file(caller) {
             return Err(AppError::refused(
                 "filing an RFC needs permission rfc.file: ask a change manager for the requester role",
             ));
@@ -110,19 +177,8 @@ impl App {
         let mut errors = Vec::new();
         let title = new.title.trim().to_string();
         check_title(&title, &mut errors);
-        let mut input = new.fields.clone();
-        for f in &template.fields {
-            if let Some(d) = &f.default
-                && !input.contains_key(&f.id)
-            {
-                let v = if f.kind == crate::domain::template::FieldType::Multiselect {
-                    FieldValue::List(d.split(',').map(|s| s.trim().to_string()).collect())
-                } else {
-                    FieldValue::Text(d.clone())
-                };
-                input.insert(f.id.clone(), v);
-            }
-        }
+        let mut input = template.defaults();
+        input.extend(new.fields.clone());
         let normalised = match fields::normalise(template, &input) {
             Ok(f) => f,
             Err(e) => {
@@ -231,7 +287,7 @@ impl App {
             testers,
             comments,
             timeline,
-            signoffs,
+            signoffs: signoffs.into_iter().map(SignoffProgress::from).collect(),
             pipeline,
             rfc,
         })
@@ -254,7 +310,7 @@ impl App {
             .await?;
         let pages = ((total + per_page - 1) / per_page).max(1);
         Ok(RfcPage {
-            rfcs,
+            rfcs: rfcs.into_iter().map(RfcListItem::from).collect(),
             total,
             page,
             per_page,
@@ -280,6 +336,11 @@ impl App {
 
     pub fn may_assess_fields(&self, caller: &Caller, rfc: &Rfc) -> bool {
         lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(rfc)), &["risk"]).is_ok()
+    }
+
+    /// Departments that have filed RFCs, for the list's filter.
+    pub async fn rfc_departments(&self) -> Result<Vec<String>> {
+        Ok(self.store.rfc_departments().await?)
     }
 
     pub fn may_appoint(&self, caller: &Caller) -> bool {

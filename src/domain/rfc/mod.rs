@@ -3,6 +3,7 @@
 
 pub mod fields;
 pub mod lifecycle;
+pub mod query;
 
 use std::fmt;
 use std::str::FromStr;
