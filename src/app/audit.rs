@@ -2,7 +2,41 @@
 
 use super::caller::Caller;
 use super::{App, AppError, Result};
+use serde::Serialize;
+
 use crate::store::audit::{AuditEvent, BrokenLink, verify_chain};
+
+/// One audit event as pages, CSV and `--json` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub outcome: String,
+    pub origin: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<AuditEvent> for AuditEntry {
+    fn from(e: AuditEvent) -> Self {
+        AuditEntry {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            object: e.object,
+            outcome: e.outcome,
+            origin: e.origin,
+            detail: e.detail,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
 
 impl App {
     pub async fn audit(
@@ -11,9 +45,15 @@ impl App {
         since: Option<&str>,
         actor: Option<&str>,
         action: Option<&str>,
-    ) -> Result<Vec<AuditEvent>> {
+    ) -> Result<Vec<AuditEntry>> {
         self.may_read(caller, "audit.view")?;
-        Ok(self.store.audit_since(since, actor, action).await?)
+        Ok(self
+            .store
+            .audit_since(since, actor, action)
+            .await?
+            .into_iter()
+            .map(AuditEntry::from)
+            .collect())
     }
 
     /// Verifies the whole chain; `Err` names the first broken row.
@@ -26,7 +66,7 @@ impl App {
 
 /// RFC 4180 CSV; cells that a spreadsheet would run as a formula are quoted
 /// with a leading apostrophe.
-pub fn to_csv(events: &[crate::store::audit::AuditEvent]) -> String {
+pub fn to_csv(events: &[AuditEntry]) -> String {
     let cell = |s: &str| {
         let s = if s.starts_with(['=', '+', '-', '@']) {
             format!("'{s}")
@@ -57,22 +97,4 @@ pub fn to_csv(events: &[crate::store::audit::AuditEvent]) -> String {
         out.push_str("\r\n");
     }
     out
-}
-
-impl App {
-    /// Creates an API token for `user`: returns its id and the secret, which
-    /// is never stored (only its SHA-256).
-    pub async fn create_token(&self, user: &str, name: &str, expires_at: Option<&str>) -> Result<(i64, String)> {
-        let token = format!("dtap_{}", crate::random::hex::<32>()?);
-        let id = self
-            .store
-            .create_token(name, user, &super::signoff::token_hash(&token), expires_at)
-            .await?;
-        Ok((id, token))
-    }
-
-    /// The user a bearer token acts as, if it is valid.
-    pub async fn token_user(&self, token: &str) -> Result<Option<String>> {
-        Ok(self.store.token_user(&super::signoff::token_hash(token)).await?)
-    }
 }

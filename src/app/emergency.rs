@@ -7,8 +7,45 @@ use serde_json::json;
 
 use super::rfcs::Caller;
 use super::{App, AppError, Result};
+use crate::domain::stamp::Stamp;
 use crate::store::audit::{self, NewAuditEvent};
 use crate::store::emergency::{self, EmergencyReview};
+
+/// An emergency promotion waiting for (or given) its approval afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EmergencyChange {
+    pub id: i64,
+    pub commit_id: String,
+    pub environment: String,
+    pub packages: String,
+    pub promoted_by: String,
+    pub reason: String,
+    pub created_at: Stamp,
+    pub due_at: Stamp,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Stamp>,
+    pub comment: String,
+    pub escalated_at: Option<Stamp>,
+}
+
+impl From<EmergencyReview> for EmergencyChange {
+    fn from(r: EmergencyReview) -> Self {
+        EmergencyChange {
+            id: r.id,
+            commit_id: r.commit_id,
+            environment: r.environment,
+            packages: r.packages,
+            promoted_by: r.promoted_by,
+            reason: r.reason,
+            created_at: r.created_at,
+            due_at: r.due_at,
+            approved_by: r.approved_by,
+            approved_at: r.approved_at,
+            comment: r.comment,
+            escalated_at: r.escalated_at,
+        }
+    }
+}
 
 impl App {
     /// Queues the retro-approval of an emergency promotion, in its transaction.
@@ -29,8 +66,14 @@ impl App {
         Ok(())
     }
 
-    pub async fn emergency_reviews(&self, open_only: bool) -> Result<Vec<EmergencyReview>> {
-        Ok(self.store.emergency_reviews(open_only).await?)
+    pub async fn emergency_reviews(&self, open_only: bool) -> Result<Vec<EmergencyChange>> {
+        Ok(self
+            .store
+            .emergency_reviews(open_only)
+            .await?
+            .into_iter()
+            .map(EmergencyChange::from)
+            .collect())
     }
 
     /// Approves an emergency change afterwards: needs rfc.assess, and never

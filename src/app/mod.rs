@@ -21,6 +21,7 @@ pub mod rfcs;
 pub mod rollback;
 pub mod signoff;
 pub mod status;
+pub mod tokens;
 pub mod worker;
 
 use std::path::Path;

@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
 use crate::app::App;
+use crate::app::caller::{Caller, Origin};
 
 /// API tokens: `Authorization: Bearer <token>` on /api/v1.
 #[derive(Debug, Subcommand)]
@@ -57,11 +58,7 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
             eprintln!("Store it now: dtap shows it only this once.");
         }
         TokenCommand::List { json } => {
-            let tokens = app
-                .store
-                .tokens(Some(&user))
-                .await
-                .map_err(|e| CliError::App(e.into()))?;
+            let tokens = app.tokens(&Caller::new(&user, Origin::Cli)).await?;
             if *json {
                 return print_json(&tokens);
             }
@@ -85,12 +82,7 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
             super::emit(&table::render(&headers, &rows));
         }
         TokenCommand::Revoke { id } => {
-            if app
-                .store
-                .revoke_token(*id, &user)
-                .await
-                .map_err(|e| CliError::App(e.into()))?
-            {
+            if app.revoke_token(&Caller::new(&user, Origin::Cli), *id).await? {
                 outln!("Token {id} revoked.");
             } else {
                 return Err(CliError::Failed(format!(
