@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::promote::{lease_owner, now, rfc3339};
+use super::publish::{lease_owner, now, rfc3339};
 use super::{App, Result};
 use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::history::{trailer, trailers};

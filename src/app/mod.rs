@@ -13,6 +13,7 @@ pub mod init;
 pub mod login;
 pub mod migrate;
 pub mod promote;
+pub mod publish;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod remote;

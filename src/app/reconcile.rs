@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use super::promote::{FileChanges, lease_owner, now, rfc3339};
+use super::promote::FileChanges;
+use super::publish::{lease_owner, now, rfc3339};
 use super::rfcs::Caller;
 use super::signoff::Moved;
 use super::{App, Result};

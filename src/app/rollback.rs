@@ -173,8 +173,8 @@ impl App {
                     actor: &caller.email,
                     reason: &req.reason,
                     emergency: false,
-                    lease_owner: &super::promote::lease_owner_pub(),
-                    lease_until: &super::promote::lease_until_pub(),
+                    lease_owner: &super::publish::lease_owner(),
+                    lease_until: &super::publish::lease_until(),
                 })
                 .await?;
             failpoint("after-intent");

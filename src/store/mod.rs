@@ -5,6 +5,7 @@ pub mod audit;
 pub mod copy;
 pub mod doctor;
 pub mod emergency;
+pub mod gate_facts;
 pub mod meta;
 pub mod outbox;
 pub mod promotions;

@@ -1,0 +1,199 @@
+//! Making a planned promotion happen: the intent with its lease, the commit,
+//! the compare-and-swap publish, and the completion that moves RFCs and
+//! queues every mail in one transaction.
+
+use serde_json::json;
+
+use super::{Plan, PlannedPackage, PromoteRequest};
+use crate::app::publish::{lease_owner, lease_until};
+use crate::app::rfcs::Caller;
+use crate::app::signoff::Moved;
+use crate::app::{App, Result, failpoint};
+use crate::domain::promotion::{self, Role};
+use crate::domain::rfc::RfcId;
+use crate::domain::rfc::lifecycle::SystemMove;
+use crate::gitrepo::Identity;
+use crate::gitrepo::write::{self, CasOutcome, Entry};
+use crate::store::audit::{self, NewAuditEvent};
+use crate::store::promotions::{self as intents, NewIntent};
+
+fn role_move(role: Role) -> Option<SystemMove> {
+    match role {
+        Role::Test => Some(SystemMove::ReachedTest),
+        Role::Acceptance => Some(SystemMove::ReachedAcceptance),
+        Role::Production => Some(SystemMove::ReachedProduction),
+        Role::Develop | Role::Other => None,
+    }
+}
+
+impl App {
+    /// Writes the intent, the commit and the completion. `None` when another
+    /// process moved the branch first.
+    pub(super) async fn commit_promotion(
+        &self,
+        caller: &Caller,
+        req: &PromoteRequest,
+        plan: &Plan,
+    ) -> Result<Option<String>> {
+        let (from, to) = self.environments(&req.to)?;
+        let intent = crate::random::hex::<16>()?;
+        let moving: Vec<&PlannedPackage> = plan.moving().collect();
+        let packages_json = serde_json::to_string(&moving.iter().map(|p| json!({
+            "package": p.package, "version": p.version, "from_version": p.from_version, "tree": p.tree, "rfcs": p.rfcs
+        })).collect::<Vec<_>>()).unwrap_or_default();
+        let reason = req.reason.clone().unwrap_or_default();
+        self.store
+            .insert_intent(&NewIntent {
+                id: &intent,
+                kind: "promote",
+                environment: &to.name,
+                packages: &packages_json,
+                base_commit: &plan.head,
+                actor: &caller.email,
+                reason: &reason,
+                emergency: req.emergency,
+                lease_owner: &lease_owner(),
+                lease_until: &lease_until(),
+            })
+            .await?;
+        failpoint("after-intent");
+
+        let mut approvals = Vec::new();
+        for env in self.signoff_envs(&to) {
+            for p in &moving {
+                for r in &p.rfcs {
+                    if let Ok(n) = r.parse::<RfcId>() {
+                        for t in self.store.approvals(n.0, &env, &p.tree).await? {
+                            approvals.push(format!("{t} ({r} in {env})"));
+                        }
+                    }
+                }
+            }
+        }
+        let subject = match moving.as_slice() {
+            [one] => format!(
+                "Promote {} {} to {}",
+                one.package,
+                one.version.as_deref().unwrap_or("?"),
+                to.name
+            ),
+            many => format!("Promote {} packages to {}", many.len(), to.name),
+        };
+        let mut trailers: Vec<(&str, String)> = vec![("Dtap-Action", "promote".into())];
+        for p in &moving {
+            trailers.push(("Dtap-Package", p.package.clone()));
+            trailers.push(("Dtap-Version", p.version.clone().unwrap_or_default()));
+            trailers.push(("Dtap-Tree", p.tree.clone()));
+        }
+        trailers.push(("Dtap-From", from.name.clone()));
+        trailers.push(("Dtap-To", to.name.clone()));
+        let all_rfcs: Vec<String> = moving.iter().flat_map(|p| p.rfcs.clone()).collect();
+        trailers.push(("Dtap-RFCs", all_rfcs.join(", ")));
+        trailers.push(("Dtap-Promoted-By", caller.email.clone()));
+        for a in &approvals {
+            trailers.push(("Dtap-Approved-By", a.clone()));
+        }
+        if !reason.is_empty() {
+            trailers.push(("Dtap-Reason", reason.clone()));
+        }
+        if req.emergency {
+            trailers.push(("Dtap-Emergency", reason.clone()));
+        }
+        trailers.push(("Dtap-Intent", intent.clone()));
+        let message = write::message(&subject, None, &trailers);
+
+        let repo = self.repo.clone();
+        let head = plan.head.clone();
+        let changes: Vec<(String, String)> = moving
+            .iter()
+            .map(|p| (format!("{}/{}", to.path, p.package), p.tree.clone()))
+            .collect();
+        let author = Identity::from_email(&caller.email);
+        let repo2 = repo.clone();
+        let (base_s, msg2) = (head.clone(), message.clone());
+        let made = tokio::task::spawn_blocking(move || {
+            let changes: Vec<(String, Entry)> = changes.into_iter().map(|(p, t)| (p, Entry::Tree(t))).collect();
+            repo.commit_replacing(&head, &changes, &message, &author)
+        })
+        .await??;
+        failpoint("after-commit-object");
+        let cas = self.publish(&repo2, &base_s, &made, &msg2, "promote", &intent).await?;
+        let commit = match cas {
+            CasOutcome::Committed(c) => c.to_string(),
+            CasOutcome::Moved => {
+                let mut tx = self.store.write_tx().await?;
+                intents::finish(
+                    &mut tx,
+                    &intent,
+                    None,
+                    "lost the race for the branch; gates evaluated again",
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+        };
+        failpoint("after-ref-update");
+        let moved: Vec<Moved> = serde_json::from_str(&packages_json).unwrap_or_default();
+        self.complete_promotion(&intent, &commit, &to.name, caller, &moved, &json!({
+            "commit": commit, "from": from.name, "to": to.name, "packages": serde_json::from_str::<serde_json::Value>(&packages_json).unwrap_or_default(),
+            "reason": reason, "emergency": req.emergency,
+        }))
+        .await?;
+        failpoint("after-completion");
+        Ok(Some(commit))
+    }
+
+    /// Marks the intent done and moves the RFCs, in one transaction.
+    pub(crate) async fn complete_promotion(
+        &self,
+        intent: &str,
+        commit: &str,
+        env: &str,
+        caller: &Caller,
+        moved: &[Moved],
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        let rfcs: Vec<String> = moved.iter().flat_map(|m| m.rfcs.clone()).collect();
+        let role = promotion::role(&self.workspace.pipeline, env);
+        let mut tx = self.store.write_tx().await?;
+        if !intents::finish(&mut tx, intent, Some(commit), "").await? {
+            // Someone (a reconcile) completed it meanwhile: nothing left to do.
+            return Ok(());
+        }
+        let event_detail = format!("promote {commit}");
+        if let Some(m) = role_move(role) {
+            for r in &rfcs {
+                let Ok(id) = r.parse::<RfcId>() else { continue };
+                self.system_move_in(&mut tx, caller, id, m, "promoted", &event_detail)
+                    .await?;
+            }
+        }
+        // Testers hear of it in the same transaction: no promotion without its invitations.
+        self.invite(&mut tx, env, moved).await?;
+        let reason = detail["reason"].as_str().unwrap_or_default();
+        let emergency = detail["emergency"].as_bool().unwrap_or(false);
+        self.notify_promotion(&mut tx, env, moved, &caller.email, commit, reason, emergency)
+            .await?;
+        if emergency {
+            let packages = serde_json::to_string(moved).unwrap_or_default();
+            self.open_emergency_review(&mut tx, commit, env, &packages, &caller.email, reason)
+                .await?;
+        }
+        audit::append(
+            &mut tx,
+            &NewAuditEvent {
+                actor: caller.email.clone(),
+                action: "promote".into(),
+                object: env.to_string(),
+                outcome: "ok".into(),
+                origin: caller.origin,
+                detail: detail.clone(),
+            },
+        )
+        .await?;
+        failpoint("before-completion-commit");
+        tx.commit().await?;
+        Ok(())
+    }
+}
