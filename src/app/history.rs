@@ -63,6 +63,33 @@ impl App {
         Ok(entries)
     }
 
+    /// The newest `per_env` promotions and rollbacks into each environment
+    /// but the first (the dashboard), from one load of dtap's commits and one
+    /// walk of the branch.
+    pub async fn recent_history(&self, per_env: usize) -> Result<Vec<(String, Vec<HistoryEntry>)>> {
+        self.sync_repo(false).await?;
+        let envs: Vec<String> = self
+            .workspace
+            .pipeline
+            .environments()
+            .iter()
+            .skip(1)
+            .map(|e| e.name.clone())
+            .collect();
+        let known = self.store.dtap_commits().await?;
+        let repo = self.repo.clone();
+        let names = envs.clone();
+        let mut found =
+            tokio::task::spawn_blocking(move || repo.recent_by_environment(&names, per_env, &known)).await??;
+        Ok(envs
+            .into_iter()
+            .map(|e| {
+                let entries = found.remove(&e).unwrap_or_default();
+                (e, entries)
+            })
+            .collect())
+    }
+
     fn known_env(&self, e: &str) -> Result<()> {
         if self.workspace.pipeline.get(e).is_none() {
             let known: Vec<&str> = self.workspace.pipeline.names().collect();
@@ -77,6 +104,11 @@ impl App {
     /// Hand-made changes per environment (all but the first), newest first.
     pub async fn drift(&self) -> Result<Vec<DriftReport>> {
         self.refresh_index().await?;
+        self.read_drift().await
+    }
+
+    /// Hand-made changes as the index holds them now.
+    pub(crate) async fn read_drift(&self) -> Result<Vec<DriftReport>> {
         let mut found = self.store.indexed_drift().await?;
         Ok(self
             .workspace

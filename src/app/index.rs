@@ -98,9 +98,14 @@ impl App {
         Ok((head, Some((indexed, delta))))
     }
 
-    /// The packages per environment name, from the index.
+    /// The packages per environment name, from the index brought up to the head.
     pub async fn indexed_state(&self) -> Result<BTreeMap<String, Vec<PackageState>>> {
         self.refresh_index().await?;
+        self.read_indexed_state().await
+    }
+
+    /// The packages per environment name as the index holds them now.
+    pub(crate) async fn read_indexed_state(&self) -> Result<BTreeMap<String, Vec<PackageState>>> {
         let by_path: HashMap<&str, &str> = self
             .workspace
             .pipeline

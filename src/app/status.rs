@@ -5,10 +5,12 @@ use crate::domain::status::{self, DriftNote, StatusMatrix};
 
 impl App {
     pub async fn status(&self) -> Result<StatusMatrix> {
-        let found = self.indexed_state().await?;
+        // One refresh for both reads: the packages and the drift describe one head.
+        self.refresh_index().await?;
+        let found = self.read_indexed_state().await?;
         let mut m = status::matrix(&self.workspace.pipeline, &found);
         m.drift = self
-            .drift()
+            .read_drift()
             .await?
             .into_iter()
             .filter(|d| !d.commits.is_empty())

@@ -136,6 +136,37 @@ impl ConfigRepo {
         Ok(out)
     }
 
+    /// The newest `per_env` promotions and rollbacks into each of `envs`, in
+    /// one walk that stops as soon as every environment has its share.
+    pub fn recent_by_environment(
+        &self,
+        envs: &[String],
+        per_env: usize,
+        dtap_commits: &std::collections::HashSet<String>,
+    ) -> Result<HashMap<String, Vec<HistoryEntry>>> {
+        let repo = self.open()?;
+        let mut out: HashMap<String, Vec<HistoryEntry>> = envs.iter().map(|e| (e.clone(), Vec::new())).collect();
+        let mut walk = repo.revwalk()?;
+        walk.push(self.head(&repo)?)?;
+        walk.simplify_first_parent()?;
+        for id in walk {
+            if out.values().all(|v| v.len() >= per_env) {
+                break;
+            }
+            let id = id?;
+            if !dtap_commits.contains(&id.to_string()) {
+                continue;
+            }
+            if let Some(e) = entry_of(&repo.find_commit(id)?)
+                && let Some(list) = out.get_mut(&e.to)
+                && list.len() < per_env
+            {
+                list.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     /// For every environment path given, the hand-made commits that changed
     /// it after its last dtap commit or acknowledged point (newest first).
     pub fn drift(

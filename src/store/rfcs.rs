@@ -397,6 +397,25 @@ impl Store {
         get_in(&mut conn, id).await
     }
 
+    /// Several RFCs in one query (the reminder sweep), by number. The list
+    /// travels as one JSON array bind.
+    pub async fn rfcs_by_number(&self, ids: &[i64]) -> Result<Vec<Rfc>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = match self.backend() {
+            Backend::Sqlite => "SELECT * FROM rfcs WHERE id IN (SELECT value FROM json_each($1))",
+            Backend::Postgres => {
+                "SELECT * FROM rfcs WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text($1::jsonb))"
+            }
+        };
+        let rows: Vec<RfcRow> = sqlx::query_as(sql)
+            .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter().map(RfcRow::into_rfc).collect()
+    }
+
     pub async fn rfc_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rfcs")
             .fetch_one(self.pool())

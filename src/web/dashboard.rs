@@ -61,11 +61,17 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let csrf_token = user
         .as_deref()
         .map(|u| super::csrf::token(&state.secret, "form", &crate::domain::names::normalise_email(u)));
-    let mut recent = Vec::new();
-    for env in state.app.workspace.pipeline.environments().iter().skip(1) {
-        let entries = state.app.history(Some(&env.name), None, 5).await?;
-        recent.push(context! { name => env.name.clone(), label => env.label.clone(), entries => minijinja::value::Serde(entries) });
-    }
+    let pipeline = &state.app.workspace.pipeline;
+    let recent: Vec<_> = state
+        .app
+        .recent_history(5)
+        .await?
+        .into_iter()
+        .map(|(name, entries)| {
+            let label = pipeline.get(&name).map(|e| e.label.clone()).unwrap_or_default();
+            context! { name, label, entries => minijinja::value::Serde(entries) }
+        })
+        .collect();
     let body = templates::render(
         "dashboard.html",
         context! {

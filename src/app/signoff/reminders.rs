@@ -8,7 +8,6 @@ use minijinja::value::Serde;
 
 use super::{Moved, now};
 use crate::app::{App, Result, failpoint};
-use crate::domain::rfc::RfcId;
 use crate::domain::stamp::Stamp;
 use crate::store::signoff as links;
 
@@ -21,12 +20,22 @@ impl App {
         let remind_after = crate::domain::duration::parse(&cfg.remind_after).unwrap_or_default();
         let escalate_after = crate::domain::duration::parse(&cfg.escalate_after).unwrap_or_default();
         let (mut reminded, mut escalated) = (0, 0);
-        for link in self.store.open_links().await? {
+        let links = self.store.open_links().await?;
+        // The RFCs of every open link in one query, not one per link.
+        let numbers: Vec<i64> = links.iter().map(|l| l.rfc_id).collect();
+        let rfcs: std::collections::HashMap<i64, crate::domain::rfc::Rfc> = self
+            .store
+            .rfcs_by_number(&numbers)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.0, r))
+            .collect();
+        for link in links {
             let (created, invited, expires) = (link.created_at, link.invited_at, link.expires_at);
             if expires <= now() {
                 continue;
             }
-            let Some(rfc) = self.store.rfc(RfcId(link.rfc_id)).await? else {
+            let Some(rfc) = rfcs.get(&link.rfc_id) else {
                 continue;
             };
             let mut link = link.clone();
@@ -81,7 +90,7 @@ impl App {
                     .map(|c| (c.title, c.steps, c.expected))
                     .collect();
                 let prepared = self.prepare_link(
-                    &rfc,
+                    rfc,
                     &link.environment,
                     &link.tester,
                     &moved,
@@ -96,7 +105,7 @@ impl App {
                 }
                 self.write_link(
                     &mut tx,
-                    &rfc,
+                    rfc,
                     &link.environment,
                     &link.tester,
                     &moved,
