@@ -20,7 +20,7 @@ use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::history::{trailer, trailers};
 use crate::gitrepo::index::{IndexDelta, IndexedDrift, IndexedPackage};
 use crate::store::Store;
-use crate::store::promotions::Intent;
+use crate::store::intents::Intent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

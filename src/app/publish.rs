@@ -4,7 +4,7 @@
 use super::{App, AppError, Result, failpoint};
 use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::write::CasOutcome;
-use crate::store::promotions as intents;
+use crate::store::intents;
 
 /// How long an intent's lease lasts before a reconcile may settle it.
 const LEASE_SECS: i64 = 120;

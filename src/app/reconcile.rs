@@ -9,7 +9,7 @@ use super::rfcs::Caller;
 use super::signoff::Moved;
 use super::{App, Result};
 use crate::gitrepo::ConfigRepo;
-use crate::store::promotions as intents;
+use crate::store::intents;
 
 impl App {
     /// Settles intents whose process is gone: done if the repo holds their

@@ -15,7 +15,7 @@ use crate::gitrepo::Identity;
 use crate::gitrepo::packages::PackagePast;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
 use crate::store::audit::{self, NewAuditEvent};
-use crate::store::promotions::{self as intents, NewIntent};
+use crate::store::intents::{self as intents, NewIntent};
 use crate::store::rfcs as rfc_store;
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! The few queries `dtap doctor` needs beyond the other modules: mail a
 //! stopped worker left claimed, and every intent.
 
-use super::promotions::Intent;
+use super::intents::Intent;
 use super::rfcs::now;
 use super::{Result, Store};
 

@@ -4,11 +4,12 @@
 pub mod audit;
 pub mod copy;
 pub mod doctor;
+pub mod drift;
 pub mod emergency;
 pub mod gate_facts;
+pub mod intents;
 pub mod meta;
 pub mod outbox;
-pub mod promotions;
 pub mod rate_limits;
 pub mod repo_index;
 pub mod reports;

@@ -96,7 +96,7 @@ pub async fn consume_link(conn: &mut Conn, id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-pub struct Verdict<'a> {
+pub struct NewVerdict<'a> {
     pub link_id: i64,
     pub rfc_id: i64,
     pub environment: &'a str,
@@ -107,7 +107,7 @@ pub struct Verdict<'a> {
     pub cases: &'a [(i64, String, String)],
 }
 
-pub async fn record_verdict(conn: &mut Conn, v: &Verdict<'_>) -> Result<i64> {
+pub async fn record_verdict(conn: &mut Conn, v: &NewVerdict<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -267,5 +267,44 @@ impl Store {
                 }
             })
             .collect())
+    }
+}
+
+impl Store {
+    /// Records a tester's verdict on one exact tree.
+    pub async fn record_signoff(
+        &self,
+        rfc: i64,
+        environment: &str,
+        tester: &str,
+        tree: &str,
+        verdict: &str,
+        comment: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(rfc)
+        .bind(environment)
+        .bind(tester)
+        .bind(tree)
+        .bind(verdict)
+        .bind(comment)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Testers whose latest verdict on `tree` for this RFC and environment is approve.
+    pub async fn approvals(&self, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
+        let mut conn = self.pool().acquire().await?;
+        super::signoff::approvals_in(&mut conn, rfc, environment, tree).await
+    }
+
+    /// Testers appointed for an RFC in an environment.
+    pub async fn testers_in(&self, rfc: i64, environment: &str) -> Result<Vec<String>> {
+        let mut conn = self.pool().acquire().await?;
+        super::signoff::testers_in(&mut conn, rfc, environment).await
     }
 }

@@ -1946,7 +1946,7 @@ fn a_crash_during_a_rollback_is_reconciled_too() {
 
 #[tokio::test]
 async fn reconcile_settles_dead_intents_and_leaves_live_ones_alone() {
-    use dtap::store::promotions::NewIntent;
+    use dtap::store::intents::NewIntent;
     let ws = TestWorkspace::init();
     let base = head(&ws);
     let host = std::fs::read_to_string("/etc/hostname")

@@ -15,7 +15,7 @@ use crate::domain::rfc::lifecycle::SystemMove;
 use crate::gitrepo::Identity;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
 use crate::store::audit::{self, NewAuditEvent};
-use crate::store::promotions::{self as intents, NewIntent};
+use crate::store::intents::{self as intents, NewIntent};
 
 fn role_move(role: Role) -> Option<SystemMove> {
     match role {

@@ -14,7 +14,7 @@ use super::rfcs::Caller;
 use super::{App, AppError, Result};
 pub use crate::domain::changes::FileChanges;
 use crate::domain::pipeline::Environment;
-use crate::domain::promotion::Verdict;
+use crate::domain::promotion::GateVerdict;
 
 const ATTEMPTS: usize = 10;
 
@@ -38,7 +38,7 @@ pub struct PlannedPackage {
     pub rfcs: Vec<String>,
     pub already: bool,
     pub files: FileChanges,
-    pub gates: Vec<Verdict>,
+    pub gates: Vec<GateVerdict>,
 }
 
 impl PlannedPackage {

@@ -12,7 +12,7 @@ use crate::app::{App, AppError, Result};
 use crate::domain::changes::FileChanges;
 use crate::domain::manifest::Manifest;
 use crate::domain::pipeline::{Environment, Gate};
-use crate::domain::promotion::{self, Facts, RfcFacts, Role, SignoffFacts, Verdict};
+use crate::domain::promotion::{self, Facts, GateVerdict, RfcFacts, Role, SignoffFacts};
 use crate::domain::rfc::RfcId;
 use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::history::Arrival;
@@ -191,7 +191,7 @@ impl App {
                     {
                         gates.insert(
                             0,
-                            Verdict {
+                            GateVerdict {
                                 gate: "version".into(),
                                 passed: false,
                                 reason: format!("{} holds {} {}, not {expected}", from.name, p.name, m.version),
@@ -202,7 +202,7 @@ impl App {
                     (Some(m.version.to_string()), m.rfcs.clone())
                 }
                 Err(e) => {
-                    gates.push(Verdict {
+                    gates.push(GateVerdict {
                         gate: "manifest".into(),
                         passed: false,
                         reason: e.clone(),
@@ -212,7 +212,7 @@ impl App {
                 }
             };
             if !p.unsafe_entries.is_empty() {
-                gates.push(Verdict {
+                gates.push(GateVerdict {
                     gate: "paths".into(),
                     passed: false,
                     reason: p.unsafe_entries.join("; "),

@@ -178,7 +178,7 @@ impl App {
         }
         links::record_verdict(
             &mut tx,
-            &links::Verdict {
+            &links::NewVerdict {
                 link_id: link.id,
                 rfc_id: rfc.id.0,
                 environment: &link.environment,

@@ -98,7 +98,7 @@ pub struct Facts<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Verdict {
+pub struct GateVerdict {
     pub gate: String,
     pub passed: bool,
     pub reason: String,
@@ -106,8 +106,8 @@ pub struct Verdict {
     pub remedy: Option<String>,
 }
 
-fn pass(gate: &str, reason: impl Into<String>) -> Verdict {
-    Verdict {
+fn pass(gate: &str, reason: impl Into<String>) -> GateVerdict {
+    GateVerdict {
         gate: gate.into(),
         passed: true,
         reason: reason.into(),
@@ -115,8 +115,8 @@ fn pass(gate: &str, reason: impl Into<String>) -> Verdict {
     }
 }
 
-fn fail(gate: &str, reason: impl Into<String>, remedy: impl Into<String>) -> Verdict {
-    Verdict {
+fn fail(gate: &str, reason: impl Into<String>, remedy: impl Into<String>) -> GateVerdict {
+    GateVerdict {
         gate: gate.into(),
         passed: false,
         reason: reason.into(),
@@ -130,7 +130,7 @@ pub fn already_there(f: &Facts<'_>) -> bool {
 }
 
 /// Evaluates every gate; the promotion may go ahead when all passed.
-pub fn evaluate(f: &Facts<'_>) -> Vec<Verdict> {
+pub fn evaluate(f: &Facts<'_>) -> Vec<GateVerdict> {
     let mut v = Vec::new();
     let to = &f.to.name;
     let role = role(f.pipeline, to);
@@ -296,7 +296,7 @@ fn short(ids: &[String]) -> String {
         .join(", ")
 }
 
-fn version_gate(f: &Facts<'_>) -> Verdict {
+fn version_gate(f: &Facts<'_>) -> GateVerdict {
     let new = &f.source.version;
     match f.target {
         None => pass("version", format!("{new} is the first version in {}", f.to.name)),
@@ -333,7 +333,7 @@ fn bump(v: &Version) -> Version {
     Version::new(v.major, v.minor, v.patch + 1)
 }
 
-fn rfc_gate(f: &Facts<'_>, role: Role) -> Verdict {
+fn rfc_gate(f: &Facts<'_>, role: Role) -> GateVerdict {
     let to = &f.to.name;
     if f.rfcs.is_empty() {
         return if f.to.require_rfc {
@@ -376,7 +376,7 @@ fn rfc_gate(f: &Facts<'_>, role: Role) -> Verdict {
     }
 }
 
-fn dependency_gate(f: &Facts<'_>) -> Verdict {
+fn dependency_gate(f: &Facts<'_>) -> GateVerdict {
     let mut missing = Vec::new();
     for (dep, req) in &f.source.depends_on {
         match f.target_versions.get(dep) {
@@ -403,7 +403,7 @@ fn dependency_gate(f: &Facts<'_>) -> Verdict {
     }
 }
 
-fn platform_gate(f: &Facts<'_>) -> Option<Verdict> {
+fn platform_gate(f: &Facts<'_>) -> Option<GateVerdict> {
     let need = f.source.requires_platform.as_deref()?;
     let have = f.to.platform_version.as_deref()?;
     Some(match compare_platform(need, have) {
@@ -419,7 +419,7 @@ fn platform_gate(f: &Facts<'_>) -> Option<Verdict> {
     })
 }
 
-fn signoff_gate(f: &Facts<'_>, env: &str) -> Verdict {
+fn signoff_gate(f: &Facts<'_>, env: &str) -> GateVerdict {
     let gate = format!("signoff:{env}");
     let mut problems = Vec::new();
     for r in &f.rfcs {
@@ -460,7 +460,7 @@ fn signoff_gate(f: &Facts<'_>, env: &str) -> Verdict {
     }
 }
 
-fn soak_gate(f: &Facts<'_>, min: Duration, bypass: bool) -> Verdict {
+fn soak_gate(f: &Facts<'_>, min: Duration, bypass: bool) -> GateVerdict {
     let need = super::duration::format(min);
     let Some(arrived) = f.arrived else {
         return fail(

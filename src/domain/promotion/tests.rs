@@ -123,7 +123,7 @@ impl Case {
     }
 }
 
-fn failed(v: &[Verdict]) -> Vec<String> {
+fn failed(v: &[GateVerdict]) -> Vec<String> {
     v.iter().filter(|x| !x.passed).map(|x| x.gate.clone()).collect()
 }
 

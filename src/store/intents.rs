@@ -1,6 +1,5 @@
-//! Promotion intents, sign-offs and drift acknowledgements.
-
-use std::collections::HashMap;
+//! Promotion and rollback intents (with their leases), and the commits
+//! dtap recorded as its own.
 
 use sqlx::FromRow;
 
@@ -147,90 +146,5 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
-    }
-
-    /// Records a tester's verdict on one exact tree.
-    pub async fn record_signoff(
-        &self,
-        rfc: i64,
-        environment: &str,
-        tester: &str,
-        tree: &str,
-        verdict: &str,
-        comment: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(rfc)
-        .bind(environment)
-        .bind(tester)
-        .bind(tree)
-        .bind(verdict)
-        .bind(comment)
-        .bind(now())
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Testers whose latest verdict on `tree` for this RFC and environment is approve.
-    pub async fn approvals(&self, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
-        let mut conn = self.pool().acquire().await?;
-        super::signoff::approvals_in(&mut conn, rfc, environment, tree).await
-    }
-
-    /// Testers appointed for an RFC in an environment.
-    pub async fn testers_in(&self, rfc: i64, environment: &str) -> Result<Vec<String>> {
-        let mut conn = self.pool().acquire().await?;
-        super::signoff::testers_in(&mut conn, rfc, environment).await
-    }
-
-    /// The latest acknowledged head per environment name.
-    pub async fn drift_acks(&self) -> Result<HashMap<String, String>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT environment, commit_id FROM drift_acks a WHERE id = (SELECT MAX(id) FROM drift_acks b WHERE b.environment = a.environment)",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().collect())
-    }
-
-    pub async fn ack_drift(&self, environment: &str, commit: &str, actor: &str, reason: &str) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO drift_acks (environment, commit_id, actor, reason, at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(environment)
-            .bind(commit)
-            .bind(actor)
-            .bind(reason)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
-        super::audit::append(
-            &mut tx,
-            &super::NewAuditEvent {
-                actor: actor.to_string(),
-                action: "drift.ack".into(),
-                object: environment.to_string(),
-                outcome: "ok".into(),
-                origin: super::Origin::Cli,
-                detail: serde_json::json!({ "commit": commit, "reason": reason }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The state an RFC had before the promotion recorded as `detail` moved it.
-    pub async fn state_before(&self, rfc: i64, detail: &str) -> Result<Option<String>> {
-        let row: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT from_state FROM rfc_events WHERE rfc_id = $1 AND detail = $2 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(rfc)
-        .bind(detail)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.and_then(|r| r.0))
     }
 }
