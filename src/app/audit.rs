@@ -1,6 +1,7 @@
 //! Reading and verifying the audit trail.
 
 use super::{App, AppError, Result};
+use crate::domain::Email;
 use crate::store::audit::{AuditEvent, BrokenLink, verify_chain};
 
 impl App {
@@ -68,7 +69,12 @@ impl App {
     }
 
     /// The user a bearer token acts as, if it is valid.
-    pub async fn token_user(&self, token: &str) -> Result<Option<String>> {
-        Ok(self.store.token_user(&super::signoff::token_hash(token)).await?)
+    pub async fn token_user(&self, token: &str) -> Result<Option<Email>> {
+        self.store
+            .token_user(&super::signoff::token_hash(token))
+            .await?
+            .as_deref()
+            .map(super::caller::stored_email)
+            .transpose()
     }
 }

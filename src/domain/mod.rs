@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calendar;
 pub mod duration;
+pub mod email;
 pub mod located;
 pub mod manifest;
 pub mod names;
@@ -18,5 +19,6 @@ pub mod stamp;
 pub mod status;
 pub mod template;
 
+pub use email::Email;
 pub use located::{Located, OrderedMap, Pos};
 pub use problem::Problem;

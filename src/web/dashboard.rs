@@ -58,9 +58,8 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let may_assess = user
         .as_deref()
         .is_some_and(|u| state.app.workspace.access.can(u, "rfc.assess"));
-    let csrf_token = user
-        .as_deref()
-        .map(|u| super::csrf::token(&state.secret, "form", &crate::domain::names::normalise_email(u)));
+    let csrf_token = user.as_deref().map(|u| super::csrf::token(&state.secret, "form", u));
+    let user = user.map(String::from);
     let mut recent = Vec::new();
     for env in state.app.workspace.pipeline.environments().iter().skip(1) {
         let entries = state.app.history(Some(&env.name), None, 5).await?;

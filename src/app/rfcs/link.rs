@@ -99,7 +99,7 @@ impl App {
                         ("Dtap-Action", "link".into()),
                         ("Dtap-Package", pkg.clone()),
                         ("Dtap-RFCs", rfc_id.clone()),
-                        ("Dtap-By", user.clone()),
+                        ("Dtap-By", user.to_string()),
                     ],
                 );
                 match repo.commit_cas(&git, head, tree, &message, &who)? {
