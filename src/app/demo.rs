@@ -492,6 +492,12 @@ fn package_files(pkg: &str, version: &str) -> Vec<(String, String)> {
     }
 }
 
+/// One of the demo's people, acting from the command line.
+fn person(email: &str) -> Result<Caller> {
+    let email = Email::parse(email).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Caller::new(email, Origin::Cli))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,10 +511,4 @@ mod tests {
             assert!(SAMPLES.iter().any(|x| x.template == t), "no sample of {t}");
         }
     }
-}
-
-/// One of the demo's people, acting from the command line.
-fn person(email: &str) -> Result<Caller> {
-    let email = Email::parse(email).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Caller::new(email, Origin::Cli))
 }

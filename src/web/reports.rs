@@ -283,7 +283,7 @@ pub async fn calendar_page(
     let base = state.app.workspace.config.web.base_url.trim_end_matches('/');
     let feed = format!(
         "{base}/calendar.ics?user={}&token={token}&lang={}",
-        urlencode(&email),
+        urlencode(email),
         locale.code()
     );
     let rows: Vec<_> = entries
