@@ -192,10 +192,14 @@ impl Config {
         let mut doc = source::Document::parse(text).map_err(|p| vec![p])?;
         env::apply(&mut doc, vars);
         let mut problems = doc.take_bad();
-        let config = doc.config().map_err(|p| vec![p])?;
-        problems.extend(validate::problems(&config, &doc));
-        if problems.is_empty() {
-            return Ok(config);
+        match doc.config() {
+            Ok(config) => {
+                problems.extend(validate::problems(&config, &doc));
+                if problems.is_empty() {
+                    return Ok(config);
+                }
+            }
+            Err(p) => problems.push(p),
         }
         problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         Err(problems)
