@@ -7,7 +7,6 @@ use time::{Duration, OffsetDateTime};
 
 use super::{App, Result};
 use crate::domain::calendar::{self, Entry, Kind, When};
-use crate::domain::duration;
 use crate::domain::stamp::{self, Stamp};
 
 /// Days of history the calendar shows; the future is unbounded for freezes.
@@ -84,8 +83,7 @@ impl App {
             });
         }
         // One deadline per RFC and environment: the earliest open invitation escalates first.
-        let escalate =
-            duration::parse(&ws.config.signoff.escalate_after).unwrap_or(std::time::Duration::from_secs(5 * 86_400));
+        let escalate = ws.config.signoff.escalate_after;
         let mut due: BTreeMap<(i64, String), (Stamp, usize)> = BTreeMap::new();
         for l in self.store.open_links().await? {
             if !wanted(&l.environment) {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::rfcs::{Caller, NewRfc};
 use super::{App, AppError, Result};
+use crate::domain::Email;
 use crate::domain::origin::Origin;
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::domain::rfc::{Action, FieldValue, Fields, RfcId, State};
@@ -298,7 +299,7 @@ impl App {
                         .map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string()))),
                 );
             }
-            let requester = Caller::new(REQUESTER, Origin::Cli);
+            let requester = person(REQUESTER)?;
             let rfc = self
                 .file_rfc(
                     &requester,
@@ -311,9 +312,8 @@ impl App {
                 )
                 .await?;
             if s.package.is_some() {
-                self.set_tester(&Caller::new(ADMIN, Origin::Cli), rfc.id, "test", ADMIN, true)
-                    .await?;
-                self.set_tester(&Caller::new(ADMIN, Origin::Cli), rfc.id, "acceptance", KEY_USER, true)
+                self.set_tester(&person(ADMIN)?, rfc.id, "test", ADMIN, true).await?;
+                self.set_tester(&person(ADMIN)?, rfc.id, "acceptance", KEY_USER, true)
                     .await?;
             }
             self.play(rfc.id, s.target).await?;
@@ -427,10 +427,11 @@ impl App {
                         Action::Approve => Some("Go: small change, clear benefit"),
                         _ => None,
                     };
-                    self.move_rfc(&Caller::new(who, Origin::Cli), id, a, comment).await?;
+                    self.move_rfc(&person(who)?, id, a, comment).await?;
                 }
                 Step::System(m) => {
-                    self.system_move(id, m, "dtap", "demo").await?;
+                    // The demo's commits are the functional admin's, so its package events are too.
+                    self.system_move(id, m, &person(ADMIN)?.email, "demo").await?;
                 }
             }
         }
@@ -489,6 +490,12 @@ fn package_files(pkg: &str, version: &str) -> Vec<(String, String)> {
             ),
         ],
     }
+}
+
+/// One of the demo's people, acting from the command line.
+fn person(email: &str) -> Result<Caller> {
+    let email = Email::parse(email).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Caller::new(email, Origin::Cli))
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ impl App {
         by: &str,
         reason: &str,
     ) -> Result<()> {
-        let within = crate::domain::duration::parse(&self.workspace.config.emergency.review_within).unwrap_or_default();
+        let within = self.workspace.config.emergency.review_within;
         let due = crate::domain::stamp::stamp(
             time::OffsetDateTime::now_utc() + time::Duration::seconds(within.as_secs() as i64),
         );
@@ -117,7 +117,7 @@ impl App {
         audit::append(
             &mut tx,
             &NewAuditEvent {
-                actor: caller.email.clone(),
+                actor: caller.email.to_string(),
                 action: "emergency.approve".into(),
                 object: format!(
                     "{} in {}",
@@ -149,7 +149,7 @@ impl App {
                 .users
                 .keys()
                 .filter(|u| self.workspace.access.can(u, "rfc.assess") && **u != r.promoted_by)
-                .cloned()
+                .map(|u| u.to_string())
                 .collect();
             let ctx = context! {
                 review => Serde(&r),

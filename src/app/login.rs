@@ -2,8 +2,9 @@
 
 use minijinja::context;
 
+use super::caller::stored_email;
 use super::{App, Result};
-use crate::domain::names;
+use crate::domain::Email;
 
 pub const LINK_TTL_MINUTES: i64 = 15;
 pub const SESSION_IDLE_MINUTES: i64 = 60;
@@ -13,11 +14,11 @@ impl App {
     /// Mails a single-use login link when `email` is in the authorization
     /// matrix. Says nothing either way, so addresses cannot be probed.
     pub async fn request_login(&self, email: &str) -> Result<()> {
-        let email = names::normalise_email(email);
-        if !names::is_email(&email) || self.workspace.access.roles_of(&email).is_empty() {
+        let email = Email::parse(email).ok();
+        let Some(email) = email.filter(|e| !self.workspace.access.roles_of(e).is_empty()) else {
             tracing::info!("login requested for an address without a role");
             return Ok(());
-        }
+        };
         let token = crate::random::hex::<32>()?;
         let expires = time::OffsetDateTime::now_utc() + time::Duration::minutes(LINK_TTL_MINUTES);
         self.store
@@ -32,7 +33,7 @@ impl App {
             minutes => LINK_TTL_MINUTES,
         };
         let mut tx = self.store.write_tx().await?;
-        self.queue(&mut tx, "login", vec![email], ctx).await?;
+        self.queue(&mut tx, "login", vec![email.into_string()], ctx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -58,12 +59,14 @@ impl App {
         Ok(user.map(|u| (session, u)))
     }
 
-    pub async fn session_user(&self, session: &str) -> Result<Option<String>> {
+    pub async fn session_user(&self, session: &str) -> Result<Option<Email>> {
         let idle = time::OffsetDateTime::now_utc() - time::Duration::minutes(SESSION_IDLE_MINUTES);
-        Ok(self
-            .store
+        self.store
             .session_user(&super::signoff::token_hash(session), &crate::domain::stamp::stamp(idle))
-            .await?)
+            .await?
+            .as_deref()
+            .map(stored_email)
+            .transpose()
     }
 
     pub async fn logout(&self, session: &str) -> Result<()> {

@@ -40,10 +40,7 @@ impl App {
             let found = tokio::task::spawn_blocking(move || find_intent_commit(&repo, &id)).await??;
             match found {
                 Some(commit) if i.kind == "rollback" => {
-                    let caller = Caller {
-                        email: i.actor.clone(),
-                        origin: crate::store::audit::Origin::Cli,
-                    };
+                    let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
                     let v: Vec<serde_json::Value> = serde_json::from_str(&i.packages).unwrap_or_default();
                     let first = v.first().cloned().unwrap_or_default();
                     let plan = super::rollback::RollbackPlan {
@@ -62,10 +59,7 @@ impl App {
                 }
                 Some(commit) => {
                     let moved: Vec<Moved> = serde_json::from_str(&i.packages).unwrap_or_default();
-                    let caller = Caller {
-                        email: i.actor.clone(),
-                        origin: crate::store::audit::Origin::Cli,
-                    };
+                    let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
                     self.complete_promotion(
                         &i.id,
                         &commit,

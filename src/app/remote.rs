@@ -39,7 +39,7 @@ pub(crate) fn repo_of(ws: &Workspace) -> ConfigRepo {
             token_env: c.repo.token_env.clone(),
             ssh_key: c.repo.ssh_key.as_deref().map(|k| Config::resolve_home(&ws.dir, k)),
             known_hosts: Config::resolve_home(&ws.dir, &c.repo.known_hosts),
-            fresh_for: c.fresh_for(),
+            fresh_for: c.repo.fresh_for,
         }),
         None => repo,
     }

@@ -204,7 +204,7 @@ impl App {
                         "Dtap-RFCs",
                         plan.rfcs.iter().map(|r| r.rfc.clone()).collect::<Vec<_>>().join(", "),
                     ),
-                    ("Dtap-Promoted-By", caller.email.clone()),
+                    ("Dtap-Promoted-By", caller.email.to_string()),
                     ("Dtap-Reason", req.reason.clone()),
                     ("Dtap-Intent", intent.clone()),
                 ],
@@ -289,7 +289,7 @@ impl App {
         audit::append(
             &mut tx,
             &NewAuditEvent {
-                actor: caller.email.clone(),
+                actor: caller.email.to_string(),
                 action: "rollback".into(),
                 object: format!("{}@{}", plan.package, plan.environment),
                 outcome: "ok".into(),

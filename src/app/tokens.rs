@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::caller::Caller;
 use super::{App, Result};
+use crate::domain::Email;
 use crate::domain::stamp::Stamp;
 
 /// A token as its owner sees it in a list: never the secret.
@@ -31,8 +32,13 @@ impl App {
     }
 
     /// The user a bearer token acts as, if it is valid.
-    pub async fn token_user(&self, token: &str) -> Result<Option<String>> {
-        Ok(self.store.token_user(&super::signoff::token_hash(token)).await?)
+    pub async fn token_user(&self, token: &str) -> Result<Option<Email>> {
+        self.store
+            .token_user(&super::signoff::token_hash(token))
+            .await?
+            .as_deref()
+            .map(super::caller::stored_email)
+            .transpose()
     }
 
     /// The caller's tokens, newest first.

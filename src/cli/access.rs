@@ -50,7 +50,7 @@ pub async fn run(cli: &Cli, cmd: &AccessCommand) -> CliResult {
             super::emit(&table::render(&headers, &rows));
             outln!();
             let headers = vec!["USER".to_string(), "ROLES".to_string()];
-            let rows: Vec<Vec<String>> = m.users.iter().map(|(u, r)| vec![u.clone(), r.join(", ")]).collect();
+            let rows: Vec<Vec<String>> = m.users.iter().map(|(u, r)| vec![u.to_string(), r.join(", ")]).collect();
             super::emit(&table::render(&headers, &rows));
         }
         AccessCommand::Check { user, permission } => {

@@ -62,7 +62,7 @@ pub async fn run(cli: &Cli, cmd: &EmergencyCommand) -> CliResult {
             super::emit(&table::render(&headers, &rows));
         }
         EmergencyCommand::Approve { id, comment } => {
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             app.approve_emergency(&caller, *id, comment).await?;
             outln!("Emergency change {id} approved by {}.", caller.email);
         }

@@ -183,7 +183,7 @@ pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
         }
         DriftCommand::Ack { environment, reason } => {
             app.reconcile().await?;
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             let head = app.ack_drift(&caller, environment, reason).await?;
             outln!("Drift in {environment} acknowledged up to {}.", &head[..12]);
         }

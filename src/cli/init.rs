@@ -20,7 +20,10 @@ pub struct Args {
 pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     let dir = args.dir.clone().unwrap_or_else(|| cli.workspace.clone());
     // The first commit names who made it; without a known identity it says so.
-    let by = cli.identity().unwrap_or_else(|_| "unknown@localhost.invalid".into());
+    let by = cli
+        .identity()
+        .map(String::from)
+        .unwrap_or_else(|_| "unknown@localhost.invalid".into());
     let report = init_workspace(&dir, &by).await?;
     if args.json {
         return super::print_json(&report);

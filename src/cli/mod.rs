@@ -26,6 +26,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app::AppError;
+use crate::domain::Email;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -194,7 +195,7 @@ fn init_logging(cli: &Cli) {
 
 impl Cli {
     /// The acting user: `--user`, `DTAP_USER`, or git's user.email.
-    pub fn identity(&self) -> Result<String, CliError> {
+    pub fn identity(&self) -> Result<Email, CliError> {
         if let Some(u) = &self.user {
             return check_email(u);
         }
@@ -209,16 +210,19 @@ impl Cli {
             )),
         }
     }
+
+    /// Who reads (`rfc list`, `rfc show`): `--user` when given, else nobody in
+    /// particular, since reading on the command line needs no identity.
+    pub fn reader(&self) -> Result<Email, CliError> {
+        match &self.user {
+            Some(u) => check_email(u),
+            None => Ok(Email::nobody()),
+        }
+    }
 }
 
-fn check_email(u: &str) -> Result<String, CliError> {
-    if crate::domain::names::is_email(u) {
-        Ok(crate::domain::names::normalise_email(u))
-    } else {
-        Err(CliError::Usage(format!(
-            "`{u}` is not an e-mail address: pass --user EMAIL"
-        )))
-    }
+fn check_email(u: &str) -> Result<Email, CliError> {
+    Email::parse(u).map_err(|e| CliError::Usage(format!("{e}: pass --user EMAIL")))
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> CliResult {

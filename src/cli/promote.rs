@@ -41,7 +41,7 @@ pub struct PromoteArgs {
 }
 
 pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
-    let caller = Caller::new(&cli.identity()?, Origin::Cli);
+    let caller = Caller::new(cli.identity()?, Origin::Cli);
     let packages = match &args.package {
         Some(spec) => vec![parse_spec(spec)?],
         None => vec![],
@@ -201,7 +201,7 @@ pub struct RollbackArgs {
 }
 
 pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
-    let caller = Caller::new(&cli.identity()?, Origin::Cli);
+    let caller = Caller::new(cli.identity()?, Origin::Cli);
     let app = App::open(&cli.workspace).await?;
     let outcome = app
         .rollback(

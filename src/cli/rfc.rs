@@ -157,7 +157,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             fields,
             json,
         } => {
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             let t = app.workspace.template(template);
             let fields = t.map(|t| from_pairs(t, fields, false)).unwrap_or_default();
             let rfc = app
@@ -192,7 +192,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             page,
             json,
         } => {
-            let caller = Caller::new(cli.user.as_deref().unwrap_or("cli@localhost"), Origin::Cli);
+            let caller = Caller::new(cli.reader()?, Origin::Cli);
             if let Some(s) = state {
                 s.parse::<crate::domain::rfc::State>()
                     .map_err(|e| CliError::Usage(format!("--state: {e}")))?;
@@ -249,7 +249,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             }
         }
         RfcCommand::Show { id, json } => {
-            let caller = Caller::new(cli.user.as_deref().unwrap_or("cli@localhost"), Origin::Cli);
+            let caller = Caller::new(cli.reader()?, Origin::Cli);
             let view = app.rfc_view(&caller, rfc_id(id)?).await?;
             if *json {
                 return print_json(&view);
@@ -263,7 +263,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             fields,
             json,
         } => {
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             let id = rfc_id(id)?;
             let current = app.rfc(&caller, id).await?;
             let t = app.workspace.template(&current.template);
@@ -290,7 +290,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             comment,
             json,
         } => {
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             let action: Action = transition.parse().map_err(CliError::Usage)?;
             let rfc = app.move_rfc(&caller, rfc_id(id)?, action, comment.as_deref()).await?;
             if *json {
@@ -299,7 +299,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             outln!("{} is now {}", rfc.id, rfc.state.label().to_lowercase());
         }
         RfcCommand::Link { id, package, dry_run } => {
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             let id = rfc_id(id)?;
             let out = app.link_package(&caller, id, package, *dry_run).await?;
             match (out.already, &out.commit) {
@@ -318,7 +318,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             add,
             remove,
         } => {
-            let caller = Caller::new(&cli.identity()?, Origin::Cli);
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
             let id = rfc_id(id)?;
             let (email, adding) = match (add, remove) {
                 (Some(a), _) => (a, true),

@@ -15,7 +15,10 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> CliResult {
-    let by = cli.identity().unwrap_or_else(|_| "unknown@localhost.invalid".into());
+    let by = cli
+        .identity()
+        .map(String::from)
+        .unwrap_or_else(|_| "unknown@localhost.invalid".into());
     let (app, created) = App::open_or_create(&cli.workspace, &by).await?;
     for c in &created {
         super::emit(&format!("Created {c}\n"));
@@ -23,15 +26,7 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     for r in app.reconcile().await? {
         super::emit(&format!("Reconciled an unfinished {r}\n"));
     }
-    let bind: SocketAddr = match args.bind {
-        Some(b) => b,
-        None => app.workspace.config.web.bind.parse().map_err(|_| {
-            CliError::Usage(format!(
-                "[web] bind `{}` is not an address",
-                app.workspace.config.web.bind
-            ))
-        })?,
-    };
+    let bind: SocketAddr = args.bind.unwrap_or(app.workspace.config.web.bind);
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
         CliError::Failed(format!(
             "cannot listen on {bind}: {e}. Is another dtap running? Try --bind 127.0.0.1:0"

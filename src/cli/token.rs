@@ -58,7 +58,7 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
             eprintln!("Store it now: dtap shows it only this once.");
         }
         TokenCommand::List { json } => {
-            let tokens = app.tokens(&Caller::new(&user, Origin::Cli)).await?;
+            let tokens = app.tokens(&Caller::new(user.clone(), Origin::Cli)).await?;
             if *json {
                 return print_json(&tokens);
             }
@@ -82,7 +82,7 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
             super::emit(&table::render(&headers, &rows));
         }
         TokenCommand::Revoke { id } => {
-            if app.revoke_token(&Caller::new(&user, Origin::Cli), *id).await? {
+            if app.revoke_token(&Caller::new(user.clone(), Origin::Cli), *id).await? {
                 outln!("Token {id} revoked.");
             } else {
                 return Err(CliError::Failed(format!(

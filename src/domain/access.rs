@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::problem::Problems;
-use super::{Located, OrderedMap, Problem, names};
+use super::{Email, Located, OrderedMap, Problem, names};
 
 /// `access.yaml` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -88,8 +88,7 @@ pub fn pattern_matches(pattern: &str, asked: &str) -> bool {
 pub struct AccessMatrix {
     /// role → permission patterns
     pub roles: BTreeMap<String, Vec<String>>,
-    /// normalised e-mail → roles
-    pub users: BTreeMap<String, Vec<String>>,
+    pub users: BTreeMap<Email, Vec<String>>,
 }
 
 impl AccessMatrix {
@@ -120,11 +119,10 @@ impl AccessMatrix {
             m.roles.insert(role.value.clone(), kept);
         }
         for (user, roles) in &spec.users {
-            if !names::is_email(&user.value) {
+            let Ok(key) = Email::parse(&user.value) else {
                 p.add(user.pos, format!("user `{}` is not an e-mail address", user.value));
                 continue;
-            }
-            let key = names::normalise_email(&user.value);
+            };
             if m.users.contains_key(&key) {
                 p.add(
                     user.pos,
@@ -159,7 +157,7 @@ impl AccessMatrix {
 
     pub fn roles_of(&self, user: &str) -> &[String] {
         self.users
-            .get(&names::normalise_email(user))
+            .get(names::normalise_email(user).as_str())
             .map(Vec::as_slice)
             .unwrap_or_default()
     }

@@ -48,6 +48,13 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
     Ok(Duration::from_secs(total))
 }
 
+/// For `#[serde(deserialize_with = "duration::deserialize")]`: a duration
+/// written as text (`"2d"`), refused with `parse`'s message.
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    parse(&text).map_err(serde::de::Error::custom)
+}
+
 /// Formats a duration back in the largest units that fit, e.g. `1d12h`.
 pub fn format(d: Duration) -> String {
     let mut secs = d.as_secs();

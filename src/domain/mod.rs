@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod changes;
 pub mod duration;
+pub mod email;
 pub mod located;
 pub mod manifest;
 pub mod names;
@@ -20,5 +21,6 @@ pub mod stamp;
 pub mod status;
 pub mod template;
 
+pub use email::Email;
 pub use located::{Located, OrderedMap, Pos};
 pub use problem::Problem;

@@ -78,7 +78,7 @@ impl Mailer {
             .from
             .parse()
             .map_err(|_| MailError::From(config.mail.from.clone()))?;
-        let give_up_after = duration::parse(&config.mail.give_up_after).unwrap_or(Duration::from_secs(4 * 86_400));
+        let give_up_after = config.mail.give_up_after;
         let transport = match config.mail.transport {
             MailTransport::File => Transport::File(config.mail_dir(workspace)),
             MailTransport::Smtp => {

@@ -33,11 +33,11 @@ pub async fn access(State(state): State<AppState>, CurrentUser(caller): CurrentU
         .access
         .users
         .iter()
-        .map(|(u, r)| context! { user => u.clone(), roles => r.clone() })
+        .map(|(u, r)| context! { user => u.as_str(), roles => r.clone() })
         .collect();
     Ok(Html(templates::render(
         "access.html",
-        context! { title => "Authorization matrix", nav => "access", user => caller.email.clone(), roles, rows, users },
+        context! { title => "Authorization matrix", nav => "access", user => caller.email.as_str(), roles, rows, users },
     )?))
 }
 
@@ -78,7 +78,7 @@ pub async fn audit(
     Ok(Html(templates::render(
         "audit.html",
         context! {
-            title => "Audit trail", nav => "audit", user => caller.email.clone(),
+            title => "Audit trail", nav => "audit", user => caller.email.as_str(),
             events => Serde(&events), total, since, actor, action,
             intact => verified.is_ok(),
             broken => verified.err().map(|b| format!("event {}: {}", b.seq, b.reason)),

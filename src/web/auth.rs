@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 
 use super::{AppState, WebError};
 use crate::app::rfcs::Caller;
+use crate::domain::Email;
 use crate::domain::origin::Origin;
 
 /// The signed-in user of a page request.
@@ -16,15 +17,15 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(user) = proxy_user(parts, state) {
-            return Ok(CurrentUser(Caller::new(&user, Origin::Web)));
+            return Ok(CurrentUser(Caller::new(user, Origin::Web)));
         }
         if let Some(session) = super::login::session_cookie(&parts.headers)
             && let Some(user) = state.app.session_user(&session).await?
         {
-            return Ok(CurrentUser(Caller::new(&user, Origin::Web)));
+            return Ok(CurrentUser(Caller::new(user, Origin::Web)));
         }
         match &state.app.workspace.config.web.dev_user {
-            Some(u) => Ok(CurrentUser(Caller::new(u, Origin::Web))),
+            Some(u) => Ok(CurrentUser(Caller::new(u.clone(), Origin::Web))),
             None => Err(WebError::Unauthorized),
         }
     }
@@ -45,13 +46,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim);
         if let Some(token) = bearer {
             return match state.app.token_user(token).await {
-                Ok(Some(user)) => Ok(ApiUser(Caller::new(&user, Origin::Api))),
+                Ok(Some(user)) => Ok(ApiUser(Caller::new(user, Origin::Api))),
                 Ok(None) => Err(super::api::ApiError::Unauthorized),
                 Err(e) => Err(super::api::ApiError::App(e)),
             };
         }
         match &state.app.workspace.config.web.dev_user {
-            Some(u) => Ok(ApiUser(Caller::new(u, Origin::Api))),
+            Some(u) => Ok(ApiUser(Caller::new(u.clone(), Origin::Api))),
             None => Err(super::api::ApiError::Unauthorized),
         }
     }
@@ -59,7 +60,7 @@ impl FromRequestParts<AppState> for ApiUser {
 
 /// The user named by the trusted reverse proxy's header, only when the request
 /// comes straight from one of the configured proxy addresses.
-fn proxy_user(parts: &Parts, state: &AppState) -> Option<String> {
+fn proxy_user(parts: &Parts, state: &AppState) -> Option<Email> {
     let config = &state.app.workspace.config;
     let header = config.web.proxy_header.as_deref().filter(|h| !h.is_empty())?;
     let peer = parts
@@ -67,9 +68,8 @@ fn proxy_user(parts: &Parts, state: &AppState) -> Option<String> {
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
-    if !config.trusted_proxies().contains(&peer) {
+    if !config.web.trusted_proxies.contains(&peer) {
         return None;
     }
-    let user = parts.headers.get(header)?.to_str().ok()?.trim().to_string();
-    crate::domain::names::is_email(&user).then_some(user)
+    Email::parse(parts.headers.get(header)?.to_str().ok()?).ok()
 }

@@ -58,9 +58,8 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let may_assess = user
         .as_deref()
         .is_some_and(|u| state.app.workspace.access.can(u, "rfc.assess"));
-    let csrf_token = user
-        .as_deref()
-        .map(|u| super::csrf::token(&state.secret, "form", &crate::domain::names::normalise_email(u)));
+    let csrf_token = user.as_deref().map(|u| super::csrf::token(&state.secret, "form", u));
+    let user = user.map(String::from);
     let pipeline = &state.app.workspace.pipeline;
     let recent: Vec<_> = state
         .app

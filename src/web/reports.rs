@@ -175,7 +175,7 @@ pub async fn page(
     Ok(Html(templates::render(
         "reports.html",
         context! {
-            title => "Reports", nav => "reports", user => caller.email.clone(),
+            title => "Reports", nav => "reports", user => caller.email.as_str(),
             reports, f => Serde(&filter), departments, templates => template_ids,
         },
     )?))
@@ -268,12 +268,12 @@ pub async fn calendar_page(
     let env = q.env.as_deref().filter(|e| !e.is_empty());
     let now = time::OffsetDateTime::now_utc();
     let entries = state.app.calendar(env, now).await?;
-    let email = crate::domain::names::normalise_email(&caller.email);
-    let token = csrf::token(&state.secret, FEED, &email);
+    let email = &caller.email;
+    let token = csrf::token(&state.secret, FEED, email);
     let base = state.app.workspace.config.web.base_url.trim_end_matches('/');
     let feed = format!(
         "{base}/calendar.ics?user={}&token={token}&lang={}",
-        urlencode(&email),
+        urlencode(email),
         locale.code()
     );
     let rows: Vec<_> = entries
@@ -305,7 +305,7 @@ pub async fn calendar_page(
     Ok(Html(templates::render(
         "calendar.html",
         context! {
-            title => "Release calendar", nav => "calendar", user => caller.email.clone(),
+            title => "Release calendar", nav => "calendar", user => caller.email.as_str(),
             rows, environments, env, feed, past_days => crate::app::calendar::PAST_DAYS,
         },
     )?))
@@ -323,7 +323,7 @@ pub async fn calendar_feed(
     let pairs = vec![(csrf::FIELD.to_string(), q.token.clone().unwrap_or_default())];
     if user.is_empty()
         || csrf::verify(&state.secret, FEED, &user, &pairs).is_err()
-        || !state.app.workspace.access.users.contains_key(&user)
+        || !state.app.workspace.access.users.contains_key(user.as_str())
     {
         return Err(WebError::Unauthorized);
     }

@@ -151,7 +151,7 @@ pub async fn list(
         context! {
             title => "Requests for change",
             nav => "rfcs",
-            user => caller.email.clone(),
+            user => caller.email.as_str(),
             rfcs => Serde(&page.rfcs),
             total => page.total,
             page => page.page,
@@ -194,7 +194,7 @@ pub async fn new_form(
             .collect();
         let body = templates::render(
             "rfc_new.html",
-            context! { title => "New request", nav => "new", user => caller.email.clone(), templates => list },
+            context! { title => "New request", nav => "new", user => caller.email.as_str(), templates => list },
         )?;
         return Ok(Html(body).into_response());
     };
@@ -302,7 +302,7 @@ fn render_form(state: &AppState, p: FormPage<'_>) -> Result<String, WebError> {
             title => p.heading.clone(),
             heading => p.heading,
             nav => if p.rfc.is_some() { "rfcs" } else { "new" },
-            user => p.caller.email.clone(),
+            user => p.caller.email.as_str(),
             template_id => p.template.id.clone(),
             template_title => p.template.title.clone(),
             description => p.template.description.clone(),
@@ -454,7 +454,7 @@ async fn render_show(
         context! {
             title => format!("{} {}", rfc.id, rfc.title),
             nav => "rfcs",
-            user => caller.email.clone(),
+            user => caller.email.as_str(),
             rfc => Serde(rfc),
             id => rfc.id.to_string(),
             state_label => rfc.state.label(),

@@ -1,6 +1,6 @@
 //! `dtap check`: each kind of mistake is reported as file:line:column: message.
 
-use crate::support::{TestWorkspace, text};
+use crate::support::{TestWorkspace, stdout, text};
 
 /// Breaks a freshly initialised workspace with `edit` and returns check's output lines.
 fn check_after(edit: impl FnOnce(&TestWorkspace)) -> Vec<String> {
@@ -55,6 +55,52 @@ fn unknown_key_in_dtap_toml() {
         .unwrap()
         + 2;
     assert_reported(&lines, &format!("dtap.toml:{line}:1:"), "unknown key `prot`");
+}
+
+/// A bad duration stops dtap where it was written, never becomes a default.
+#[test]
+fn bad_duration_in_dtap_toml_or_its_variable() {
+    let ws = TestWorkspace::init();
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    let line = toml.lines().position(|l| l.starts_with("remind_after =")).unwrap() + 1;
+    ws.write(
+        "dtap.toml",
+        &toml.replace("remind_after = \"2d\"", "remind_after = \"2 dayz\""),
+    );
+    let out = ws.dtap(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_reported(
+        &lines,
+        &format!("dtap.toml:{line}:1:"),
+        "[signoff] remind_after: invalid duration `2 dayz`",
+    );
+    let out = ws.dtap(&["mail", "flush"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("dtap.toml:{line}:1: [signoff] remind_after")),
+        "{}",
+        text(&out)
+    );
+
+    ws.write("dtap.toml", &toml);
+    let bad = [("DTAP_SIGNOFF_REMIND_AFTER", "2dayz")];
+    let out = ws.dtap_env(&["check"], &bad);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_reported(
+        &lines,
+        "environment variable DTAP_SIGNOFF_REMIND_AFTER:",
+        "[signoff] remind_after: invalid duration `2dayz`",
+    );
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let out = ws.dtap_env(&["mail", "flush"], &bad);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("environment variable DTAP_SIGNOFF_REMIND_AFTER"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

@@ -284,7 +284,7 @@ async fn mark_accepted(ws: &TestWorkspace, rfc: &str) {
         .system_move(
             rfc.parse().unwrap(),
             dtap::domain::rfc::lifecycle::SystemMove::AcceptedInAcceptance,
-            LEE,
+            &LEE.parse().unwrap(),
             "every acceptance tester approved",
         )
         .await

@@ -152,7 +152,7 @@ pub async fn known_data_set(ws: &TestWorkspace) -> String {
     app.system_move(
         rfc.parse().unwrap(),
         dtap::domain::rfc::lifecycle::SystemMove::AcceptedInAcceptance,
-        LEE,
+        &LEE.parse().unwrap(),
         "every acceptance tester approved",
     )
     .await

@@ -79,7 +79,7 @@ fn appoint(ws: &TestWorkspace, rfc: &str, env: &str, tester: &str) {
 /// Adds a test case to the RFC's test plan for `env`, as a functional admin.
 async fn add_case(ws: &TestWorkspace, rfc: &str, env: &str, title: &str, expected: &str) {
     let app = dtap::app::App::open(&ws.dir).await.unwrap();
-    let caller = dtap::app::rfcs::Caller::new(FA, dtap::store::audit::Origin::Cli);
+    let caller = dtap::app::rfcs::Caller::new(FA.parse().unwrap(), dtap::store::audit::Origin::Cli);
     app.add_test_case(
         &caller,
         rfc.parse().unwrap(),

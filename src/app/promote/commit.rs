@@ -89,7 +89,7 @@ impl App {
         trailers.push(("Dtap-To", to.name.clone()));
         let all_rfcs: Vec<String> = moving.iter().flat_map(|p| p.rfcs.clone()).collect();
         trailers.push(("Dtap-RFCs", all_rfcs.join(", ")));
-        trailers.push(("Dtap-Promoted-By", caller.email.clone()));
+        trailers.push(("Dtap-Promoted-By", caller.email.to_string()));
         for a in &approvals {
             trailers.push(("Dtap-Approved-By", a.clone()));
         }
@@ -183,7 +183,7 @@ impl App {
         audit::append(
             &mut tx,
             &NewAuditEvent {
-                actor: caller.email.clone(),
+                actor: caller.email.to_string(),
                 action: "promote".into(),
                 object: env.to_string(),
                 outcome: "ok".into(),

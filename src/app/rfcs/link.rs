@@ -94,7 +94,7 @@ impl App {
                         ("Dtap-Action", "link".into()),
                         ("Dtap-Package", pkg.clone()),
                         ("Dtap-RFCs", rfc_id.clone()),
-                        ("Dtap-By", user.clone()),
+                        ("Dtap-By", user.to_string()),
                     ],
                 );
                 let made = repo.commit_replacing(

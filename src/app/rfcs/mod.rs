@@ -488,7 +488,7 @@ fn check_title(title: &str, errors: &mut Vec<FieldError>) {
 
 fn audit_event(caller: &Caller, action: &str, id: RfcId, detail: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {
-        actor: caller.email.clone(),
+        actor: caller.email.to_string(),
         action: action.to_string(),
         object: id.to_string(),
         outcome: "ok".into(),

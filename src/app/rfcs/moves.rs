@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{Caller, MAX_COMMENT};
 use crate::app::{App, AppError, Result};
+use crate::domain::Email;
 use crate::domain::rfc::fields::{self, FieldError};
 use crate::domain::rfc::lifecycle::{self, Action, GuardInput, Refusal, SystemMove};
 use crate::domain::rfc::{Rfc, RfcId, State};
@@ -83,7 +84,7 @@ impl App {
         audit::append(
             conn,
             &NewAuditEvent {
-                actor: caller.email.clone(),
+                actor: caller.email.to_string(),
                 action: format!("rfc.{}", mv.kind),
                 object: rfc.id.to_string(),
                 outcome: "ok".into(),
@@ -188,8 +189,8 @@ impl App {
     }
 
     /// `system_move_in` in a transaction of its own (the demo uses it).
-    pub async fn system_move(&self, id: RfcId, m: SystemMove, by: &str, detail: &str) -> Result<Option<State>> {
-        let caller = Caller::new(by, crate::store::audit::Origin::Cli);
+    pub async fn system_move(&self, id: RfcId, m: SystemMove, by: &Email, detail: &str) -> Result<Option<State>> {
+        let caller = Caller::new(by.clone(), crate::store::audit::Origin::Cli);
         let kind = serde_json::to_value(m)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))

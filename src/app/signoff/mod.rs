@@ -227,7 +227,7 @@ impl App {
             }
         };
         if let Some(m) = movement {
-            let by = Caller::new(&tester, Origin::Web);
+            let by = Caller::stored(&tester, Origin::Web)?;
             if let Some(moved) = self
                 .system_move_in(&mut tx, &by, rfc.id, m, "signed_off", &detail)
                 .await?
@@ -243,7 +243,7 @@ impl App {
                 .users
                 .keys()
                 .filter(|u| self.workspace.access.can(u, "rfc.edit"))
-                .cloned()
+                .map(|u| u.to_string())
                 .collect();
             to.push(rfc.requester.clone());
             let titles: std::collections::HashMap<i64, String> =

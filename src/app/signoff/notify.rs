@@ -62,7 +62,7 @@ impl App {
     /// that just reached it, each with a personal link for that exact tree.
     /// Earlier open links of theirs are revoked: a newer tree makes them stale.
     pub(crate) async fn invite(&self, conn: &mut Conn, env: &str, moved: &[Moved]) -> Result<usize> {
-        let ttl = self.workspace.config.link_ttl();
+        let ttl = self.workspace.config.signoff.link_ttl;
         let expires = now() + time::Duration::seconds(ttl.as_secs() as i64);
         let mut sent = 0;
         for m in moved {

@@ -17,8 +17,7 @@ impl App {
     /// managers after `escalate_after`. Returns (reminded, escalated).
     pub async fn remind(&self) -> Result<(usize, usize)> {
         let cfg = &self.workspace.config.signoff;
-        let remind_after = crate::domain::duration::parse(&cfg.remind_after).unwrap_or_default();
-        let escalate_after = crate::domain::duration::parse(&cfg.escalate_after).unwrap_or_default();
+        let (remind_after, escalate_after) = (cfg.remind_after, cfg.escalate_after);
         let (mut reminded, mut escalated) = (0, 0);
         let links = self.store.open_links().await?;
         // The RFCs of every open link in one query, not one per link.
@@ -54,7 +53,7 @@ impl App {
                     .users
                     .keys()
                     .filter(|u| self.workspace.access.can(u, &format!("promote.{next}")))
-                    .cloned()
+                    .map(|u| u.to_string())
                     .collect();
                 let ctx = context! {
                     rfc => Serde(&rfc), tester => link.tester.clone(), invited => invited.day(),

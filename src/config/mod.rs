@@ -1,0 +1,285 @@
+//! `dtap.toml`, parsed once into typed values: durations, addresses and
+//! e-mail addresses are checked when the file is read, never where they are
+//! used. Every key can be overridden by an environment variable
+//! `DTAP_<SECTION>_<KEY>` (env.rs); what `dtap check` reports beyond values
+//! that do not parse is in validate.rs.
+
+mod env;
+mod secrets;
+mod source;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::domain::{Email, Problem, duration, remote_url};
+
+pub use secrets::{SecretUrl, redact_url};
+pub use source::offset_to_pos;
+
+pub const FILE: &str = "dtap.toml";
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: SecretUrl,
+}
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: SecretUrl::new("sqlite://.dtap/dtap.db"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RepoConfig {
+    /// The local bare repository, when there is no `url`.
+    pub path: String,
+    /// A remote config repo (ssh, https, git or file); dtap then works on a
+    /// local cache clone at `cache` and pushes every promotion.
+    pub url: Option<SecretUrl>,
+    pub branch: String,
+    pub cache: String,
+    /// Reads fetch first when the cache was last fetched longer ago than this.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub fresh_for: Duration,
+    /// The environment variable holding an https token (never the token itself).
+    pub token_env: Option<String>,
+    /// An SSH private key file; without it the ssh-agent is asked.
+    pub ssh_key: Option<String>,
+    /// SSH host keys are checked against this file (`~` is the home folder).
+    pub known_hosts: String,
+    /// Comma-separated hosts `url` may name (ssh, https, git).
+    pub allowed_hosts: String,
+}
+impl Default for RepoConfig {
+    fn default() -> Self {
+        RepoConfig {
+            path: ".dtap/config.git".into(),
+            url: None,
+            branch: "main".into(),
+            cache: ".dtap/repo-cache.git".into(),
+            fresh_for: Duration::from_secs(30),
+            token_env: None,
+            ssh_key: None,
+            known_hosts: "~/.ssh/known_hosts".into(),
+            allowed_hosts: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    pub dir: String,
+    pub smtp_url: SecretUrl,
+    pub from: String,
+    /// A mail not delivered by then is given up (dead).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub give_up_after: Duration,
+}
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: MailTransport::File,
+            dir: ".dtap/mail".into(),
+            smtp_url: SecretUrl::new("smtp://127.0.0.1:2525"),
+            from: "dtap <dtap@example.org>".into(),
+            give_up_after: DAY * 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    #[serde(deserialize_with = "socket_addr")]
+    pub bind: SocketAddr,
+    pub base_url: String,
+    /// Every web request acts as this user: for local trials on loopback only.
+    pub dev_user: Option<Email>,
+    /// A header set by a trusted reverse proxy naming the signed-in user,
+    /// e.g. `X-Forwarded-User`; off when empty.
+    pub proxy_header: Option<String>,
+    /// The addresses the proxy header is accepted from, written comma-separated.
+    #[serde(deserialize_with = "ip_list")]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The language of pages when the browser states none we have, and of mails: `en` or `nl`.
+    pub default_locale: String,
+}
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: "http://127.0.0.1:8080".into(),
+            dev_user: None,
+            proxy_header: None,
+            trusted_proxies: Vec::new(),
+            default_locale: "en".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignoffConfig {
+    /// How long a tester's personal link works.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub link_ttl: Duration,
+    /// A tester who has not answered by then gets a reminder with a fresh link.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub remind_after: Duration,
+    /// Unanswered by then, the release managers of the next environment are told.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub escalate_after: Duration,
+}
+impl Default for SignoffConfig {
+    fn default() -> Self {
+        SignoffConfig {
+            link_ttl: DAY * 7,
+            remind_after: DAY * 2,
+            escalate_after: DAY * 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmergencyConfig {
+    /// An emergency promotion is reviewed within this, or escalated.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub review_within: Duration,
+}
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        EmergencyConfig { review_within: DAY * 2 }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub repo: RepoConfig,
+    pub mail: MailConfig,
+    pub web: WebConfig,
+    pub signoff: SignoffConfig,
+    pub emergency: EmergencyConfig,
+}
+
+impl Config {
+    /// Parses `text` (the content of `dtap.toml`) and applies the overrides
+    /// found in `vars` (normally `std::env::vars()`). Every problem is
+    /// reported, each at the line or variable that set the value.
+    pub fn parse(text: &str, vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, Vec<Problem>> {
+        let mut doc = source::Document::parse(text).map_err(|p| vec![p])?;
+        env::apply(&mut doc, vars);
+        let mut problems = doc.take_bad();
+        match doc.config() {
+            Ok(config) => {
+                problems.extend(validate::problems(&config, &doc));
+                if problems.is_empty() {
+                    return Ok(config);
+                }
+            }
+            Err(p) => problems.push(p),
+        }
+        problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        Err(problems)
+    }
+
+    /// `[repo] allowed_hosts`, lower-cased.
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        self.repo
+            .allowed_hosts
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_ascii_lowercase()
+            })
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// The parsed `repo.url`, when the config repo is remote (validated at parse).
+    pub fn remote_url(&self) -> Option<remote_url::RemoteUrl> {
+        self.repo.url.as_ref().and_then(|u| remote_url::parse(u.expose()).ok())
+    }
+
+    /// A path that may start with `~/`, resolved against the home folder, then the workspace.
+    pub fn resolve_home(workspace: &Path, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => Self::resolve(workspace, path),
+        }
+    }
+
+    /// Resolves a path from the config against the workspace folder.
+    pub fn resolve(workspace: &Path, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            workspace.join(p)
+        }
+    }
+
+    /// The SQLite file for a `sqlite:` URL, resolved against the workspace.
+    pub fn sqlite_path(&self, workspace: &Path) -> Option<PathBuf> {
+        let url = self.database.url.expose();
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let file = rest.split('?').next().unwrap_or(rest);
+        Some(Self::resolve(workspace, file))
+    }
+
+    /// The repository dtap reads and writes: the local bare repo, or the
+    /// cache clone of a remote one.
+    pub fn repo_path(&self, workspace: &Path) -> PathBuf {
+        if self.repo.url.is_some() {
+            Self::resolve(workspace, &self.repo.cache)
+        } else {
+            Self::resolve(workspace, &self.repo.path)
+        }
+    }
+
+    pub fn mail_dir(&self, workspace: &Path) -> PathBuf {
+        Self::resolve(workspace, &self.mail.dir)
+    }
+}
+
+fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse()
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an address with a port, e.g. 127.0.0.1:8080")))
+}
+
+fn ip_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| serde::de::Error::custom(format!("`{p}` is not an IP address")))
+        })
+        .collect()
+}
