@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calendar;
 pub mod duration;
+pub mod index;
 pub mod located;
 pub mod manifest;
 pub mod names;
