@@ -11,6 +11,7 @@ pub mod history;
 pub mod index;
 pub mod init;
 pub mod login;
+pub mod outbox;
 pub mod promote;
 pub mod ratelimit;
 pub mod reconcile;

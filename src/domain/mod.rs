@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod duration;
 pub mod index;
 pub mod located;
+pub mod mail;
 pub mod manifest;
 pub mod names;
 pub mod pipeline;
