@@ -8,9 +8,11 @@
 use super::{App, Result};
 use crate::config::Config;
 use crate::gitrepo::ConfigRepo;
-use crate::gitrepo::progress::Watcher;
 use crate::gitrepo::remote::RemoteSpec;
 use crate::workspace::Workspace;
+
+/// For the front ends, which show transfers but need not know gitrepo.
+pub use crate::gitrepo::progress::{Progress, Watcher};
 
 impl App {
     /// Fetches the cache of a remote config repo: always when `force`, else

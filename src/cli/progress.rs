@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::gitrepo::progress::{Progress, Watcher};
+use crate::app::remote::{Progress, Watcher};
 
 /// A watcher that draws a bar per transfer, or `None` when nobody watches a terminal.
 pub(super) fn transfer_bar() -> Option<Watcher> {

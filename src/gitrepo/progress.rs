@@ -34,3 +34,48 @@ impl std::fmt::Debug for Watcher {
         f.write_str("Watcher")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::gitrepo::ConfigRepo;
+    use crate::gitrepo::remote::RemoteSpec;
+
+    #[test]
+    fn a_fetch_tells_its_watcher_from_start_to_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = ConfigRepo::new(dir.path().join("origin.git"), "main".into());
+        let folder = crate::gitrepo::EnvironmentFolder {
+            path: "develop",
+            name: "develop",
+            label: "Develop",
+        };
+        origin
+            .create(&[folder], &crate::gitrepo::Identity::from_email("dev@example.org"))
+            .unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let spec = RemoteSpec {
+            url: crate::domain::remote_url::parse(&format!("file://{}", origin.path().display())).unwrap(),
+            allowed_hosts: vec![],
+            token_env: None,
+            ssh_key: None,
+            known_hosts: dir.path().join("known_hosts"),
+            fresh_for: Duration::ZERO,
+        };
+        let cache = ConfigRepo::new(dir.path().join("cache.git"), "main".into())
+            .with_remote(spec)
+            .with_progress(Watcher::new(move |p| log.lock().unwrap().push(p)));
+        assert!(cache.clone_cache().unwrap());
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.first(), Some(&Progress::Started("fetching the config repo")));
+        assert_eq!(seen.last(), Some(&Progress::Finished));
+        assert!(
+            seen.iter()
+                .any(|p| matches!(p, Progress::Objects { received, total } if received == total && *total > 0)),
+            "{seen:?}"
+        );
+    }
+}

@@ -540,40 +540,4 @@ mod tests {
         let e = check_host_key(&dir.path().join("missing"), "h", None, &key).unwrap_err();
         assert!(matches!(e, RepoError::UnknownHost { .. }));
     }
-
-    #[test]
-    fn a_fetch_tells_its_watcher_from_start_to_finish() {
-        let dir = tempfile::tempdir().unwrap();
-        let origin = ConfigRepo::new(dir.path().join("origin.git"), "main".into());
-        let folder = super::super::EnvironmentFolder {
-            path: "develop",
-            name: "develop",
-            label: "Develop",
-        };
-        origin
-            .create(&[folder], &super::super::Identity::from_email("dev@example.org"))
-            .unwrap();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = seen.clone();
-        let spec = RemoteSpec {
-            url: crate::domain::remote_url::parse(&format!("file://{}", origin.path().display())).unwrap(),
-            allowed_hosts: vec![],
-            token_env: None,
-            ssh_key: None,
-            known_hosts: dir.path().join("known_hosts"),
-            fresh_for: Duration::ZERO,
-        };
-        let cache = ConfigRepo::new(dir.path().join("cache.git"), "main".into())
-            .with_remote(spec)
-            .with_progress(Watcher::new(move |p| log.lock().unwrap().push(p)));
-        assert!(cache.clone_cache().unwrap());
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.first(), Some(&Progress::Started("fetching the config repo")));
-        assert_eq!(seen.last(), Some(&Progress::Finished));
-        assert!(
-            seen.iter()
-                .any(|p| matches!(p, Progress::Objects { received, total } if received == total && *total > 0)),
-            "{seen:?}"
-        );
-    }
 }
