@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use super::publish::{lease_owner, now, rfc3339};
 use super::{App, Result};
+use crate::domain::index::{IndexDelta, IndexedDrift, IndexedPackage};
 use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::history::{trailer, trailers};
-use crate::gitrepo::index::{IndexDelta, IndexedDrift, IndexedPackage};
 use crate::store::Store;
 use crate::store::intents::Intent;
 

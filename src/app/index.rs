@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{App, Result};
+use crate::domain::index::{IndexDelta, IndexedDrift, IndexedPackage};
 use crate::domain::status::{CommitRef, PackageState};
-use crate::gitrepo::index::{IndexDelta, IndexedDrift, IndexedPackage};
 
 /// The repo index at one head.
 #[derive(Debug, Clone)]

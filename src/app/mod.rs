@@ -12,6 +12,7 @@ pub mod index;
 pub mod init;
 pub mod login;
 pub mod migrate;
+pub mod outbox;
 pub mod promote;
 pub mod publish;
 pub mod ratelimit;

@@ -2,12 +2,17 @@
 //! Writes (promote, rollback) fetch first and fail when the remote cannot be
 //! reached; reads fetch when the cache is older than `[repo] fresh_for` and
 //! fall back to the cache, with a warning, when the fetch fails.
+//! How far a fetch got is told to the watcher the front end registered, if
+//! any: the CLI draws a bar, `serve` registers none.
 
 use super::{App, Result};
 use crate::config::Config;
 use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::remote::RemoteSpec;
 use crate::workspace::Workspace;
+
+/// For the front ends, which show transfers but need not know gitrepo.
+pub use crate::gitrepo::progress::{Progress, Watcher};
 
 impl App {
     /// Fetches the cache of a remote config repo: always when `force`, else
@@ -28,10 +33,23 @@ impl App {
     }
 }
 
+static WATCHER: std::sync::OnceLock<Watcher> = std::sync::OnceLock::new();
+
+/// Tells `watcher` how transfers with a remote config repo go, for every
+/// workspace this process opens from now on. Registered once, by the front
+/// end, before it opens one: the workspace's first command clones the cache
+/// while it opens, before any `App` exists to hand a watcher to.
+pub fn watch_transfers(watcher: Watcher) {
+    let _ = WATCHER.set(watcher);
+}
+
 /// The config repo of a workspace: local, or the cache of `[repo] url`.
 pub(crate) fn repo_of(ws: &Workspace) -> ConfigRepo {
     let c = &ws.config;
-    let repo = ConfigRepo::new(c.repo_path(&ws.dir), c.repo.branch.clone());
+    let mut repo = ConfigRepo::new(c.repo_path(&ws.dir), c.repo.branch.clone());
+    if let Some(w) = WATCHER.get() {
+        repo = repo.with_progress(w.clone());
+    }
     match c.remote_url() {
         Some(url) => repo.with_remote(RemoteSpec {
             url,

@@ -41,16 +41,19 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
     match cmd {
         MailCommand::Flush { retry_now, json } => {
             if *retry_now {
-                app.store.mail_due_now().await.map_err(|e| CliError::App(e.into()))?;
+                app.retry_mail_now().await?;
             }
             let mailer = Mailer::from_config(&app.workspace.config, &app.workspace.dir)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
-            let (reminded, escalated) = app.remind().await?;
-            app.escalate_emergencies().await?;
-            let report = mailer
-                .flush(&app.store, &crate::app::worker::worker_id(), 50)
-                .await
-                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let round = app.mail_round(&mailer, true).await;
+            let mut failed = round.failed.into_iter();
+            if let Some((_, first)) = failed.next() {
+                for (step, e) in failed {
+                    tracing::error!(error = %e, "{step}");
+                }
+                return Err(first.into());
+            }
+            let (report, reminded, escalated) = (round.delivered, round.reminded, round.escalated);
             if *json {
                 return print_json(
                     &serde_json::json!({ "sent": report.sent, "retried": report.retried, "dead": report.dead, "reminded": reminded, "escalated": escalated }),

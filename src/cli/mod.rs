@@ -12,6 +12,7 @@ mod history;
 mod init;
 mod mail;
 mod migrate;
+mod progress;
 mod promote;
 mod report;
 mod rfc;
@@ -132,6 +133,12 @@ pub type CliResult = Result<(), CliError>;
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
+    // A server's stderr is a log, even on a terminal: no bars there.
+    if !matches!(cli.command, Command::Serve(_))
+        && let Some(watcher) = progress::transfer_bar()
+    {
+        crate::app::remote::watch_transfers(watcher);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

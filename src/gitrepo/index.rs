@@ -8,41 +8,7 @@ use git2::{Commit, Oid, Repository, Tree};
 use super::history::{trailer, trailers};
 use super::read::read_manifest;
 use super::{ConfigRepo, Result, format_time};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexedPackage {
-    pub env_path: String,
-    pub package: String,
-    pub tree: String,
-    pub version: Option<String>,
-    pub rfcs: Vec<String>,
-    pub problem: Option<String>,
-    pub commit: String,
-    pub time: String,
-    pub author: String,
-    pub by: String,
-    pub summary: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexedDrift {
-    pub commit: String,
-    pub time: String,
-    pub author: String,
-    pub summary: String,
-}
-
-/// What to change in the index to bring it to `head`.
-#[derive(Debug, Default)]
-pub struct IndexDelta {
-    pub head: String,
-    /// The index must be emptied first (first build, or history not linear from the old head).
-    pub rebuild: bool,
-    pub upserts: Vec<IndexedPackage>,
-    pub removals: Vec<(String, String)>,
-    /// Per environment path: whether its drift list restarts, and commits to append.
-    pub drift: BTreeMap<String, (bool, Vec<IndexedDrift>)>,
-}
+use crate::domain::index::{IndexDelta, IndexedDrift, IndexedPackage};
 
 impl ConfigRepo {
     /// The branch head, cheaply.

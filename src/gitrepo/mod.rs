@@ -5,6 +5,7 @@
 pub mod history;
 pub mod index;
 pub mod packages;
+pub mod progress;
 pub mod read;
 pub mod remote;
 pub mod safety;
@@ -118,6 +119,8 @@ pub struct ConfigRepo {
     remote: Option<std::sync::Arc<remote::RemoteSpec>>,
     /// Serializes fetches and pushes on the cache within this process.
     transfer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Told how fetches from the remote go; nobody by default.
+    progress: Option<progress::Watcher>,
 }
 
 impl ConfigRepo {
@@ -127,7 +130,14 @@ impl ConfigRepo {
             branch,
             remote: None,
             transfer: Default::default(),
+            progress: None,
         }
+    }
+
+    /// Tells `watcher` how transfers with the remote go.
+    pub fn with_progress(mut self, watcher: progress::Watcher) -> ConfigRepo {
+        self.progress = Some(watcher);
+        self
     }
 
     pub fn path(&self) -> &Path {

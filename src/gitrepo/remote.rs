@@ -9,7 +9,6 @@
 //! every host dtap connects to (also after a redirect) must be allowed.
 
 use std::cell::{Cell, RefCell};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,8 +16,8 @@ use git2::{
     AutotagOption, CertificateCheckStatus, Cred, CredentialType, Direction, FetchOptions, Oid, PushOptions,
     RemoteCallbacks, Repository, RepositoryInitOptions,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::progress::{Progress, Watcher};
 use super::write::CasOutcome;
 use super::{ConfigRepo, RepoError, Result};
 use crate::domain::remote_url::RemoteUrl;
@@ -68,8 +67,8 @@ impl Trouble {
     }
 }
 
-/// Credentials, host checks and (on a terminal) a progress bar.
-fn callbacks<'a>(spec: &'a RemoteSpec, trouble: &'a Trouble, bar: Option<&'a ProgressBar>) -> RemoteCallbacks<'a> {
+/// Credentials, host checks and, when someone watches, progress.
+fn callbacks<'a>(spec: &'a RemoteSpec, trouble: &'a Trouble, watcher: Option<&'a Watcher>) -> RemoteCallbacks<'a> {
     let mut cb = RemoteCallbacks::new();
     cb.credentials(move |_url, user_from_url, allowed| {
         let tries = trouble.auth_tries.get() + 1;
@@ -129,10 +128,12 @@ fn callbacks<'a>(spec: &'a RemoteSpec, trouble: &'a Trouble, bar: Option<&'a Pro
             None => Ok(CertificateCheckStatus::CertificatePassthrough),
         }
     });
-    if let Some(bar) = bar {
+    if let Some(watcher) = watcher {
         cb.transfer_progress(move |p| {
-            bar.set_length(p.total_objects() as u64);
-            bar.set_position(p.received_objects() as u64);
+            watcher.tell(Progress::Objects {
+                received: p.received_objects() as u64,
+                total: p.total_objects() as u64,
+            });
             true
         });
     }
@@ -147,19 +148,6 @@ fn auth_hint(spec: &RemoteSpec) -> String {
             "check that the ssh-agent holds a key allowed on the repository (ssh-add -l), or set [repo] ssh_key".into()
         }
     }
-}
-
-/// A progress bar for a transfer, only when someone watches a terminal.
-fn progress_bar(what: &str) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} objects") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_string());
-    Some(bar)
 }
 
 /// Checks an SSH host key against a known_hosts file (plain entries; hashed
@@ -301,17 +289,20 @@ impl ConfigRepo {
         let mut tries = 0;
         loop {
             let trouble = Trouble::default();
-            let bar = progress_bar("fetching the config repo");
+            let watcher = self.progress.as_ref();
+            if let Some(w) = watcher {
+                w.tell(Progress::Started("fetching the config repo"));
+            }
             let mut options = FetchOptions::new();
             options
-                .remote_callbacks(callbacks(spec, &trouble, bar.as_ref()))
+                .remote_callbacks(callbacks(spec, &trouble, watcher))
                 .download_tags(AutotagOption::None)
                 .update_fetchhead(false);
             let mut remote = git.remote_anonymous(&spec.url.text)?;
             let result = remote.fetch(&[&refspec], Some(&mut options), Some("dtap: fetch"));
             drop(options);
-            if let Some(b) = &bar {
-                b.finish_and_clear();
+            if let Some(w) = watcher {
+                w.tell(Progress::Finished);
             }
             match result {
                 Ok(()) => return Ok(()),

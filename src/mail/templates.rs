@@ -9,8 +9,8 @@ use std::path::Path;
 
 use minijinja::{AutoEscape, Environment, Value};
 
+use crate::domain::mail::NewMail;
 use crate::locale::Locale;
-use crate::store::outbox::NewMail;
 
 const BUILTIN: &[(&str, &str)] = &[
     ("invitation.txt", include_str!("templates/invitation.txt")),

@@ -7,16 +7,8 @@ use super::Conn;
 
 use super::rfcs::now;
 use super::{Backend, Result, Store};
-
-/// A mail to send, rendered already.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMail {
-    pub kind: String,
-    pub recipients: Vec<String>,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+use crate::domain::mail::{ClaimedMail, NewMail, Outgoing};
+use crate::domain::stamp::Stamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
 pub struct OutboxRow {
@@ -40,6 +32,21 @@ pub struct OutboxRow {
 impl OutboxRow {
     pub fn recipient_list(&self) -> Vec<String> {
         serde_json::from_str(&self.recipients).unwrap_or_default()
+    }
+
+    fn into_claimed(self) -> ClaimedMail {
+        ClaimedMail {
+            id: self.id,
+            attempts: self.attempts,
+            created_at: Stamp::parse(&self.created_at).ok(),
+            mail: Outgoing {
+                recipients: self.recipient_list(),
+                message_id: self.message_id,
+                subject: self.subject,
+                text: self.text_body,
+                html: self.html_body,
+            },
+        }
     }
 }
 
@@ -96,7 +103,7 @@ impl Store {
     /// whose time has come, and rows a crashed worker left claimed. On
     /// PostgreSQL several workers (instances) claim at once: `SKIP LOCKED`
     /// hands each row to exactly one of them without waiting on the others.
-    pub async fn claim_mail(&self, worker: &str, until: &str, limit: i64) -> Result<Vec<OutboxRow>> {
+    pub async fn claim_mail(&self, worker: &str, until: &str, limit: i64) -> Result<Vec<ClaimedMail>> {
         let at = now();
         let (mut tx, sql) = match self.backend() {
             Backend::Sqlite => (self.write_tx().await?, CLAIM_SQLITE),
@@ -110,7 +117,7 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(OutboxRow::into_claimed).collect())
     }
 
     /// Marks a row sent. Mails that carried a personal link lose their body:

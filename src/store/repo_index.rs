@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::{Result, Store};
-use crate::gitrepo::index::{IndexDelta, IndexedDrift, IndexedPackage};
+use crate::domain::index::{IndexDelta, IndexedDrift, IndexedPackage};
 
 #[derive(FromRow)]
 struct PackageRow {

@@ -410,7 +410,7 @@ async fn doctor_reports_precisely_and_repairs_only_when_asked() {
     assert!(touched.success());
     {
         let app = dtap::app::App::open(&c.ws.dir).await.unwrap();
-        let mail = dtap::store::outbox::NewMail {
+        let mail = dtap::domain::mail::NewMail {
             kind: "state".into(),
             recipients: vec!["kim@example.org".into()],
             subject: "s".into(),

@@ -7,10 +7,11 @@ use minijinja::value::Serde;
 
 use super::{Moved, now, token_hash};
 use crate::app::{App, AppError, Result};
+use crate::domain::mail::NewMail;
 use crate::domain::rfc::{Rfc, RfcId};
 use crate::domain::stamp::Stamp;
 use crate::store::Conn;
-use crate::store::outbox::{self, NewMail};
+use crate::store::outbox;
 use crate::store::rfcs as rfc_store;
 use crate::store::signoff::{self as links, NewLink, SignoffLink};
 
