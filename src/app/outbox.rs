@@ -23,7 +23,54 @@ pub struct FlushReport {
     pub dead: usize,
 }
 
+/// A mail in the outbox as `dtap mail list` shows it: never its body (a
+/// sign-off or login link may still be live there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxMail {
+    pub id: i64,
+    pub message_id: String,
+    pub kind: String,
+    /// The addresses as a JSON array, as stored.
+    pub recipients: String,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+impl OutboxMail {
+    pub fn recipient_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.recipients).unwrap_or_default()
+    }
+}
+
 impl App {
+    /// The newest `limit` mails, or only the dead letters.
+    pub async fn mails(&self, dead_only: bool, limit: i64) -> Result<Vec<OutboxMail>> {
+        Ok(self
+            .store
+            .mails(dead_only.then_some("dead"), limit)
+            .await?
+            .into_iter()
+            .map(|r| OutboxMail {
+                id: r.id,
+                message_id: r.message_id,
+                kind: r.kind,
+                recipients: r.recipients,
+                subject: r.subject,
+                state: r.state,
+                attempts: r.attempts,
+                next_attempt_at: r.next_attempt_at,
+                last_error: r.last_error,
+                created_at: r.created_at,
+                sent_at: r.sent_at,
+            })
+            .collect())
+    }
+
     /// Delivers every due mail once, up to `batch` at a time: sends, schedules
     /// retries with exponential backoff and jitter, and gives up on permanent
     /// failures and on mails failing longer than `[mail] give_up_after`.

@@ -67,11 +67,7 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
             );
         }
         MailCommand::List { failed, limit, json } => {
-            let rows = app
-                .store
-                .mails(failed.then_some("dead"), *limit)
-                .await
-                .map_err(|e| CliError::App(e.into()))?;
+            let rows = app.mails(*failed, *limit).await?;
             if *json {
                 return print_json(&rows);
             }
