@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::publish::{lease_owner, now, rfc3339};
+use super::publish::lease_owner;
 use super::{App, Result};
 use crate::domain::index::{IndexDelta, IndexedDrift, IndexedPackage};
 use crate::gitrepo::ConfigRepo;
@@ -306,7 +306,7 @@ impl App {
     async fn check_intents(&self, r: &mut DoctorReport, repair: bool) -> Result<()> {
         let branch = self.branch().await?;
         let intents = self.store.all_intents().await?;
-        let now_s = rfc3339(now());
+        let now_s = self.now().to_string();
         let me = lease_owner();
         let host = me.split(':').next().unwrap_or_default().to_string();
         let dead = |i: &Intent| {

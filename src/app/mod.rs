@@ -105,6 +105,8 @@ pub struct App {
     pub repo: ConfigRepo,
     /// Read once here: nothing renders a mail from disk (DESIGN §6).
     mail_templates: Arc<MailTemplates>,
+    /// Every time the app stamps or compares; the store holds the same one.
+    clock: crate::clock::Clock,
 }
 
 impl App {
@@ -162,12 +164,23 @@ impl App {
     pub(crate) async fn assemble(workspace: Workspace, store: Store, repo: ConfigRepo) -> Result<App> {
         let dir = workspace.dir.clone();
         let mail_templates = tokio::task::spawn_blocking(move || MailTemplates::load(&dir)).await?;
+        let clock = crate::clock::Clock::from_env().map_err(AppError::Internal)?;
         Ok(App {
             workspace: Arc::new(workspace),
-            store,
+            store: store.with_clock(clock),
             repo,
             mail_templates: Arc::new(mail_templates),
+            clock,
         })
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> crate::domain::stamp::Stamp {
+        self.clock.now()
+    }
+
+    pub fn now_utc(&self) -> time::OffsetDateTime {
+        self.clock.now_utc()
     }
 
     /// The secret every instance shares (CSRF tokens, signed links).

@@ -43,7 +43,7 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
         .await?
         .into_iter()
         .map(|(env, count, oldest)| {
-            let days = (time::OffsetDateTime::now_utc() - oldest.datetime()).whole_days();
+            let days = (state.app.now_utc() - oldest.datetime()).whole_days();
             let label = state
                 .app
                 .workspace

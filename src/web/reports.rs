@@ -266,7 +266,7 @@ pub async fn calendar_page(
 ) -> Result<Html<String>, WebError> {
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.app.now_utc();
     let entries = state.app.calendar(env, now).await?;
     let email = &caller.email;
     let token = csrf::token(&state.secret, FEED, email);
@@ -329,7 +329,7 @@ pub async fn calendar_feed(
     }
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.app.now_utc();
     let entries = state.app.calendar(env, now).await?;
     let name = format!("dtap · {}", i18n::t(locale, "Release calendar"));
     let ics = calendar::to_ics(&name, &entries, |k| kind_words(k, locale), now);

@@ -1175,6 +1175,24 @@ async fn a_crash_while_escalating_an_emergency_never_loses_its_mail() {
     assert_eq!(emergency_mails(&ws), 1, "and only once");
 }
 
+/// Time moves through dtap's clock, not through rewritten rows: two days
+/// later by the clock (`remind_after` is 2d) the tester gets one reminder;
+/// a clock offset that is not a duration is refused, naming the variable.
+#[tokio::test]
+async fn reminders_follow_the_clock() {
+    let Setup { ws, smtp, rfc } = setup(&[KIM]).await;
+    assert_eq!(flush(&ws)["reminded"], 0, "nothing is due yet");
+    let later = [("DTAP_CLOCK_OFFSET", "50h")];
+    let r = flush_with(&ws, &[], &later);
+    assert_eq!(r["reminded"], 1, "two days on, kim is reminded: {r}");
+    let reminder = latest_link_mail(&smtp, KIM);
+    assert!(reminder.subject().contains(&rfc), "{}", reminder.subject());
+    assert_eq!(flush_with(&ws, &[], &later)["reminded"], 0, "once");
+    let bad = ws.dtap_env(&["mail", "flush"], &[("DTAP_CLOCK_OFFSET", "soon")]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("DTAP_CLOCK_OFFSET"), "{}", text(&bad));
+}
+
 /// A time written into the database by hand is an error that names the
 /// value, never a panic: the reminder sweep skips that one link and goes on,
 /// `emergency list` says what it cannot read.
