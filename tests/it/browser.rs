@@ -24,6 +24,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::browser::{BrowserBinaries, ChromeDriver, browser_or_skip};
+use crate::support::mail::decode_base64;
 use crate::support::{CM, FA, Mail, RM, SALES as REQUESTER, Serve, Smtp, TestWorkspace, manifest, ok, stdout, text};
 
 /// Also a release manager: production is `four_eyes`, so someone other than
@@ -305,25 +306,6 @@ impl Browser {
 
 // ---------------------------------------------------------------- the flow's steps
 
-/// Base64 as WebDriver sends screenshots.
-fn decode_base64(s: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in s.bytes() {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
-            continue; // padding
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
 fn rfc_state(ws: &TestWorkspace, id: &str) -> String {
     ws.rfc_state(id)
 }
@@ -381,6 +363,10 @@ impl Flow {
 
     /// Appoints the tester for `env` in the RFC page's form.
     async fn appoint(&self, id: &str, env: &str) {
+        // From the page without `?done=`: a second appointment would
+        // otherwise find the address it waits for before its form is sent,
+        // and the next step would act on a page about to be replaced.
+        self.b.goto(&self.url(&format!("/rfcs/{id}"))).await;
         let form = format!("form[action='/rfcs/{id}/testers']:has(input[name='op'][value='add'])");
         self.b.fill(&format!("{form} input[name='email']"), TESTER).await;
         self.b

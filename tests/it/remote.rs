@@ -26,20 +26,14 @@ fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// `git` in `cwd`, isolated from the developer's settings.
-fn git(ws: &TestWorkspace, cwd: &Path, args: &[&str]) -> String {
-    ws.git(cwd, args).trim().to_string()
-}
-
 /// A colleague's clone of the server repo (`name` keeps several apart),
 /// up to date with its branch.
 fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathBuf {
     let work = ws.tmp.path().join(name);
     if work.exists() {
-        git(ws, &work, &["pull", "-q", "--ff-only"]);
+        ws.git_out(&work, &["pull", "-q", "--ff-only"]);
     } else {
-        git(
-            ws,
+        ws.git_out(
             ws.tmp.path(),
             &["clone", "-q", server.to_str().unwrap(), work.to_str().unwrap()],
         );
@@ -55,10 +49,10 @@ fn hand_commit(ws: &TestWorkspace, server: &Path, name: &str, message: &str, fil
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
-    git(ws, &work, &["add", "-A"]);
-    git(ws, &work, &["commit", "-q", "-m", message]);
+    ws.git_out(&work, &["add", "-A"]);
+    ws.git_out(&work, &["commit", "-q", "-m", message]);
     if push {
-        git(ws, &work, &["push", "-q", "origin", "HEAD:main"]);
+        ws.git_out(&work, &["push", "-q", "origin", "HEAD:main"]);
     }
 }
 
@@ -80,7 +74,7 @@ fn put_package(ws: &TestWorkspace, server: &Path, rfc: &str, version: &str) {
 }
 
 fn rev(ws: &TestWorkspace, repo: &Path, what: &str) -> String {
-    git(ws, repo, &["rev-parse", what])
+    ws.git_out(repo, &["rev-parse", what])
 }
 
 fn promote(ws: &TestWorkspace) -> Output {
@@ -153,7 +147,10 @@ fn a_promotion_is_pushed_and_a_second_instance_sees_it_after_fetching() {
         rev(&ws, &server, "main:test/crm-core"),
         rev(&ws, &server, "main:develop/crm-core")
     );
-    assert!(git(&ws, &server, &["log", "-1", "--format=%B", "main"]).contains("Dtap-Action: promote"));
+    assert!(
+        ws.git_out(&server, &["log", "-1", "--format=%B", "main"])
+            .contains("Dtap-Action: promote")
+    );
     assert_eq!(promotions_in_history(&ws).len(), 1);
     assert_eq!(mails_to_kim(&ws), 1, "kim is invited to test");
 
@@ -212,8 +209,11 @@ fn a_concurrent_hand_push_makes_dtap_fetch_judge_again_and_land_on_top() {
     // Linear history: the promotion sits on the colleague's commit, no merge.
     let head = rev(&ws, &server, "main");
     assert_eq!(rev(&ws, &server, "main^"), hand_commit_id);
-    assert_eq!(git(&ws, &server, &["rev-list", "--merges", "main"]), "");
-    assert!(git(&ws, &server, &["show", "-s", "--format=%B", "main"]).contains("Dtap-Action: promote"));
+    assert_eq!(ws.git_out(&server, &["rev-list", "--merges", "main"]), "");
+    assert!(
+        ws.git_out(&server, &["show", "-s", "--format=%B", "main"])
+            .contains("Dtap-Action: promote")
+    );
     assert_eq!(rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main"), head);
     assert_eq!(promotions_in_history(&ws).len(), 1);
     assert_eq!(mails_to_kim(&ws), 1);
@@ -321,11 +321,14 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
 fn init_seeds_an_empty_remote_and_an_unreachable_one_is_a_clear_error() {
     let ws = TestWorkspace::empty();
     let server = ws.tmp.path().join("server/config.git");
-    git(&ws, ws.tmp.path(), &["init", "-q", "--bare", server.to_str().unwrap()]);
+    ws.git_out(ws.tmp.path(), &["init", "-q", "--bare", server.to_str().unwrap()]);
     let url = file_url(&server);
     let out = ws.dtap_env(&["init", ws.dir.to_str().unwrap()], &[("DTAP_REPO_URL", &url)]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(git(&ws, &server, &["log", "-1", "--format=%B", "main"]).contains("Dtap-Action: init"));
+    assert!(
+        ws.git_out(&server, &["log", "-1", "--format=%B", "main"])
+            .contains("Dtap-Action: init")
+    );
     assert_eq!(
         rev(&ws, &server, "main"),
         rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main")
@@ -379,6 +382,9 @@ fn a_push_from_a_stale_cache_is_stopped_by_the_lease_before_the_server_sees_it()
         "the colleague's push and dtap's retry; the stale push never reached the hook"
     );
     assert_eq!(rev(&ws, &server, "main^"), colleague);
-    assert!(git(&ws, &server, &["show", "main:develop/crm-core/package.yaml"]).contains(&rfc));
+    assert!(
+        ws.git_out(&server, &["show", "main:develop/crm-core/package.yaml"])
+            .contains(&rfc)
+    );
     assert_eq!(rev(&ws, &cache, "main"), rev(&ws, &server, "main"));
 }

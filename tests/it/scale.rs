@@ -52,10 +52,6 @@ fn promote_cmd(ws: &TestWorkspace, package: &str) -> Command {
     cmd
 }
 
-fn git(ws: &TestWorkspace, repo: &std::path::Path, args: &[&str]) -> String {
-    ws.git(repo, args).trim().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history() {
     require_pg();
@@ -70,7 +66,7 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     let daemon = GitDaemon::start(&a, server.parent().unwrap());
     a.use_remote(&daemon.url("config.git"), "");
     let b = second_instance(&a);
-    let before: usize = git(&a, &server, &["rev-list", "--count", "main"]).parse().unwrap();
+    let before: usize = a.git_out(&server, &["rev-list", "--count", "main"]).parse().unwrap();
 
     let children: Vec<_> = (0..50)
         .map(|i| {
@@ -102,18 +98,19 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     assert!(promoted.values().all(|n| *n == 1), "{promoted:?}");
 
     // One linear history: no merges, every promotion one commit on top.
-    assert_eq!(git(&a, &server, &["rev-list", "--merges", "main"]), "");
-    let after: usize = git(&a, &server, &["rev-list", "--count", "main"]).parse().unwrap();
+    assert_eq!(a.git_out(&server, &["rev-list", "--merges", "main"]), "");
+    let after: usize = a.git_out(&server, &["rev-list", "--count", "main"]).parse().unwrap();
     assert_eq!(after, before + packages.len());
     for p in &packages {
         assert_eq!(
-            git(&a, &server, &["rev-parse", &format!("main:test/{p}")]),
-            git(&a, &server, &["rev-parse", &format!("main:develop/{p}")])
+            a.git_out(&server, &["rev-parse", &format!("main:test/{p}")]),
+            a.git_out(&server, &["rev-parse", &format!("main:develop/{p}")])
         );
     }
 
     // The database agrees with the repo: every promotion done, each commit on the branch.
-    let history: Vec<String> = git(&a, &server, &["rev-list", "main"])
+    let history: Vec<String> = a
+        .git_out(&server, &["rev-list", "main"])
         .lines()
         .map(String::from)
         .collect();
@@ -138,10 +135,10 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     assert!(status.to_string().contains("pkg-10"), "{status}");
     ok(a.dtap(&["audit", "verify"]));
     // Each instance worked through its own cache clone, now where the server is.
-    let head = git(&a, &server, &["rev-parse", "main"]);
+    let head = a.git_out(&server, &["rev-parse", "main"]);
     for ws in [&a, &b] {
         assert_eq!(
-            git(ws, &ws.dir.join(".dtap/repo-cache.git"), &["rev-parse", "main"]),
+            ws.git_out(&ws.dir.join(".dtap/repo-cache.git"), &["rev-parse", "main"]),
             head
         );
     }

@@ -68,8 +68,9 @@ pub fn browser_or_skip(test: &str) -> Option<BrowserBinaries> {
     }
 }
 
-/// chromedriver on a free port of its own choosing (`--port=0`), found in
-/// /proc; killed when dropped.
+/// chromedriver on a free port of its own choosing (`--port=0`), read from
+/// what it reports ("ChromeDriver was started successfully on port N.");
+/// killed when dropped.
 pub struct ChromeDriver {
     child: Child,
     pub port: u16,
@@ -90,13 +91,20 @@ impl ChromeDriver {
             .unwrap_or_else(|e| panic!("start chromedriver: {e}"));
         let deadline = Instant::now() + Duration::from_secs(30);
         let port = loop {
-            if let Some(port) = listening_port(child.id()) {
+            let said = read(&log);
+            if let Some(port) = said
+                .split("started successfully on port ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|p| p.parse::<u16>().ok())
+                .filter(|p| *p != 0)
+            {
                 break port;
             }
             if let Some(status) = child.try_wait().unwrap() {
-                panic!("chromedriver exited ({status}): {}", read(&log));
+                panic!("chromedriver exited ({status}): {said}");
             }
-            assert!(Instant::now() < deadline, "chromedriver never listened: {}", read(&log));
+            assert!(Instant::now() < deadline, "chromedriver never said its port: {said}");
             std::thread::sleep(Duration::from_millis(50));
         };
         ChromeDriver { child, port, log }
@@ -112,30 +120,4 @@ impl Drop for ChromeDriver {
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
-}
-
-/// The loopback port process `pid` listens on, read from /proc: its socket
-/// inodes (`/proc/PID/fd`) matched against the listening IPv4 sockets of
-/// `/proc/PID/net/tcp`. For a child that binds port 0 and does not say
-/// which port it got.
-fn listening_port(pid: u32) -> Option<u16> {
-    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .ok()?
-        .flatten()
-        .filter_map(|e| std::fs::read_link(e.path()).ok())
-        .filter_map(|l| {
-            let l = l.to_string_lossy().into_owned();
-            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
-        })
-        .collect();
-    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).ok()?;
-    table.lines().skip(1).find_map(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
-        let (addr, port) = local.split_once(':')?;
-        // 0A: LISTEN; 0100007F: 127.0.0.1 in the kernel's byte order.
-        (*state == "0A" && addr == "0100007F" && inodes.iter().any(|i| i == inode))
-            .then(|| u16::from_str_radix(port, 16).ok())
-            .flatten()
-    })
 }

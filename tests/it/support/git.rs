@@ -11,9 +11,14 @@ use std::sync::{Arc, Mutex};
 use super::workspace::TestWorkspace;
 
 impl TestWorkspace {
+    /// git in `cwd`; its stdout, trimmed.
+    pub fn git_out(&self, cwd: &Path, args: &[&str]) -> String {
+        self.git(cwd, args).trim().to_string()
+    }
+
     /// git in the workspace's bare config repo; its trimmed stdout.
     pub fn repo_git(&self, args: &[&str]) -> String {
-        self.git(&self.repo_path(), args).trim().to_string()
+        self.git_out(&self.repo_path(), args)
     }
 
     /// The branch head of the config repo.

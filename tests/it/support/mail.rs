@@ -282,7 +282,8 @@ fn decode_qp(s: &str) -> String {
     String::from_utf8(out).expect("quoted-printable body is UTF-8")
 }
 
-fn decode_base64(s: &str) -> String {
+/// Base64 (line breaks and padding ignored).
+pub fn decode_base64(s: &str) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = Vec::new();
     let (mut acc, mut bits) = (0u32, 0u32);
@@ -298,13 +299,13 @@ fn decode_base64(s: &str) -> String {
             acc &= (1 << bits) - 1;
         }
     }
-    String::from_utf8(out).expect("base64 body is UTF-8")
+    out
 }
 
 fn decode_body(encoding: Option<&str>, body: &str) -> String {
     match encoding.map(|e| e.to_ascii_lowercase()).as_deref() {
         Some("quoted-printable") => decode_qp(body),
-        Some("base64") => decode_base64(body),
+        Some("base64") => String::from_utf8(decode_base64(body)).expect("base64 body is UTF-8"),
         _ => body.to_string(),
     }
 }
