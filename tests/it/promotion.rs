@@ -1824,8 +1824,8 @@ async fn intents(ws: &TestWorkspace) -> Vec<(String, Option<String>)> {
 
 // ---------------------------------------------------------------- soak vs. hand commits
 
-#[tokio::test]
-async fn min_soak_counts_from_dtaps_promotion_not_from_a_backdated_hand_commit() {
+#[test]
+fn min_soak_counts_from_dtaps_promotion_not_from_a_backdated_hand_commit() {
     let ws = TestWorkspace::init();
     add_acceptance_gate(&ws, "min_soak: 1d");
     // About soak and drift only: no tester could sign off a tree that
