@@ -100,9 +100,9 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// An open workspace with its state: what every use case works on.
 #[derive(Clone, Debug)]
 pub struct App {
-    pub workspace: Arc<Workspace>,
-    pub store: Store,
-    pub repo: ConfigRepo,
+    workspace: Arc<Workspace>,
+    store: Store,
+    repo: ConfigRepo,
     /// Read once here: nothing renders a mail from disk (DESIGN §6).
     mail_templates: Arc<MailTemplates>,
     /// Every time the app stamps or compares; the store holds the same one.
@@ -172,6 +172,16 @@ impl App {
             mail_templates: Arc::new(mail_templates),
             clock,
         })
+    }
+
+    /// The workspace's configuration, pipeline, templates and matrix.
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    /// Closes the database pool (commands end; tests release their files).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// Now, by the app's clock.

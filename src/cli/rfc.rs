@@ -158,7 +158,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             json,
         } => {
             let caller = Caller::new(cli.identity()?, Origin::Cli);
-            let t = app.workspace.template(template);
+            let t = app.workspace().template(template);
             let fields = t.map(|t| from_pairs(t, fields, false)).unwrap_or_default();
             let rfc = app
                 .file_rfc(
@@ -266,7 +266,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             let caller = Caller::new(cli.identity()?, Origin::Cli);
             let id = rfc_id(id)?;
             let current = app.rfc(&caller, id).await?;
-            let t = app.workspace.template(&current.template);
+            let t = app.workspace().template(&current.template);
             let fields = t.map(|t| from_pairs(t, fields, false)).unwrap_or_default();
             let rfc = app
                 .edit_rfc(
@@ -368,7 +368,7 @@ fn print_view(app: &App, v: &crate::app::rfcs::RfcView) {
         outln!("package:    {p} ({})", cells.join(", "));
     }
     outln!();
-    let template = app.workspace.template(&r.template);
+    let template = app.workspace().template(&r.template);
     for (id, label, _) in crate::domain::rfc::fields::CORE {
         if let Some(t) = r.field_text(id) {
             outln!("{label}: {t}");

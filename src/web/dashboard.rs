@@ -36,7 +36,7 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
         Some(s) => state.app.session_user(&s).await?,
         None => None,
     }
-    .or_else(|| state.app.workspace.config.web.dev_user.clone());
+    .or_else(|| state.app.workspace().config.web.dev_user.clone());
     let pending: Vec<_> = state
         .app
         .pending_signoffs()
@@ -46,7 +46,7 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
             let days = (state.app.now_utc() - oldest.datetime()).whole_days();
             let label = state
                 .app
-                .workspace
+                .workspace()
                 .pipeline
                 .get(&env)
                 .map(|e| e.label.clone())
@@ -57,10 +57,10 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let emergencies = state.app.emergency_reviews(true).await?;
     let may_assess = user
         .as_deref()
-        .is_some_and(|u| state.app.workspace.access.can(u, "rfc.assess"));
+        .is_some_and(|u| state.app.workspace().access.can(u, "rfc.assess"));
     let csrf_token = user.as_deref().map(|u| super::csrf::token(&state.secret, "form", u));
     let user = user.map(String::from);
-    let pipeline = &state.app.workspace.pipeline;
+    let pipeline = &state.app.workspace().pipeline;
     let recent: Vec<_> = state
         .app
         .recent_history(5)

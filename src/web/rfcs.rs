@@ -140,7 +140,7 @@ pub async fn list(
         .map(|s| context! { value => s.as_str(), label => s.label() })
         .collect();
     let templates_list: Vec<_> = app
-        .workspace
+        .workspace()
         .templates
         .iter()
         .map(|t| context! { value => t.id.clone(), label => t.title.clone() })
@@ -185,9 +185,9 @@ pub async fn new_form(
     Query(q): Query<NewQuery>,
 ) -> Result<Response, WebError> {
     let app = &state.app;
-    let Some(template) = q.template.as_deref().and_then(|t| app.workspace.template(t)) else {
+    let Some(template) = q.template.as_deref().and_then(|t| app.workspace().template(t)) else {
         let list: Vec<_> = app
-            .workspace
+            .workspace()
             .templates
             .iter()
             .map(|t| context! { id => t.id.clone(), title => t.title.clone(), description => t.description.clone() })
@@ -331,7 +331,7 @@ pub async fn create(
     check_csrf(&state, &caller, &pairs)?;
     let app = &state.app;
     let template_id = value_of(&pairs, "template").unwrap_or("").to_string();
-    let Some(template) = app.workspace.template(&template_id) else {
+    let Some(template) = app.workspace().template(&template_id) else {
         return Err(AppError::Invalid(vec![FieldError::new(
             "template",
             format!("unknown template `{template_id}`"),
@@ -416,7 +416,7 @@ async fn render_show(
     let app = &state.app;
     let view = app.rfc_view(caller, id).await?;
     let rfc = &view.rfc;
-    let template = app.workspace.template(&rfc.template);
+    let template = app.workspace().template(&rfc.template);
     let answers: Vec<_> = template
         .map(|t| {
             t.fields
@@ -435,7 +435,7 @@ async fn render_show(
         .map(|a| context! { name => a.as_str(), label => a.label(), needs_comment => a.needs_comment() })
         .collect();
     let envs: Vec<_> = app
-        .workspace
+        .workspace()
         .pipeline
         .environments()
         .iter()
@@ -445,7 +445,7 @@ async fn render_show(
         .pipeline
         .iter()
         .map(|(env, cell)| {
-            let label = app.workspace.pipeline.get(env).map(|e| e.label.clone()).unwrap_or_default();
+            let label = app.workspace().pipeline.get(env).map(|e| e.label.clone()).unwrap_or_default();
             context! { env => env.clone(), label, version => cell.as_ref().and_then(|c| c.version.clone()), present => cell.is_some() }
         })
         .collect();
@@ -486,7 +486,11 @@ pub async fn edit_form(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let rfc = state.app.rfc(&caller, id).await?;
-    let template = state.app.workspace.template(&rfc.template).ok_or(WebError::NotFound)?;
+    let template = state
+        .app
+        .workspace()
+        .template(&rfc.template)
+        .ok_or(WebError::NotFound)?;
     let assess_only = !state.app.may_edit(&caller, &rfc);
     if assess_only && !state.app.may_assess_fields(&caller, &rfc) {
         return Err(AppError::refused("you may not change this RFC now: add a comment instead").into());
@@ -516,7 +520,11 @@ pub async fn update(
     check_csrf(&state, &caller, &pairs)?;
     let id = parse_id(&id)?;
     let rfc = state.app.rfc(&caller, id).await?;
-    let template = state.app.workspace.template(&rfc.template).ok_or(WebError::NotFound)?;
+    let template = state
+        .app
+        .workspace()
+        .template(&rfc.template)
+        .ok_or(WebError::NotFound)?;
     let assess_only = !state.app.may_edit(&caller, &rfc);
     let mut fields = from_pairs(template, &pairs, true);
     if assess_only {
