@@ -47,21 +47,18 @@ impl App {
             if !wanted(&p.environment) {
                 continue;
             }
-            let packages: Vec<serde_json::Value> = serde_json::from_str(&p.packages).unwrap_or_default();
-            let names: Vec<String> = packages
+            let names: Vec<String> = p
+                .packages
                 .iter()
-                .map(|v| {
-                    let name = v["package"].as_str().unwrap_or("?");
-                    match v["version"].as_str() {
-                        Some(version) => format!("{name} {version}"),
-                        None => name.to_string(),
-                    }
+                .map(|v| match &v.version {
+                    Some(version) => format!("{} {version}", v.package),
+                    None => v.package.clone(),
                 })
                 .collect();
-            let rfcs: Vec<&str> = packages
+            let rfcs: Vec<&str> = p
+                .packages
                 .iter()
-                .flat_map(|v| v["rfcs"].as_array().into_iter().flatten())
-                .filter_map(|r| r.as_str())
+                .flat_map(|v| v.rfcs.iter().map(String::as_str))
                 .collect();
             out.push(Entry {
                 uid: format!("{}-{}@{host}", p.kind, p.id),

@@ -8,6 +8,7 @@ use super::publish::lease_owner;
 use super::rfcs::Caller;
 use super::signoff::Moved;
 use super::{App, Result};
+use crate::domain::intent::IntentPayload;
 use crate::gitrepo::ConfigRepo;
 use crate::store::intents;
 
@@ -39,41 +40,41 @@ impl App {
             let id = i.id.clone();
             let found = tokio::task::spawn_blocking(move || find_intent_commit(&repo, &id)).await??;
             match found {
-                Some(commit) if i.kind == "rollback" => {
-                    let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
-                    let v: Vec<serde_json::Value> = serde_json::from_str(&i.packages).unwrap_or_default();
-                    let first = v.first().cloned().unwrap_or_default();
-                    let plan = super::rollback::RollbackPlan {
-                        package: first["package"].as_str().unwrap_or_default().to_string(),
-                        environment: i.environment.clone(),
-                        withdrawn_version: first["withdrawn"].as_str().map(str::to_string),
-                        restored_version: first["version"].as_str().map(str::to_string),
-                        restored_tree: first["tree"].as_str().map(str::to_string),
-                        files: FileChanges::default(),
-                        rfcs: serde_json::from_value(first["returns"].clone()).unwrap_or_default(),
-                        head: i.base_commit.clone(),
-                    };
-                    self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason)
+                Some(commit) => match self.store.intent_payload(&i).await? {
+                    IntentPayload::Rollback { package, returns } => {
+                        let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
+                        let plan = super::rollback::RollbackPlan {
+                            package: package.package,
+                            environment: i.environment.clone(),
+                            withdrawn_version: package.from_version,
+                            restored_version: package.version,
+                            restored_tree: package.tree,
+                            files: FileChanges::default(),
+                            rfcs: returns,
+                            head: i.base_commit.clone(),
+                        };
+                        self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason)
+                            .await?;
+                        settled.push(format!("rollback in {}: done ({})", i.environment, &commit[..12]));
+                    }
+                    IntentPayload::Promote(packages) => {
+                        let moved: Vec<Moved> = packages.iter().map(Moved::from).collect();
+                        let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
+                        self.complete_promotion(
+                            &i.id,
+                            &commit,
+                            &i.environment,
+                            &caller,
+                            &moved,
+                            &json!({
+                                "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
+                                "reason": i.reason, "emergency": i.emergency != 0,
+                            }),
+                        )
                         .await?;
-                    settled.push(format!("rollback in {}: done ({})", i.environment, &commit[..12]));
-                }
-                Some(commit) => {
-                    let moved: Vec<Moved> = serde_json::from_str(&i.packages).unwrap_or_default();
-                    let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
-                    self.complete_promotion(
-                        &i.id,
-                        &commit,
-                        &i.environment,
-                        &caller,
-                        &moved,
-                        &json!({
-                            "commit": commit, "to": i.environment, "reconciled": true, "intent": i.id,
-                            "reason": i.reason, "emergency": i.emergency != 0,
-                        }),
-                    )
-                    .await?;
-                    settled.push(format!("{} into {}: done ({})", i.kind, i.environment, &commit[..12]));
-                }
+                        settled.push(format!("{} into {}: done ({})", i.kind, i.environment, &commit[..12]));
+                    }
+                },
                 None => {
                     let mut tx = self.store.write_tx().await?;
                     intents::finish(&mut tx, &i.id, None, "its process ended before the commit was made").await?;

@@ -10,6 +10,7 @@ use super::promote::FileChanges;
 use super::rfcs::Caller;
 use super::rfcs::moves::StateMove;
 use super::{App, AppError, Result};
+use crate::domain::intent::{IntentPackage, IntentPayload};
 use crate::domain::rfc::{RfcId, State};
 use crate::gitrepo::Identity;
 use crate::gitrepo::packages::PackagePast;
@@ -27,12 +28,7 @@ pub struct RollbackRequest {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct RfcReturn {
-    pub rfc: String,
-    pub from: String,
-    pub to: String,
-}
+pub use crate::domain::intent::RfcReturn;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RollbackPlan {
@@ -161,14 +157,22 @@ impl App {
                 return Ok(RollbackOutcome::DryRun { plan });
             }
             let intent = crate::random::hex::<16>()?;
-            let moves = json!([{ "package": plan.package, "version": plan.restored_version, "tree": plan.restored_tree,
-                "withdrawn": plan.withdrawn_version, "returns": plan.rfcs }]);
+            let payload = IntentPayload::Rollback {
+                package: IntentPackage {
+                    package: plan.package.clone(),
+                    version: plan.restored_version.clone(),
+                    from_version: plan.withdrawn_version.clone(),
+                    tree: plan.restored_tree.clone(),
+                    rfcs: Vec::new(),
+                },
+                returns: plan.rfcs.clone(),
+            };
             self.store
                 .insert_intent(&NewIntent {
                     id: &intent,
                     kind: "rollback",
                     environment: &env.name,
-                    packages: &moves.to_string(),
+                    payload: &payload,
                     base_commit: &g.head,
                     actor: &caller.email,
                     reason: &req.reason,

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod duration;
 pub mod email;
 pub mod index;
+pub mod intent;
 pub mod located;
 pub mod mail;
 pub mod manifest;

@@ -98,6 +98,22 @@ pub const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "intent_packages",
+        &[
+            "intent_id",
+            "position",
+            "package",
+            "version",
+            "from_version",
+            "tree",
+            "rfcs",
+        ],
+    ),
+    (
+        "intent_returns",
+        &["intent_id", "position", "rfc", "from_state", "to_state"],
+    ),
+    (
         "signoffs",
         &[
             "id",

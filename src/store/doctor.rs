@@ -33,7 +33,7 @@ impl Store {
     /// Every promotion and rollback intent, oldest first.
     pub async fn all_intents(&self) -> Result<Vec<Intent>> {
         Ok(sqlx::query_as(
-            "SELECT id, kind, environment, packages, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+            "SELECT id, kind, environment, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
              FROM promotions ORDER BY created_at",
         )
         .fetch_all(self.pool())

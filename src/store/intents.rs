@@ -4,14 +4,14 @@
 use crate::store::WriteTx;
 use sqlx::FromRow;
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
+use crate::domain::intent::{IntentPackage, IntentPayload, RfcReturn};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
 pub struct Intent {
     pub id: String,
     pub kind: String,
     pub environment: String,
-    pub packages: String,
     pub base_commit: String,
     pub commit_id: Option<String>,
     pub state: String,
@@ -28,7 +28,7 @@ pub struct NewIntent<'a> {
     pub id: &'a str,
     pub kind: &'a str,
     pub environment: &'a str,
-    pub packages: &'a str,
+    pub payload: &'a IntentPayload,
     pub base_commit: &'a str,
     pub actor: &'a str,
     pub reason: &'a str,
@@ -90,46 +90,106 @@ impl Store {
         package: &str,
         tree: &str,
     ) -> Result<Option<(String, String)>> {
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT packages, actor, finished_at FROM promotions
-             WHERE environment = $1 AND kind = 'promote' AND state = 'done' ORDER BY finished_at DESC LIMIT 500",
+        let row: Option<(Option<String>, String)> = sqlx::query_as(
+            "SELECT p.finished_at, p.actor FROM promotions p JOIN intent_packages i ON i.intent_id = p.id
+             WHERE i.package = $1 AND i.tree = $2 AND p.environment = $3 AND p.kind = 'promote' AND p.state = 'done'
+             ORDER BY p.finished_at DESC LIMIT 1",
         )
+        .bind(package)
+        .bind(tree)
         .bind(environment)
-        .fetch_all(self.pool())
+        .fetch_optional(self.pool())
         .await?;
-        for (packages, actor, finished) in rows {
-            let list: Vec<serde_json::Value> = serde_json::from_str(&packages).unwrap_or_default();
-            if list.iter().any(|p| p["package"] == package && p["tree"] == tree) {
-                return Ok(finished.map(|f| (f, actor)));
-            }
-        }
-        Ok(None)
+        Ok(row.and_then(|(finished, actor)| finished.map(|f| (f, actor))))
     }
 
+    /// Writes an intent with its typed payload, in one transaction.
     pub async fn insert_intent(&self, i: &NewIntent<'_>) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        // `packages` (JSON) is superseded by intent_packages since migration 12.
         sqlx::query(
             "INSERT INTO promotions (id, kind, environment, packages, base_commit, state, actor, reason, emergency, lease_owner, lease_until, created_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, '[]', $4, 'pending', $5, $6, $7, $8, $9, $10)",
         )
         .bind(i.id)
-        .bind(i.kind)
+        .bind(i.payload.kind())
         .bind(i.environment)
-        .bind(i.packages)
         .bind(i.base_commit)
         .bind(i.actor)
         .bind(i.reason)
         .bind(i64::from(i.emergency))
         .bind(i.lease_owner)
         .bind(i.lease_until)
-        .bind(self.now())
-        .execute(self.pool())
+        .bind(tx.stamp())
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        for (n, p) in i.payload.packages().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO intent_packages (intent_id, position, package, version, from_version, tree, rfcs)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(i.id)
+            .bind(n as i64)
+            .bind(&p.package)
+            .bind(&p.version)
+            .bind(&p.from_version)
+            .bind(&p.tree)
+            .bind(p.rfcs.join(", "))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (n, r) in i.payload.returns().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO intent_returns (intent_id, position, rfc, from_state, to_state) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(i.id)
+            .bind(n as i64)
+            .bind(&r.rfc)
+            .bind(&r.from)
+            .bind(&r.to)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// What an intent moves, as written by `insert_intent`.
+    pub async fn intent_payload(&self, intent: &Intent) -> Result<IntentPayload> {
+        let rows: Vec<PackageRow> = sqlx::query_as(
+            "SELECT package, version, from_version, tree, rfcs FROM intent_packages WHERE intent_id = $1 ORDER BY position",
+        )
+        .bind(&intent.id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut packages: Vec<IntentPackage> = rows.into_iter().map(package_of).collect();
+        if intent.kind != "rollback" {
+            return Ok(IntentPayload::Promote(packages));
+        }
+        let returns: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT rfc, from_state, to_state FROM intent_returns WHERE intent_id = $1 ORDER BY position",
+        )
+        .bind(&intent.id)
+        .fetch_all(self.pool())
+        .await?;
+        if packages.len() != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "rollback intent {} names {} packages, not one",
+                intent.id,
+                packages.len()
+            )));
+        }
+        Ok(IntentPayload::Rollback {
+            package: packages.remove(0),
+            returns: returns
+                .into_iter()
+                .map(|(rfc, from, to)| RfcReturn { rfc, from, to })
+                .collect(),
+        })
     }
 
     pub async fn pending_intents(&self) -> Result<Vec<Intent>> {
         Ok(sqlx::query_as(
-            "SELECT id, kind, environment, packages, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+            "SELECT id, kind, environment, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
              FROM promotions WHERE state = 'pending' ORDER BY created_at",
         )
         .fetch_all(self.pool())
@@ -138,11 +198,30 @@ impl Store {
 
     pub async fn intents(&self, limit: i64) -> Result<Vec<Intent>> {
         Ok(sqlx::query_as(
-            "SELECT id, kind, environment, packages, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+            "SELECT id, kind, environment, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
              FROM promotions ORDER BY created_at DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+/// package, version, from_version, tree, rfcs: a row of intent_packages.
+pub(super) type PackageRow = (String, Option<String>, Option<String>, Option<String>, String);
+
+/// A row of intent_packages as the domain reads it.
+pub(super) fn package_of((package, version, from_version, tree, rfcs): PackageRow) -> IntentPackage {
+    IntentPackage {
+        package,
+        version,
+        from_version,
+        tree,
+        rfcs: rfcs
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
     }
 }

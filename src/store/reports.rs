@@ -88,27 +88,63 @@ impl Store {
 }
 
 /// A completed promotion or rollback for the release calendar.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DonePromotion {
     pub id: String,
     pub kind: String,
     pub environment: String,
-    pub packages: String,
+    pub packages: Vec<crate::domain::intent::IntentPackage>,
     pub at: crate::domain::stamp::Stamp,
     pub emergency: i64,
 }
 
+/// A row of the calendar query: an intent and one of its packages (none for
+/// an intent without package rows).
+type DoneRow = (
+    String,
+    String,
+    String,
+    crate::domain::stamp::Stamp,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 impl Store {
     /// Completed promotions and rollbacks that finished in `[from, to)` (stamps or dates).
+    /// One query: each intent with its packages, in order.
     pub async fn done_promotions(&self, from: &str, to: &str) -> Result<Vec<DonePromotion>> {
-        Ok(sqlx::query_as(
-            "SELECT id, kind, environment, packages, COALESCE(finished_at, created_at) AS at, emergency
-             FROM promotions WHERE state = 'done' AND created_at >= $1 AND created_at < $2
-             ORDER BY created_at",
+        let rows: Vec<DoneRow> = sqlx::query_as(
+            "SELECT p.id, p.kind, p.environment, COALESCE(p.finished_at, p.created_at) AS at, p.emergency,
+                        i.package, i.version, i.from_version, i.tree, i.rfcs
+                 FROM promotions p LEFT JOIN intent_packages i ON i.intent_id = p.id
+                 WHERE p.state = 'done' AND p.created_at >= $1 AND p.created_at < $2
+                 ORDER BY p.created_at, p.id, i.position",
         )
         .bind(from)
         .bind(to)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let mut out: Vec<DonePromotion> = Vec::new();
+        for (id, kind, environment, at, emergency, package, version, from_version, tree, rfcs) in rows {
+            let package = package.map(|p| (p, version, from_version, tree, rfcs.unwrap_or_default()));
+            if out.last().is_none_or(|d| d.id != id) {
+                out.push(DonePromotion {
+                    id,
+                    kind,
+                    environment,
+                    packages: Vec::new(),
+                    at,
+                    emergency,
+                });
+            }
+            if let (Some(p), Some(last)) = (package, out.last_mut()) {
+                last.packages.push(super::intents::package_of(p));
+            }
+        }
+        Ok(out)
     }
 }

@@ -9,6 +9,7 @@ use crate::app::publish::lease_owner;
 use crate::app::rfcs::Caller;
 use crate::app::signoff::Moved;
 use crate::app::{App, Result, failpoint};
+use crate::domain::intent::{IntentPackage, IntentPayload};
 use crate::domain::promotion::{self, Role};
 use crate::domain::rfc::RfcId;
 use crate::domain::rfc::lifecycle::SystemMove;
@@ -38,16 +39,25 @@ impl App {
         let (from, to) = self.environments(&req.to)?;
         let intent = crate::random::hex::<16>()?;
         let moving: Vec<&PlannedPackage> = plan.moving().collect();
-        let packages_json = serde_json::to_string(&moving.iter().map(|p| json!({
-            "package": p.package, "version": p.version, "from_version": p.from_version, "tree": p.tree, "rfcs": p.rfcs
-        })).collect::<Vec<_>>()).unwrap_or_default();
+        let payload = IntentPayload::Promote(
+            moving
+                .iter()
+                .map(|p| IntentPackage {
+                    package: p.package.clone(),
+                    version: p.version.clone(),
+                    from_version: p.from_version.clone(),
+                    tree: Some(p.tree.clone()),
+                    rfcs: p.rfcs.clone(),
+                })
+                .collect(),
+        );
         let reason = req.reason.clone().unwrap_or_default();
         self.store
             .insert_intent(&NewIntent {
                 id: &intent,
                 kind: "promote",
                 environment: &to.name,
-                packages: &packages_json,
+                payload: &payload,
                 base_commit: &plan.head,
                 actor: &caller.email,
                 reason: &reason,
@@ -134,11 +144,18 @@ impl App {
             }
         };
         failpoint("after-ref-update");
-        let moved: Vec<Moved> = serde_json::from_str(&packages_json).unwrap_or_default();
-        self.complete_promotion(&intent, &commit, &to.name, caller, &moved, &json!({
-            "commit": commit, "from": from.name, "to": to.name, "packages": serde_json::from_str::<serde_json::Value>(&packages_json).unwrap_or_default(),
-            "reason": reason, "emergency": req.emergency,
-        }))
+        let moved: Vec<Moved> = payload.packages().iter().map(Moved::from).collect();
+        self.complete_promotion(
+            &intent,
+            &commit,
+            &to.name,
+            caller,
+            &moved,
+            &json!({
+                "commit": commit, "from": from.name, "to": to.name, "packages": payload.packages(),
+                "reason": reason, "emergency": req.emergency,
+            }),
+        )
         .await?;
         failpoint("after-completion");
         Ok(Some(commit))

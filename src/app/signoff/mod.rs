@@ -32,6 +32,18 @@ pub struct Moved {
     pub rfcs: Vec<String>,
 }
 
+impl From<&crate::domain::intent::IntentPackage> for Moved {
+    fn from(p: &crate::domain::intent::IntentPackage) -> Moved {
+        Moved {
+            package: p.package.clone(),
+            version: p.version.clone().unwrap_or_default(),
+            from_version: p.from_version.clone(),
+            tree: p.tree.clone().unwrap_or_default(),
+            rfcs: p.rfcs.clone(),
+        }
+    }
+}
+
 /// What the sign-off page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignoffView {
