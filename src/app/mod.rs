@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod caller;
+pub mod check;
 pub mod dbcopy;
 pub mod demo;
 pub mod doctor;

@@ -1,6 +1,5 @@
 use super::outln;
 use super::{Cli, CliError, CliResult};
-use crate::workspace::Workspace;
 
 /// Validate the whole workspace and print every problem as file:line:column: message.
 #[derive(Debug, clap::Args)]
@@ -14,11 +13,7 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> CliResult {
-    let dir = cli.workspace.clone();
-    let (_, report) = tokio::task::spawn_blocking(move || Workspace::check(&dir, std::env::vars()))
-        .await
-        .map_err(|e| CliError::Failed(e.to_string()))?
-        .map_err(|e| CliError::App(e.into()))?;
+    let report = crate::app::check::check(&cli.workspace).await?;
     if args.json {
         super::print_json(&report.problems)?;
     } else if report.problems.is_empty() {

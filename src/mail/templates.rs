@@ -60,21 +60,52 @@ pub struct MailTemplates {
     /// (language, file name) → source: the workspace's own template for
     /// this language, then its own for any language, then the built-in one.
     sources: std::collections::HashMap<(Locale, String), String>,
+    /// (language, file name) → the override file it came from, if any.
+    overrides: std::collections::HashMap<(Locale, String), std::path::PathBuf>,
 }
 
 impl MailTemplates {
     pub fn load(workspace: &Path) -> MailTemplates {
         let dir = workspace.join("mail-templates");
         let mut sources = std::collections::HashMap::new();
+        let mut overrides = std::collections::HashMap::new();
         for (locale, builtin) in [(Locale::En, BUILTIN), (Locale::Nl, BUILTIN_NL)] {
             for (name, text) in builtin {
-                let src = std::fs::read_to_string(dir.join(locale.code()).join(name))
-                    .or_else(|_| std::fs::read_to_string(dir.join(name)))
-                    .unwrap_or_else(|_| text.to_string());
+                let own = [dir.join(locale.code()).join(name), dir.join(name)]
+                    .into_iter()
+                    .find_map(|path| std::fs::read_to_string(&path).ok().map(|src| (path, src)));
+                let src = match own {
+                    Some((path, src)) => {
+                        overrides.insert((locale, name.to_string()), path);
+                        src
+                    }
+                    None => text.to_string(),
+                };
                 sources.insert((locale, name.to_string()), src);
             }
         }
-        MailTemplates { sources }
+        MailTemplates { sources, overrides }
+    }
+
+    /// The workspace's own templates that do not parse, as `dtap check`
+    /// reports them (file and message), so a broken override is found before
+    /// a mail of its kind is due.
+    pub fn problems(&self, workspace: &Path) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .overrides
+            .iter()
+            .filter_map(|(key, path)| {
+                let mut env = Environment::new();
+                let src = self.sources.get(key)?.clone();
+                env.add_template_owned(key.1.clone(), src).err().map(|e| {
+                    let shown = path.strip_prefix(workspace).unwrap_or(path).display().to_string();
+                    (shown, format!("the mail template does not parse: {e}"))
+                })
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Renders mail `kind` (e.g. `invitation`) for `recipients` in `locale`

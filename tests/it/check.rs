@@ -279,3 +279,16 @@ fn check_json_lists_problems_as_data() {
             .contains("duplicate environment order")
     );
 }
+
+/// A workspace's own mail template that does not parse is found by `check`,
+/// not when the first mail of its kind is due (and its change rolled back).
+#[test]
+fn broken_mail_template_override() {
+    let lines = check_after(|ws| {
+        std::fs::create_dir_all(ws.dir.join("mail-templates/nl")).unwrap();
+        ws.write("mail-templates/nl/invitation.txt", "Subject: Test {{ rfc.id }\nHallo\n");
+        ws.write("mail-templates/reminder.txt", "Subject: fine\n{{ link }}\n");
+    });
+    assert_reported(&lines, "mail-templates/nl/invitation.txt", "does not parse");
+    assert_eq!(lines.len(), 1, "the good override is not reported: {lines:?}");
+}

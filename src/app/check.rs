@@ -1,0 +1,22 @@
+//! `dtap check`: everything a workspace holds, validated without opening its
+//! state: dtap.toml, environments, RFC templates, the matrix, and the mail
+//! templates it overrides.
+
+use std::path::Path;
+
+use super::Result;
+use crate::domain::problem::Problem;
+use crate::mail::templates::MailTemplates;
+use crate::workspace::{CheckReport, Workspace};
+
+pub async fn check(dir: &Path) -> Result<CheckReport> {
+    let dir = dir.to_path_buf();
+    Ok(tokio::task::spawn_blocking(move || -> Result<CheckReport> {
+        let (_, mut report) = Workspace::check(&dir, std::env::vars())?;
+        for (file, message) in MailTemplates::load(&dir).problems(&dir) {
+            report.problems.push(Problem::file(file, message));
+        }
+        Ok(report)
+    })
+    .await??)
+}
