@@ -11,12 +11,12 @@ use crate::workspace::{CheckReport, Workspace};
 
 pub async fn check(dir: &Path) -> Result<CheckReport> {
     let dir = dir.to_path_buf();
-    Ok(tokio::task::spawn_blocking(move || -> Result<CheckReport> {
+    tokio::task::spawn_blocking(move || -> Result<CheckReport> {
         let (_, mut report) = Workspace::check(&dir, std::env::vars())?;
         for (file, message) in MailTemplates::load(&dir).problems(&dir) {
             report.problems.push(Problem::file(file, message));
         }
         Ok(report)
     })
-    .await??)
+    .await?
 }
