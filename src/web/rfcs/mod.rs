@@ -14,7 +14,8 @@ pub use file::{create, new_form};
 pub use list::{ListQuery, list};
 pub use show::show;
 
-use super::{AppState, WebError, csrf};
+use super::auth::csrf;
+use super::{AppState, WebError};
 use crate::app::rfcs::Caller;
 use crate::domain::rfc::RfcId;
 
