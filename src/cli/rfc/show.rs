@@ -12,7 +12,7 @@ pub(super) async fn show(app: &App, cli: &Cli, id: &str, json: bool) -> CliResul
     if json {
         return print_json(&view);
     }
-    print_view(&app, &view);
+    print_view(app, &view);
     Ok(())
 }
 
