@@ -19,6 +19,8 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     dtap::app::init::init_workspace(dir.path(), "bench@example.org").await?;
     let app = App::open(dir.path()).await?;
+    // The benchmark fills the outbox directly: queueing is not what it measures.
+    let store = dtap::store::Store::open(&app.workspace().config, &app.workspace().dir, false).await?;
     // The workspace writes mail to files; the mailers under test speak SMTP.
     let config = Config::parse(
         &format!("[mail]\ntransport = \"smtp\"\nsmtp_url = \"{smtp}\"\n"),
@@ -36,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 text: "Hello,\n\nYou are appointed to test this change.\n".repeat(5),
                 html: "<p>Hello,</p><p>You are appointed to test this change.</p>".repeat(5),
             };
-            app.store.enqueue_mail(&mail, "example.org").await?;
+            store.enqueue_mail(&mail, "example.org").await?;
         }
         let start = Instant::now();
         let mut sent = 0;

@@ -51,7 +51,7 @@ impl App {
     /// Queues the retro-approval of an emergency promotion, in its transaction.
     pub(crate) async fn open_emergency_review(
         &self,
-        conn: &mut crate::store::Conn,
+        conn: &mut crate::store::WriteTx,
         commit: &str,
         environment: &str,
         packages: &str,
@@ -59,9 +59,7 @@ impl App {
         reason: &str,
     ) -> Result<()> {
         let within = self.workspace.config.emergency.review_within;
-        let due = crate::domain::stamp::stamp(
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(within.as_secs() as i64),
-        );
+        let due = crate::domain::stamp::stamp(self.now_utc() + time::Duration::seconds(within.as_secs() as i64));
         emergency::create(conn, commit, environment, packages, by, reason, &due).await?;
         Ok(())
     }
@@ -137,7 +135,7 @@ impl App {
     /// Mails the assessors about emergency changes still unapproved past
     /// their due time. The claim and its mail share one transaction.
     pub async fn escalate_emergencies(&self) -> Result<usize> {
-        let now = crate::domain::stamp::Stamp::from_datetime(time::OffsetDateTime::now_utc());
+        let now = self.now();
         let mut n = 0;
         for r in self.store.emergency_reviews(true).await? {
             if r.due_at > now || r.escalated_at.is_some() {

@@ -20,7 +20,7 @@ impl App {
             return Ok(());
         };
         let token = crate::random::hex::<32>()?;
-        let expires = time::OffsetDateTime::now_utc() + time::Duration::minutes(LINK_TTL_MINUTES);
+        let expires = self.now_utc() + time::Duration::minutes(LINK_TTL_MINUTES);
         self.store
             .create_login_link(
                 &super::signoff::token_hash(&token),
@@ -47,7 +47,7 @@ impl App {
     /// A fresh id at every login: no session fixation.
     pub async fn complete_login(&self, token: &str) -> Result<Option<(String, String)>> {
         let session = crate::random::hex::<32>()?;
-        let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
+        let expires = self.now_utc() + time::Duration::hours(SESSION_HOURS);
         let user = self
             .store
             .consume_login_link(
@@ -60,7 +60,7 @@ impl App {
     }
 
     pub async fn session_user(&self, session: &str) -> Result<Option<Email>> {
-        let idle = time::OffsetDateTime::now_utc() - time::Duration::minutes(SESSION_IDLE_MINUTES);
+        let idle = self.now_utc() - time::Duration::minutes(SESSION_IDLE_MINUTES);
         self.store
             .session_user(&super::signoff::token_hash(session), &crate::domain::stamp::stamp(idle))
             .await?

@@ -100,11 +100,13 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// An open workspace with its state: what every use case works on.
 #[derive(Clone, Debug)]
 pub struct App {
-    pub workspace: Arc<Workspace>,
-    pub store: Store,
-    pub repo: ConfigRepo,
+    workspace: Arc<Workspace>,
+    store: Store,
+    repo: ConfigRepo,
     /// Read once here: nothing renders a mail from disk (DESIGN §6).
     mail_templates: Arc<MailTemplates>,
+    /// Every time the app stamps or compares; the store holds the same one.
+    clock: crate::clock::Clock,
 }
 
 impl App {
@@ -162,12 +164,33 @@ impl App {
     pub(crate) async fn assemble(workspace: Workspace, store: Store, repo: ConfigRepo) -> Result<App> {
         let dir = workspace.dir.clone();
         let mail_templates = tokio::task::spawn_blocking(move || MailTemplates::load(&dir)).await?;
+        let clock = crate::clock::Clock::from_env().map_err(AppError::Internal)?;
         Ok(App {
             workspace: Arc::new(workspace),
-            store,
+            store: store.with_clock(clock),
             repo,
             mail_templates: Arc::new(mail_templates),
+            clock,
         })
+    }
+
+    /// The workspace's configuration, pipeline, templates and matrix.
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    /// Closes the database pool (commands end; tests release their files).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> crate::domain::stamp::Stamp {
+        self.clock.now()
+    }
+
+    pub fn now_utc(&self) -> time::OffsetDateTime {
+        self.clock.now_utc()
     }
 
     /// The secret every instance shares (CSRF tokens, signed links).

@@ -9,7 +9,6 @@ use super::worker::worker_id;
 use super::{App, Result};
 use crate::domain::duration;
 use crate::domain::mail::{ClaimedMail, backoff};
-use crate::domain::stamp::Stamp;
 use crate::mail::{Failure, Mailer};
 
 /// How long a claim holds: rows of a worker that died mid-batch go to
@@ -82,7 +81,7 @@ impl App {
         let limit = i64::try_from(batch).unwrap_or(i64::MAX);
         let mut report = FlushReport::default();
         loop {
-            let until = now() + CLAIM_FOR;
+            let until = self.now() + CLAIM_FOR;
             let rows = self.store.claim_mail(&worker, &until.to_string(), limit).await?;
             if rows.is_empty() {
                 return Ok(report);
@@ -100,14 +99,14 @@ impl App {
                         report.dead += 1;
                     }
                     Err(Failure::Temporary(e)) => {
-                        let failing_for = row.created_at.map_or(time::Duration::ZERO, |c| now() - c);
+                        let failing_for = row.created_at.map_or(time::Duration::ZERO, |c| self.now() - c);
                         if failing_for > time::Duration::seconds(give_up_after.as_secs() as i64) {
                             let why = format!("gave up after {}: {e}", duration::format(give_up_after));
                             self.store.mail_dead(row.id, &worker, &why).await?;
                             report.dead += 1;
                         } else {
                             let jitter = u16::from_le_bytes(crate::random::bytes::<2>()?);
-                            let next = now() + backoff(row.attempts, jitter);
+                            let next = self.now() + backoff(row.attempts, jitter);
                             tracing::info!(id = row.id, error = %e, "mail not delivered yet; will retry");
                             self.store.mail_retry(row.id, &worker, &next.to_string(), &e).await?;
                             report.retried += 1;
@@ -148,8 +147,4 @@ async fn deliver_all(mailer: &Mailer, rows: &[ClaimedMail]) -> Vec<Result<(), Fa
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Failure::Temporary("delivery task failed".into()))))
         .collect()
-}
-
-fn now() -> Stamp {
-    Stamp::from_datetime(time::OffsetDateTime::now_utc())
 }

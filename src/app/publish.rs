@@ -9,23 +9,16 @@ use crate::store::intents;
 /// How long an intent's lease lasts before a reconcile may settle it.
 const LEASE_SECS: i64 = 120;
 
-pub(crate) fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
 pub(crate) fn lease_owner() -> String {
     super::worker::worker_id()
 }
 
-pub(crate) fn lease_until() -> String {
-    rfc3339(now() + time::Duration::seconds(LEASE_SECS))
-}
-
-pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
-    crate::domain::stamp::stamp(t)
-}
-
 impl App {
+    /// Until when an intent made now holds its lease.
+    pub(crate) fn lease_until(&self) -> String {
+        (self.now() + time::Duration::seconds(LEASE_SECS)).to_string()
+    }
+
     /// Moves the branch to a commit dtap made, compare-and-swap. The commit is
     /// recorded as dtap's first, so nobody ever sees it on the branch as drift.
     /// With a remote repo the push decides: when the server refused it (or

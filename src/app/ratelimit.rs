@@ -13,7 +13,7 @@ impl App {
     /// False once `ip` has made more than `PER_MINUTE` rate-limited requests
     /// in the current minute.
     pub async fn allow_request(&self, ip: IpAddr) -> Result<bool> {
-        let window = crate::domain::stamp::Stamp::from_datetime(time::OffsetDateTime::now_utc()).minute();
+        let window = self.now().minute();
         let window = window.as_str();
         Ok(self.store.rate_hit(&ip.to_string(), window).await? <= PER_MINUTE)
     }

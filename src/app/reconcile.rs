@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::promote::FileChanges;
-use super::publish::{lease_owner, now, rfc3339};
+use super::publish::lease_owner;
 use super::rfcs::Caller;
 use super::signoff::Moved;
 use super::{App, Result};
@@ -23,7 +23,7 @@ impl App {
             tracing::warn!(error = %e, "unfinished promotions stay pending until the config repo can be fetched");
             return Ok(Vec::new());
         }
-        let now_s = rfc3339(now());
+        let now_s = self.now().to_string();
         let me = lease_owner();
         let host = me.split(':').next().unwrap_or_default().to_string();
         let mut settled = Vec::new();

@@ -174,7 +174,7 @@ impl App {
                     reason: &req.reason,
                     emergency: false,
                     lease_owner: &super::publish::lease_owner(),
-                    lease_until: &super::publish::lease_until(),
+                    lease_until: &self.lease_until(),
                 })
                 .await?;
             failpoint("after-intent");

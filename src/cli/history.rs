@@ -224,7 +224,7 @@ pub async fn release_notes(cli: &Cli, args: &ReleaseNotesArgs) -> CliResult {
         NotesFormat::Md => ("release-notes.md", include_str!("release-notes.md")),
         NotesFormat::Html => ("release-notes.html", include_str!("release-notes.html")),
     };
-    let custom = std::fs::read_to_string(app.workspace.dir.join("templates").join(name)).ok();
+    let custom = std::fs::read_to_string(app.workspace().dir.join("templates").join(name)).ok();
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|n| {
         if n.ends_with(".html") {

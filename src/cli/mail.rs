@@ -43,7 +43,7 @@ pub async fn run(cli: &Cli, cmd: &MailCommand) -> CliResult {
             if *retry_now {
                 app.retry_mail_now().await?;
             }
-            let mailer = Mailer::from_config(&app.workspace.config, &app.workspace.dir)
+            let mailer = Mailer::from_config(&app.workspace().config, &app.workspace().dir)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             let round = app.mail_round(&mailer, true).await;
             let mut failed = round.failed.into_iter();

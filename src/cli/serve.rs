@@ -26,7 +26,7 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     for r in app.reconcile().await? {
         super::emit(&format!("Reconciled an unfinished {r}\n"));
     }
-    let bind: SocketAddr = args.bind.unwrap_or(app.workspace.config.web.bind);
+    let bind: SocketAddr = args.bind.unwrap_or(app.workspace().config.web.bind);
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
         CliError::Failed(format!(
             "cannot listen on {bind}: {e}. Is another dtap running? Try --bind 127.0.0.1:0"
@@ -35,10 +35,10 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     let addr = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
     super::emit(&format!(
         "dtap is serving workspace {} at http://{addr}/ (Ctrl-C stops)\n",
-        app.workspace.dir.display()
+        app.workspace().dir.display()
     ));
     tracing::info!(%addr, "listening");
-    let mailer = crate::mail::Mailer::from_config(&app.workspace.config, &app.workspace.dir)
+    let mailer = crate::mail::Mailer::from_config(&app.workspace().config, &app.workspace().dir)
         .map_err(|e| CliError::Failed(e.to_string()))?;
     // The outbox worker runs beside the web app and stops with it.
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -43,7 +43,7 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                     let d =
                         crate::domain::duration::parse(e).map_err(|e| CliError::Usage(format!("--expires: {e}")))?;
                     Some(crate::domain::stamp::stamp(
-                        time::OffsetDateTime::now_utc() + time::Duration::seconds(d.as_secs() as i64),
+                        app.now_utc() + time::Duration::seconds(d.as_secs() as i64),
                     ))
                 }
                 None => None,

@@ -107,10 +107,6 @@ pub fn stamp(t: OffsetDateTime) -> String {
     .unwrap_or_default()
 }
 
-pub fn now() -> String {
-    stamp(OffsetDateTime::now_utc())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! The audit trail: append-only, each row chained to the one before by SHA-256.
 
-use super::Conn;
+use crate::store::WriteTx;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -50,15 +50,15 @@ pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
 
 /// Appends an event inside the caller's transaction, so it commits or rolls
 /// back with the change it records.
-pub async fn append(conn: &mut Conn, event: &NewAuditEvent) -> Result<AuditEvent> {
+pub async fn append(conn: &mut WriteTx, event: &NewAuditEvent) -> Result<AuditEvent> {
     let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut **conn)
         .await?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
     };
-    let at = crate::domain::stamp::now();
+    let at = conn.stamp();
     let mut row = AuditEvent {
         seq,
         at,
@@ -86,7 +86,7 @@ pub async fn append(conn: &mut Conn, event: &NewAuditEvent) -> Result<AuditEvent
     .bind(&row.detail)
     .bind(&row.prev_hash)
     .bind(&row.hash)
-    .execute(&mut *conn)
+    .execute(&mut **conn)
     .await?;
     Ok(row)
 }

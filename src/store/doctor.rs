@@ -2,7 +2,6 @@
 //! stopped worker left claimed, and every intent.
 
 use super::intents::Intent;
-use super::rfcs::now;
 use super::{Result, Store};
 
 impl Store {
@@ -12,7 +11,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT id, claimed_by, claimed_until FROM outbox WHERE state = 'sending' AND claimed_until < $1 ORDER BY id",
         )
-        .bind(now())
+        .bind(self.now())
         .fetch_all(self.pool())
         .await?)
     }
@@ -20,7 +19,7 @@ impl Store {
     /// Puts rows a stopped worker left claimed back in the queue, due now;
     /// returns how many. A live worker's unexpired claim is never touched.
     pub async fn release_stuck_mail(&self) -> Result<u64> {
-        let at = now();
+        let at = self.now();
         let done = sqlx::query(
             "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt_at = $1
              WHERE state = 'sending' AND claimed_until < $1",

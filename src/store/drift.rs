@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use super::rfcs::now;
 use super::{Result, Store};
 
 impl Store {
@@ -24,7 +23,7 @@ impl Store {
             .bind(commit)
             .bind(actor)
             .bind(reason)
-            .bind(now())
+            .bind(self.now())
             .execute(&mut *tx)
             .await?;
         super::audit::append(

@@ -1,11 +1,9 @@
 //! Retro-approval of emergency changes.
 
 use crate::domain::stamp::Stamp;
+use crate::store::WriteTx;
 use sqlx::FromRow;
 
-use super::Conn;
-
-use super::rfcs::now;
 use super::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
@@ -25,7 +23,7 @@ pub struct EmergencyReview {
 }
 
 pub async fn create(
-    conn: &mut Conn,
+    conn: &mut WriteTx,
     commit: &str,
     environment: &str,
     packages: &str,
@@ -42,22 +40,22 @@ pub async fn create(
     .bind(packages)
     .bind(promoted_by)
     .bind(reason)
-    .bind(now())
+    .bind(conn.stamp())
     .bind(due_at)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
 
-pub async fn approve(conn: &mut Conn, id: i64, by: &str, comment: &str) -> Result<bool> {
+pub async fn approve(conn: &mut WriteTx, id: i64, by: &str, comment: &str) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE emergency_reviews SET approved_by = $1, approved_at = $2, comment = $3 WHERE id = $4 AND approved_at IS NULL",
     )
     .bind(by)
-    .bind(now())
+    .bind(conn.stamp())
     .bind(comment)
     .bind(id)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -82,11 +80,11 @@ impl Store {
 
 /// Claims an emergency review's escalation in the caller's transaction,
 /// which also queues its mail: both happen, or neither.
-pub async fn claim_escalation(conn: &mut super::Conn, id: i64) -> Result<bool> {
+pub async fn claim_escalation(conn: &mut WriteTx, id: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE emergency_reviews SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-        .bind(now())
+        .bind(conn.stamp())
         .bind(id)
-        .execute(conn)
+        .execute(&mut **conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }

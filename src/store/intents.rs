@@ -1,11 +1,9 @@
 //! Promotion and rollback intents (with their leases), and the commits
 //! dtap recorded as its own.
 
+use crate::store::WriteTx;
 use sqlx::FromRow;
 
-use super::Conn;
-
-use super::rfcs::now;
 use super::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
@@ -40,7 +38,7 @@ pub struct NewIntent<'a> {
 }
 
 /// Marks an intent done (with its commit) or failed; only a pending one.
-pub async fn finish(conn: &mut Conn, id: &str, commit: Option<&str>, note: &str) -> Result<bool> {
+pub async fn finish(conn: &mut WriteTx, id: &str, commit: Option<&str>, note: &str) -> Result<bool> {
     let state = if commit.is_some() { "done" } else { "failed" };
     let done = sqlx::query(
         "UPDATE promotions SET state = $1, commit_id = $2, note = $3, finished_at = $4 WHERE id = $5 AND state = 'pending'",
@@ -48,9 +46,9 @@ pub async fn finish(conn: &mut Conn, id: &str, commit: Option<&str>, note: &str)
     .bind(state)
     .bind(commit)
     .bind(note)
-    .bind(now())
+    .bind(conn.stamp())
     .bind(id)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -61,7 +59,7 @@ impl Store {
         sqlx::query("INSERT INTO dtap_commits (commit_id, action, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(commit)
             .bind(action)
-            .bind(now())
+            .bind(self.now())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -123,7 +121,7 @@ impl Store {
         .bind(i64::from(i.emergency))
         .bind(i.lease_owner)
         .bind(i.lease_until)
-        .bind(now())
+        .bind(self.now())
         .execute(self.pool())
         .await?;
         Ok(())

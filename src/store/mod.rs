@@ -18,6 +18,9 @@ pub mod sessions;
 pub mod signoff;
 mod stamp;
 pub mod tokens;
+mod tx;
+
+pub use tx::WriteTx;
 
 use std::path::Path;
 use std::time::Duration;
@@ -99,6 +102,7 @@ static MIGRATOR_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    clock: crate::clock::Clock,
 }
 
 impl Store {
@@ -167,6 +171,7 @@ impl Store {
         Ok(Store {
             pool,
             backend: Backend::Sqlite,
+            clock: crate::clock::Clock::system(),
         })
     }
 
@@ -192,6 +197,7 @@ impl Store {
         Ok(Store {
             pool,
             backend: Backend::Postgres,
+            clock: crate::clock::Clock::system(),
         })
     }
 
@@ -257,18 +263,30 @@ impl Store {
     /// A write transaction that takes the database's write lock up front, so
     /// a read-then-write inside it never races another writer (SQLite: never
     /// fails on lock upgrade; PostgreSQL: see `PG_WRITE_LOCK`).
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, Db>> {
-        match self.backend {
-            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(PG_WRITE_LOCK)
                     .execute(&mut *tx)
                     .await?;
-                Ok(tx)
+                tx
             }
-        }
+        };
+        // The moment is taken once the lock is held, so stamps follow the order of commits.
+        Ok(WriteTx::new(tx, self.clock.now()))
+    }
+
+    /// The same store reading the time from `clock`.
+    pub fn with_clock(self, clock: crate::clock::Clock) -> Store {
+        Store { clock, ..self }
+    }
+
+    /// Now, by the store's clock, as stored.
+    pub(crate) fn now(&self) -> String {
+        self.clock.now().to_string()
     }
 
     /// Serializes promotions into one environment across every instance for

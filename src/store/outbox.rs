@@ -1,11 +1,9 @@
 //! The mail outbox: rows written with the change that causes them, claimed
 //! by a worker, delivered, retried, or given up as dead letters.
 
+use crate::store::WriteTx;
 use sqlx::FromRow;
 
-use super::Conn;
-
-use super::rfcs::now;
 use super::{Backend, Result, Store};
 use crate::domain::mail::{ClaimedMail, NewMail, Outgoing};
 use crate::domain::stamp::Stamp;
@@ -52,12 +50,12 @@ impl OutboxRow {
 
 /// Queues a mail inside the caller's transaction. The Message-ID is fixed
 /// now, so every delivery attempt sends the very same message.
-pub async fn enqueue(conn: &mut Conn, mail: &NewMail, domain: &str) -> Result<()> {
+pub async fn enqueue(conn: &mut WriteTx, mail: &NewMail, domain: &str) -> Result<()> {
     if mail.recipients.is_empty() {
         return Ok(());
     }
     let message_id = format!("<{}@{domain}>", crate::random::hex::<16>()?);
-    let at = now();
+    let at = conn.stamp();
     sqlx::query(
         "INSERT INTO outbox (message_id, kind, recipients, subject, text_body, html_body, next_attempt_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -69,7 +67,7 @@ pub async fn enqueue(conn: &mut Conn, mail: &NewMail, domain: &str) -> Result<()
     .bind(&mail.text)
     .bind(&mail.html)
     .bind(&at)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
@@ -104,19 +102,29 @@ impl Store {
     /// PostgreSQL several workers (instances) claim at once: `SKIP LOCKED`
     /// hands each row to exactly one of them without waiting on the others.
     pub async fn claim_mail(&self, worker: &str, until: &str, limit: i64) -> Result<Vec<ClaimedMail>> {
-        let at = now();
-        let (mut tx, sql) = match self.backend() {
-            Backend::Sqlite => (self.write_tx().await?, CLAIM_SQLITE),
-            Backend::Postgres => (self.pool().begin().await?, CLAIM_POSTGRES),
+        let at = self.now();
+        let query = |sql| {
+            sqlx::query_as::<_, OutboxRow>(sql)
+                .bind(worker.to_string())
+                .bind(until.to_string())
+                .bind(at.clone())
+                .bind(limit)
         };
-        let rows: Vec<OutboxRow> = sqlx::query_as(sql)
-            .bind(worker)
-            .bind(until)
-            .bind(&at)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // SQLite takes its write lock; PostgreSQL's SKIP LOCKED needs none.
+        let rows = match self.backend() {
+            Backend::Sqlite => {
+                let mut tx = self.write_tx().await?;
+                let rows = query(CLAIM_SQLITE).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows
+            }
+            Backend::Postgres => {
+                let mut tx = self.pool().begin().await?;
+                let rows = query(CLAIM_POSTGRES).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows
+            }
+        };
         Ok(rows.into_iter().map(OutboxRow::into_claimed).collect())
     }
 
@@ -129,7 +137,7 @@ impl Store {
                     html_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '' ELSE html_body END
              WHERE id = $2 AND claimed_by = $3",
         )
-        .bind(now())
+        .bind(self.now())
         .bind(id)
         .bind(worker)
         .execute(self.pool())
@@ -192,7 +200,7 @@ impl Store {
     pub async fn mail_due_now(&self) -> Result<u64> {
         let done =
             sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND next_attempt_at > $1")
-                .bind(now())
+                .bind(self.now())
                 .execute(self.pool())
                 .await?;
         Ok(done.rows_affected())

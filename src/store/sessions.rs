@@ -1,6 +1,5 @@
 //! Login links and sessions.
 
-use super::rfcs::now;
 use super::{Result, Store};
 
 impl Store {
@@ -8,7 +7,7 @@ impl Store {
         sqlx::query("INSERT INTO login_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(email)
-            .bind(now())
+            .bind(self.now())
             .bind(expires_at)
             .execute(self.pool())
             .await?;
@@ -21,7 +20,7 @@ impl Store {
             "SELECT email FROM login_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(token_hash)
-        .bind(now())
+        .bind(self.now())
         .fetch_optional(self.pool())
         .await?;
         Ok(row.map(|r| r.0))
@@ -34,7 +33,7 @@ impl Store {
         session_hash: &str,
         session_expires: &str,
     ) -> Result<Option<String>> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.write_tx().await?;
         let row: Option<(String,)> = sqlx::query_as(
             "UPDATE login_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING email",
@@ -74,7 +73,7 @@ impl Store {
     /// The user of a live session; `idle_since` is the oldest last-seen time
     /// still accepted. Touches the session.
     pub async fn session_user(&self, id_hash: &str, idle_since: &str) -> Result<Option<String>> {
-        let at = now();
+        let at = self.now();
         let row: Option<(String,)> = sqlx::query_as(
             "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND expires_at > $1 AND last_seen_at > $3 RETURNING email",
         )

@@ -1,11 +1,11 @@
 //! Sign-off links and verdicts.
 
 use crate::domain::stamp::Stamp;
+use crate::store::WriteTx;
 use sqlx::FromRow;
 
 use super::Conn;
 
-use super::rfcs::now;
 use super::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
@@ -48,8 +48,8 @@ macro_rules! link_columns {
 
 /// Creates a link; earlier open links of the same tester, RFC and environment
 /// are revoked (a newer tree or a reminder replaces them).
-pub async fn create_link(conn: &mut Conn, l: &NewLink<'_>) -> Result<i64> {
-    let at = now();
+pub async fn create_link(conn: &mut WriteTx, l: &NewLink<'_>) -> Result<i64> {
+    let at = conn.stamp();
     sqlx::query(
         "UPDATE signoff_links SET revoked_at = $1
          WHERE rfc_id = $2 AND environment = $3 AND tester = $4 AND used_at IS NULL AND revoked_at IS NULL",
@@ -58,7 +58,7 @@ pub async fn create_link(conn: &mut Conn, l: &NewLink<'_>) -> Result<i64> {
     .bind(l.rfc_id)
     .bind(l.environment)
     .bind(l.tester)
-    .execute(&mut *conn)
+    .execute(&mut **conn)
     .await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at,
@@ -77,21 +77,21 @@ pub async fn create_link(conn: &mut Conn, l: &NewLink<'_>) -> Result<i64> {
     .bind(l.invited_at)
     .bind(l.reminded_at)
     .bind(l.escalated_at)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **conn)
     .await?;
     Ok(id)
 }
 
 /// Takes the link for one verdict: only an open, unexpired, unused link, and
 /// only once however many requests race for it.
-pub async fn consume_link(conn: &mut Conn, id: i64) -> Result<bool> {
-    let at = now();
+pub async fn consume_link(conn: &mut WriteTx, id: i64) -> Result<bool> {
+    let at = conn.stamp();
     let done = sqlx::query(
         "UPDATE signoff_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
     )
     .bind(&at)
     .bind(id)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -107,7 +107,7 @@ pub struct NewVerdict<'a> {
     pub cases: &'a [(i64, String, String)],
 }
 
-pub async fn record_verdict(conn: &mut Conn, v: &NewVerdict<'_>) -> Result<i64> {
+pub async fn record_verdict(conn: &mut WriteTx, v: &NewVerdict<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -118,9 +118,9 @@ pub async fn record_verdict(conn: &mut Conn, v: &NewVerdict<'_>) -> Result<i64> 
     .bind(v.tree)
     .bind(v.verdict)
     .bind(v.comment)
-    .bind(now())
+    .bind(conn.stamp())
     .bind(v.link_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **conn)
     .await?;
     for (case, result, note) in v.cases {
         sqlx::query("INSERT INTO signoff_cases (signoff_id, case_id, result, note) VALUES ($1, $2, $3, $4)")
@@ -128,7 +128,7 @@ pub async fn record_verdict(conn: &mut Conn, v: &NewVerdict<'_>) -> Result<i64> 
             .bind(case)
             .bind(result)
             .bind(note)
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .await?;
     }
     Ok(id)
@@ -162,34 +162,34 @@ pub async fn testers_in(conn: &mut Conn, rfc: i64, environment: &str) -> Result<
 
 /// Marks a link reminded; false when it was already (another instance or an
 /// earlier run sent the reminder), so each link is reminded once.
-pub async fn claim_reminder(conn: &mut Conn, id: i64) -> Result<bool> {
+pub async fn claim_reminder(conn: &mut WriteTx, id: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE signoff_links SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
-        .bind(now())
+        .bind(conn.stamp())
         .bind(id)
-        .execute(conn)
+        .execute(&mut **conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Claims a link's escalation in the caller's transaction, which also queues
 /// its mail: both happen, or neither. False when another instance was first.
-pub async fn claim_escalation(conn: &mut Conn, id: i64) -> Result<bool> {
+pub async fn claim_escalation(conn: &mut WriteTx, id: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE signoff_links SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-        .bind(now())
+        .bind(conn.stamp())
         .bind(id)
-        .execute(conn)
+        .execute(&mut **conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Revokes every open link of an RFC (a rejection: a new version will come).
-pub async fn revoke_links(conn: &mut Conn, rfc: i64) -> Result<()> {
+pub async fn revoke_links(conn: &mut WriteTx, rfc: i64) -> Result<()> {
     sqlx::query(
         "UPDATE signoff_links SET revoked_at = $1 WHERE rfc_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
     )
-    .bind(now())
+    .bind(conn.stamp())
     .bind(rfc)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
@@ -290,7 +290,7 @@ impl Store {
         .bind(tree)
         .bind(verdict)
         .bind(comment)
-        .bind(now())
+        .bind(self.now())
         .execute(self.pool())
         .await?;
         Ok(())

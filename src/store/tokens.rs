@@ -3,7 +3,6 @@
 use crate::domain::stamp::Stamp;
 use sqlx::FromRow;
 
-use super::rfcs::now;
 use super::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
@@ -32,7 +31,7 @@ impl Store {
         .bind(name)
         .bind(user)
         .bind(token_hash)
-        .bind(now())
+        .bind(self.now())
         .bind(expires_at)
         .fetch_one(&mut *tx)
         .await?;
@@ -54,7 +53,7 @@ impl Store {
 
     /// The user of a valid (known, unrevoked, unexpired) token.
     pub async fn token_user(&self, token_hash: &str) -> Result<Option<String>> {
-        let at = now();
+        let at = self.now();
         let row: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, \"user\" FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
         )
@@ -87,7 +86,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let done =
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND \"user\" = $3 AND revoked_at IS NULL")
-                .bind(now())
+                .bind(self.now())
                 .bind(id)
                 .bind(user)
                 .execute(&mut *tx)

@@ -14,7 +14,7 @@ use crate::domain::access::{concrete_permissions, pattern_matches};
 
 pub async fn access(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> Result<Html<String>, WebError> {
     state.app.may_read(&caller, "access.view")?;
-    let ws = &state.app.workspace;
+    let ws = &state.app.workspace();
     let envs: Vec<&str> = ws.pipeline.names().collect();
     let roles: Vec<String> = ws.access.roles.keys().cloned().collect();
     let rows: Vec<_> = concrete_permissions(&envs)

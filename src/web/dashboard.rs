@@ -36,17 +36,17 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
         Some(s) => state.app.session_user(&s).await?,
         None => None,
     }
-    .or_else(|| state.app.workspace.config.web.dev_user.clone());
+    .or_else(|| state.app.workspace().config.web.dev_user.clone());
     let pending: Vec<_> = state
         .app
         .pending_signoffs()
         .await?
         .into_iter()
         .map(|(env, count, oldest)| {
-            let days = (time::OffsetDateTime::now_utc() - oldest.datetime()).whole_days();
+            let days = (state.app.now_utc() - oldest.datetime()).whole_days();
             let label = state
                 .app
-                .workspace
+                .workspace()
                 .pipeline
                 .get(&env)
                 .map(|e| e.label.clone())
@@ -57,12 +57,12 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let emergencies = state.app.emergency_reviews(true).await?;
     let may_assess = user
         .as_deref()
-        .is_some_and(|u| state.app.workspace.access.can(u, "rfc.assess"));
+        .is_some_and(|u| state.app.workspace().access.can(u, "rfc.assess"));
     let csrf_token = user
         .as_deref()
         .map(|u| super::auth::csrf::token(&state.secret, "form", u));
     let user = user.map(String::from);
-    let pipeline = &state.app.workspace.pipeline;
+    let pipeline = &state.app.workspace().pipeline;
     let recent: Vec<_> = state
         .app
         .recent_history(5)

@@ -132,7 +132,7 @@ pub async fn complete(
         )?;
         return Ok(no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response()));
     };
-    let secure = if state.app.workspace.config.web.base_url.starts_with("https://") {
+    let secure = if state.app.workspace().config.web.base_url.starts_with("https://") {
         "; Secure"
     } else {
         ""

@@ -105,11 +105,11 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LaunchError> {
     let addr = listener.local_addr()?;
-    if app.workspace.config.web.dev_user.is_some() && !addr.ip().is_loopback() {
+    if app.workspace().config.web.dev_user.is_some() && !addr.ip().is_loopback() {
         return Err(LaunchError::DevUserNotLoopback(addr));
     }
     let secret = Arc::new(app.server_secret().await?);
-    let origins = Arc::new(csrf::own_origins(&app.workspace.config.web.base_url, addr));
+    let origins = Arc::new(csrf::own_origins(&app.workspace().config.web.base_url, addr));
     let router = router(AppState { app, secret, origins });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)

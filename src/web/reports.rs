@@ -111,7 +111,7 @@ fn label(state: &AppState, column: &str, value: String, locale: Locale) -> Strin
             .map_or(value, |s| i18n::tr(locale, s.label())),
         "environment" => state
             .app
-            .workspace
+            .workspace()
             .pipeline
             .get(&value)
             .map_or(value, |e| e.label.clone()),
@@ -266,11 +266,11 @@ pub async fn calendar_page(
 ) -> Result<Html<String>, WebError> {
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.app.now_utc();
     let entries = state.app.calendar(env, now).await?;
     let email = &caller.email;
     let token = csrf::token(&state.secret, FEED, email);
-    let base = state.app.workspace.config.web.base_url.trim_end_matches('/');
+    let base = state.app.workspace().config.web.base_url.trim_end_matches('/');
     let feed = format!(
         "{base}/calendar.ics?user={}&token={token}&lang={}",
         urlencode(email),
@@ -296,7 +296,7 @@ pub async fn calendar_page(
         .collect();
     let environments: Vec<_> = state
         .app
-        .workspace
+        .workspace()
         .pipeline
         .environments()
         .iter()
@@ -323,13 +323,13 @@ pub async fn calendar_feed(
     let pairs = vec![(csrf::FIELD.to_string(), q.token.clone().unwrap_or_default())];
     if user.is_empty()
         || csrf::verify(&state.secret, FEED, &user, &pairs).is_err()
-        || !state.app.workspace.access.users.contains_key(user.as_str())
+        || !state.app.workspace().access.users.contains_key(user.as_str())
     {
         return Err(WebError::Unauthorized);
     }
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.app.now_utc();
     let entries = state.app.calendar(env, now).await?;
     let name = format!("dtap · {}", i18n::t(locale, "Release calendar"));
     let ics = calendar::to_ics(&name, &entries, |k| kind_words(k, locale), now);

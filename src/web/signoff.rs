@@ -75,7 +75,7 @@ fn render_form(
         .collect();
     let answers: Vec<_> = state
         .app
-        .workspace
+        .workspace()
         .template(&v.rfc.template)
         .map(|t| {
             t.fields

@@ -11,24 +11,22 @@
 //! `docs/guide/img/` instead.
 //!
 //! Without chromium and chromedriver the test says so loudly and passes,
-//! unless `DTAP_REQUIRE_BROWSER` is set (CI sets it): then it fails.
+//! unless the browser is required (`DTAP_REQUIRE_BROWSER`, which CI sets):
+//! then it fails. `support::browser::browser_or_skip` decides.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{TestWorkspace, manifest, text};
+use crate::support::browser::{BrowserBinaries, ChromeDriver, browser_or_skip};
+use crate::support::mail::decode_base64;
+use crate::support::{CM, FA, Mail, RM, SALES as REQUESTER, Serve, Smtp, TestWorkspace, manifest, ok, stdout, text};
 
-const REQUESTER: &str = "sales@example.org";
-const CM: &str = "cm@example.org";
-const FA: &str = "fa@example.org";
-const RM: &str = "rm@example.org";
 /// Also a release manager: production is `four_eyes`, so someone other than
 /// whoever promoted into acceptance promotes into production.
 const RM2: &str = "admin@example.org";
@@ -38,248 +36,37 @@ const TITLE: &str = "Weekly sales button";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const WAIT: Duration = Duration::from_secs(30);
 
-// ---------------------------------------------------------------- processes
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Waits until something listens on `port`, or `child` exits, or the deadline.
-fn wait_listening(child: &mut Child, port: u16, what: &str, log: &Path) {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("{what} exited ({status}): {}", read(log));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{what} never listened on {addr}: {}", read(log));
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-/// A process killed when the test ends, however it ends.
-struct Process {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(mut cmd: std::process::Command, port: u16, what: &str, log: PathBuf) -> Process {
-    let out = std::fs::File::create(&log).unwrap();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {what}: {e}"));
-    wait_listening(&mut child, port, what, &log);
-    Process { child, port, log }
-}
-
-/// aiosmtpd writing every message it accepts into a maildir.
-fn start_smtp(ws: &TestWorkspace) -> (Process, PathBuf) {
-    let port = free_port();
-    let maildir = ws.tmp.path().join("maildir");
-    let mut cmd = ws.isolated_command("python3");
-    cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(&maildir)
-        .current_dir(ws.tmp.path());
-    let log = ws.tmp.path().join("smtp.log");
-    (spawn(cmd, port, "python3 -m aiosmtpd", log), maildir)
-}
-
-/// `dtap serve` on a free port: the web app and the outbox worker. Links in
-/// mails point at it; mail goes to the SMTP server on `smtp_port`.
-fn start_serve(ws: &TestWorkspace, smtp_port: u16) -> Process {
-    let port = free_port();
-    let toml = read(&ws.dir.join("dtap.toml"));
-    assert!(!toml.contains("dev_user"), "people sign in by mail here:\n{toml}");
-    let mut edited = toml.clone();
-    for (from, to) in [
-        ("transport = \"file\"", "transport = \"smtp\"".to_string()),
-        (
-            "smtp_url = \"smtp://127.0.0.1:2525\"",
-            format!("smtp_url = \"smtp://127.0.0.1:{smtp_port}\""),
-        ),
-        (
-            "base_url = \"http://127.0.0.1:8080\"",
-            format!("base_url = \"http://127.0.0.1:{port}\""),
-        ),
-    ] {
-        assert!(edited.contains(from), "dtap.toml lacks `{from}`:\n{toml}");
-        edited = edited.replacen(from, &to, 1);
-    }
-    ws.write("dtap.toml", &edited);
-    let mut cmd = ws.isolated_command(env!("CARGO_BIN_EXE_dtap"));
-    cmd.args(["--workspace", ws.dir.to_str().unwrap(), "serve", "--bind"])
-        .arg(format!("127.0.0.1:{port}"));
-    spawn(cmd, port, "dtap serve", ws.tmp.path().join("serve.log"))
-}
-
 // ---------------------------------------------------------------- mail
 
-/// The decoded text of a message: every part, by its transfer encoding.
-fn mail_text(raw: &str) -> String {
-    let raw = raw.replace("\r\n", "\n");
-    let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
-    let boundary = head
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))
-        .map(|b| b.split_whitespace().next().unwrap_or("").trim_matches('"').to_string());
-    let parts: Vec<&str> = match &boundary {
-        Some(b) => body.split(&format!("--{b}")).skip(1).collect(),
-        None => vec![raw.as_str()],
-    };
-    parts
-        .iter()
-        .map(|part| {
-            let part = part.trim_start_matches('\n');
-            let (h, b) = part.split_once("\n\n").unwrap_or(("", part));
-            let h = h.to_ascii_lowercase();
-            if h.contains("content-transfer-encoding: quoted-printable") {
-                decode_qp(b)
-            } else if h.contains("content-transfer-encoding: base64") {
-                String::from_utf8_lossy(&decode_base64(b)).into_owned()
-            } else {
-                b.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn decode_qp(s: &str) -> String {
-    let s = s.replace("=\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn decode_base64(s: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in s.bytes() {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
-            continue; // line breaks and padding
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
-/// The maildir of the SMTP server, and the links the test already used.
+/// The SMTP server's mail, and the links the test already used.
 struct Inbox {
-    maildir: PathBuf,
+    smtp: Smtp,
     used: HashSet<String>,
 }
 
 impl Inbox {
-    /// Every received message for `rcpt` (aiosmtpd's `X-RcptTo`), decoded.
-    fn messages_to(&self, rcpt: &str) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        entries
-            .map(|e| read(&e.unwrap().path()))
-            .filter(|raw| {
-                raw.lines()
-                    .take_while(|l| !l.trim().is_empty())
-                    .any(|l| l.to_ascii_lowercase().starts_with("x-rcptto:") && l.contains(rcpt))
-            })
-            .map(|raw| mail_text(&raw))
-            .collect()
-    }
-
     /// Waits for a mail to `rcpt` with a link under `base``kind` (`/login/`,
-    /// `/signoff/`) not used before; returns that link and the decoded mail.
-    fn new_link(&mut self, rcpt: &str, base: &str, kind: &str, log: &Path) -> (String, String) {
-        let prefix = format!("{base}{kind}");
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            for mail in self.messages_to(rcpt) {
-                let mut rest = mail.as_str();
-                while let Some(i) = rest.find(&prefix) {
-                    let token: String = rest[i + prefix.len()..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                        .collect();
-                    rest = &rest[i + prefix.len()..];
-                    let link = format!("{prefix}{token}");
-                    if !token.is_empty() && self.used.insert(link.clone()) {
-                        return (link, mail);
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "no new {kind} link for {rcpt} within {WAIT:?}; mails: {:#?}\nserve log: {}",
-            self.messages_to(rcpt),
-            read(log)
-        );
+    /// `/signoff/`) not used before; returns that link and the mail.
+    fn new_link(&mut self, rcpt: &str, base: &str, kind: &str, log: &Path) -> (String, Mail) {
+        self.smtp
+            .wait_new_link(rcpt, &format!("{base}{kind}"), &mut self.used, WAIT)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no new {kind} link for {rcpt} within {WAIT:?}; mails: {:#?}\nserve log: {}",
+                    self.smtp.to(rcpt),
+                    std::fs::read_to_string(log).unwrap_or_default()
+                )
+            })
     }
 }
 
 // ---------------------------------------------------------------- WebDriver
 
-/// The chromium and chromedriver to use, if installed.
-fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
-    let find = |var: &str, names: &[&str]| -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os(var) {
-            return Some(PathBuf::from(p)).filter(|p| p.is_file());
-        }
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .chain([PathBuf::from("/usr/bin")])
-            .flat_map(|d| names.iter().map(move |n| d.join(n)))
-            .find(|p| p.is_file())
-    };
-    Some((
-        find("DTAP_CHROMIUM", &["chromium", "chromium-browser"])?,
-        find("DTAP_CHROMEDRIVER", &["chromedriver"])?,
-    ))
-}
-
 /// One browser session on a chromedriver of its own.
 struct Browser {
     http: reqwest::Client,
     session: String,
-    driver: Process,
+    driver: ChromeDriver,
     shots: PathBuf,
 }
 
@@ -300,11 +87,10 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    async fn start(ws: &TestWorkspace, chromium: &Path, chromedriver: &Path, shots: PathBuf) -> Browser {
-        let port = free_port();
-        let mut cmd = ws.isolated_command(chromedriver);
-        cmd.arg(format!("--port={port}"));
-        let driver = spawn(cmd, port, "chromedriver", ws.tmp.path().join("chromedriver.log"));
+    async fn start(ws: &TestWorkspace, binaries: &BrowserBinaries, shots: PathBuf) -> Browser {
+        let driver = ChromeDriver::start(ws, &binaries.chromedriver);
+        let port = driver.port;
+        let chromium = &binaries.chromium;
         let http = reqwest::Client::new();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -323,7 +109,12 @@ impl Browser {
         let v: Value = r.json().await.unwrap();
         let session = v["value"]["sessionId"]
             .as_str()
-            .unwrap_or_else(|| panic!("no session: {v}\n{}", read(&driver.log)))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no session: {v}\n{}",
+                    std::fs::read_to_string(&driver.log).unwrap_or_default()
+                )
+            })
             .to_string();
         std::fs::create_dir_all(&shots).unwrap();
         let b = Browser {
@@ -515,31 +306,20 @@ impl Browser {
 
 // ---------------------------------------------------------------- the flow's steps
 
-fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
-    ws.dtap_env(args, &[("DTAP_USER", user)])
-}
-
-#[track_caller]
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn rfc_state(ws: &TestWorkspace, id: &str) -> String {
-    let v: Value = serde_json::from_str(&ok(ws.dtap(&["rfc", "show", id, "--json"]))).unwrap();
-    v["state"].as_str().unwrap().to_string()
+    ws.rfc_state(id)
 }
 
 struct Flow {
     ws: TestWorkspace,
-    serve: Process,
+    serve: Serve,
     inbox: Inbox,
     b: Browser,
 }
 
 impl Flow {
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.serve.port)
+        format!("{}{path}", self.serve.url)
     }
 
     /// Signs in as `email` by the link mailed to them, from a cookie-less
@@ -583,6 +363,10 @@ impl Flow {
 
     /// Appoints the tester for `env` in the RFC page's form.
     async fn appoint(&self, id: &str, env: &str) {
+        // From the page without `?done=`: a second appointment would
+        // otherwise find the address it waits for before its form is sent,
+        // and the next step would act on a page about to be replaced.
+        self.b.goto(&self.url(&format!("/rfcs/{id}"))).await;
         let form = format!("form[action='/rfcs/{id}/testers']:has(input[name='op'][value='add'])");
         self.b.fill(&format!("{form} input[name='email']"), TESTER).await;
         self.b
@@ -604,9 +388,9 @@ impl Flow {
         let (link, mail) = self.inbox.new_link(TESTER, &base, "/signoff/", &self.serve.log);
         if let Some((invitation, _, _)) = shots {
             // The mail as the tester reads it: its HTML part, in the browser.
-            let html = &mail[mail.find("<!").or_else(|| mail.find("<html")).expect("an HTML part")..];
+            assert!(!mail.html.is_empty(), "an HTML part: {mail:#?}");
             let file = self.ws.tmp.path().join("invitation.html");
-            std::fs::write(&file, html).unwrap();
+            std::fs::write(&file, &mail.html).unwrap();
             self.b.goto(&format!("file://{}", file.display())).await;
             self.b.screenshot(invitation).await;
         }
@@ -648,7 +432,7 @@ impl Flow {
     }
 
     fn promote(&self, user: &str, env: &str) {
-        ok(as_user(&self.ws, user, &["promote", "crm-core", "--to", env]));
+        self.ws.promote(user, env);
     }
 }
 
@@ -663,31 +447,25 @@ fn screenshot_dir(ws: &TestWorkspace) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn otap_flow_in_a_real_browser() {
-    let Some((chromium, chromedriver)) = browser_binaries() else {
-        let required = std::env::var("DTAP_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0");
-        assert!(
-            !required,
-            "DTAP_REQUIRE_BROWSER is set but chromium or chromedriver is missing: \
-             apt-get install chromium chromium-driver (or set DTAP_CHROMIUM / DTAP_CHROMEDRIVER)"
-        );
-        // Straight to the process's stderr: libtest captures eprintln! of passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!!!!!!! SKIPPED browser::otap_flow_in_a_real_browser: chromium or chromedriver not found.\n\
-             !!!!!!!! Install them (apt-get install chromium chromium-driver) or set DTAP_REQUIRE_BROWSER=1 to fail.\n"
-        );
+    let Some(binaries) = browser_or_skip("browser::otap_flow_in_a_real_browser") else {
         return;
     };
     let ws = TestWorkspace::init();
-    let (smtp, maildir) = start_smtp(&ws);
-    let serve = start_serve(&ws, smtp.port);
+    let smtp = Smtp::start(&ws);
+    ws.use_smtp(smtp.port);
+    assert!(
+        !ws.read("dtap.toml").contains("dev_user"),
+        "people sign in by mail here"
+    );
+    // Links in mails point at serve: its address is in [web] base_url.
+    let serve = Serve::start_at_base_url(&ws);
     let shots = screenshot_dir(&ws);
-    let b = Browser::start(&ws, &chromium, &chromedriver, shots.clone()).await;
+    let b = Browser::start(&ws, &binaries, shots.clone()).await;
     let mut f = Flow {
         ws,
         serve,
         inbox: Inbox {
-            maildir,
+            smtp,
             used: HashSet::new(),
         },
         b,
@@ -818,7 +596,7 @@ async fn otap_flow_in_a_real_browser() {
     ))
     .await;
     f.b.screenshot("08-testers").await;
-    let shown: Value = serde_json::from_str(&ok(f.ws.dtap(&["rfc", "show", &id, "--json"]))).unwrap();
+    let shown: Value = f.ws.rfc_json(&id);
     assert!(shown.to_string().contains(TESTER), "{shown:#}");
 
     // 4. A CRM developer delivers the package in develop; the functional
@@ -834,8 +612,8 @@ async fn otap_flow_in_a_real_browser() {
             ),
         ],
     );
-    ok(as_user(&f.ws, FA, &["rfc", "link", &id, "--package", "crm-core"]));
-    let shown: Value = serde_json::from_str(&ok(f.ws.dtap(&["rfc", "show", &id, "--json"]))).unwrap();
+    ok(f.ws.as_user(FA, &["rfc", "link", &id, "--package", "crm-core"]));
+    let shown: Value = f.ws.rfc_json(&id);
     assert_eq!(shown["package"], "crm-core", "{shown:#}");
     f.promote(RM, "test");
     assert_eq!(rfc_state(&f.ws, &id), "in_test");
@@ -851,19 +629,17 @@ async fn otap_flow_in_a_real_browser() {
     assert_eq!(rfc_state(&f.ws, &id), "accepted");
 
     // 7. Production is four-eyes: not whoever promoted into acceptance.
-    let refused = as_user(&f.ws, RM, &["promote", "crm-core", "--to", "production"]);
+    let refused = f.ws.as_user(RM, &["promote", "crm-core", "--to", "production"]);
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused));
     f.promote(RM2, "production");
     assert_eq!(rfc_state(&f.ws, &id), "released");
 
     // 8. The release notes list the RFC; the release manager's dashboard.
-    let notes = ok(as_user(&f.ws, RM2, &["release-notes", "--env", "production"]));
+    let notes = stdout(&ok(f.ws.as_user(RM2, &["release-notes", "--env", "production"])));
     assert!(notes.contains(&id) && notes.contains(TITLE), "{notes}");
-    let html = ok(as_user(
-        &f.ws,
-        RM2,
-        &["release-notes", "--env", "production", "--format", "html"],
-    ));
+    let html = stdout(&ok(f
+        .ws
+        .as_user(RM2, &["release-notes", "--env", "production", "--format", "html"])));
     assert!(html.contains(&id), "{html}");
     f.sign_in(RM, None).await;
     f.b.goto(&f.url("/")).await;

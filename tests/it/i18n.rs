@@ -2,10 +2,7 @@
 //! an untranslated text (shown as ⟦…⟧), the language switch on every page,
 //! the cookie that remembers it, Accept-Language and `[web] default_locale`.
 
-use crate::support::{TestWorkspace, set_dev_user, text};
-use crate::web::Server;
-
-const ADMIN: &str = "admin@example.org";
+use crate::support::{ADMIN, KIM, TestApp, TestWorkspace, ok, text};
 
 /// The `href` of the page's language switch.
 fn switch_link(page: &str) -> String {
@@ -38,8 +35,7 @@ async fn every_page_in_both_languages_with_a_working_switch() {
         &[("DTAP_USER", ADMIN)],
     );
     assert!(out.status.success(), "{}", text(&out));
-    set_dev_user(&ws, ADMIN);
-    let server = Server::start(&ws).await;
+    let server = TestApp::start_as(&ws, ADMIN).await;
     let http = crate::support::http_no_redirect();
     let pages = [
         "/",
@@ -128,7 +124,7 @@ async fn every_page_in_both_languages_with_a_working_switch() {
         "dtap.toml",
         &toml.replace("default_locale = \"en\"", "default_locale = \"nl\""),
     );
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     let page = http
         .get(server.url("/rfcs"))
         .send()
@@ -164,13 +160,12 @@ fn marked(page: &str) -> Vec<String> {
 async fn signoff_page_in_both_languages() {
     let ws = TestWorkspace::init();
     crate::reports::known_data_set(&ws).await;
-    let out = ws.dtap(&["mail", "flush"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let link = crate::reports::mailed_link(&ws, "kim@example.org");
-    let path = &link[link.find("/signoff/").unwrap()..];
-    let server = Server::start(&ws).await;
+    ok(ws.dtap(&["mail", "flush"]));
+    let link = ws.latest_mail_with_link(KIM, "/signoff/").link();
+    let path = &crate::support::path_of(&link);
+    let server = TestApp::start(&ws).await;
     let http = crate::support::http_no_redirect();
-    let en = http.get(server.url(path)).send().await.unwrap().text().await.unwrap();
+    let en = server.follow(&link).await.body;
     assert!(en.contains("Send my verdict") && !en.contains('⟦'), "{en}");
     // The token is not repeated in the page: the switch is a query alone.
     assert_eq!(switch_link(&en), "?lang=nl");

@@ -13,7 +13,6 @@ mod rfcs_cli;
 mod rfcs_web;
 mod scale;
 mod signoff;
-mod smtp;
 mod support;
 mod web;
 mod workflow;

@@ -4,102 +4,26 @@
 //! concurrent push with every gate judged again, and records nothing as done
 //! when the server refuses the push.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{TestWorkspace, manifest, stdout, text};
-
-const SALES: &str = "sales@example.org";
-const CM: &str = "cm@example.org";
-const FA: &str = "fa@example.org";
-const KIM: &str = "kim@example.org";
+use crate::support::{
+    FA, GitDaemon, KIM, ReservedPort, TestWorkspace, db_count, db_url, json_of, manifest, ok, stderr, stdout, text,
+};
 
 // ---------------------------------------------------------------- helpers
 
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", text(&out));
-    out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", text(out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
-}
-
-fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
-    ws.dtap_env(args, &[("DTAP_USER", user)])
-}
-
 /// A report RFC submitted and approved for build, with kim as tester in test.
 fn approved_rfc_with_tester(ws: &TestWorkspace) -> String {
-    let mut args = vec!["rfc", "new", "--template", "report", "--title", "Weekly sales button"];
-    let fields = [
-        "what_to_see=All my closed deals of last week",
-        "where_to_show=My dashboard",
-        "period=Last week",
-        "who_sees=Only me",
-        "why_needed=To prepare the Monday sales meeting",
-        "how_to_know=The total matches the invoices",
-        "impact_organisation=none",
-        "impact_department=Sales saves an hour a week",
-        "impact_individual=none",
-        "risk=low",
-    ];
-    for f in &fields {
-        args.extend(["--field", f]);
-    }
-    args.push("--json");
-    let id = json_of(&as_user(ws, SALES, &args))["id"].as_str().unwrap().to_string();
-    ok(as_user(ws, SALES, &["rfc", "move", &id, "submit"]));
-    ok(as_user(ws, CM, &["rfc", "move", &id, "approve"]));
-    ok(as_user(ws, FA, &["rfc", "testers", &id, "--env", "test", "--add", KIM]));
+    let id = ws.approved_rfc("Weekly sales button");
+    ws.appoint(&id, "test", KIM);
     id
-}
-
-/// Replaces `from` by `to` in a workspace file, insisting it was there.
-fn edit(ws: &TestWorkspace, rel: &str, from: &str, to: &str) {
-    let path = ws.dir.join(rel);
-    let content = std::fs::read_to_string(&path).unwrap();
-    assert!(content.contains(from), "{rel} lacks `{from}`:\n{content}");
-    std::fs::write(path, content.replacen(from, to, 1)).unwrap();
-}
-
-/// Points the workspace's `[repo]` at `url` (loopback allowed).
-pub(crate) fn use_remote(ws: &TestWorkspace, url: &str, extra: &str) {
-    edit(
-        ws,
-        "dtap.toml",
-        "[repo]\n",
-        &format!("[repo]\nurl = \"{url}\"\nallowed_hosts = \"127.0.0.1\"\n{extra}"),
-    );
-}
-
-/// Moves the workspace's bare repo out to `<tmp>/server/config.git`: the
-/// server's copy from now on.
-pub(crate) fn move_repo_to_server(ws: &TestWorkspace) -> PathBuf {
-    let server = ws.tmp.path().join("server/config.git");
-    std::fs::create_dir_all(server.parent().unwrap()).unwrap();
-    std::fs::rename(ws.repo_path(), &server).unwrap();
-    server
 }
 
 fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
-}
-
-/// `git` in `cwd`, isolated from the developer's settings.
-fn git(ws: &TestWorkspace, cwd: &Path, args: &[&str]) -> String {
-    ws.git(cwd, args).trim().to_string()
 }
 
 /// A colleague's clone of the server repo (`name` keeps several apart),
@@ -107,10 +31,9 @@ fn git(ws: &TestWorkspace, cwd: &Path, args: &[&str]) -> String {
 fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathBuf {
     let work = ws.tmp.path().join(name);
     if work.exists() {
-        git(ws, &work, &["pull", "-q", "--ff-only"]);
+        ws.git_out(&work, &["pull", "-q", "--ff-only"]);
     } else {
-        git(
-            ws,
+        ws.git_out(
             ws.tmp.path(),
             &["clone", "-q", server.to_str().unwrap(), work.to_str().unwrap()],
         );
@@ -126,10 +49,10 @@ fn hand_commit(ws: &TestWorkspace, server: &Path, name: &str, message: &str, fil
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
-    git(ws, &work, &["add", "-A"]);
-    git(ws, &work, &["commit", "-q", "-m", message]);
+    ws.git_out(&work, &["add", "-A"]);
+    ws.git_out(&work, &["commit", "-q", "-m", message]);
     if push {
-        git(ws, &work, &["push", "-q", "origin", "HEAD:main"]);
+        ws.git_out(&work, &["push", "-q", "origin", "HEAD:main"]);
     }
 }
 
@@ -151,7 +74,7 @@ fn put_package(ws: &TestWorkspace, server: &Path, rfc: &str, version: &str) {
 }
 
 fn rev(ws: &TestWorkspace, repo: &Path, what: &str) -> String {
-    git(ws, repo, &["rev-parse", what])
+    ws.git_out(repo, &["rev-parse", what])
 }
 
 fn promote(ws: &TestWorkspace) -> Output {
@@ -187,63 +110,14 @@ fn hook(server: &Path, script: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// `git daemon` serving `base` on a free loopback port, with pushes enabled;
-/// killed when dropped.
-pub(crate) struct GitDaemon {
-    child: Child,
-    port: u16,
-}
-
-impl GitDaemon {
-    pub(crate) fn start(ws: &TestWorkspace, base: &Path) -> GitDaemon {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        // git-daemon itself, not the `git` wrapper: killing the wrapper would orphan it.
-        let exec_path = ws.git(ws.tmp.path(), &["--exec-path"]);
-        let child = ws
-            .isolated_command(Path::new(exec_path.trim()).join("git-daemon"))
-            .args([
-                "--export-all",
-                "--enable=receive-pack",
-                &format!("--base-path={}", base.display()),
-                &format!("--port={port}"),
-                "--listen=127.0.0.1",
-                "--reuseaddr",
-                &base.display().to_string(),
-            ])
-            .current_dir(ws.tmp.path())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start git daemon");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "git daemon did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        GitDaemon { child, port }
-    }
-
-    pub(crate) fn url(&self, name: &str) -> String {
-        format!("git://127.0.0.1:{}/{name}", self.port)
-    }
-}
-
-impl Drop for GitDaemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A workspace whose config repo lives on a git daemon, with crm-core 1.0.0
 /// (carrying an approved RFC with a tester) in develop.
 fn served_workspace() -> (TestWorkspace, PathBuf, GitDaemon, String) {
     let ws = TestWorkspace::init();
     let rfc = approved_rfc_with_tester(&ws);
-    let server = move_repo_to_server(&ws);
+    let server = ws.move_repo_to_server();
     let daemon = GitDaemon::start(&ws, server.parent().unwrap());
-    use_remote(&ws, &daemon.url("config.git"), "");
+    ws.use_remote(&daemon.url("config.git"), "");
     put_package(&ws, &server, &rfc, "1.0.0");
     (ws, server, daemon, rfc)
 }
@@ -254,8 +128,8 @@ fn served_workspace() -> (TestWorkspace, PathBuf, GitDaemon, String) {
 fn a_promotion_is_pushed_and_a_second_instance_sees_it_after_fetching() {
     let ws = TestWorkspace::init();
     let rfc = approved_rfc_with_tester(&ws);
-    let server = move_repo_to_server(&ws);
-    use_remote(&ws, &file_url(&server), "");
+    let server = ws.move_repo_to_server();
+    ws.use_remote(&file_url(&server), "");
     put_package(&ws, &server, &rfc, "1.0.0");
 
     // The first command makes the cache clone; the local repo is no more.
@@ -273,25 +147,23 @@ fn a_promotion_is_pushed_and_a_second_instance_sees_it_after_fetching() {
         rev(&ws, &server, "main:test/crm-core"),
         rev(&ws, &server, "main:develop/crm-core")
     );
-    assert!(git(&ws, &server, &["log", "-1", "--format=%B", "main"]).contains("Dtap-Action: promote"));
+    assert!(
+        ws.git_out(&server, &["log", "-1", "--format=%B", "main"])
+            .contains("Dtap-Action: promote")
+    );
     assert_eq!(promotions_in_history(&ws).len(), 1);
     assert_eq!(mails_to_kim(&ws), 1, "kim is invited to test");
 
     // A second instance: same database, its own cache of the same remote.
     let ws2 = TestWorkspace::init();
-    use_remote(&ws2, &file_url(&server), "fresh_for = \"0s\"\n");
+    ws2.use_remote(&file_url(&server), "fresh_for = \"0s\"\n");
     let own_db = std::fs::read_to_string(ws2.dir.join("dtap.toml"))
         .unwrap()
         .lines()
         .find(|l| l.starts_with("url = ")) // [database] comes first
         .unwrap()
         .to_string();
-    edit(
-        &ws2,
-        "dtap.toml",
-        &own_db,
-        &format!("url = \"{}\"", crate::support::db_url(&ws)),
-    );
+    ws2.edit("dtap.toml", &own_db, &format!("url = \"{}\"", db_url(&ws)));
     let seen = promotions_in_history(&ws2);
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(rev(&ws2, &ws2.dir.join(".dtap/repo-cache.git"), "main"), server_head);
@@ -337,8 +209,11 @@ fn a_concurrent_hand_push_makes_dtap_fetch_judge_again_and_land_on_top() {
     // Linear history: the promotion sits on the colleague's commit, no merge.
     let head = rev(&ws, &server, "main");
     assert_eq!(rev(&ws, &server, "main^"), hand_commit_id);
-    assert_eq!(git(&ws, &server, &["rev-list", "--merges", "main"]), "");
-    assert!(git(&ws, &server, &["show", "-s", "--format=%B", "main"]).contains("Dtap-Action: promote"));
+    assert_eq!(ws.git_out(&server, &["rev-list", "--merges", "main"]), "");
+    assert!(
+        ws.git_out(&server, &["show", "-s", "--format=%B", "main"])
+            .contains("Dtap-Action: promote")
+    );
     assert_eq!(rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main"), head);
     assert_eq!(promotions_in_history(&ws).len(), 1);
     assert_eq!(mails_to_kim(&ws), 1);
@@ -349,12 +224,8 @@ async fn a_push_the_server_refuses_leaves_nothing_recorded_as_done() {
     let (ws, server, _daemon, _rfc) = served_workspace();
     ok(ws.dtap(&["status"]));
     let before = rev(&ws, &server, "main");
-    let known_before = {
-        let app = dtap::app::App::open(&ws.dir).await.unwrap();
-        let n = app.store.dtap_commits().await.unwrap();
-        app.store.close().await;
-        n
-    };
+    // The commits dtap recorded as its own: a fact no command shows.
+    let known_before = db_count(&ws, "SELECT COUNT(*) FROM dtap_commits").await;
     hook(
         &server,
         "echo 'frozen: no changes until the audit is over' >&2\nexit 1\n",
@@ -378,11 +249,14 @@ async fn a_push_the_server_refuses_leaves_nothing_recorded_as_done() {
         0,
         "no invitation for a promotion that did not happen"
     );
-    let app = dtap::app::App::open(&ws.dir).await.unwrap();
-    assert_eq!(app.store.dtap_commits().await.unwrap(), known_before);
-    let intents = app.store.intents(5).await.unwrap();
-    assert_eq!(intents[0].state, "failed", "{intents:?}");
-    app.store.close().await;
+    // dtap's own record of commits and its intent, read raw: no command shows them.
+    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM dtap_commits").await, known_before);
+    assert_eq!(
+        db_count(&ws, "SELECT COUNT(*) FROM promotions WHERE state <> 'failed'").await,
+        0,
+        "the one intent failed"
+    );
+    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM promotions").await, 1);
 
     // Once the server accepts again, the same promotion goes through.
     std::fs::remove_file(server.join("hooks/pre-receive")).unwrap();
@@ -400,7 +274,7 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
     let ws = TestWorkspace::init();
     let marker = ws.tmp.path().join("pwned");
     let evil = format!("ext::sh -c touch% {}", marker.display());
-    edit(&ws, "dtap.toml", "[repo]\n", &format!("[repo]\nurl = \"{evil}\"\n"));
+    ws.edit("dtap.toml", "[repo]\n", &format!("[repo]\nurl = \"{evil}\"\n"));
     let out = ws.dtap(&["status"]);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -447,19 +321,23 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
 fn init_seeds_an_empty_remote_and_an_unreachable_one_is_a_clear_error() {
     let ws = TestWorkspace::empty();
     let server = ws.tmp.path().join("server/config.git");
-    git(&ws, ws.tmp.path(), &["init", "-q", "--bare", server.to_str().unwrap()]);
+    ws.git_out(ws.tmp.path(), &["init", "-q", "--bare", server.to_str().unwrap()]);
     let url = file_url(&server);
     let out = ws.dtap_env(&["init", ws.dir.to_str().unwrap()], &[("DTAP_REPO_URL", &url)]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(git(&ws, &server, &["log", "-1", "--format=%B", "main"]).contains("Dtap-Action: init"));
+    assert!(
+        ws.git_out(&server, &["log", "-1", "--format=%B", "main"])
+            .contains("Dtap-Action: init")
+    );
     assert_eq!(
         rev(&ws, &server, "main"),
         rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main")
     );
 
     // A daemon that is gone: a write says where it failed and changes nothing.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let gone = format!("git://127.0.0.1:{port}/config.git");
+    // Its port is held, bound but not listening, so nothing else answers there.
+    let gone_port = ReservedPort::new();
+    let gone = format!("git://127.0.0.1:{}/config.git", gone_port.port);
     let out = ws.dtap_env(
         &["promote", "--all", "--to", "test"],
         &[("DTAP_REPO_URL", &gone), ("DTAP_REPO_ALLOWED_HOSTS", "127.0.0.1")],
@@ -476,9 +354,9 @@ fn init_seeds_an_empty_remote_and_an_unreachable_one_is_a_clear_error() {
 fn a_push_from_a_stale_cache_is_stopped_by_the_lease_before_the_server_sees_it() {
     let ws = TestWorkspace::init();
     let rfc = approved_rfc_with_tester(&ws);
-    let server = move_repo_to_server(&ws);
+    let server = ws.move_repo_to_server();
     let daemon = GitDaemon::start(&ws, server.parent().unwrap());
-    use_remote(&ws, &daemon.url("config.git"), "fresh_for = \"1h\"\n");
+    ws.use_remote(&daemon.url("config.git"), "fresh_for = \"1h\"\n");
     hand_commit(
         &ws,
         &server,
@@ -496,7 +374,7 @@ fn a_push_from_a_stale_cache_is_stopped_by_the_lease_before_the_server_sees_it()
     assert_ne!(rev(&ws, &cache, "main"), colleague, "the cache is fresh for an hour");
 
     // `rfc link` commits on the cache's (stale) head: the lease sees the server moved.
-    let out = ok(as_user(&ws, FA, &["rfc", "link", &rfc, "--package", "crm-core"]));
+    let out = ok(ws.as_user(FA, &["rfc", "link", &rfc, "--package", "crm-core"]));
     assert!(stdout(&out).contains("linked to crm-core"), "{}", text(&out));
     let runs = std::fs::read_to_string(&log).unwrap().lines().count();
     assert_eq!(
@@ -504,6 +382,9 @@ fn a_push_from_a_stale_cache_is_stopped_by_the_lease_before_the_server_sees_it()
         "the colleague's push and dtap's retry; the stale push never reached the hook"
     );
     assert_eq!(rev(&ws, &server, "main^"), colleague);
-    assert!(git(&ws, &server, &["show", "main:develop/crm-core/package.yaml"]).contains(&rfc));
+    assert!(
+        ws.git_out(&server, &["show", "main:develop/crm-core/package.yaml"])
+            .contains(&rfc)
+    );
     assert_eq!(rev(&ws, &cache, "main"), rev(&ws, &server, "main"));
 }

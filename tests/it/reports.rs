@@ -3,81 +3,11 @@
 //! back through `dtap report` and the web app, the iCalendar feed parsed by a
 //! real parser (Python's `icalendar`), and every page visited in both languages.
 
-use std::process::Output;
-
 use serde_json::Value;
 
-use crate::support::{TestWorkspace, manifest, set_dev_user, stdout, text};
-use crate::web::Server;
-
-const ADMIN: &str = "admin@example.org";
-const FA: &str = "fa@example.org";
-const CM: &str = "cm@example.org";
-const SALES: &str = "sales@example.org";
-const KIM: &str = "kim@example.org";
-const LEE: &str = "lee@example.org";
-
-fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
-    ws.dtap_env(args, &[("DTAP_USER", user)])
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", text(&out));
-    out
-}
-
-#[track_caller]
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", text(out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
-}
-
-/// A report RFC filed by the requester (a draft) in `department`.
-fn file_rfc(ws: &TestWorkspace, title: &str, department: &str) -> String {
-    let mut args = vec![
-        "rfc",
-        "new",
-        "--template",
-        "report",
-        "--title",
-        title,
-        "--department",
-        department,
-    ];
-    for f in [
-        "what_to_see=All my closed deals of last week",
-        "where_to_show=My dashboard",
-        "period=Last week",
-        "who_sees=Only me",
-        "why_needed=To prepare the Monday sales meeting",
-        "how_to_know=The total matches the invoices",
-        "impact_organisation=none",
-        "impact_department=Sales saves an hour a week",
-        "impact_individual=none",
-        "risk=low",
-    ] {
-        args.extend(["--field", f]);
-    }
-    args.push("--json");
-    json_of(&as_user(ws, SALES, &args))["id"].as_str().unwrap().to_string()
-}
-
-fn tree_of(ws: &TestWorkspace, path: &str) -> String {
-    ws.git(&ws.repo_path(), &["rev-parse", &format!("main:{path}")])
-        .trim()
-        .to_string()
-}
-
-async fn sign_off(ws: &TestWorkspace, rfc: &str, env: &str, tester: &str, tree: &str, verdict: &str) {
-    let app = dtap::app::App::open(&ws.dir).await.unwrap();
-    let n: i64 = rfc.trim_start_matches("RFC-").parse().unwrap();
-    app.store
-        .record_signoff(n, env, tester, tree, verdict, "tested")
-        .await
-        .unwrap();
-    app.store.close().await;
-}
+use crate::support::{
+    ADMIN, CM, KIM, LEE, SALES, TestApp, TestWorkspace, Verdict, json_of, manifest, ok, sign_off, stdout, text,
+};
 
 fn report(ws: &TestWorkspace, args: &[&str]) -> Value {
     let mut all = vec!["report"];
@@ -115,59 +45,47 @@ fn month() -> String {
     time::OffsetDateTime::now_utc().date().to_string()[..7].to_string()
 }
 
-/// The known data set: RFC-1 goes all the way to production (kim rejects once
-/// in test, then approves; lee approves in acceptance); RFC-2 is rejected by
-/// the change board; RFC-3 stays a draft. Departments test CSV escaping.
+/// The known data set, every step as the people involved take it: RFC-1
+/// goes all the way to production (crm-core 1.0.0 into test, where kim
+/// rejects it through her mailed link; the fixed 1.0.1 into test, kim
+/// approves; into acceptance, lee approves, which accepts the RFC; into
+/// production), and the next version 1.1.0 waits in test for kim, whose
+/// invitation is still open; RFC-2 is rejected by the change board; RFC-3
+/// stays a draft. Departments test CSV escaping.
 pub async fn known_data_set(ws: &TestWorkspace) -> String {
-    let rfc = file_rfc(ws, "Weekly sales button", "Sales");
-    ok(as_user(ws, SALES, &["rfc", "move", &rfc, "submit"]));
-    ok(as_user(ws, CM, &["rfc", "move", &rfc, "approve"]));
-    ok(as_user(
-        ws,
-        FA,
-        &["rfc", "testers", &rfc, "--env", "test", "--add", KIM],
-    ));
-    ws.commit_files(
-        "crm-core: work in develop",
-        &[
-            ("develop/crm-core/package.yaml", &manifest("crm-core", "1.0.0", &[&rfc])),
-            (
-                "develop/crm-core/entities/contact.xml",
-                "<entity name=\"contact\">v1</entity>\n",
-            ),
-        ],
-    );
+    let rfc = ws.file_rfc_in("Weekly sales button", Some("Sales"));
+    ws.approve_rfc(&rfc);
+    ws.appoint(&rfc, "test", KIM);
+    ws.appoint(&rfc, "acceptance", LEE);
+    let version = |v: &str| {
+        ws.commit_files(
+            "crm-core: work in develop",
+            &[
+                ("develop/crm-core/package.yaml", &manifest("crm-core", v, &[&rfc])),
+                (
+                    "develop/crm-core/entities/contact.xml",
+                    &format!("<entity name=\"contact\">{v}</entity>\n"),
+                ),
+            ],
+        );
+    };
+    version("1.0.0");
     ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
-    let tree = tree_of(ws, "test/crm-core");
-    sign_off(ws, &rfc, "test", KIM, &tree, "reject").await;
-    sign_off(ws, &rfc, "test", KIM, &tree, "approve").await;
+    sign_off(ws, KIM, Verdict::Reject("The totals miss last Friday")).await;
+    version("1.0.1");
+    ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
+    sign_off(ws, KIM, Verdict::Approve).await;
     ok(ws.dtap(&["promote", "crm-core", "--to", "acceptance"]));
-    ok(as_user(
-        ws,
-        FA,
-        &["rfc", "testers", &rfc, "--env", "acceptance", "--add", LEE],
-    ));
-    sign_off(ws, &rfc, "acceptance", LEE, &tree, "approve").await;
-    let app = dtap::app::App::open(&ws.dir).await.unwrap();
-    app.system_move(
-        rfc.parse().unwrap(),
-        dtap::domain::rfc::lifecycle::SystemMove::AcceptedInAcceptance,
-        &LEE.parse().unwrap(),
-        "every acceptance tester approved",
-    )
-    .await
-    .unwrap();
-    app.store.close().await;
-    ok(as_user(ws, ADMIN, &["promote", "crm-core", "--to", "production"]));
+    sign_off(ws, LEE, Verdict::Approve).await;
+    ok(ws.as_user(ADMIN, &["promote", "crm-core", "--to", "production"]));
+    version("1.1.0");
+    ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
+    ws.flush();
 
-    let second = file_rfc(ws, "Service dashboard", "Service, North \"B\"\nsecond line");
-    ok(as_user(ws, SALES, &["rfc", "move", &second, "submit"]));
-    ok(as_user(
-        ws,
-        CM,
-        &["rfc", "move", &second, "reject", "--comment", "Not now"],
-    ));
-    file_rfc(ws, "Formula", "=HYPERLINK(\"http://evil\")");
+    let second = ws.file_rfc_in("Service dashboard", Some("Service, North \"B\"\nsecond line"));
+    ok(ws.as_user(SALES, &["rfc", "move", &second, "submit"]));
+    ok(ws.as_user(CM, &["rfc", "move", &second, "reject", "--comment", "Not now"]));
+    ws.file_rfc_in("Formula", Some("=HYPERLINK(\"http://evil\")"));
     rfc
 }
 
@@ -218,11 +136,25 @@ async fn reports_count_what_happened() {
         vec![
             vec![m.clone(), "acceptance".into(), "1".into(), "0".into()],
             vec![m.clone(), "production".into(), "1".into(), "0".into()],
-            vec![m.clone(), "test".into(), "1".into(), "0".into()],
+            // 1.0.0, the fixed 1.0.1 and the next 1.1.0.
+            vec![m.clone(), "test".into(), "3".into(), "0".into()],
         ]
     );
-    // Verdicts recorded without a mailed invitation have no waiting time; no emergencies happened.
-    assert!(cells(&report(&ws, &["signoff-wait"])).is_empty());
+    // Every verdict came through a mailed link, each given (almost) at once
+    // after its invitation; no emergencies happened.
+    let wait = cells(&report(&ws, &["signoff-wait"]));
+    assert_eq!(
+        wait.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect::<Vec<_>>(),
+        [("acceptance", "1"), ("test", "2")],
+        "{wait:?}"
+    );
+    for row in &wait {
+        let hours: f64 = row[2].parse().unwrap();
+        assert!(
+            (0.0..0.5).contains(&hours),
+            "invited and answered within the test: {row:?}"
+        );
+    }
     assert!(cells(&report(&ws, &["emergencies"])).is_empty());
     // A period after today holds nothing.
     assert!(cells(&report(&ws, &["promotions", "--since", "2999-01-01"])).is_empty());
@@ -246,18 +178,11 @@ async fn reports_count_what_happened() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("since `1 nov` is not a date"));
 
-    // The web page: charts as inline SVG with titles, the same figures in tables, CSV links.
-    set_dev_user(&ws, ADMIN);
-    let server = Server::start(&ws).await;
-    let http = reqwest::Client::new();
-    let page = http
-        .get(server.url("/reports"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The web page: charts as inline SVG with titles, the same figures in
+    // tables, CSV links; for a signed-in release manager.
+    let server = TestApp::start(&ws).await;
+    let admin = server.sign_in(&ws, ADMIN).await;
+    let page = admin.get("/reports").await.body;
     assert!(page.matches("<svg class=\"chart\"").count() >= 6, "{page}");
     assert!(
         page.contains("<title>Test: Rejection rate (%) = 50.0</title>"),
@@ -269,42 +194,25 @@ async fn reports_count_what_happened() {
         !page.contains("HYPERLINK(\"") && page.contains("HYPERLINK(&quot;"),
         "labels are escaped"
     );
-    let nl = http
-        .get(server.url("/reports?lang=nl"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let nl = admin.get("/reports?lang=nl").await.body;
     assert!(nl.contains("<title>Test: Afkeurpercentage (%) = 50,0</title>"), "{nl}");
-    let r = http
-        .get(server.url("/reports/departments.csv?department=Sales"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
-    assert_eq!(r.text().await.unwrap(), "department,rfcs,open\r\nSales,1,0\r\n");
-    let r = http.get(server.url("/reports/nothing.csv")).send().await.unwrap();
-    assert_eq!(r.status(), 404);
-    let r = http.get(server.url("/reports?since=last+week")).send().await.unwrap();
-    assert_eq!(r.status(), 422);
+    let r = admin.get("/reports/departments.csv?department=Sales").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type.as_deref(), Some("text/csv; charset=utf-8"));
+    assert_eq!(r.body, "department,rfcs,open\r\nSales,1,0\r\n");
+    let r = admin.get("/reports/nothing.csv").await;
+    assert_eq!(r.status, 404);
+    let r = admin.get("/reports?since=last+week").await;
+    assert_eq!(r.status, 422);
     assert!(
-        r.text()
-            .await
-            .unwrap()
+        r.body
             .contains("since `last week` is not a date: write it as YYYY-MM-DD")
     );
-    server.stop().await;
 
     // Without reports.view, no reports.
-    set_dev_user(&ws, SALES);
-    let server = Server::start(&ws).await;
-    let r = http.get(server.url("/reports")).send().await.unwrap();
-    assert_eq!(r.status(), 403);
-    let r = http.get(server.url("/reports/states.csv")).send().await.unwrap();
-    assert_eq!(r.status(), 403);
+    let sales = server.sign_in(&ws, SALES).await;
+    assert_eq!(sales.get("/reports").await.status, 403);
+    assert_eq!(sales.get("/reports/states.csv").await.status, 403);
     server.stop().await;
 }
 
@@ -333,32 +241,15 @@ async fn release_calendar_page_and_feed() {
     );
     ok(ws.dtap(&["check"]));
     let rfc = known_data_set(&ws).await;
-    set_dev_user(&ws, ADMIN);
-    let server = Server::start(&ws).await;
-    let http = reqwest::Client::new();
-
-    let page = http
-        .get(server.url("/calendar"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let server = TestApp::start_as(&ws, ADMIN).await;
+    let page = server.get("/calendar").await.body;
     assert!(page.contains("year-end closing, all teams; no exceptions"), "{page}");
-    assert!(page.contains("Productie · crm-core 1.0.0"), "{page}");
+    assert!(page.contains("Productie · crm-core 1.0.1"), "{page}");
     assert!(
         page.contains(&format!("{rfc} · Test (1)")),
         "kim's open invitation has a deadline: {page}"
     );
-    let only_test = http
-        .get(server.url("/calendar?env=test"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let only_test = server.get("/calendar?env=test").await.body;
     assert!(!only_test.contains("year-end closing") && only_test.contains("Test · crm-core 1.0.0"));
 
     // The feed needs no session, only its token; a wrong token gets nothing.
@@ -424,7 +315,7 @@ print(json.dumps(out))
     );
     assert_eq!(freeze["uid"], format!("freeze-production-{from}-{to}@127.0.0.1"));
     assert!(
-        find("Promotion: Productie · crm-core 1.0.0")["start"]
+        find("Promotion: Productie · crm-core 1.0.1")["start"]
             .as_str()
             .unwrap()
             .ends_with("+00:00")
@@ -435,7 +326,8 @@ print(json.dumps(out))
             .iter()
             .filter(|e| e["summary"].as_str().unwrap().starts_with("Promotion:"))
             .count(),
-        3
+        5,
+        "three into test, one into acceptance, one into production"
     );
 
     // Stable UIDs: the same entries again, in Dutch with ?lang=nl.
@@ -458,62 +350,24 @@ print(json.dumps(out))
     server.stop().await;
 }
 
-/// The sign-off link in the newest plain-text mail to `tester`, decoded from
-/// the `.eml` files of the file transport by Python's email package.
-pub fn mailed_link(ws: &TestWorkspace, tester: &str) -> String {
-    let script = r#"
-import email, pathlib, sys
-links = []
-for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.eml'), key=lambda p: p.stat().st_mtime):
-    m = email.message_from_bytes(p.read_bytes())
-    if sys.argv[2] not in str(m['To']):
-        continue
-    for part in m.walk():
-        if part.get_content_type() == 'text/plain':
-            links += [w for w in part.get_payload(decode=True).decode().split() if '/signoff/' in w]
-print(links[-1] if links else '')
-"#;
-    let out = ws
-        .isolated_command("python3")
-        .args(["-c", script, ws.dir.join(".dtap/mail").to_str().unwrap(), tester])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(link.contains("/signoff/"), "no sign-off link mailed to {tester}");
-    link
-}
-
 /// A verdict given through the mailed link counts its wait from the invitation.
 #[tokio::test]
 async fn signoff_wait_runs_from_invitation_to_verdict() {
     let ws = TestWorkspace::init();
     known_data_set(&ws).await;
-    ok(ws.dtap(&["mail", "flush"]));
-    let link = mailed_link(&ws, KIM);
-    let path = link[link.find("/signoff/").unwrap()..].to_string();
-    let server = Server::start(&ws).await;
-    let http = crate::support::http_no_redirect();
-    let page = http.get(server.url(&path)).send().await.unwrap().text().await.unwrap();
-    let csrf = crate::support::csrf_token_in(&page);
-    // Every test case of the plan passed.
-    let mut form = vec![
-        ("csrf_token".to_string(), csrf),
-        ("verdict".to_string(), "approve".to_string()),
-    ];
-    for part in page.split("name=\"case-").skip(1) {
-        let id = part.split('"').next().unwrap();
-        if !form.iter().any(|(k, _)| k == &format!("case-{id}")) {
-            form.push((format!("case-{id}"), "pass".into()));
-        }
-    }
-    let r = http.post(server.url(&path)).form(&form).send().await.unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    // kim's open invitation (1.1.0 in test): every test case of the plan passed.
+    let link = ws.latest_mail_with_link(KIM, "/signoff/").link();
+    let server = TestApp::start(&ws).await;
+    let r = server.approve(&link).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     server.stop().await;
     let wait = cells(&report(&ws, &["signoff-wait"]));
-    assert_eq!(wait.len(), 1, "{wait:?}");
-    assert_eq!((wait[0][0].as_str(), wait[0][1].as_str()), ("test", "1"));
-    let hours: f64 = wait[0][2].parse().unwrap();
+    assert_eq!(
+        wait.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect::<Vec<_>>(),
+        [("acceptance", "1"), ("test", "3")],
+        "{wait:?}"
+    );
+    let hours: f64 = wait[1][2].parse().unwrap();
     assert!(
         (0.0..0.5).contains(&hours),
         "invited and answered within the test: {hours}"

@@ -4,13 +4,7 @@
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::support::{TestWorkspace, http_no_redirect, set_dev_user};
-use crate::web::Server;
-
-async fn serve_as(ws: &TestWorkspace, email: &str) -> Server {
-    set_dev_user(ws, email);
-    Server::start(ws).await
-}
+use crate::support::{TestApp, TestWorkspace, http_no_redirect, ids};
 
 /// Status, headers and JSON body of an API call.
 struct Answer {
@@ -57,7 +51,7 @@ async fn answer(r: reqwest::Response) -> Answer {
     Answer { status, headers, json }
 }
 
-async fn call(http: &Client, server: &Server, method: Method, path: &str, body: Option<Value>) -> Answer {
+async fn call(http: &Client, server: &TestApp, method: Method, path: &str, body: Option<Value>) -> Answer {
     let mut req = http.request(method, server.url(path));
     if let Some(b) = body {
         req = req.json(&b);
@@ -65,24 +59,16 @@ async fn call(http: &Client, server: &Server, method: Method, path: &str, body: 
     answer(req.send().await.unwrap()).await
 }
 
-async fn get(http: &Client, server: &Server, path: &str) -> Answer {
+async fn get(http: &Client, server: &TestApp, path: &str) -> Answer {
     call(http, server, Method::GET, path, None).await
 }
 
-async fn post(http: &Client, server: &Server, path: &str, body: Value) -> Answer {
+async fn post(http: &Client, server: &TestApp, path: &str, body: Value) -> Answer {
     call(http, server, Method::POST, path, Some(body)).await
 }
 
-async fn patch(http: &Client, server: &Server, path: &str, body: Value) -> Answer {
+async fn patch(http: &Client, server: &TestApp, path: &str, body: Value) -> Answer {
     call(http, server, Method::PATCH, path, Some(body)).await
-}
-
-fn ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not an array: {list}"))
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect()
 }
 
 fn names(fields: &[Option<String>]) -> Vec<&str> {
@@ -92,7 +78,7 @@ fn names(fields: &[Option<String>]) -> Vec<&str> {
 #[tokio::test]
 async fn create_read_list_edit_and_move() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "Sales@Example.org").await;
+    let server = TestApp::start_as(&ws, "Sales@Example.org").await;
     let http = http_no_redirect();
 
     let created = post(
@@ -278,7 +264,7 @@ async fn create_read_list_edit_and_move() {
     server.stop().await;
 
     // The change manager assesses.
-    let server = serve_as(&ws, "cm@example.org").await;
+    let server = TestApp::start_as(&ws, "cm@example.org").await;
     let r = post(
         &http,
         &server,
@@ -376,7 +362,7 @@ async fn create_read_list_edit_and_move() {
 #[tokio::test]
 async fn template_rules_apply_on_submit() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "fa@example.org").await;
+    let server = TestApp::start_as(&ws, "fa@example.org").await;
     let http = http_no_redirect();
     let r = post(
         &http,
@@ -432,7 +418,7 @@ async fn template_rules_apply_on_submit() {
 #[tokio::test]
 async fn errors_say_what_is_wrong() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
     let http = http_no_redirect();
 
     let r = post(
@@ -565,7 +551,7 @@ async fn who_may_use_the_api() {
     let http = http_no_redirect();
 
     // No user at all.
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     for (method, path, body) in [
         (Method::GET, "/api/v1/rfcs", None),
         (
@@ -590,7 +576,7 @@ async fn who_may_use_the_api() {
     server.stop().await;
 
     // In the matrix but without rfc.file.
-    let server = serve_as(&ws, "rm@example.org").await;
+    let server = TestApp::start_as(&ws, "rm@example.org").await;
     let r = post(
         &http,
         &server,
@@ -605,14 +591,14 @@ async fn who_may_use_the_api() {
     server.stop().await;
 
     // Not in the matrix.
-    let server = serve_as(&ws, "stranger@example.org").await;
+    let server = TestApp::start_as(&ws, "stranger@example.org").await;
     let r = get(&http, &server, "/api/v1/rfcs").await;
     assert_eq!(r.status, 403);
     assert!(r.error_text().contains("access.yaml"), "{}", r.error_text());
     server.stop().await;
 
     // Someone with every role still does not assess their own request.
-    let server = serve_as(&ws, "admin@example.org").await;
+    let server = TestApp::start_as(&ws, "admin@example.org").await;
     let r = post(
         &http,
         &server,
@@ -667,7 +653,7 @@ fn routed() -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn openapi_documents_exactly_what_is_served() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
     let http = http_no_redirect();
     let r = http.get(server.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -766,7 +752,7 @@ async fn openapi_documents_exactly_what_is_served() {
 async fn hold_and_resume_return_to_where_it_was() {
     let ws = TestWorkspace::init();
     let http = http_no_redirect();
-    let server = serve_as(&ws, "sales@example.org").await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
     let r = post(
         &http,
         &server,
@@ -784,7 +770,7 @@ async fn hold_and_resume_return_to_where_it_was() {
     );
     server.stop().await;
 
-    let server = serve_as(&ws, "cm@example.org").await;
+    let server = TestApp::start_as(&ws, "cm@example.org").await;
     let r = patch(
         &http,
         &server,
@@ -803,7 +789,7 @@ async fn hold_and_resume_return_to_where_it_was() {
     assert_eq!(r.status, 403, "holding needs rfc.edit");
     server.stop().await;
 
-    let server = serve_as(&ws, "fa@example.org").await;
+    let server = TestApp::start_as(&ws, "fa@example.org").await;
     for (from, via) in [("approved", None), ("in_development", Some("start"))] {
         if let Some(t) = via {
             let r = post(&http, &server, path, json!({"transition": t})).await;
@@ -833,7 +819,7 @@ async fn hold_and_resume_return_to_where_it_was() {
 #[tokio::test]
 async fn api_refusals_are_always_json() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
     let http = http_no_redirect();
     let r = http
         .post(server.url("/api/v1/rfcs"))

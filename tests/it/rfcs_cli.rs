@@ -1,56 +1,21 @@
 //! `dtap rfc ...` through the real binary: output, exit codes and the commit
 //! a link makes in the config repo.
 
-use std::process::Output;
-
-use serde_json::Value;
-
-use crate::support::{TestWorkspace, manifest, stdout, text};
-
-const SALES: &str = "sales@example.org";
-const FA: &str = "fa@example.org";
-const CM: &str = "cm@example.org";
-
-fn as_user(ws: &TestWorkspace, user: &str, args: &[&str]) -> Output {
-    ws.dtap_env(args, &[("DTAP_USER", user)])
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", text(out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn exit(out: &Output) -> Option<i32> {
-    out.status.code()
-}
+use crate::support::{CM, FA, SALES, TestWorkspace, code as exit, ids, json_of, manifest, stderr, stdout, text};
 
 /// Files a report RFC as `user` with a title only; returns its id.
 fn file_draft(ws: &TestWorkspace, user: &str, title: &str) -> String {
-    let out = as_user(
-        ws,
+    let out = ws.as_user(
         user,
         &["rfc", "new", "--template", "report", "--title", title, "--json"],
     );
     json_of(&out)["id"].as_str().unwrap().to_string()
 }
 
-fn ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not an array: {list}"))
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect()
-}
-
 #[test]
 fn new_list_and_show() {
     let ws = TestWorkspace::init();
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         SALES,
         &[
             "rfc",
@@ -78,8 +43,7 @@ fn new_list_and_show() {
     assert_eq!(rfc["fields"]["who_sees"], serde_json::json!(["Only me", "My team"]));
     assert_eq!(rfc["fields"]["priority"], "must");
 
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         FA,
         &[
             "rfc",
@@ -157,7 +121,7 @@ fn new_list_and_show() {
 #[test]
 fn new_refuses_bad_input() {
     let ws = TestWorkspace::init();
-    let out = as_user(&ws, SALES, &["rfc", "new", "--template", "roadmap", "--title", "x"]);
+    let out = ws.as_user(SALES, &["rfc", "new", "--template", "roadmap", "--title", "x"]);
     assert_eq!(exit(&out), Some(1), "{}", text(&out));
     assert!(
         stderr(&out).contains("template: unknown template `roadmap`"),
@@ -165,8 +129,7 @@ fn new_refuses_bad_input() {
         text(&out)
     );
 
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         SALES,
         &[
             "rfc",
@@ -190,8 +153,7 @@ fn new_refuses_bad_input() {
         "{err}"
     );
 
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         SALES,
         &[
             "rfc",
@@ -205,18 +167,13 @@ fn new_refuses_bad_input() {
         ],
     );
     assert_eq!(exit(&out), Some(2), "{}", text(&out));
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         "rm@example.org",
         &["rfc", "new", "--template", "report", "--title", "x"],
     );
     assert_eq!(exit(&out), Some(3), "a release manager files nothing: {}", text(&out));
     assert!(stderr(&out).contains("rfc.file"), "{}", text(&out));
-    let out = as_user(
-        &ws,
-        "not-an-email",
-        &["rfc", "new", "--template", "report", "--title", "x"],
-    );
+    let out = ws.as_user("not-an-email", &["rfc", "new", "--template", "report", "--title", "x"]);
     assert_eq!(exit(&out), Some(2), "{}", text(&out));
 
     assert_eq!(ids(&json_of(&ws.dtap(&["rfc", "list", "--json"]))), Vec::<&str>::new());
@@ -226,8 +183,7 @@ fn new_refuses_bad_input() {
 fn edit_fields() {
     let ws = TestWorkspace::init();
     let id = file_draft(&ws, SALES, "Weekly sales button");
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         SALES,
         &[
             "rfc",
@@ -248,7 +204,7 @@ fn edit_fields() {
     assert_eq!(show["fields"]["risk"], "low");
     assert_eq!(show["fields"]["why_needed"], "Monday meeting");
 
-    let out = as_user(&ws, SALES, &["rfc", "edit", &id, "--field", "why_needed=", "--json"]);
+    let out = ws.as_user(SALES, &["rfc", "edit", &id, "--field", "why_needed=", "--json"]);
     let edited = json_of(&out);
     assert!(
         edited["fields"].get("why_needed").is_none(),
@@ -256,23 +212,23 @@ fn edit_fields() {
     );
     assert_eq!(edited["fields"]["risk"], "low", "other answers stay");
 
-    let out = as_user(&ws, SALES, &["rfc", "edit", &id, "--field", "risk=extreme"]);
+    let out = ws.as_user(SALES, &["rfc", "edit", &id, "--field", "risk=extreme"]);
     assert_eq!(exit(&out), Some(1), "{}", text(&out));
     assert!(
         stderr(&out).contains("risk: `extreme` is not one of low, medium, high"),
         "{}",
         text(&out)
     );
-    let out = as_user(&ws, SALES, &["rfc", "edit", &id, "--field", "colour=red"]);
+    let out = ws.as_user(SALES, &["rfc", "edit", &id, "--field", "colour=red"]);
     assert_eq!(exit(&out), Some(1), "{}", text(&out));
     assert!(stderr(&out).contains("no field `colour`"), "{}", text(&out));
 
-    let out = as_user(&ws, CM, &["rfc", "edit", &id, "--field", "risk=high"]);
+    let out = ws.as_user(CM, &["rfc", "edit", &id, "--field", "risk=high"]);
     assert_eq!(exit(&out), Some(3), "not cm's draft to change: {}", text(&out));
-    let out = as_user(&ws, FA, &["rfc", "edit", &id, "--field", "risk=high"]);
+    let out = ws.as_user(FA, &["rfc", "edit", &id, "--field", "risk=high"]);
     assert!(out.status.success(), "a functional admin may: {}", text(&out));
 
-    let out = as_user(&ws, SALES, &["rfc", "edit", "RFC-42", "--field", "risk=low"]);
+    let out = ws.as_user(SALES, &["rfc", "edit", "RFC-42", "--field", "risk=low"]);
     assert_eq!(exit(&out), Some(1), "{}", text(&out));
     let show = json_of(&ws.dtap(&["rfc", "show", &id, "--json"]));
     assert_eq!(show["fields"]["risk"], "high");
@@ -283,7 +239,7 @@ fn edit_fields() {
 fn move_refusals_exit_3_with_every_reason() {
     let ws = TestWorkspace::init();
     let id = file_draft(&ws, SALES, "Weekly sales button");
-    let out = as_user(&ws, SALES, &["rfc", "move", &id, "submit"]);
+    let out = ws.as_user(SALES, &["rfc", "move", &id, "submit"]);
     assert_eq!(exit(&out), Some(3), "{}", text(&out));
     let err = stderr(&out);
     for field in ["what_to_see", "why_needed", "how_to_know"] {
@@ -295,15 +251,15 @@ fn move_refusals_exit_3_with_every_reason() {
     }
     assert_eq!(err.lines().count(), 3, "one line per reason:\n{err}");
 
-    let out = as_user(&ws, SALES, &["rfc", "move", &id, "teleport"]);
+    let out = ws.as_user(SALES, &["rfc", "move", &id, "teleport"]);
     assert_eq!(exit(&out), Some(2), "{}", text(&out));
     assert!(stderr(&out).contains("unknown transition `teleport`"), "{}", text(&out));
     assert!(stderr(&out).contains("submit, approve, reject"), "{}", text(&out));
 
-    let out = as_user(&ws, SALES, &["rfc", "move", &id, "withdraw"]);
+    let out = ws.as_user(SALES, &["rfc", "move", &id, "withdraw"]);
     assert_eq!(exit(&out), Some(3), "{}", text(&out));
     assert!(stderr(&out).contains("comment: say why"), "{}", text(&out));
-    let out = as_user(&ws, SALES, &["rfc", "move", &id, "approve"]);
+    let out = ws.as_user(SALES, &["rfc", "move", &id, "approve"]);
     assert_eq!(exit(&out), Some(3), "{}", text(&out));
     let err = stderr(&out);
     assert!(
@@ -315,8 +271,7 @@ fn move_refusals_exit_3_with_every_reason() {
         "every reason, not just the first: {err}"
     );
 
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         SALES,
         &[
             "rfc",
@@ -331,11 +286,10 @@ fn move_refusals_exit_3_with_every_reason() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let out = as_user(&ws, SALES, &["rfc", "move", &id, "submit"]);
+    let out = ws.as_user(SALES, &["rfc", "move", &id, "submit"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(stdout(&out).contains("RFC-1 is now submitted"), "{}", text(&out));
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         CM,
         &[
             "rfc",
@@ -348,9 +302,9 @@ fn move_refusals_exit_3_with_every_reason() {
         ],
     );
     assert_eq!(json_of(&out)["state"], "rejected");
-    let out = as_user(&ws, FA, &["rfc", "move", &id, "close"]);
+    let out = ws.as_user(FA, &["rfc", "move", &id, "close"]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = as_user(&ws, FA, &["rfc", "move", &id, "hold", "--comment", "x"]);
+    let out = ws.as_user(FA, &["rfc", "move", &id, "hold", "--comment", "x"]);
     assert_eq!(exit(&out), Some(3), "{}", text(&out));
     assert!(stderr(&out).contains("nothing (it is final)"), "{}", text(&out));
 }
@@ -360,16 +314,11 @@ fn testers_and_segregation_of_duties() {
     let ws = TestWorkspace::init();
     let id = file_draft(&ws, SALES, "Weekly sales button");
     for requester in [SALES, "Sales@Example.org"] {
-        let out = as_user(
-            &ws,
-            FA,
-            &["rfc", "testers", &id, "--env", "acceptance", "--add", requester],
-        );
+        let out = ws.as_user(FA, &["rfc", "testers", &id, "--env", "acceptance", "--add", requester]);
         assert_eq!(exit(&out), Some(3), "{requester}: {}", text(&out));
         assert!(stderr(&out).contains("segregation of duties"), "{}", text(&out));
     }
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         FA,
         &[
             "rfc",
@@ -383,8 +332,7 @@ fn testers_and_segregation_of_duties() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(stdout(&out).contains("key.user@example.org appointed as tester of RFC-1 in acceptance"));
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         FA,
         &[
             "rfc",
@@ -398,20 +346,18 @@ fn testers_and_segregation_of_duties() {
     );
     assert!(stdout(&out).contains("already a tester"), "{}", text(&out));
 
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         SALES,
         &["rfc", "testers", &id, "--env", "test", "--add", "cm@example.org"],
     );
     assert_eq!(exit(&out), Some(3), "appointing needs rfc.edit: {}", text(&out));
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         FA,
         &["rfc", "testers", &id, "--env", "staging", "--add", "cm@example.org"],
     );
     assert_eq!(exit(&out), Some(1), "{}", text(&out));
     assert!(stderr(&out).contains("unknown environment `staging`"), "{}", text(&out));
-    let out = as_user(&ws, FA, &["rfc", "testers", &id, "--env", "test"]);
+    let out = ws.as_user(FA, &["rfc", "testers", &id, "--env", "test"]);
     assert_eq!(exit(&out), Some(2), "--add or --remove: {}", text(&out));
 
     let show = json_of(&ws.dtap(&["rfc", "show", &id, "--json"]));
@@ -423,8 +369,7 @@ fn testers_and_segregation_of_duties() {
         .collect();
     assert_eq!(testers, [("acceptance", "key.user@example.org")]);
 
-    let out = as_user(
-        &ws,
+    let out = ws.as_user(
         FA,
         &[
             "rfc",
@@ -459,12 +404,12 @@ fn link_adds_the_rfc_to_the_package_manifest_with_a_commit() {
     let commits = |ws: &TestWorkspace| ws.git(&repo, &["rev-list", "--count", "main"]).trim().to_string();
     let before = commits(&ws);
 
-    let dry = as_user(&ws, FA, &["rfc", "link", &id, "--package", "crm-core", "--dry-run"]);
+    let dry = ws.as_user(FA, &["rfc", "link", &id, "--package", "crm-core", "--dry-run"]);
     assert!(dry.status.success(), "{}", text(&dry));
     assert!(stdout(&dry).contains("dry run"), "{}", text(&dry));
     assert_eq!(commits(&ws), before, "a dry run commits nothing");
 
-    let out = as_user(&ws, FA, &["rfc", "link", &id, "--package", "crm-core"]);
+    let out = ws.as_user(FA, &["rfc", "link", &id, "--package", "crm-core"]);
     assert_eq!(exit(&out), Some(0), "{}", text(&out));
     assert!(
         stdout(&out).contains("RFC-1 linked to crm-core: develop/crm-core/package.yaml updated in commit"),
@@ -517,7 +462,7 @@ fn link_adds_the_rfc_to_the_package_manifest_with_a_commit() {
     let human = stdout(&ws.dtap(&["rfc", "show", &id]));
     assert!(human.contains("package:    crm-core (develop 1.0.0"), "{human}");
 
-    let again = as_user(&ws, FA, &["rfc", "link", &id, "--package", "crm-core"]);
+    let again = ws.as_user(FA, &["rfc", "link", &id, "--package", "crm-core"]);
     assert_eq!(exit(&again), Some(0), "{}", text(&again));
     assert!(
         stdout(&again).contains("RFC-1 is already listed in develop/crm-core/package.yaml"),
@@ -533,18 +478,18 @@ fn link_adds_the_rfc_to_the_package_manifest_with_a_commit() {
     // Developers keep working on the same branch afterwards.
     ws.commit_files("more", &[("develop/crm-core/entities/account.xml", "<entity/>\n")]);
 
-    let missing = as_user(&ws, FA, &["rfc", "link", &id, "--package", "no-such-pkg"]);
+    let missing = ws.as_user(FA, &["rfc", "link", &id, "--package", "no-such-pkg"]);
     assert_eq!(exit(&missing), Some(1), "{}", text(&missing));
     assert!(
         stderr(&missing).contains("develop/no-such-pkg/package.yaml"),
         "{}",
         text(&missing)
     );
-    let bad_name = as_user(&ws, FA, &["rfc", "link", &id, "--package", "../etc"]);
+    let bad_name = ws.as_user(FA, &["rfc", "link", &id, "--package", "../etc"]);
     assert_eq!(exit(&bad_name), Some(1), "{}", text(&bad_name));
-    let sales = as_user(&ws, SALES, &["rfc", "link", &id, "--package", "crm-core"]);
+    let sales = ws.as_user(SALES, &["rfc", "link", &id, "--package", "crm-core"]);
     assert_eq!(exit(&sales), Some(3), "linking needs rfc.edit: {}", text(&sales));
-    let unknown = as_user(&ws, FA, &["rfc", "link", "RFC-9", "--package", "crm-core"]);
+    let unknown = ws.as_user(FA, &["rfc", "link", "RFC-9", "--package", "crm-core"]);
     assert_eq!(exit(&unknown), Some(1), "{}", text(&unknown));
 }
 
@@ -552,16 +497,12 @@ fn link_adds_the_rfc_to_the_package_manifest_with_a_commit() {
 fn numbers_are_sequential_and_never_reused() {
     let ws = TestWorkspace::init();
     assert_eq!(file_draft(&ws, SALES, "First"), "RFC-1");
-    let failed = as_user(&ws, SALES, &["rfc", "new", "--template", "roadmap", "--title", "Nope"]);
+    let failed = ws.as_user(SALES, &["rfc", "new", "--template", "roadmap", "--title", "Nope"]);
     assert_eq!(exit(&failed), Some(1));
-    let failed = as_user(&ws, SALES, &["rfc", "new", "--template", "report", "--title", ""]);
+    let failed = ws.as_user(SALES, &["rfc", "new", "--template", "report", "--title", ""]);
     assert_eq!(exit(&failed), Some(1));
     assert_eq!(file_draft(&ws, FA, "Second"), "RFC-2", "failed attempts use no number");
-    let out = as_user(
-        &ws,
-        FA,
-        &["rfc", "move", "RFC-2", "withdraw", "--comment", "Not needed"],
-    );
+    let out = ws.as_user(FA, &["rfc", "move", "RFC-2", "withdraw", "--comment", "Not needed"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         file_draft(&ws, SALES, "Third"),

@@ -1,11 +1,9 @@
 //! RFC pages over HTTP against the real app: filing through the form,
 //! validation, escaping, CSRF defences, the lifecycle buttons and paging.
 
-use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::support::{TestWorkspace, csrf_token_in, html_escape, http_no_redirect, set_dev_user};
-use crate::web::Server;
+use crate::support::{Page, TestApp, TestWorkspace, csrf_token_in, html_escape};
 
 /// A report RFC with every required answer in.
 const REPORT_ANSWERS: &[(&str, &str)] = &[
@@ -17,53 +15,19 @@ const REPORT_ANSWERS: &[(&str, &str)] = &[
     ("how_to_know", "The total matches the invoices"),
 ];
 
-async fn serve_as(ws: &TestWorkspace, email: &str) -> Server {
-    set_dev_user(ws, email);
-    Server::start(ws).await
-}
-
-/// What a response shows a user: its status, where it redirects and its page.
-struct Reply {
-    status: u16,
-    location: String,
-    body: String,
-}
-
-async fn reply(r: reqwest::Response) -> Reply {
-    let status = r.status().as_u16();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    Reply {
-        status,
-        location,
-        body: r.text().await.unwrap(),
-    }
-}
-
-async fn get(http: &Client, server: &Server, path: &str) -> Reply {
-    reply(http.get(server.url(path)).send().await.unwrap()).await
-}
-
-async fn post(http: &Client, server: &Server, path: &str, form: &[(&str, &str)]) -> Reply {
-    reply(http.post(server.url(path)).form(form).send().await.unwrap()).await
-}
-
 /// The page's CSRF token, as a browser would find it in the form.
-async fn token_of(http: &Client, server: &Server, path: &str) -> String {
-    let page = get(http, server, path).await;
+async fn token_of(server: &TestApp, path: &str) -> String {
+    let page = server.get(path).await;
     assert_eq!(page.status, 200, "{path}: {}", page.body);
-    csrf_token_in(&page.body)
+    page.csrf()
 }
 
 /// Files an RFC through the new-request form; returns its id.
-async fn file_via_form(http: &Client, server: &Server, template: &str, answers: &[(&str, &str)]) -> String {
-    let token = token_of(http, server, &format!("/rfcs/new?template={template}")).await;
+async fn file_via_form(server: &TestApp, template: &str, answers: &[(&str, &str)]) -> String {
+    let token = token_of(server, &format!("/rfcs/new?template={template}")).await;
     let mut form = vec![("csrf_token", token.as_str()), ("template", template)];
     form.extend_from_slice(answers);
-    let r = post(http, server, "/rfcs", &form).await;
+    let r = server.post("/rfcs", &form).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(r.location.ends_with("?done=created"), "{}", r.location);
     r.location
@@ -76,29 +40,36 @@ async fn file_via_form(http: &Client, server: &Server, template: &str, answers: 
 }
 
 /// Presses a transition button on the RFC page.
-async fn press(http: &Client, server: &Server, id: &str, transition: &str, comment: Option<&str>) -> Reply {
-    let token = token_of(http, server, &format!("/rfcs/{id}")).await;
+async fn press(server: &TestApp, id: &str, transition: &str, comment: Option<&str>) -> Page {
+    let token = token_of(server, &format!("/rfcs/{id}")).await;
     let mut form = vec![("csrf_token", token.as_str()), ("transition", transition)];
     if let Some(c) = comment {
         form.push(("comment", c));
     }
-    post(http, server, &format!("/rfcs/{id}/transition"), &form).await
+    server.post(&format!("/rfcs/{id}/transition"), &form).await
 }
 
 /// Posts a comment on RFC-1 with extra request headers.
-async fn comment_with(http: &Client, server: &Server, token: &str, body: &str, headers: &[(&str, String)]) -> Reply {
-    let mut req = http
+async fn comment_with(server: &TestApp, token: &str, body: &str, headers: &[(&str, String)]) -> Page {
+    let mut req = server
+        .http
         .post(server.url("/rfcs/RFC-1/comments"))
         .form(&[("csrf_token", token), ("body", body)]);
     for (k, v) in headers {
         req = req.header(*k, v.as_str());
     }
-    reply(req.send().await.unwrap()).await
+    Page::of(req.send().await.unwrap()).await
 }
 
 /// Files an RFC through the API; returns its JSON.
-async fn api_create(http: &Client, server: &Server, body: Value) -> Value {
-    let r = http.post(server.url("/api/v1/rfcs")).json(&body).send().await.unwrap();
+async fn api_create(server: &TestApp, body: Value) -> Value {
+    let r = server
+        .http
+        .post(server.url("/api/v1/rfcs"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     r.json().await.unwrap()
 }
@@ -136,15 +107,14 @@ fn state_badge(state: &str, label: &str) -> String {
 #[tokio::test]
 async fn file_through_the_form_then_find_search_and_filter() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
 
-    let choose = get(&http, &server, "/rfcs/new").await;
+    let choose = server.get("/rfcs/new").await;
     assert_eq!(choose.status, 200);
     assert!(choose.body.contains("/rfcs/new?template=report"), "{}", choose.body);
     assert!(choose.body.contains("Report or dashboard"));
 
-    let form = get(&http, &server, "/rfcs/new?template=report").await;
+    let form = server.get("/rfcs/new?template=report").await;
     assert_eq!(form.status, 200);
     assert!(form.body.contains("What do you want to see?"), "{}", form.body);
     assert!(
@@ -161,10 +131,10 @@ async fn file_through_the_form_then_find_search_and_filter() {
     answers.extend_from_slice(REPORT_ANSWERS);
     answers.push(("who_sees", "My team"));
     answers.push(("priority", "should"));
-    let id = file_via_form(&http, &server, "report", &answers).await;
+    let id = file_via_form(&server, "report", &answers).await;
     assert_eq!(id, "RFC-1");
 
-    let page = get(&http, &server, "/rfcs/RFC-1?done=created").await;
+    let page = server.get("/rfcs/RFC-1?done=created").await;
     assert_eq!(page.status, 200);
     let p = &page.body;
     assert!(
@@ -188,7 +158,6 @@ async fn file_through_the_form_then_find_search_and_filter() {
 
     // A second RFC from another template, submitted.
     let other = file_via_form(
-        &http,
         &server,
         "data-model",
         &[
@@ -202,10 +171,10 @@ async fn file_through_the_form_then_find_search_and_filter() {
     )
     .await;
     assert_eq!(other, "RFC-2");
-    let r = press(&http, &server, "RFC-2", "submit", None).await;
+    let r = press(&server, "RFC-2", "submit", None).await;
     assert_eq!(r.status, 303, "{}", r.body);
 
-    let all = get(&http, &server, "/rfcs").await;
+    let all = server.get("/rfcs").await;
     assert_eq!(all.status, 200);
     assert_eq!(listed(&all.body), ["RFC-2", "RFC-1"], "newest first");
     assert!(all.body.contains("2 requests"), "{}", all.body);
@@ -231,14 +200,14 @@ async fn file_through_the_form_then_find_search_and_filter() {
         ("sort=title", &["RFC-2", "RFC-1"]),
     ];
     for (query, want) in cases {
-        let r = get(&http, &server, &format!("/rfcs?{query}")).await;
+        let r = server.get(&format!("/rfcs?{query}")).await;
         assert_eq!(r.status, 200, "{query}");
         assert_eq!(listed(&r.body), *want, "{query}");
         if want.is_empty() {
             assert!(r.body.contains("No requests match"), "{query}");
         }
     }
-    let r = get(&http, &server, "/rfcs?state=submitted&template=data-model").await;
+    let r = server.get("/rfcs?state=submitted&template=data-model").await;
     assert!(
         r.body.contains("<option value=\"submitted\" selected>"),
         "the chosen filter stays chosen"
@@ -250,9 +219,8 @@ async fn file_through_the_form_then_find_search_and_filter() {
 #[tokio::test]
 async fn form_validation_marks_fields_and_keeps_what_was_typed() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
-    let token = token_of(&http, &server, "/rfcs/new?template=data-model").await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let token = token_of(&server, "/rfcs/new?template=data-model").await;
     let mut form = vec![
         ("csrf_token", token.as_str()),
         ("template", "data-model"),
@@ -268,7 +236,7 @@ async fn form_validation_marks_fields_and_keeps_what_was_typed() {
         ("example_phone", "0612345678"),
         ("priority", "could"),
     ];
-    let r = post(&http, &server, "/rfcs", &form).await;
+    let r = server.post("/rfcs", &form).await;
     assert_eq!(r.status, 422, "{}", r.body);
     let p = &r.body;
     assert!(p.contains("Please check the fields marked below"), "{p}");
@@ -312,17 +280,17 @@ async fn form_validation_marks_fields_and_keeps_what_was_typed() {
     assert!(p.contains(&html_escape("Marketing wants to mail in the customer's language")));
     assert!(p.contains("id=\"f-always_filled\" name=\"always_filled\" value=\"true\" checked"));
 
-    let list = get(&http, &server, "/rfcs").await;
+    let list = server.get("/rfcs").await;
     assert!(listed(&list.body).is_empty(), "nothing was filed");
 
     // Fixed, the same form goes through.
     form[2] = ("title", "Preferred language on accounts");
     form[6] = ("technical_name", "preferred_language");
     form[11] = ("example_phone", "+31612345678");
-    let r = post(&http, &server, "/rfcs", &form).await;
+    let r = server.post("/rfcs", &form).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.location, "/rfcs/RFC-1?done=created");
-    let show = get(&http, &server, "/rfcs/RFC-1").await;
+    let show = server.get("/rfcs/RFC-1").await;
     assert!(show.body.contains("<dd>+31612345678</dd>"));
     assert!(show.body.contains("<dd>preferred_language</dd>"));
     server.stop().await;
@@ -333,8 +301,8 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
     const SCRIPT: &str = "<script>alert(1)</script>";
     const IMG: &str = "\"><img src=x onerror=alert(1)>";
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let http = server.http.clone();
     let title = format!("Sales {SCRIPT} report {IMG}");
     let answer = format!("Show {IMG} and {SCRIPT}");
     let mut answers = vec![
@@ -343,17 +311,16 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
         ("what_to_see", answer.as_str()),
     ];
     answers.extend_from_slice(&REPORT_ANSWERS[1..]);
-    let id = file_via_form(&http, &server, "report", &answers).await;
+    let id = file_via_form(&server, "report", &answers).await;
 
-    let token = token_of(&http, &server, &format!("/rfcs/{id}")).await;
+    let token = token_of(&server, &format!("/rfcs/{id}")).await;
     let comment = format!("Comment {SCRIPT} {IMG}");
-    let r = post(
-        &http,
-        &server,
-        &format!("/rfcs/{id}/comments"),
-        &[("csrf_token", &token), ("body", &comment)],
-    )
-    .await;
+    let r = server
+        .post(
+            &format!("/rfcs/{id}/comments"),
+            &[("csrf_token", &token), ("body", &comment)],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
 
     let safe = |what: &str, page: &str| {
@@ -365,7 +332,7 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
     let escaped_img = html_escape(IMG);
     assert!(escaped_script.starts_with("&lt;script&gt;"));
 
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     safe("the RFC page", &show.body);
     assert!(show.body.contains(&html_escape(&title)), "title as text");
     assert!(show.body.contains(&html_escape(&answer)), "answer as text");
@@ -375,12 +342,9 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
     let csp = csp.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(csp.contains("script-src 'self'"), "{csp}");
 
-    let echoed = get(
-        &http,
-        &server,
-        &format!("/rfcs/{id}?done=%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
-    )
-    .await;
+    let echoed = server
+        .get(&format!("/rfcs/{id}?done=%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+        .await;
     assert_eq!(echoed.status, 200);
     safe("the RFC page with a hostile notice", &echoed.body);
     assert!(
@@ -388,7 +352,7 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
         "unknown notices show nothing"
     );
 
-    let list = get(&http, &server, "/rfcs").await;
+    let list = server.get("/rfcs").await;
     safe("the list", &list.body);
     assert!(list.body.contains(&html_escape(&title)));
     assert!(
@@ -396,12 +360,9 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
         "department in the filter and the table"
     );
 
-    let search = get(
-        &http,
-        &server,
-        "/rfcs?q=%22%3E%3Cimg+src%3Dx+onerror%3Dalert(1)%3E&requester=%22%3E%3Cscript%3E",
-    )
-    .await;
+    let search = server
+        .get("/rfcs?q=%22%3E%3Cimg+src%3Dx+onerror%3Dalert(1)%3E&requester=%22%3E%3Cscript%3E")
+        .await;
     assert_eq!(search.status, 200);
     safe("the list with a hostile search", &search.body);
     assert!(
@@ -410,48 +371,43 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
         search.body
     );
 
-    let edit = get(&http, &server, &format!("/rfcs/{id}/edit")).await;
+    let edit = server.get(&format!("/rfcs/{id}/edit")).await;
     assert_eq!(edit.status, 200);
     safe("the edit form", &edit.body);
     assert!(edit.body.contains(&format!("value=\"{}\"", html_escape(&title))));
     assert!(edit.body.contains(&format!(">{}</textarea>", html_escape(&answer))));
 
     // The form re-rendered with errors.
-    let token = token_of(&http, &server, "/rfcs/new?template=report").await;
-    let r = post(
-        &http,
-        &server,
-        "/rfcs",
-        &[
-            ("csrf_token", &token),
-            ("template", "report"),
-            ("title", &title),
-            ("why_needed", SCRIPT),
-            ("expected_total", IMG),
-        ],
-    )
-    .await;
+    let token = token_of(&server, "/rfcs/new?template=report").await;
+    let r = server
+        .post(
+            "/rfcs",
+            &[
+                ("csrf_token", &token),
+                ("template", "report"),
+                ("title", &title),
+                ("why_needed", SCRIPT),
+                ("expected_total", IMG),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 422);
     safe("the form with errors", &r.body);
     assert!(r.body.contains(&format!("value=\"{}\"", html_escape(&title))));
     assert!(r.body.contains(&format!("value=\"{escaped_img}\"")));
 
     // A withdrawal reason lands in the comments and the timeline.
-    let r = press(&http, &server, &id, "withdraw", Some(&comment)).await;
+    let r = press(&server, &id, "withdraw", Some(&comment)).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     safe("the RFC page after withdrawal", &show.body);
     assert!(show.body.matches(&escaped_script).count() >= 4, "{}", show.body);
 
     // An error page naming what was sent.
-    let token = token_of(&http, &server, &format!("/rfcs/{id}")).await;
-    let r = post(
-        &http,
-        &server,
-        "/rfcs",
-        &[("csrf_token", &token), ("template", SCRIPT), ("title", IMG)],
-    )
-    .await;
+    let token = token_of(&server, &format!("/rfcs/{id}")).await;
+    let r = server
+        .post("/rfcs", &[("csrf_token", &token), ("template", SCRIPT), ("title", IMG)])
+        .await;
     assert_eq!(r.status, 422);
     safe("the error page", &r.body);
     assert!(r.body.contains(&escaped_script), "{}", r.body);
@@ -477,14 +433,14 @@ async fn scripts_in_titles_answers_and_comments_are_shown_as_text() {
 #[tokio::test]
 async fn forms_need_their_token_and_a_same_site_origin() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let http = server.http.clone();
     let mut answers = vec![("title", "Weekly sales button")];
     answers.extend_from_slice(REPORT_ANSWERS);
-    let id = file_via_form(&http, &server, "report", &answers).await;
-    let sales_token = token_of(&http, &server, "/rfcs/RFC-1").await;
+    let id = file_via_form(&server, "report", &answers).await;
+    let sales_token = token_of(&server, "/rfcs/RFC-1").await;
 
-    let refused = |r: &Reply, what: &str| {
+    let refused = |r: &Page, what: &str| {
         assert_eq!(r.status, 403, "{what}: {}", r.body);
         assert!(r.body.contains("This form could not be accepted"), "{what}: {}", r.body);
     };
@@ -512,33 +468,31 @@ async fn forms_need_their_token_and_a_same_site_origin() {
             (format!("/rfcs/{id}/edit"), with(vec![("title", "Sneaky title".into())])),
         ];
         for (path, form) in cases {
-            let r = reply(http.post(server.url(&path)).form(&form).send().await.unwrap()).await;
+            let r = Page::of(http.post(server.url(&path)).form(&form).send().await.unwrap()).await;
             refused(&r, &format!("{path} with token {token:?}"));
         }
     }
 
     // The token of one user does not work for another, also across restarts.
     server.stop().await;
-    let server = serve_as(&ws, "fa@example.org").await;
-    let fa_token = token_of(&http, &server, "/rfcs/RFC-1").await;
+    let server = TestApp::start_as(&ws, "fa@example.org").await;
+    let fa_token = token_of(&server, "/rfcs/RFC-1").await;
     assert_ne!(fa_token, sales_token);
-    let r = post(
-        &http,
-        &server,
-        "/rfcs/RFC-1/comments",
-        &[("csrf_token", &sales_token), ("body", "sneaky comment")],
-    )
-    .await;
+    let r = server
+        .post(
+            "/rfcs/RFC-1/comments",
+            &[("csrf_token", &sales_token), ("body", "sneaky comment")],
+        )
+        .await;
     refused(&r, "sales's token used by fa");
     server.stop().await;
-    let server = serve_as(&ws, "sales@example.org").await;
-    let r = post(
-        &http,
-        &server,
-        "/rfcs/RFC-1/comments",
-        &[("csrf_token", &fa_token), ("body", "sneaky comment")],
-    )
-    .await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let r = server
+        .post(
+            "/rfcs/RFC-1/comments",
+            &[("csrf_token", &fa_token), ("body", "sneaky comment")],
+        )
+        .await;
     refused(&r, "fa's token used by sales");
 
     let here = format!("http://{}", server.addr);
@@ -554,7 +508,7 @@ async fn forms_need_their_token_and_a_same_site_origin() {
             ("referer", format!("{here}/rfcs/RFC-1")),
         ],
     ] {
-        let r = comment_with(&http, &server, &sales_token, "sneaky comment", &headers).await;
+        let r = comment_with(&server, &sales_token, "sneaky comment", &headers).await;
         refused(&r, &format!("{headers:?}"));
     }
     // The Origin check guards the JSON API too.
@@ -574,18 +528,18 @@ async fn forms_need_their_token_and_a_same_site_origin() {
         (vec![], "without origin or referer"),
     ];
     for (headers, body) in ok {
-        let r = comment_with(&http, &server, &sales_token, body, &headers).await;
+        let r = comment_with(&server, &sales_token, body, &headers).await;
         assert_eq!(r.status, 303, "{headers:?}: {}", r.body);
         assert_eq!(r.location, "/rfcs/RFC-1?done=commented");
     }
-    let show = get(&http, &server, "/rfcs/RFC-1").await;
+    let show = server.get("/rfcs/RFC-1").await;
     for body in ["from this site", "referred by this site", "without origin or referer"] {
         assert!(show.body.contains(body), "{body}");
     }
     assert!(!show.body.contains("sneaky"), "no refused request left a trace");
     assert!(!show.body.contains("Sneaky"));
     assert!(show.body.contains(&state_badge("draft", "Draft")));
-    let list = get(&http, &server, "/rfcs").await;
+    let list = server.get("/rfcs").await;
     assert_eq!(listed(&list.body), ["RFC-1"], "no refused request filed an RFC");
     server.stop().await;
 }
@@ -593,14 +547,13 @@ async fn forms_need_their_token_and_a_same_site_origin() {
 #[tokio::test]
 async fn lifecycle_through_the_buttons() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
-    let id = file_via_form(&http, &server, "report", &[("title", "Weekly sales button")]).await;
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let id = file_via_form(&server, "report", &[("title", "Weekly sales button")]).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     assert_eq!(buttons(&show.body), ["submit", "withdraw"], "the requester's buttons");
 
     // Submitting is refused until every required answer is in.
-    let r = press(&http, &server, &id, "submit", None).await;
+    let r = press(&server, &id, "submit", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("That was not done"), "{}", r.body);
     for field in ["what_to_see", "why_needed", "how_to_know"] {
@@ -611,25 +564,25 @@ async fn lifecycle_through_the_buttons() {
     }
     assert!(r.body.contains(&state_badge("draft", "Draft")), "still a draft");
 
-    let token = token_of(&http, &server, &format!("/rfcs/{id}/edit")).await;
+    let token = token_of(&server, &format!("/rfcs/{id}/edit")).await;
     let mut form = vec![("csrf_token", token.as_str()), ("title", "Weekly sales button")];
     form.extend_from_slice(&REPORT_ANSWERS[..2]);
-    let r = post(&http, &server, &format!("/rfcs/{id}/edit"), &form).await;
+    let r = server.post(&format!("/rfcs/{id}/edit"), &form).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.location, format!("/rfcs/{id}?done=saved"));
-    let r = press(&http, &server, &id, "submit", None).await;
+    let r = press(&server, &id, "submit", None).await;
     assert_eq!(r.status, 403, "half filled in: still refused");
     assert!(!r.body.contains("<li>what_to_see: "), "{}", r.body);
     assert!(r.body.contains("<li>why_needed: "));
 
     let mut form = vec![("csrf_token", token.as_str()), ("title", "Weekly sales button")];
     form.extend_from_slice(REPORT_ANSWERS);
-    let r = post(&http, &server, &format!("/rfcs/{id}/edit"), &form).await;
+    let r = server.post(&format!("/rfcs/{id}/edit"), &form).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let r = press(&http, &server, &id, "submit", None).await;
+    let r = press(&server, &id, "submit", None).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.location, format!("/rfcs/{id}?done=submit"));
-    let show = get(&http, &server, &r.location).await;
+    let show = server.get(&r.location).await;
     assert!(
         show.body.contains(&state_badge("submitted", "Submitted")),
         "{}",
@@ -648,57 +601,56 @@ async fn lifecycle_through_the_buttons() {
         !show.body.contains(&format!("/rfcs/{id}/edit")),
         "no Edit once submitted"
     );
-    let r = press(&http, &server, &id, "approve", None).await;
+    let r = press(&server, &id, "approve", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("segregation of duties"), "{}", r.body);
     assert!(r.body.contains(&state_badge("submitted", "Submitted")));
     server.stop().await;
 
     // The change manager.
-    let server = serve_as(&ws, "cm@example.org").await;
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let server = TestApp::start_as(&ws, "cm@example.org").await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     let offered = buttons(&show.body);
     assert!(
         offered.contains(&"approve".to_string()) && offered.contains(&"reject".to_string()),
         "{offered:?}"
     );
-    let r = press(&http, &server, &id, "approve", None).await;
+    let r = press(&server, &id, "approve", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
     for field in ["impact_organisation", "impact_department", "impact_individual", "risk"] {
         assert!(r.body.contains(&format!("<li>{field}: ")), "{field} named:\n{}", r.body);
     }
-    let r = press(&http, &server, &id, "reject", None).await;
+    let r = press(&server, &id, "reject", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("<li>comment: "), "{}", r.body);
-    let r = press(&http, &server, &id, "reject", Some("   ")).await;
+    let r = press(&server, &id, "reject", Some("   ")).await;
     assert_eq!(r.status, 403, "a blank reason is no reason");
     assert!(r.body.contains(&state_badge("submitted", "Submitted")));
 
     // While assessing, the edit form offers impact and risk only.
-    let edit = get(&http, &server, &format!("/rfcs/{id}/edit")).await;
+    let edit = server.get(&format!("/rfcs/{id}/edit")).await;
     assert_eq!(edit.status, 200, "{}", edit.body);
     assert!(edit.body.contains("name=\"risk\""));
     assert!(edit.body.contains("name=\"impact_department\""));
     assert!(!edit.body.contains("name=\"title\""), "{}", edit.body);
     assert!(!edit.body.contains("name=\"what_to_see\""));
     let token = csrf_token_in(&edit.body);
-    let r = post(
-        &http,
-        &server,
-        &format!("/rfcs/{id}/edit"),
-        &[
-            ("csrf_token", token.as_str()),
-            ("title", "Renamed by the change manager"),
-            ("what_to_see", "Something else"),
-            ("impact_organisation", "Fewer spreadsheets"),
-            ("impact_department", "Sales saves an hour a week"),
-            ("impact_individual", "No more copying figures"),
-            ("risk", "medium"),
-        ],
-    )
-    .await;
+    let r = server
+        .post(
+            &format!("/rfcs/{id}/edit"),
+            &[
+                ("csrf_token", token.as_str()),
+                ("title", "Renamed by the change manager"),
+                ("what_to_see", "Something else"),
+                ("impact_organisation", "Fewer spreadsheets"),
+                ("impact_department", "Sales saves an hour a week"),
+                ("impact_individual", "No more copying figures"),
+                ("risk", "medium"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(show.body.contains("<dd>Sales saves an hour a week</dd>"));
     assert!(show.body.contains("<dd>medium</dd>"));
     assert!(
@@ -708,9 +660,9 @@ async fn lifecycle_through_the_buttons() {
     assert!(!show.body.contains("Renamed by the change manager"));
     assert!(!show.body.contains("Something else"));
 
-    let r = press(&http, &server, &id, "approve", Some("Go")).await;
+    let r = press(&server, &id, "approve", Some("Go")).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let show = get(&http, &server, &r.location).await;
+    let show = server.get(&r.location).await;
     assert!(
         show.body.contains(&state_badge("approved", "Approved for build")),
         "{}",
@@ -730,28 +682,26 @@ async fn lifecycle_through_the_buttons() {
 #[tokio::test]
 async fn who_may_file_and_see() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "rm@example.org").await;
-    let http = http_no_redirect();
-    let list = get(&http, &server, "/rfcs").await;
+    let server = TestApp::start_as(&ws, "rm@example.org").await;
+    let list = server.get("/rfcs").await;
     assert_eq!(list.status, 200);
     assert!(
         !list.body.contains("class=\"button\" href=\"/rfcs/new\""),
         "no New button without rfc.file"
     );
-    let token = csrf_token_in(&get(&http, &server, "/rfcs/new?template=report").await.body);
-    let r = post(
-        &http,
-        &server,
-        "/rfcs",
-        &[("csrf_token", &token), ("template", "report"), ("title", "Mine")],
-    )
-    .await;
+    let token = csrf_token_in(&server.get("/rfcs/new?template=report").await.body);
+    let r = server
+        .post(
+            "/rfcs",
+            &[("csrf_token", &token), ("template", "report"), ("title", "Mine")],
+        )
+        .await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("rfc.file"), "{}", r.body);
     server.stop().await;
 
-    let server = serve_as(&ws, "stranger@example.org").await;
-    let r = get(&http, &server, "/rfcs").await;
+    let server = TestApp::start_as(&ws, "stranger@example.org").await;
+    let r = server.get("/rfcs").await;
     assert_eq!(r.status, 403, "no role, no list");
     assert!(r.body.contains("access.yaml"), "{}", r.body);
     server.stop().await;
@@ -759,11 +709,11 @@ async fn who_may_file_and_see() {
     let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
     let kept: Vec<&str> = toml.lines().filter(|l| !l.starts_with("dev_user")).collect();
     ws.write("dtap.toml", &format!("{}\n", kept.join("\n")));
-    let server = Server::start(&ws).await;
-    let r = get(&http, &server, "/rfcs").await;
+    let server = TestApp::start(&ws).await;
+    let r = server.get("/rfcs").await;
     assert_eq!(r.status, 401);
     assert!(r.body.contains("Sign in"));
-    let r = get(&http, &server, "/rfcs/RFC-1").await;
+    let r = server.get("/rfcs/RFC-1").await;
     assert_eq!(r.status, 401);
     server.stop().await;
 }
@@ -771,11 +721,10 @@ async fn who_may_file_and_see() {
 #[tokio::test]
 async fn pages_of_the_list() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let http = server.http.clone();
     for n in 1..=27 {
         let rfc = api_create(
-            &http,
             &server,
             json!({"template": "report", "title": format!("Request {n:02}")}),
         )
@@ -787,7 +736,7 @@ async fn pages_of_the_list() {
         Some(page[i..i + page[i..].find('"').unwrap()].replace("&amp;", "&"))
     };
 
-    let first = get(&http, &server, "/rfcs?per_page=25").await;
+    let first = server.get("/rfcs?per_page=25").await;
     assert_eq!(first.status, 200);
     let rows = listed(&first.body);
     assert_eq!(rows.len(), 25);
@@ -798,13 +747,13 @@ async fn pages_of_the_list() {
     let next = next_link(&first.body).expect("a Next link");
     assert!(next.contains("page=2") && next.contains("per_page=25"), "{next}");
 
-    let second = get(&http, &server, &next).await;
+    let second = server.get(&next).await;
     assert_eq!(second.status, 200);
     assert_eq!(listed(&second.body), ["RFC-2", "RFC-1"]);
     assert!(second.body.contains("rel=\"prev\""));
     assert!(next_link(&second.body).is_none(), "no Next on the last page");
 
-    let far = get(&http, &server, "/rfcs?page=999").await;
+    let far = server.get("/rfcs?page=999").await;
     assert_eq!(far.status, 200);
     assert!(listed(&far.body).is_empty());
     assert!(next_link(&far.body).is_none());
@@ -821,22 +770,22 @@ async fn pages_of_the_list() {
         ("page=9223372036854775807&per_page=100", 0),
         ("page=9223372036854775807", 0),
     ] {
-        let r = get(&http, &server, &format!("/rfcs?{query}")).await;
+        let r = server.get(&format!("/rfcs?{query}")).await;
         assert_eq!(r.status, 200, "{query}: {}", r.body);
         assert_eq!(listed(&r.body).len(), rows, "{query}");
     }
-    let r = get(&http, &server, "/rfcs?per_page=-1").await;
+    let r = server.get("/rfcs?per_page=-1").await;
     assert_eq!(listed(&r.body), ["RFC-27"]);
-    let r = get(&http, &server, &next_link(&r.body).expect("a Next link")).await;
+    let r = server.get(&next_link(&r.body).expect("a Next link")).await;
     assert_eq!(r.status, 200);
     assert_eq!(listed(&r.body), ["RFC-26"], "paging on works");
 
     // Filters and sort stay on when paging.
-    let r = get(&http, &server, "/rfcs?q=request&sort=oldest&per_page=10").await;
+    let r = server.get("/rfcs?q=request&sort=oldest&per_page=10").await;
     assert_eq!(listed(&r.body)[0], "RFC-1");
     let next = next_link(&r.body).unwrap();
     assert!(next.contains("q=request") && next.contains("sort=oldest"), "{next}");
-    let r = get(&http, &server, &next).await;
+    let r = server.get(&next).await;
     assert_eq!(listed(&r.body)[0], "RFC-11");
 
     // The API pages the same way.
@@ -855,8 +804,8 @@ async fn pages_of_the_list() {
 #[tokio::test]
 async fn the_api_and_the_form_report_the_same_errors() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let http = server.http.clone();
     let bad = [
         ("record_type", "Spaceship"),
         ("field_label", "Preferred language"),
@@ -867,14 +816,14 @@ async fn the_api_and_the_form_report_the_same_errors() {
         ("risk", "extreme"),
     ];
 
-    let token = token_of(&http, &server, "/rfcs/new?template=data-model").await;
+    let token = token_of(&server, "/rfcs/new?template=data-model").await;
     let mut form = vec![
         ("csrf_token", token.as_str()),
         ("template", "data-model"),
         ("title", ""),
     ];
     form.extend_from_slice(&bad);
-    let page = post(&http, &server, "/rfcs", &form).await;
+    let page = server.post("/rfcs", &form).await;
     assert_eq!(page.status, 422, "{}", page.body);
 
     let fields: serde_json::Map<String, Value> = bad.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
@@ -937,14 +886,14 @@ async fn a_rebound_host_name_is_not_this_site() {
     // evil.example. With dev_user on loopback there is no other credential, so
     // the app must not take such a request as coming from itself.
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let http = server.http.clone();
     let mut answers = vec![("title", "Weekly sales button")];
     answers.extend_from_slice(REPORT_ANSWERS);
-    file_via_form(&http, &server, "report", &answers).await;
-    let token = token_of(&http, &server, "/rfcs/RFC-1").await;
+    file_via_form(&server, "report", &answers).await;
+    let token = token_of(&server, "/rfcs/RFC-1").await;
     let evil = format!("evil.example:{}", server.addr.port());
-    let r = reply(
+    let r = Page::of(
         http.post(server.url("/rfcs/RFC-1/transition"))
             .header("host", evil.as_str())
             .header("origin", format!("http://{evil}"))
@@ -959,7 +908,7 @@ async fn a_rebound_host_name_is_not_this_site() {
     )
     .await;
     assert_eq!(r.status, 403, "{} {}", r.location, r.body);
-    let show = get(&http, &server, "/rfcs/RFC-1").await;
+    let show = server.get("/rfcs/RFC-1").await;
     assert!(show.body.contains(&state_badge("draft", "Draft")), "not withdrawn");
     server.stop().await;
 }
@@ -967,33 +916,32 @@ async fn a_rebound_host_name_is_not_this_site() {
 #[tokio::test]
 async fn appoint_and_remove_testers_on_the_page() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "sales@example.org").await;
-    let http = http_no_redirect();
-    let id = file_via_form(&http, &server, "report", &[("title", "Weekly sales button")]).await;
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let server = TestApp::start_as(&ws, "sales@example.org").await;
+    let http = server.http.clone();
+    let id = file_via_form(&server, "report", &[("title", "Weekly sales button")]).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(
         !show.body.contains("action=\"/rfcs/RFC-1/testers\""),
         "no appoint form without rfc.edit"
     );
     let token = csrf_token_in(&show.body);
     let path = format!("/rfcs/{id}/testers");
-    let r = post(
-        &http,
-        &server,
-        &path,
-        &[
-            ("csrf_token", &token),
-            ("op", "add"),
-            ("environment", "test"),
-            ("email", "cm@example.org"),
-        ],
-    )
-    .await;
+    let r = server
+        .post(
+            &path,
+            &[
+                ("csrf_token", &token),
+                ("op", "add"),
+                ("environment", "test"),
+                ("email", "cm@example.org"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 403, "{}", r.body);
     server.stop().await;
 
-    let server = serve_as(&ws, "fa@example.org").await;
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let server = TestApp::start_as(&ws, "fa@example.org").await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(show.body.contains("action=\"/rfcs/RFC-1/testers\""));
     assert!(show.body.contains("No testers appointed."));
     let token = csrf_token_in(&show.body);
@@ -1007,7 +955,7 @@ async fn appoint_and_remove_testers_on_the_page() {
     };
     let send = |form: Vec<(&'static str, String)>| {
         let req = http.post(server.url(&path)).form(&form);
-        async move { reply(req.send().await.unwrap()).await }
+        async move { Page::of(req.send().await.unwrap()).await }
     };
     let r = send(appoint("acceptance", "SALES@example.org", "add")).await;
     assert_eq!(r.status, 403, "{}", r.body);
@@ -1021,7 +969,7 @@ async fn appoint_and_remove_testers_on_the_page() {
     let r = send(appoint("acceptance", "Key.User@example.org", "add")).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.location, format!("/rfcs/{id}?done=tester"));
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(
         show.body
             .contains("key.user@example.org <span class=\"tag\">acceptance</span>"),
@@ -1034,7 +982,7 @@ async fn appoint_and_remove_testers_on_the_page() {
     );
     let r = send(appoint("acceptance", "key.user@example.org", "remove")).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let show = get(&http, &server, &format!("/rfcs/{id}")).await;
+    let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(show.body.contains("No testers appointed."));
     server.stop().await;
 }
@@ -1042,17 +990,15 @@ async fn appoint_and_remove_testers_on_the_page() {
 #[tokio::test]
 async fn an_empty_comment_is_refused_next_to_the_box() {
     let ws = TestWorkspace::init();
-    let server = serve_as(&ws, "cm@example.org").await;
-    let http = http_no_redirect();
-    let id = file_via_form(&http, &server, "report", &[("title", "Weekly sales button")]).await;
-    let token = token_of(&http, &server, &format!("/rfcs/{id}")).await;
-    let r = post(
-        &http,
-        &server,
-        &format!("/rfcs/{id}/comments"),
-        &[("csrf_token", &token), ("body", "  \n ")],
-    )
-    .await;
+    let server = TestApp::start_as(&ws, "cm@example.org").await;
+    let id = file_via_form(&server, "report", &[("title", "Weekly sales button")]).await;
+    let token = token_of(&server, &format!("/rfcs/{id}")).await;
+    let r = server
+        .post(
+            &format!("/rfcs/{id}/comments"),
+            &[("csrf_token", &token), ("body", "  \n ")],
+        )
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(
         r.body
@@ -1062,22 +1008,20 @@ async fn an_empty_comment_is_refused_next_to_the_box() {
     );
     assert!(r.body.contains("No comments yet."));
     let long = "x".repeat(10_001);
-    let r = post(
-        &http,
-        &server,
-        &format!("/rfcs/{id}/comments"),
-        &[("csrf_token", &token), ("body", &long)],
-    )
-    .await;
+    let r = server
+        .post(
+            &format!("/rfcs/{id}/comments"),
+            &[("csrf_token", &token), ("body", &long)],
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("longer than 10,000 characters"));
-    let r = post(
-        &http,
-        &server,
-        &format!("/rfcs/{id}/comments"),
-        &[("csrf_token", &token), ("body", &long[1..])],
-    )
-    .await;
+    let r = server
+        .post(
+            &format!("/rfcs/{id}/comments"),
+            &[("csrf_token", &token), ("body", &long[1..])],
+        )
+        .await;
     assert_eq!(r.status, 303, "10,000 characters fit");
     server.stop().await;
 }

@@ -9,10 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::promotion::{appoint, approved_rfc, put_package};
-use crate::remote::{GitDaemon, move_repo_to_server, use_remote};
-use crate::smtp::{Smtp, free_port};
-use crate::support::{TestWorkspace, USER, db_connect, db_url, on_postgres, pg_server, stdout, text};
+use crate::support::{
+    GitDaemon, KIM, SALES, Smtp, TestWorkspace, USER, db_connect, db_url, ok, on_postgres, pg_server, stdout, text,
+};
 
 fn require_pg() {
     assert!(
@@ -21,21 +20,9 @@ fn require_pg() {
     );
 }
 
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", text(&out));
-    out
-}
-
-fn set_in_toml(ws: &TestWorkspace, from: &str, to: &str) {
-    let path = ws.dir.join("dtap.toml");
-    let toml = std::fs::read_to_string(&path).unwrap();
-    assert!(toml.contains(from), "dtap.toml lacks {from}");
-    std::fs::write(path, toml.replacen(from, to, 1)).unwrap();
-}
-
 fn current_db_line(ws: &TestWorkspace) -> String {
-    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
-    toml.lines()
+    ws.read("dtap.toml")
+        .lines()
         .find(|l| l.trim_start().starts_with("url"))
         .unwrap()
         .to_string()
@@ -60,41 +47,26 @@ fn second_instance(first: &TestWorkspace) -> TestWorkspace {
 }
 
 fn promote_cmd(ws: &TestWorkspace, package: &str) -> Command {
-    let mut cmd = ws.isolated_command(env!("CARGO_BIN_EXE_dtap"));
-    cmd.args([
-        "--workspace",
-        ws.dir.to_str().unwrap(),
-        "promote",
-        package,
-        "--to",
-        "test",
-    ])
-    .env("DTAP_USER", USER)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut cmd = ws.dtap_command(USER, &["promote", package, "--to", "test"]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd
-}
-
-fn git(ws: &TestWorkspace, repo: &std::path::Path, args: &[&str]) -> String {
-    ws.git(repo, args).trim().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history() {
     require_pg();
     let a = TestWorkspace::init_with(true);
-    let rfc = approved_rfc(&a, "Ten packages at once");
-    appoint(&a, &rfc, "test", "kim@example.org");
+    let rfc = a.approved_rfc("Ten packages at once");
+    a.appoint(&rfc, "test", KIM);
     let packages: Vec<String> = (1..=10).map(|i| format!("pkg-{i:02}")).collect();
     for p in &packages {
-        put_package(&a, p, "1.0.0", &[&rfc], p);
+        a.put_package(p, "1.0.0", &[&rfc], p);
     }
-    let server = move_repo_to_server(&a);
+    let server = a.move_repo_to_server();
     let daemon = GitDaemon::start(&a, server.parent().unwrap());
-    use_remote(&a, &daemon.url("config.git"), "");
+    a.use_remote(&daemon.url("config.git"), "");
     let b = second_instance(&a);
-    let before: usize = git(&a, &server, &["rev-list", "--count", "main"]).parse().unwrap();
+    let before: usize = a.git_out(&server, &["rev-list", "--count", "main"]).parse().unwrap();
 
     let children: Vec<_> = (0..50)
         .map(|i| {
@@ -126,21 +98,23 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     assert!(promoted.values().all(|n| *n == 1), "{promoted:?}");
 
     // One linear history: no merges, every promotion one commit on top.
-    assert_eq!(git(&a, &server, &["rev-list", "--merges", "main"]), "");
-    let after: usize = git(&a, &server, &["rev-list", "--count", "main"]).parse().unwrap();
+    assert_eq!(a.git_out(&server, &["rev-list", "--merges", "main"]), "");
+    let after: usize = a.git_out(&server, &["rev-list", "--count", "main"]).parse().unwrap();
     assert_eq!(after, before + packages.len());
     for p in &packages {
         assert_eq!(
-            git(&a, &server, &["rev-parse", &format!("main:test/{p}")]),
-            git(&a, &server, &["rev-parse", &format!("main:develop/{p}")])
+            a.git_out(&server, &["rev-parse", &format!("main:test/{p}")]),
+            a.git_out(&server, &["rev-parse", &format!("main:develop/{p}")])
         );
     }
 
     // The database agrees with the repo: every promotion done, each commit on the branch.
-    let history: Vec<String> = git(&a, &server, &["rev-list", "main"])
+    let history: Vec<String> = a
+        .git_out(&server, &["rev-list", "main"])
         .lines()
         .map(String::from)
         .collect();
+    // The intents, read raw: no command lists them.
     let mut conn = db_connect(&a).await;
     let rows: Vec<(String, Option<String>)> = sqlx::query_as("SELECT state, commit_id FROM promotions")
         .fetch_all(&mut conn)
@@ -161,10 +135,10 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
     assert!(status.to_string().contains("pkg-10"), "{status}");
     ok(a.dtap(&["audit", "verify"]));
     // Each instance worked through its own cache clone, now where the server is.
-    let head = git(&a, &server, &["rev-parse", "main"]);
+    let head = a.git_out(&server, &["rev-parse", "main"]);
     for ws in [&a, &b] {
         assert_eq!(
-            git(ws, &ws.dir.join(".dtap/repo-cache.git"), &["rev-parse", "main"]),
+            ws.git_out(&ws.dir.join(".dtap/repo-cache.git"), &["rev-parse", "main"]),
             head
         );
     }
@@ -175,14 +149,11 @@ async fn fifty_concurrent_promotions_from_two_instances_keep_one_linear_history(
 async fn three_workers_deliver_five_thousand_mails_exactly_once() {
     require_pg();
     let ws = TestWorkspace::init_with(true);
-    let smtp = Smtp::start(&ws, free_port());
-    set_in_toml(&ws, "transport = \"file\"", "transport = \"smtp\"");
-    set_in_toml(
-        &ws,
-        "smtp_url = \"smtp://127.0.0.1:2525\"",
-        &format!("smtp_url = \"smtp://127.0.0.1:{}\"", smtp.port),
-    );
+    let smtp = Smtp::start(&ws);
+    ws.use_smtp(smtp.port);
     const MAILS: usize = 5000;
+    // A load of 5000 queued mails, written straight into the outbox: queuing
+    // them through dtap would take 5000 state changes.
     {
         let mut conn = db_connect(&ws).await;
         let mut tx = sqlx::Connection::begin(&mut conn).await.unwrap();
@@ -205,11 +176,8 @@ async fn three_workers_deliver_five_thousand_mails_exactly_once() {
 
     let workers: Vec<_> = (0..3)
         .map(|_| {
-            let mut cmd = ws.isolated_command(env!("CARGO_BIN_EXE_dtap"));
-            cmd.args(["--workspace", ws.dir.to_str().unwrap(), "mail", "flush", "--json"])
-                .env("DTAP_USER", USER)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            let mut cmd = ws.dtap_command(USER, &["mail", "flush", "--json"]);
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
             cmd.spawn().unwrap()
         })
         .collect();
@@ -233,6 +201,7 @@ async fn three_workers_deliver_five_thousand_mails_exactly_once() {
     assert_eq!(received.len(), MAILS, "each mail arrives once");
     assert_eq!(seen.len(), MAILS);
     assert!(seen.contains_key("<load-0@dtap.test>") && seen.contains_key("<load-4999@dtap.test>"));
+    // Nothing left behind in the outbox (every row's state, read raw).
     let mut conn = db_connect(&ws).await;
     let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'")
         .fetch_one(&mut conn)
@@ -272,7 +241,7 @@ async fn db_copy_moves_a_team_to_the_other_backend_and_verifies_it() {
     // The workspace on the copy: same RFCs, same search, same chain, and
     // numbering goes on after the highest number.
     let line = current_db_line(&ws);
-    set_in_toml(&ws, &line, &format!("url = \"{to}\""));
+    ws.edit("dtap.toml", &line, &format!("url = \"{to}\""));
     assert_eq!(ok(ws.dtap(&["rfc", "list", "--json"])).stdout, rfcs_before);
     assert_eq!(
         ok(ws.dtap(&["rfc", "list", "--search", "sales", "--json"])).stdout,
@@ -287,7 +256,8 @@ async fn db_copy_moves_a_team_to_the_other_backend_and_verifies_it() {
         .filter_map(|r| r["id"].as_str()?.trim_start_matches("RFC-").parse::<i64>().ok())
         .max()
         .unwrap();
-    let new = ok(ws.dtap_env(
+    let new = ok(ws.as_user(
+        SALES,
         &[
             "rfc",
             "new",
@@ -297,7 +267,6 @@ async fn db_copy_moves_a_team_to_the_other_backend_and_verifies_it() {
             "After the move",
             "--json",
         ],
-        &[("DTAP_USER", "sales@example.org")],
     ));
     let new: Value = serde_json::from_slice(&new.stdout).unwrap();
     assert_eq!(new["id"], format!("RFC-{}", highest + 1));
@@ -306,6 +275,7 @@ async fn db_copy_moves_a_team_to_the_other_backend_and_verifies_it() {
 #[tokio::test]
 async fn an_older_dtap_refuses_a_database_a_newer_one_migrated() {
     let ws = TestWorkspace::init();
+    // Tampering on purpose: a migration only a newer dtap would have applied.
     let mut conn = db_connect(&ws).await;
     let sql = if on_postgres() {
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)

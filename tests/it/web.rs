@@ -1,45 +1,11 @@
 //! The real app on port 0 with its own workspace, talked to over HTTP.
 
-use std::net::SocketAddr;
-
 use dtap::app::App;
-use tokio::sync::oneshot;
 
-use crate::support::{TestWorkspace, manifest};
-
-pub struct Server {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<Result<(), dtap::web::LaunchError>>,
-}
-
-impl Server {
-    pub async fn start(ws: &TestWorkspace) -> Server {
-        let app = App::open(&ws.dir).await.expect("open app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let handle = tokio::spawn(dtap::web::launch(app, listener, async {
-            let _ = stopped.await;
-        }));
-        Server {
-            addr,
-            stop: Some(stop),
-            handle,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        self.handle.await.unwrap().unwrap();
-    }
-}
+use crate::support::{
+    ADMIN, SALES, Serve, TestApp, TestWorkspace, code, csrf_token_in, db_connect, db_dump, http_no_redirect, manifest,
+    ok, on_postgres, stdout, text,
+};
 
 #[tokio::test]
 async fn health_ready_and_dashboard() {
@@ -55,7 +21,7 @@ async fn health_ready_and_dashboard() {
             ("develop/<script>x/package.yaml", "name: x\n"),
         ],
     );
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     let http = reqwest::Client::new();
 
     let r = http.get(server.url("/healthz")).send().await.unwrap();
@@ -87,7 +53,7 @@ async fn health_ready_and_dashboard() {
 #[tokio::test]
 async fn readyz_fails_when_the_repo_is_gone() {
     let ws = TestWorkspace::init();
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     std::fs::rename(ws.repo_path(), ws.dir.join(".dtap/moved.git")).unwrap();
     let r = reqwest::get(server.url("/readyz")).await.unwrap();
     assert_eq!(r.status(), 503);
@@ -98,11 +64,7 @@ async fn readyz_fails_when_the_repo_is_gone() {
 #[tokio::test]
 async fn dev_user_is_refused_off_loopback() {
     let ws = TestWorkspace::init();
-    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
-    ws.write(
-        "dtap.toml",
-        &toml.replace("[web]\n", "[web]\ndev_user = \"admin@example.org\"\n"),
-    );
+    ws.set_dev_user(Some(ADMIN));
     let app = App::open(&ws.dir).await.unwrap();
     let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
     let err = dtap::web::launch(app, listener, async {}).await.unwrap_err();
@@ -111,50 +73,23 @@ async fn dev_user_is_refused_off_loopback() {
 
 #[test]
 fn serve_creates_missing_state_and_prints_the_url() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let ws = TestWorkspace::init();
     std::fs::remove_dir_all(ws.dir.join(".dtap")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dtap"))
-        .args([
-            "--workspace",
-            ws.dir.to_str().unwrap(),
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("HOME", ws.home())
-        .env("GIT_CONFIG_GLOBAL", ws.gitconfig())
-        .env("DTAP_USER", "rm@example.org")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    let url = loop {
-        let line = lines.next().expect("serve printed its URL").unwrap();
-        seen.push(line.clone());
-        if let Some(i) = line.find("http://") {
-            break line[i..].split_whitespace().next().unwrap().to_string();
-        }
-    };
-    assert!(seen.iter().any(|l| l.starts_with("Created database")), "{seen:?}");
-    assert!(seen.iter().any(|l| l.starts_with("Created config repo")), "{seen:?}");
-    let body = blocking_get(&format!("{url}healthz"));
+    let serve = Serve::start(&ws);
+    assert!(
+        serve.said.iter().any(|l| l.starts_with("Created database")),
+        "{:?}",
+        serve.said
+    );
+    assert!(
+        serve.said.iter().any(|l| l.starts_with("Created config repo")),
+        "{:?}",
+        serve.said
+    );
+    let body = blocking_get(&format!("{}/healthz", serve.url));
     // SIGTERM: graceful shutdown.
-    send_term(child.id());
-    let status = child.wait().unwrap();
+    serve.stop();
     assert_eq!(body, "ok");
-    assert!(status.success(), "serve exits cleanly on SIGTERM: {status:?}");
-}
-
-fn send_term(pid: u32) {
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
 }
 
 /// A GET from sync code, through a small runtime of its own.
@@ -169,22 +104,18 @@ fn blocking_get(url: &str) -> String {
 #[tokio::test]
 async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
     let ws = TestWorkspace::init();
-    let out = ws.dtap_env(
-        &["token", "create", "--name", "ci"],
-        &[("DTAP_USER", "sales@example.org")],
-    );
-    assert!(out.status.success(), "{}", crate::support::text(&out));
-    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let out = ok(ws.as_user(SALES, &["token", "create", "--name", "ci"]));
+    let printed = stdout(&out);
     let token = printed
         .lines()
         .find(|l| l.starts_with("dtap_"))
         .expect("the token is printed once")
         .to_string();
     assert!(
-        !crate::support::db_dump(&ws, None).await.contains(&token),
+        !db_dump(&ws, None).await.contains(&token),
         "only the token's hash is stored"
     );
-    if !crate::support::on_postgres() {
+    if !on_postgres() {
         let db = std::fs::read(ws.dir.join(".dtap/dtap.db")).unwrap();
         assert!(
             !String::from_utf8_lossy(&db).contains(&token),
@@ -192,7 +123,7 @@ async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
         );
     }
 
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     let http = reqwest::Client::new();
     let body = serde_json::json!({ "template": "report", "title": "Weekly sales button" });
     let r = http
@@ -216,8 +147,7 @@ async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
     let r = http.get(server.url("/api/v1/rfcs")).send().await.unwrap();
     assert_eq!(r.status(), 401, "no dev_user and no token: no access");
 
-    let out = ws.dtap_env(&["token", "revoke", "1"], &[("DTAP_USER", "sales@example.org")]);
-    assert!(out.status.success(), "{}", crate::support::text(&out));
+    ok(ws.as_user(SALES, &["token", "revoke", "1"]));
     let r = http
         .get(server.url("/api/v1/rfcs"))
         .bearer_auth(&token)
@@ -235,16 +165,15 @@ async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
 async fn audit_rows_are_append_only_and_verify_names_a_changed_row() {
     use sqlx::Connection;
     let ws = TestWorkspace::init();
-    let out = ws.dtap_env(
+    ok(ws.as_user(
+        SALES,
         &["rfc", "new", "--template", "report", "--title", "Weekly sales"],
-        &[("DTAP_USER", "sales@example.org")],
-    );
-    assert!(out.status.success(), "{}", crate::support::text(&out));
-    let out = ws.dtap(&["audit", "verify"]);
-    assert!(out.status.success(), "{}", crate::support::text(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 events"));
+    ));
+    let out = ok(ws.dtap(&["audit", "verify"]));
+    assert!(stdout(&out).contains("intact: 2 events"));
 
-    let mut db = crate::support::db_connect(&ws).await;
+    // Tampering on purpose: the database refuses to change audit rows.
+    let mut db = db_connect(&ws).await;
     let update = sqlx::query("UPDATE audit_events SET actor = 'mallory@example.org' WHERE seq = 2")
         .execute(&mut db)
         .await;
@@ -254,7 +183,7 @@ async fn audit_rows_are_append_only_and_verify_names_a_changed_row() {
         .await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     // Someone with the database file can drop the guard; the chain still tells.
-    let drop = if crate::support::on_postgres() {
+    let drop = if on_postgres() {
         "DROP TRIGGER audit_events_no_update ON audit_events"
     } else {
         "DROP TRIGGER audit_events_no_update"
@@ -266,51 +195,15 @@ async fn audit_rows_are_append_only_and_verify_names_a_changed_row() {
         .unwrap();
     db.close().await.unwrap();
     let out = ws.dtap(&["audit", "verify"]);
-    assert_eq!(out.status.code(), Some(1), "{}", crate::support::text(&out));
-    assert!(
-        crate::support::text(&out).contains("broken at event 2"),
-        "{}",
-        crate::support::text(&out)
-    );
-}
-
-/// The personal link in the newest mail written to the workspace's mail folder.
-fn link_in_mail(ws: &TestWorkspace, path_prefix: &str) -> Option<String> {
-    let mut newest: Option<(std::time::SystemTime, String)> = None;
-    for e in std::fs::read_dir(ws.dir.join(".dtap/mail")).ok()?.flatten() {
-        let text = std::fs::read_to_string(e.path()).ok()?;
-        // Quoted-printable: join soft line breaks before looking.
-        let text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
-        if let Some(i) = text.find(path_prefix) {
-            let token: String = text[i + path_prefix.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_hexdigit())
-                .collect();
-            let t = e.metadata().ok()?.modified().ok()?;
-            if newest.as_ref().is_none_or(|(n, _)| t > *n) {
-                newest = Some((t, token));
-            }
-        }
-    }
-    newest.map(|(_, t)| t)
-}
-
-fn form_token(page: &str) -> String {
-    let i = page
-        .find("name=\"csrf_token\" value=\"")
-        .expect("a form with a CSRF token")
-        + 25;
-    page[i..].chars().take_while(|c| *c != '"').collect()
+    assert_eq!(code(&out), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("broken at event 2"), "{}", text(&out));
 }
 
 #[tokio::test]
 async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
     let ws = TestWorkspace::init();
-    let server = Server::start(&ws).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let server = TestApp::start(&ws).await;
+    let http = http_no_redirect();
     assert_eq!(http.get(server.url("/rfcs")).send().await.unwrap().status(), 401);
 
     let page = http
@@ -321,7 +214,7 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
         .text()
         .await
         .unwrap();
-    let token = form_token(&page);
+    let token = csrf_token_in(&page);
     // Unknown addresses get the same answer, and no mail.
     let r = http
         .post(server.url("/login"))
@@ -347,9 +240,9 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
         .unwrap();
     assert_eq!(r.status(), 403);
 
-    let out = ws.dtap(&["mail", "flush"]);
-    assert!(out.status.success(), "{}", crate::support::text(&out));
-    let link = link_in_mail(&ws, "/login/").expect("a login mail with a link");
+    ws.flush();
+    let mail = ws.latest_mail_with_link(SALES, "/login/");
+    let link = mail.links("/login/").remove(0).rsplit('/').next().unwrap().to_string();
     assert_eq!(link.len(), 64);
 
     // Opening the link (a mail scanner) signs nobody in.
@@ -360,7 +253,7 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
     let r = http
         .post(server.url(&format!("/login/{link}")))
         .header("cookie", "dtap_session=chosen-by-an-attacker")
-        .form(&[("csrf_token", form_token(&confirm).as_str())])
+        .form(&[("csrf_token", csrf_token_in(&confirm).as_str())])
         .send()
         .await
         .unwrap();
@@ -386,7 +279,7 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
     // The link worked once.
     let again = http
         .post(server.url(&format!("/login/{link}")))
-        .form(&[("csrf_token", form_token(&confirm).as_str())])
+        .form(&[("csrf_token", csrf_token_in(&confirm).as_str())])
         .send()
         .await
         .unwrap();
@@ -404,7 +297,7 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
     let r = http
         .post(server.url("/logout"))
         .header("cookie", &session)
-        .form(&[("csrf_token", form_token(&dash).as_str())])
+        .form(&[("csrf_token", csrf_token_in(&dash).as_str())])
         .send()
         .await
         .unwrap();
@@ -424,7 +317,7 @@ async fn login_by_mailed_link_gives_a_fresh_session_that_logout_ends() {
 #[tokio::test]
 async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
     let ws = TestWorkspace::init();
-    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    let toml = ws.read("dtap.toml");
     ws.write(
         "dtap.toml",
         &toml.replace(
@@ -432,7 +325,7 @@ async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
             "[web]\nproxy_header = \"X-Forwarded-User\"\ntrusted_proxies = \"127.0.0.1\"\n",
         ),
     );
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     let http = reqwest::Client::new();
     let r = http
         .get(server.url("/rfcs"))
@@ -451,7 +344,7 @@ async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
             "[web]\nproxy_header = \"X-Forwarded-User\"\ntrusted_proxies = \"10.9.9.9\"\n",
         ),
     );
-    let server = Server::start(&ws).await;
+    let server = TestApp::start(&ws).await;
     let r = http
         .get(server.url("/rfcs"))
         .header("X-Forwarded-User", "cm@example.org")
@@ -471,13 +364,10 @@ async fn a_proxy_header_counts_only_from_a_trusted_proxy() {
 #[tokio::test]
 async fn every_route_authorizes_its_caller() {
     let ws = TestWorkspace::init();
-    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
-    ws.write(
+    ws.edit(
         "dtap.toml",
-        &toml.replace(
-            "[web]\n",
-            "[web]\nproxy_header = \"X-User\"\ntrusted_proxies = \"127.0.0.1\"\n",
-        ),
+        "[web]\n",
+        "[web]\nproxy_header = \"X-User\"\ntrusted_proxies = \"127.0.0.1\"\n",
     );
     let fields = [
         "what_to_see=All my closed deals",
@@ -495,14 +385,10 @@ async fn every_route_authorizes_its_caller() {
     for f in &fields {
         args.extend(["--field", f]);
     }
-    let out = ws.dtap_env(&args, &[("DTAP_USER", "sales@example.org")]);
-    assert!(out.status.success(), "{}", crate::support::text(&out));
+    ok(ws.as_user(SALES, &args));
 
-    let server = Server::start(&ws).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let server = TestApp::start(&ws).await;
+    let http = http_no_redirect();
     const ANON: &str = "";
     let users = [
         ANON,
@@ -543,7 +429,7 @@ async fn every_route_authorizes_its_caller() {
     let mut tokens = std::collections::HashMap::new();
     for user in users.iter().filter(|u| !u.is_empty()) {
         let page = get("/rfcs/RFC-1", user).await.unwrap().text().await.unwrap();
-        tokens.insert(*user, form_token(&page));
+        tokens.insert(*user, csrf_token_in(&page));
     }
     let post = |path: String, user: &'static str, form: Vec<(&'static str, String)>| {
         let mut form = form;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::{DoctorReport, Status, short};
-use crate::app::publish::{lease_owner, now, rfc3339};
+use crate::app::publish::lease_owner;
 use crate::app::{App, Result};
 use crate::store::intents::Intent;
 
@@ -15,7 +15,7 @@ impl App {
     pub(super) async fn check_intents(&self, r: &mut DoctorReport, repair: bool) -> Result<()> {
         let branch = self.branch().await?;
         let intents = self.store.all_intents().await?;
-        let now_s = rfc3339(now());
+        let now_s = self.now().to_string();
         let me = lease_owner();
         let host = me.split(':').next().unwrap_or_default().to_string();
         let dead = |i: &Intent| {

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::{Plan, PlannedPackage, PromoteRequest};
-use crate::app::publish::{lease_owner, lease_until};
+use crate::app::publish::lease_owner;
 use crate::app::rfcs::Caller;
 use crate::app::signoff::Moved;
 use crate::app::{App, Result, failpoint};
@@ -53,7 +53,7 @@ impl App {
                 reason: &reason,
                 emergency: req.emergency,
                 lease_owner: &lease_owner(),
-                lease_until: &lease_until(),
+                lease_until: &self.lease_until(),
             })
             .await?;
         failpoint("after-intent");

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use semver::Version;
 
 use super::{Plan, PlannedPackage, PromoteRequest};
-use crate::app::publish::now;
 use crate::app::rfcs::Caller;
 use crate::app::{App, AppError, Result};
 use crate::domain::changes::FileChanges;
@@ -146,7 +145,7 @@ impl App {
             .into_iter()
             .map(|d| d.commit)
             .collect();
-        let now = now();
+        let now = self.now_utc();
         let mut planned = Vec::new();
         for p in &git.packages {
             let already = p.target_tree.as_deref() == Some(p.source_tree.as_str());

@@ -14,7 +14,7 @@ use crate::domain::Email;
 use crate::domain::rfc::fields::{self, FieldError};
 use crate::domain::rfc::lifecycle::{self, Action, GuardInput, Refusal, SystemMove};
 use crate::domain::rfc::{Rfc, RfcId, State};
-use crate::store::Conn;
+use crate::store::WriteTx;
 use crate::store::audit::{self, NewAuditEvent};
 use crate::store::rfcs::{self as rfc_store, NewEvent};
 
@@ -43,7 +43,7 @@ impl App {
     /// must then be rolled back, which dropping it does.
     pub(crate) async fn move_state(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         caller: &Caller,
         rfc: &Rfc,
         mv: StateMove<'_>,
@@ -97,7 +97,13 @@ impl App {
     }
 
     /// Tells the requester their RFC changed state, unless they moved it.
-    pub(crate) async fn notify_state(&self, conn: &mut Conn, rfc: &Rfc, by: &str, comment: Option<&str>) -> Result<()> {
+    pub(crate) async fn notify_state(
+        &self,
+        conn: &mut WriteTx,
+        rfc: &Rfc,
+        by: &str,
+        comment: Option<&str>,
+    ) -> Result<()> {
         if rfc.requester == by {
             return Ok(());
         }
@@ -161,7 +167,7 @@ impl App {
     /// `None` when the event does not move an RFC in its state.
     pub(crate) async fn system_move_in(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         caller: &Caller,
         id: RfcId,
         m: SystemMove,

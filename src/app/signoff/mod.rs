@@ -18,7 +18,6 @@ use crate::domain::promotion::{self, Role};
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::domain::rfc::{Rfc, RfcId, State, TestCase};
 use crate::domain::signoff::{self, SignoffInput, Verdict};
-use crate::domain::stamp::Stamp;
 use crate::store::audit::{self, NewAuditEvent, Origin};
 use crate::store::rfcs::{self as rfc_store, NewEvent};
 use crate::store::signoff::{self as links, SignoffLink};
@@ -54,10 +53,6 @@ pub struct SignoffOutcome {
 
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-pub(super) fn now() -> Stamp {
-    Stamp::from_datetime(time::OffsetDateTime::now_utc())
 }
 
 impl App {
@@ -102,7 +97,7 @@ impl App {
             .link_by_hash(&token_hash(token))
             .await?
             .ok_or_else(|| AppError::NotFound("link".into()))?;
-        let expired = link.expires_at <= now();
+        let expired = link.expires_at <= self.now();
         if link.used_at.is_some() || link.revoked_at.is_some() || expired {
             return Err(AppError::NotFound("link".into()));
         }

@@ -5,12 +5,12 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::{Moved, now, token_hash};
+use super::{Moved, token_hash};
 use crate::app::{App, AppError, Result};
 use crate::domain::mail::NewMail;
 use crate::domain::rfc::{Rfc, RfcId};
 use crate::domain::stamp::Stamp;
-use crate::store::Conn;
+use crate::store::WriteTx;
 use crate::store::outbox;
 use crate::store::rfcs as rfc_store;
 use crate::store::signoff::{self as links, NewLink, SignoffLink};
@@ -40,7 +40,7 @@ impl App {
     }
 
     /// Puts a rendered mail in the outbox, in the caller's transaction.
-    pub(crate) async fn enqueue(&self, conn: &mut Conn, mail: Option<&NewMail>) -> Result<()> {
+    pub(crate) async fn enqueue(&self, conn: &mut WriteTx, mail: Option<&NewMail>) -> Result<()> {
         if let Some(mail) = mail {
             outbox::enqueue(conn, mail, &self.mail_domain()).await?;
         }
@@ -50,7 +50,7 @@ impl App {
     /// Renders and queues a mail in the caller's transaction.
     pub(crate) async fn queue(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         kind: &str,
         to: Vec<String>,
         ctx: minijinja::Value,
@@ -62,9 +62,9 @@ impl App {
     /// Invites every tester appointed in `env` for the RFCs of the packages
     /// that just reached it, each with a personal link for that exact tree.
     /// Earlier open links of theirs are revoked: a newer tree makes them stale.
-    pub(crate) async fn invite(&self, conn: &mut Conn, env: &str, moved: &[Moved]) -> Result<usize> {
+    pub(crate) async fn invite(&self, conn: &mut WriteTx, env: &str, moved: &[Moved]) -> Result<usize> {
         let ttl = self.workspace.config.signoff.link_ttl;
-        let expires = now() + time::Duration::seconds(ttl.as_secs() as i64);
+        let expires = self.now() + time::Duration::seconds(ttl.as_secs() as i64);
         let mut sent = 0;
         for m in moved {
             for r in &m.rfcs {
@@ -134,7 +134,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn write_link(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         rfc: &Rfc,
         env: &str,
         tester: &str,
@@ -143,7 +143,7 @@ impl App {
         previous: Option<&SignoffLink>,
         prepared: PreparedLink,
     ) -> Result<()> {
-        let now_s = now().to_string();
+        let now_s = self.now().to_string();
         let invited = previous.map(|p| p.invited_at.to_string());
         let escalated = previous.and_then(|p| p.escalated_at.map(|s| s.to_string()));
         links::create_link(
@@ -170,7 +170,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn notify_promotion(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         env: &str,
         moved: &[Moved],
         by: &str,

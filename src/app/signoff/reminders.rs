@@ -6,7 +6,7 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::{Moved, now};
+use super::Moved;
 use crate::app::{App, Result, failpoint};
 use crate::domain::stamp::Stamp;
 use crate::store::signoff as links;
@@ -31,7 +31,7 @@ impl App {
             .collect();
         for link in links {
             let (created, invited, expires) = (link.created_at, link.invited_at, link.expires_at);
-            if expires <= now() {
+            if expires <= self.now() {
                 continue;
             }
             let Some(rfc) = rfcs.get(&link.rfc_id) else {
@@ -39,7 +39,7 @@ impl App {
             };
             let mut link = link.clone();
             if link.escalated_at.is_none()
-                && now() - invited >= time::Duration::seconds(escalate_after.as_secs() as i64)
+                && self.now() - invited >= time::Duration::seconds(escalate_after.as_secs() as i64)
             {
                 let next = self
                     .workspace
@@ -67,12 +67,14 @@ impl App {
                     self.enqueue(&mut tx, mail.as_ref()).await?;
                     tx.commit().await?;
                     escalated += 1;
-                    link.escalated_at = Some(now());
+                    link.escalated_at = Some(self.now());
                 } else {
                     tx.rollback().await?; // another instance escalated it meanwhile
                 }
             }
-            if link.reminded_at.is_none() && now() - created >= time::Duration::seconds(remind_after.as_secs() as i64) {
+            if link.reminded_at.is_none()
+                && self.now() - created >= time::Duration::seconds(remind_after.as_secs() as i64)
+            {
                 let moved = Moved {
                     package: link.package.clone(),
                     version: link.version.clone(),
@@ -124,7 +126,7 @@ impl App {
     pub async fn pending_signoffs(&self) -> Result<Vec<(String, usize, Stamp)>> {
         let mut by_env: std::collections::BTreeMap<String, (usize, Stamp)> = Default::default();
         for l in self.store.open_links().await? {
-            if l.expires_at > now() {
+            if l.expires_at > self.now() {
                 let e = by_env.entry(l.environment.clone()).or_insert((0, l.invited_at));
                 e.0 += 1;
                 e.1 = e.1.min(l.invited_at);

@@ -19,7 +19,7 @@ pub(super) async fn new(
     json: bool,
 ) -> CliResult {
     let caller = Caller::new(cli.identity()?, Origin::Cli);
-    let t = app.workspace.template(template);
+    let t = app.workspace().template(template);
     let fields = t.map(|t| from_pairs(t, fields, false)).unwrap_or_default();
     let rfc = app
         .file_rfc(
@@ -55,7 +55,7 @@ pub(super) async fn edit(
     let caller = Caller::new(cli.identity()?, Origin::Cli);
     let id = rfc_id(id)?;
     let current = app.rfc(&caller, id).await?;
-    let t = app.workspace.template(&current.template);
+    let t = app.workspace().template(&current.template);
     let fields = t.map(|t| from_pairs(t, fields, false)).unwrap_or_default();
     let rfc = app
         .edit_rfc(

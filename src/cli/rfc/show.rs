@@ -39,7 +39,7 @@ fn print_view(app: &App, v: &RfcView) {
         outln!("package:    {p} ({})", cells.join(", "));
     }
     outln!();
-    let template = app.workspace.template(&r.template);
+    let template = app.workspace().template(&r.template);
     for (id, label, _) in crate::domain::rfc::fields::CORE {
         if let Some(t) = r.field_text(id) {
             outln!("{label}: {t}");

@@ -2,8 +2,8 @@
 
 use super::super::Conn;
 use super::super::{Result, Store};
-use super::now;
 use crate::domain::rfc::{Comment, Event, RfcId, State, TestCase, Tester};
+use crate::store::WriteTx;
 
 pub struct NewEvent<'a> {
     pub rfc: RfcId,
@@ -14,35 +14,35 @@ pub struct NewEvent<'a> {
     pub detail: &'a str,
 }
 
-pub async fn add_event(conn: &mut Conn, e: &NewEvent<'_>) -> Result<()> {
+pub async fn add_event(conn: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO rfc_events (rfc_id, at, actor, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(e.rfc.0)
-    .bind(now())
+    .bind(conn.stamp())
     .bind(e.actor)
     .bind(e.kind)
     .bind(e.from_state.map(State::as_str))
     .bind(e.to_state.map(State::as_str))
     .bind(e.detail)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
 
-pub async fn add_comment(conn: &mut Conn, rfc: RfcId, author: &str, body: &str) -> Result<()> {
+pub async fn add_comment(conn: &mut WriteTx, rfc: RfcId, author: &str, body: &str) -> Result<()> {
     sqlx::query("INSERT INTO rfc_comments (rfc_id, author, body, created_at) VALUES ($1, $2, $3, $4)")
         .bind(rfc.0)
         .bind(author)
         .bind(body)
-        .bind(now())
-        .execute(conn)
+        .bind(conn.stamp())
+        .execute(&mut **conn)
         .await?;
     Ok(())
 }
 
 /// Appoints a tester; false when already appointed.
-pub async fn add_tester(conn: &mut Conn, rfc: RfcId, env: &str, email: &str, by: &str) -> Result<bool> {
+pub async fn add_tester(conn: &mut WriteTx, rfc: RfcId, env: &str, email: &str, by: &str) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO rfc_testers (rfc_id, environment, email, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING",
@@ -51,8 +51,8 @@ pub async fn add_tester(conn: &mut Conn, rfc: RfcId, env: &str, email: &str, by:
     .bind(env)
     .bind(email)
     .bind(by)
-    .bind(now())
-    .execute(conn)
+    .bind(conn.stamp())
+    .execute(&mut **conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }

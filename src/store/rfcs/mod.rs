@@ -8,16 +8,13 @@ mod list;
 pub use details::*;
 pub use list::*;
 
+use crate::store::WriteTx;
 use sqlx::FromRow;
 
 use super::Conn;
 use super::{Backend, Result, Store, StoreError};
 use crate::domain::rfc::{Fields, Rfc, RfcId, State};
 use crate::domain::template::TestCaseTemplate;
-
-pub fn now() -> String {
-    crate::domain::stamp::now()
-}
 
 #[derive(FromRow)]
 struct RfcRow {
@@ -79,8 +76,8 @@ fn core(fields: &Fields, id: &str) -> Option<String> {
     fields.get(id).map(|v| v.display())
 }
 
-pub async fn insert(conn: &mut Conn, new: &NewRfcRecord<'_>) -> Result<RfcId> {
-    let at = now();
+pub async fn insert(conn: &mut WriteTx, new: &NewRfcRecord<'_>) -> Result<RfcId> {
+    let at = conn.stamp();
     let fields_json = serde_json::to_string(new.fields).unwrap_or_else(|_| "{}".into());
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO rfcs (template, title, requester, department, state, priority, risk, fields, created_at, updated_at)
@@ -94,7 +91,7 @@ pub async fn insert(conn: &mut Conn, new: &NewRfcRecord<'_>) -> Result<RfcId> {
     .bind(core(new.fields, "risk"))
     .bind(&fields_json)
     .bind(&at)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **conn)
     .await?;
     for (position, tc) in new.test_cases.iter().enumerate() {
         sqlx::query(
@@ -113,21 +110,21 @@ pub async fn insert(conn: &mut Conn, new: &NewRfcRecord<'_>) -> Result<RfcId> {
         .bind(&tc.steps)
         .bind(&tc.expected)
         .bind(position as i64)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
     }
     sqlx::query("INSERT INTO rfc_search (rowid, title, body) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(new.title)
         .bind(search_body(new.fields, new.requester, new.department))
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
     Ok(RfcId(id))
 }
 
 /// Writes a changed RFC if nobody changed it since it was read (`rfc.revision`).
 /// Returns false when someone else was first.
-pub async fn update(conn: &mut Conn, rfc: &Rfc) -> Result<bool> {
+pub async fn update(conn: &mut WriteTx, rfc: &Rfc) -> Result<bool> {
     let fields_json = serde_json::to_string(&rfc.fields).unwrap_or_else(|_| "{}".into());
     let done = sqlx::query(
         "UPDATE rfcs SET title = $1, department = $2, state = $3, held_from = $4, priority = $5, risk = $6,
@@ -142,23 +139,23 @@ pub async fn update(conn: &mut Conn, rfc: &Rfc) -> Result<bool> {
     .bind(core(&rfc.fields, "risk"))
     .bind(&fields_json)
     .bind(&rfc.package)
-    .bind(now())
+    .bind(conn.stamp())
     .bind(rfc.id.0)
     .bind(rfc.revision)
-    .execute(&mut *conn)
+    .execute(&mut **conn)
     .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
     sqlx::query("DELETE FROM rfc_search WHERE rowid = $1")
         .bind(rfc.id.0)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
     sqlx::query("INSERT INTO rfc_search (rowid, title, body) VALUES ($1, $2, $3)")
         .bind(rfc.id.0)
         .bind(&rfc.title)
         .bind(search_body(&rfc.fields, &rfc.requester, &rfc.department))
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
     Ok(true)
 }

@@ -29,7 +29,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         {
             return Ok(CurrentUser(Caller::new(user, Origin::Web)));
         }
-        match &state.app.workspace.config.web.dev_user {
+        match &state.app.workspace().config.web.dev_user {
             Some(u) => Ok(CurrentUser(Caller::new(u.clone(), Origin::Web))),
             None => Err(WebError::Unauthorized),
         }
@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 Err(e) => Err(ApiError::App(e)),
             };
         }
-        match &state.app.workspace.config.web.dev_user {
+        match &state.app.workspace().config.web.dev_user {
             Some(u) => Ok(ApiUser(Caller::new(u.clone(), Origin::Api))),
             None => Err(ApiError::Unauthorized),
         }
@@ -66,7 +66,7 @@ impl FromRequestParts<AppState> for ApiUser {
 /// The user named by the trusted reverse proxy's header, only when the request
 /// comes straight from one of the configured proxy addresses.
 fn proxy_user(parts: &Parts, state: &AppState) -> Option<Email> {
-    let config = &state.app.workspace.config;
+    let config = &state.app.workspace().config;
     let header = config.web.proxy_header.as_deref().filter(|h| !h.is_empty())?;
     let peer = parts
         .extensions

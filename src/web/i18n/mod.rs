@@ -98,7 +98,7 @@ fn switch_url(query: Option<&str>, to: Locale) -> String {
 /// Middleware: picks the request's language, renders inside it, and
 /// remembers an explicit choice in a cookie.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let default = Locale::parse(&state.app.workspace.config.web.default_locale).unwrap_or_default();
+    let default = Locale::parse(&state.app.workspace().config.web.default_locale).unwrap_or_default();
     let (locale, chosen) = negotiate(req.uri().query(), req.headers(), default);
     let current = RequestLocale {
         locale,

@@ -22,7 +22,11 @@ pub async fn edit_form(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let rfc = state.app.rfc(&caller, id).await?;
-    let template = state.app.workspace.template(&rfc.template).ok_or(WebError::NotFound)?;
+    let template = state
+        .app
+        .workspace()
+        .template(&rfc.template)
+        .ok_or(WebError::NotFound)?;
     let assess_only = !state.app.may_edit(&caller, &rfc);
     if assess_only && !state.app.may_assess_fields(&caller, &rfc) {
         return Err(AppError::refused("you may not change this RFC now: add a comment instead").into());
@@ -52,7 +56,11 @@ pub async fn update(
     check_csrf(&state, &caller, &pairs)?;
     let id = parse_id(&id)?;
     let rfc = state.app.rfc(&caller, id).await?;
-    let template = state.app.workspace.template(&rfc.template).ok_or(WebError::NotFound)?;
+    let template = state
+        .app
+        .workspace()
+        .template(&rfc.template)
+        .ok_or(WebError::NotFound)?;
     let assess_only = !state.app.may_edit(&caller, &rfc);
     let mut fields = from_pairs(template, &pairs, true);
     if assess_only {

@@ -26,9 +26,9 @@ pub async fn new_form(
     Query(q): Query<NewQuery>,
 ) -> Result<Response, WebError> {
     let app = &state.app;
-    let Some(template) = q.template.as_deref().and_then(|t| app.workspace.template(t)) else {
+    let Some(template) = q.template.as_deref().and_then(|t| app.workspace().template(t)) else {
         let list: Vec<_> = app
-            .workspace
+            .workspace()
             .templates
             .iter()
             .map(|t| context! { id => t.id.clone(), title => t.title.clone(), description => t.description.clone() })
@@ -64,7 +64,7 @@ pub async fn create(
     check_csrf(&state, &caller, &pairs)?;
     let app = &state.app;
     let template_id = value_of(&pairs, "template").unwrap_or("").to_string();
-    let Some(template) = app.workspace.template(&template_id) else {
+    let Some(template) = app.workspace().template(&template_id) else {
         return Err(AppError::Invalid(vec![FieldError::new(
             "template",
             format!("unknown template `{template_id}`"),

@@ -114,7 +114,7 @@ pub async fn list(
         .map(|s| context! { value => s.as_str(), label => s.label() })
         .collect();
     let templates_list: Vec<_> = app
-        .workspace
+        .workspace()
         .templates
         .iter()
         .map(|t| context! { value => t.id.clone(), label => t.title.clone() })

@@ -63,7 +63,7 @@ pub(super) async fn render_show(
     let app = &state.app;
     let view = app.rfc_view(caller, id).await?;
     let rfc = &view.rfc;
-    let template = app.workspace.template(&rfc.template);
+    let template = app.workspace().template(&rfc.template);
     let answers: Vec<_> = template
         .map(|t| {
             t.fields
@@ -82,7 +82,7 @@ pub(super) async fn render_show(
         .map(|a| context! { name => a.as_str(), label => a.label(), needs_comment => a.needs_comment() })
         .collect();
     let envs: Vec<_> = app
-        .workspace
+        .workspace()
         .pipeline
         .environments()
         .iter()
@@ -92,7 +92,7 @@ pub(super) async fn render_show(
         .pipeline
         .iter()
         .map(|(env, cell)| {
-            let label = app.workspace.pipeline.get(env).map(|e| e.label.clone()).unwrap_or_default();
+            let label = app.workspace().pipeline.get(env).map(|e| e.label.clone()).unwrap_or_default();
             context! { env => env.clone(), label, version => cell.as_ref().and_then(|c| c.version.clone()), present => cell.is_some() }
         })
         .collect();
