@@ -32,7 +32,7 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
         })
         .collect();
     // The dashboard is public; it greets whoever is signed in.
-    let user = match super::login::session_cookie(&headers) {
+    let user = match super::auth::session::session_cookie(&headers) {
         Some(s) => state.app.session_user(&s).await?,
         None => None,
     }
@@ -58,7 +58,9 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let may_assess = user
         .as_deref()
         .is_some_and(|u| state.app.workspace().access.can(u, "rfc.assess"));
-    let csrf_token = user.as_deref().map(|u| super::csrf::token(&state.secret, "form", u));
+    let csrf_token = user
+        .as_deref()
+        .map(|u| super::auth::csrf::token(&state.secret, "form", u));
     let user = user.map(String::from);
     let pipeline = &state.app.workspace().pipeline;
     let recent: Vec<_> = state

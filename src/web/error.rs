@@ -1,8 +1,12 @@
-//! The one place where errors become status codes and friendly pages.
+//! The one place where errors become responses: `WebError` as a status and a
+//! friendly page, `ApiError` as a status and `{"errors": [...]}` for the JSON API.
 
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
+use serde_json::{Value, json};
 
 use crate::app::AppError;
 
@@ -83,5 +87,66 @@ impl IntoResponse for WebError {
         )
         .unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
         (status, Html(body)).into_response()
+    }
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    NotFound,
+    BadRequest(String),
+    Forbidden(String),
+    App(AppError),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::App(e)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::BadRequest(format!(
+            "the body is not the JSON this endpoint expects: {}",
+            e.body_text()
+        ))
+    }
+}
+
+fn errors(list: Vec<(Option<String>, String)>) -> Value {
+    json!({ "errors": list.into_iter().map(|(field, message)| json!({ "field": field, "message": message })).collect::<Vec<_>>() })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                errors(vec![(None, "authenticate with a bearer API token".into())]),
+            ),
+            ApiError::NotFound | ApiError::App(AppError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, errors(vec![(None, "not found".into())]))
+            }
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, errors(vec![(None, m)])),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, errors(vec![(None, m)])),
+            ApiError::App(AppError::Invalid(es)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors(es.into_iter().map(|e| (Some(e.field), e.message)).collect()),
+            ),
+            ApiError::App(AppError::Refused(rs)) => (
+                StatusCode::FORBIDDEN,
+                errors(rs.into_iter().map(|r| (r.field, r.message)).collect()),
+            ),
+            ApiError::App(AppError::Conflict(m)) => (StatusCode::CONFLICT, errors(vec![(None, m)])),
+            ApiError::App(e) => {
+                tracing::error!(error = %e, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    errors(vec![(None, "internal error; it has been logged".into())]),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
     }
 }

@@ -8,22 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 
-use super::{AppState, WebError, csrf, templates};
-
-pub const COOKIE: &str = "dtap_session";
-
-/// The session id from the request's cookie, if any.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-}
+use super::auth::csrf;
+use super::auth::session::{COOKIE, session_cookie};
+use super::{AppState, WebError, templates};
 
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()

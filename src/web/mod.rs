@@ -2,9 +2,8 @@
 
 mod admin;
 pub mod api;
-mod auth;
+pub mod auth;
 mod chart;
-pub mod csrf;
 mod dashboard;
 mod error;
 mod health;
@@ -14,6 +13,7 @@ mod openapi;
 mod reports;
 mod rfcs;
 pub mod signoff;
+mod state;
 mod templates;
 
 use std::future::Future;
@@ -29,28 +29,11 @@ use tokio::net::TcpListener;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use self::auth::csrf;
 use crate::app::App;
 
-pub use error::WebError;
-
-/// Shared by every handler through axum's `State`.
-#[derive(Clone)]
-pub struct AppState {
-    pub app: App,
-    /// The server secret shared by every instance (CSRF tokens).
-    pub secret: Arc<Vec<u8>>,
-    /// The `host:port`s a same-site Origin or Referer may name.
-    pub origins: Arc<Vec<String>>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("app", &self.app)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
-}
+pub use error::{ApiError, WebError};
+pub use state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {

@@ -8,9 +8,9 @@ use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Deserialize;
 
-use super::auth::CurrentUser;
+use super::auth::{CurrentUser, csrf};
 use super::i18n::{self, Locale};
-use super::{AppState, WebError, chart, csrf, templates};
+use super::{AppState, WebError, chart, templates};
 use crate::domain::calendar::{self, Kind};
 use crate::domain::report::{self, Filter, Table};
 

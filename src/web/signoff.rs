@@ -10,7 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::{AppState, WebError, csrf, templates};
+use super::auth::csrf;
+use super::{AppState, WebError, templates};
 use crate::app::AppError;
 use crate::app::signoff::SignoffView;
 use crate::domain::rfc::FieldError;

@@ -1,13 +1,18 @@
 //! Who is asking: the user of the session cookie (login by mailed link), or
-//! `[web] dev_user`, which `serve` allows on loopback only.
+//! `[web] dev_user`, which `serve` allows on loopback only. With the session
+//! cookie and the CSRF defences; handlers import from here, never the reverse.
+
+pub mod csrf;
+pub mod session;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use super::{AppState, WebError};
 use crate::app::rfcs::Caller;
 use crate::domain::Email;
 use crate::domain::origin::Origin;
+use crate::web::error::{ApiError, WebError};
+use crate::web::state::AppState;
 
 /// The signed-in user of a page request.
 pub struct CurrentUser(pub Caller);
@@ -19,7 +24,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = proxy_user(parts, state) {
             return Ok(CurrentUser(Caller::new(user, Origin::Web)));
         }
-        if let Some(session) = super::login::session_cookie(&parts.headers)
+        if let Some(session) = session::session_cookie(&parts.headers)
             && let Some(user) = state.app.session_user(&session).await?
         {
             return Ok(CurrentUser(Caller::new(user, Origin::Web)));
@@ -35,7 +40,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 pub struct ApiUser(pub Caller);
 
 impl FromRequestParts<AppState> for ApiUser {
-    type Rejection = super::api::ApiError;
+    type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let bearer = parts
@@ -47,13 +52,13 @@ impl FromRequestParts<AppState> for ApiUser {
         if let Some(token) = bearer {
             return match state.app.token_user(token).await {
                 Ok(Some(user)) => Ok(ApiUser(Caller::new(user, Origin::Api))),
-                Ok(None) => Err(super::api::ApiError::Unauthorized),
-                Err(e) => Err(super::api::ApiError::App(e)),
+                Ok(None) => Err(ApiError::Unauthorized),
+                Err(e) => Err(ApiError::App(e)),
             };
         }
         match &state.app.workspace().config.web.dev_user {
             Some(u) => Ok(ApiUser(Caller::new(u.clone(), Origin::Api))),
-            None => Err(super::api::ApiError::Unauthorized),
+            None => Err(ApiError::Unauthorized),
         }
     }
 }

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AppState, WebError};
+use crate::web::error::{ApiError, WebError};
+use crate::web::state::AppState;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -48,7 +49,7 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
     if req.method() != Method::GET && req.method() != Method::HEAD && !same_site(req.headers(), &state) {
         tracing::warn!("refused a cross-site request");
         if req.uri().path().starts_with("/api/") {
-            return super::api::ApiError::Forbidden("the request came from another site".into()).into_response();
+            return ApiError::Forbidden("the request came from another site".into()).into_response();
         }
         return WebError::Csrf.into_response();
     }

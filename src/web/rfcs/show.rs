@@ -1,0 +1,146 @@
+//! An RFC's page, and showing it again with why an action posted from it was
+//! not taken.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Deserialize;
+
+use super::{csrf_token, parse_id};
+use crate::app::AppError;
+use crate::app::rfcs::Caller;
+use crate::domain::rfc::RfcId;
+use crate::domain::rfc::fields::CORE;
+use crate::web::auth::CurrentUser;
+use crate::web::{AppState, WebError, templates};
+
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let notice = q.done.as_deref().and_then(notice_text);
+    Ok(Html(render_show(&state, &caller, id, notice, &[], None).await?).into_response())
+}
+
+/// Fixed texts only: nothing from the query string is echoed.
+fn notice_text(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "created" => "Your request was saved as a draft. Submit it when every required answer is in.",
+        "saved" => "Your changes were saved.",
+        "commented" => "Your comment was added.",
+        "tester" => "The testers were updated.",
+        "plan" => "The test plan was updated.",
+        "submit" => "Submitted for assessment.",
+        "approve" => "Approved for build.",
+        "reject" => "Rejected.",
+        "start" => "Development started.",
+        "hold" => "Put on hold.",
+        "resume" => "Resumed.",
+        "withdraw" => "Withdrawn.",
+        "close" => "Closed.",
+        _ => return None,
+    })
+}
+
+pub(super) async fn render_show(
+    state: &AppState,
+    caller: &Caller,
+    id: RfcId,
+    notice: Option<&str>,
+    refusals: &[String],
+    comment_error: Option<String>,
+) -> Result<String, WebError> {
+    let app = &state.app;
+    let view = app.rfc_view(caller, id).await?;
+    let rfc = &view.rfc;
+    let template = app.workspace().template(&rfc.template);
+    let answers: Vec<_> = template
+        .map(|t| {
+            t.fields
+                .iter()
+                .map(|f| context! { label => f.label.clone(), value => rfc.field_text(&f.id) })
+                .collect()
+        })
+        .unwrap_or_default();
+    let core: Vec<_> = CORE
+        .iter()
+        .map(|(id, label, _)| context! { label => *label, value => rfc.field_text(id) })
+        .collect();
+    let actions: Vec<_> = app
+        .actions_for(caller, rfc)
+        .into_iter()
+        .map(|a| context! { name => a.as_str(), label => a.label(), needs_comment => a.needs_comment() })
+        .collect();
+    let envs: Vec<_> = app
+        .workspace()
+        .pipeline
+        .environments()
+        .iter()
+        .map(|e| context! { name => e.name.clone(), label => e.label.clone() })
+        .collect();
+    let pipeline: Vec<_> = view
+        .pipeline
+        .iter()
+        .map(|(env, cell)| {
+            let label = app.workspace().pipeline.get(env).map(|e| e.label.clone()).unwrap_or_default();
+            context! { env => env.clone(), label, version => cell.as_ref().and_then(|c| c.version.clone()), present => cell.is_some() }
+        })
+        .collect();
+    Ok(templates::render(
+        "rfc.html",
+        context! {
+            title => format!("{} {}", rfc.id, rfc.title),
+            nav => "rfcs",
+            user => caller.email.as_str(),
+            rfc => Serde(rfc),
+            id => rfc.id.to_string(),
+            state_label => rfc.state.label(),
+            template_title => view.template_title.clone(),
+            answers,
+            core,
+            actions,
+            may_edit => app.may_edit(caller, rfc) || app.may_assess_fields(caller, rfc),
+            may_appoint => app.may_appoint(caller) && !rfc.state.is_final(),
+            test_cases => Serde(&view.test_cases),
+            testers => Serde(&view.testers),
+            comments => Serde(&view.comments),
+            timeline => Serde(&view.timeline),
+            signoffs => Serde(&view.signoffs),
+            pipeline,
+            environments => envs,
+            notice,
+            refusals => refusals.to_vec(),
+            comment_error,
+            csrf_token => csrf_token(state, caller),
+        },
+    )?)
+}
+
+/// Shows the RFC page again with why the action was not taken, or passes
+/// any other error on.
+pub(super) async fn refused_on_page(
+    state: &AppState,
+    caller: &Caller,
+    id: RfcId,
+    e: AppError,
+) -> Result<Response, WebError> {
+    let (status, texts): (StatusCode, Vec<String>) = match e {
+        AppError::Refused(reasons) => (StatusCode::FORBIDDEN, reasons.iter().map(|r| r.to_string()).collect()),
+        AppError::Invalid(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+        ),
+        other => return Err(other.into()),
+    };
+    Ok((status, Html(render_show(state, caller, id, None, &texts, None).await?)).into_response())
+}
