@@ -78,7 +78,8 @@ fn print_view(app: &App, v: &RfcView) {
         };
         outln!(
             "  {}  {:<22} {}{states}{detail}",
-            &e.at[..e.at.len().min(19)],
+            // Seconds are enough here; a stored time is never sliced by bytes.
+            e.at.chars().take(19).collect::<String>(),
             e.actor,
             e.kind
         );
