@@ -1,5 +1,8 @@
 //! RFC templates: the questions a request asks, in business words, and the
 //! conventions its answers must follow.
+//!
+//! About 450 lines before its tests: the template format and its
+//! validation are one contract with template authors, kept in one place.
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -1,5 +1,8 @@
 //! Gates: may this package version go into that environment now? Pure: the
 //! caller gathers the facts (repo, database, clock), this decides.
+//!
+//! Over 400 lines on purpose: every gate and the order they are judged in
+//! read as one rule set (DESIGN §4); the tests are in `tests.rs`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
