@@ -368,8 +368,7 @@ async fn doctor_reports_precisely_and_repairs_only_when_asked() {
     // Mail a stopped worker held: a real queued mail (the requester hears
     // that the RFC was approved), claimed by a worker `gone:1` whose claim
     // ran out long ago. Written by hand: a worker killed mid-delivery leaves
-    // such a row, but its claim only runs out with time (the clock is not
-    // injectable yet).
+    // such a row, and no command stops a worker between claim and delivery.
     db_execute(
         &c.ws,
         &[(

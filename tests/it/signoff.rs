@@ -873,7 +873,8 @@ async fn a_tester_reminded_in_the_round_that_escalated_another_is_still_escalate
     let two_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(2))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    // Moving time by hand: the clock is not injectable yet.
+    // By hand, not by DTAP_CLOCK_OFFSET: one promotion invites both testers at
+    // the same moment, and only kim's invitation must be older.
     db_execute(
         &ws,
         &[(

@@ -1,7 +1,8 @@
 //! The two backends, and raw connections to a workspace's database. Tests
 //! use raw SQL only where the comment at the place says why: to tamper with
-//! data on purpose, to read a fact no command or page shows, or to move time
-//! (the clock is not injectable yet). Everything else goes through dtap.
+//! data on purpose, to read a fact no command or page shows, or to age one
+//! row where the clock (`DTAP_CLOCK_OFFSET`, which moves a whole process)
+//! cannot. Everything else goes through dtap.
 
 use std::process::Command;
 
