@@ -2,27 +2,21 @@
 //! test case. Each redirects back with a notice, or shows the page again with
 //! why it was not done.
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::show::{refused_on_page, render_show};
-use super::{Pairs, check_csrf, parse_id, value_of};
+use super::{RfcPost, value_of};
 use crate::app::AppError;
 use crate::domain::rfc::Action;
 use crate::domain::rfc::fields::FieldError;
-use crate::web::auth::CurrentUser;
 use crate::web::{AppState, WebError};
 
 pub async fn transition(
     State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
-    Form(pairs): Form<Pairs>,
+    RfcPost { caller, id, pairs }: RfcPost,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &caller, &pairs)?;
-    let id = parse_id(&id)?;
     let action: Action = match value_of(&pairs, "transition").unwrap_or("").parse() {
         Ok(a) => a,
         Err(e) => return Err(AppError::Invalid(vec![FieldError::new("transition", e)]).into()),
@@ -44,12 +38,8 @@ pub async fn transition(
 
 pub async fn comment(
     State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
-    Form(pairs): Form<Pairs>,
+    RfcPost { caller, id, pairs }: RfcPost,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &caller, &pairs)?;
-    let id = parse_id(&id)?;
     match state
         .app
         .comment_rfc(&caller, id, value_of(&pairs, "body").unwrap_or(""))
@@ -74,12 +64,8 @@ pub async fn comment(
 
 pub async fn testers(
     State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
-    Form(pairs): Form<Pairs>,
+    RfcPost { caller, id, pairs }: RfcPost,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &caller, &pairs)?;
-    let id = parse_id(&id)?;
     let env = value_of(&pairs, "environment").unwrap_or("");
     let email = value_of(&pairs, "email").unwrap_or("");
     let add = value_of(&pairs, "op") != Some("remove");
@@ -92,12 +78,8 @@ pub async fn testers(
 /// Adds or removes a test case of the test plan (permission rfc.edit).
 pub async fn cases(
     State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
-    Form(pairs): Form<Pairs>,
+    RfcPost { caller, id, pairs }: RfcPost,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &caller, &pairs)?;
-    let id = parse_id(&id)?;
     let v = |k: &str| value_of(&pairs, k).unwrap_or("").to_string();
     let result = if v("op") == "remove" {
         let case: i64 = v("case").parse().map_err(|_| WebError::NotFound)?;

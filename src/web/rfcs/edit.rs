@@ -1,13 +1,12 @@
 //! Editing an RFC: the whole form for who may edit, impact and risk only for
 //! who may assess.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::form::{FormPage, render_form};
-use super::{Pairs, check_csrf, parse_id, value_of};
+use super::{RfcPost, parse_id, value_of};
 use crate::app::AppError;
 use crate::app::rfcs::RfcChanges;
 use crate::domain::rfc::FieldValue;
@@ -49,12 +48,8 @@ pub async fn edit_form(
 
 pub async fn update(
     State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
-    Form(pairs): Form<Pairs>,
+    RfcPost { caller, id, pairs }: RfcPost,
 ) -> Result<Response, WebError> {
-    check_csrf(&state, &caller, &pairs)?;
-    let id = parse_id(&id)?;
     let rfc = state.app.rfc(&caller, id).await?;
     let template = state
         .app

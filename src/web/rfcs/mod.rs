@@ -38,3 +38,34 @@ fn csrf_token(state: &AppState, caller: &Caller) -> String {
 fn check_csrf(state: &AppState, caller: &Caller, pairs: &Pairs) -> Result<(), WebError> {
     csrf::verify(&state.secret, FORM, &caller.email, pairs)
 }
+
+/// A form a signed-in user posted to one RFC's page, its CSRF token checked
+/// and the RFC's id parsed: the prologue every RFC action shares, in one place.
+pub struct RfcPost {
+    caller: Caller,
+    id: RfcId,
+    pairs: Pairs,
+}
+
+impl axum::extract::FromRequest<AppState> for RfcPost {
+    type Rejection = WebError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, WebError> {
+        use axum::extract::{Form, FromRequestParts, Path};
+        let (mut parts, body) = req.into_parts();
+        let super::auth::CurrentUser(caller) = super::auth::CurrentUser::from_request_parts(&mut parts, state).await?;
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|_| WebError::NotFound)?;
+        let Form(pairs) = Form::<Pairs>::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| {
+                WebError::App(crate::app::AppError::Invalid(vec![
+                    crate::domain::rfc::fields::FieldError::new("form", e.body_text()),
+                ]))
+            })?;
+        check_csrf(state, &caller, &pairs)?;
+        let id = parse_id(&id)?;
+        Ok(RfcPost { caller, id, pairs })
+    }
+}
