@@ -62,14 +62,7 @@ pub fn negotiate(query: Option<&str>, headers: &HeaderMap, default: Locale) -> (
     if let Some(l) = asked {
         return (l, Some(l));
     }
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .and_then(|(_, v)| Locale::parse(v));
+    let cookie = crate::web::auth::session::cookie(headers, COOKIE).and_then(Locale::parse);
     if let Some(l) = cookie {
         return (l, None);
     }
