@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     for p in &problems {
         let _ = p.to_string();
     }
-    let users: Vec<String> = m.users.keys().cloned().collect();
+    let users: Vec<String> = m.users.keys().map(|u| u.to_string()).collect();
     for u in users.iter().take(8) {
         for perm in ["promote.test", "promote.production", "emergency", "rfc.file", ""] {
             let _ = m.can(u, perm);
