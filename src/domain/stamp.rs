@@ -44,6 +44,13 @@ impl Stamp {
             .unwrap_or_default()
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS` (UTC), for timelines.
+    pub fn second(self) -> String {
+        self.0
+            .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
+            .unwrap_or_default()
+    }
+
     pub fn parse(s: &str) -> Result<Stamp, BadStamp> {
         OffsetDateTime::parse(s.trim(), &Rfc3339)
             .map(Stamp::from_datetime)

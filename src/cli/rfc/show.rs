@@ -76,12 +76,6 @@ fn print_view(app: &App, v: &RfcView) {
         } else {
             format!(": {}", e.detail)
         };
-        outln!(
-            "  {}  {:<22} {}{states}{detail}",
-            // Seconds are enough here; a stored time is never sliced by bytes.
-            e.at.chars().take(19).collect::<String>(),
-            e.actor,
-            e.kind
-        );
+        outln!("  {}  {:<22} {}{states}{detail}", e.at.second(), e.actor, e.kind);
     }
 }

@@ -5,6 +5,7 @@ pub mod fields;
 pub mod lifecycle;
 pub mod query;
 
+use crate::domain::stamp::Stamp;
 use std::fmt;
 use std::str::FromStr;
 
@@ -183,8 +184,8 @@ pub struct Rfc {
     pub held_from: Option<State>,
     pub fields: Fields,
     pub package: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
     pub revision: i64,
 }
 
@@ -210,7 +211,7 @@ pub struct Tester {
     pub environment: String,
     pub email: String,
     pub added_by: String,
-    pub added_at: String,
+    pub added_at: Stamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -218,13 +219,13 @@ pub struct Comment {
     pub id: i64,
     pub author: String,
     pub body: String,
-    pub created_at: String,
+    pub created_at: Stamp,
 }
 
 /// One entry of an RFC's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
-    pub at: String,
+    pub at: Stamp,
     pub actor: String,
     pub kind: String,
     pub from_state: Option<String>,

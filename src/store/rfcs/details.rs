@@ -3,6 +3,7 @@
 use super::super::Conn;
 use super::super::{Result, Store};
 use crate::domain::rfc::{Comment, Event, RfcId, State, TestCase, Tester};
+use crate::domain::stamp::Stamp;
 use crate::store::WriteTx;
 
 pub struct NewEvent<'a> {
@@ -157,7 +158,7 @@ impl Store {
     }
 
     pub async fn rfc_testers(&self, id: RfcId) -> Result<Vec<Tester>> {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        let rows: Vec<(String, String, String, Stamp)> = sqlx::query_as(
             "SELECT environment, email, added_by, added_at FROM rfc_testers WHERE rfc_id = $1 ORDER BY environment, email",
         )
         .bind(id.0)
@@ -175,7 +176,7 @@ impl Store {
     }
 
     pub async fn rfc_comments(&self, id: RfcId) -> Result<Vec<Comment>> {
-        let rows: Vec<(i64, String, String, String)> =
+        let rows: Vec<(i64, String, String, Stamp)> =
             sqlx::query_as("SELECT id, author, body, created_at FROM rfc_comments WHERE rfc_id = $1 ORDER BY id")
                 .bind(id.0)
                 .fetch_all(self.pool())
@@ -192,7 +193,7 @@ impl Store {
     }
 
     pub async fn rfc_events(&self, id: RfcId) -> Result<Vec<Event>> {
-        type Row = (String, String, String, Option<String>, Option<String>, String);
+        type Row = (Stamp, String, String, Option<String>, Option<String>, String);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT at, actor, kind, from_state, to_state, detail FROM rfc_events WHERE rfc_id = $1 ORDER BY id",
         )

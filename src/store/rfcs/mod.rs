@@ -27,8 +27,8 @@ struct RfcRow {
     held_from: Option<String>,
     fields: String,
     package: Option<String>,
-    created_at: String,
-    updated_at: String,
+    created_at: crate::domain::stamp::Stamp,
+    updated_at: crate::domain::stamp::Stamp,
     revision: i64,
 }
 
