@@ -79,12 +79,15 @@ impl Store {
 }
 
 /// Claims an emergency review's escalation in the caller's transaction,
-/// which also queues its mail: both happen, or neither.
+/// which also queues its mail: both happen, or neither; never for a change
+/// approved since the sweep read it.
 pub async fn claim_escalation(conn: &mut WriteTx, id: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE emergency_reviews SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-        .bind(conn.stamp())
-        .bind(id)
-        .execute(&mut **conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE emergency_reviews SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL AND approved_at IS NULL",
+    )
+    .bind(conn.stamp())
+    .bind(id)
+    .execute(&mut **conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -161,24 +161,32 @@ pub async fn testers_in(conn: &mut Conn, rfc: i64, environment: &str) -> Result<
 }
 
 /// Marks a link reminded; false when it was already (another instance or an
-/// earlier run sent the reminder), so each link is reminded once.
+/// earlier run sent the reminder), so each link is reminded once, or when it
+/// was answered or replaced since the sweep read it: a reminder must never
+/// revoke the fresher invitation that replaced its link.
 pub async fn claim_reminder(conn: &mut WriteTx, id: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE signoff_links SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
-        .bind(conn.stamp())
-        .bind(id)
-        .execute(&mut **conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE signoff_links SET reminded_at = $1
+         WHERE id = $2 AND reminded_at IS NULL AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(conn.stamp())
+    .bind(id)
+    .execute(&mut **conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Claims a link's escalation in the caller's transaction, which also queues
 /// its mail: both happen, or neither. False when another instance was first.
 pub async fn claim_escalation(conn: &mut WriteTx, id: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE signoff_links SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-        .bind(conn.stamp())
-        .bind(id)
-        .execute(&mut **conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE signoff_links SET escalated_at = $1
+         WHERE id = $2 AND escalated_at IS NULL AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(conn.stamp())
+    .bind(id)
+    .execute(&mut **conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -143,7 +143,8 @@ impl App {
         previous: Option<&SignoffLink>,
         prepared: PreparedLink,
     ) -> Result<()> {
-        let now_s = self.now().to_string();
+        // The transaction's own moment, like every row it writes.
+        let now_s = conn.stamp();
         let invited = previous.map(|p| p.invited_at.to_string());
         let escalated = previous.and_then(|p| p.escalated_at.map(|s| s.to_string()));
         links::create_link(

@@ -67,10 +67,13 @@ impl App {
                     self.enqueue(&mut tx, mail.as_ref()).await?;
                     tx.commit().await?;
                     escalated += 1;
-                    link.escalated_at = Some(self.now());
                 } else {
-                    tx.rollback().await?; // another instance escalated it meanwhile
+                    // Another instance escalated it meanwhile (or it was answered).
+                    tx.rollback().await?;
                 }
+                // Either way it is escalated now: a reminder's new link must
+                // carry that, or the next sweep would escalate it again.
+                link.escalated_at = Some(self.now());
             }
             if link.reminded_at.is_none()
                 && self.now() - created >= time::Duration::seconds(remind_after.as_secs() as i64)

@@ -186,11 +186,28 @@ impl Store {
                 "SELECT * FROM rfcs WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text($1::jsonb))"
             }
         };
-        let rows: Vec<RfcRow> = sqlx::query_as(sql)
+        let rows = sqlx::query(sql)
             .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
             .fetch_all(self.pool())
             .await?;
-        rows.into_iter().map(RfcRow::into_rfc).collect()
+        // One unreadable row is left out and logged, so the sweep that asks
+        // goes on for every other RFC.
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                match RfcRow::from_row(row)
+                    .map_err(StoreError::from)
+                    .and_then(RfcRow::into_rfc)
+                {
+                    Ok(rfc) => Some(rfc),
+                    Err(e) => {
+                        let id: Option<i64> = sqlx::Row::try_get(row, "id").ok();
+                        tracing::warn!(rfc = ?id, error = %e, "skipping an RFC that cannot be read");
+                        None
+                    }
+                }
+            })
+            .collect())
     }
 
     pub async fn rfc_count(&self) -> Result<i64> {
