@@ -96,6 +96,14 @@ macro_rules! claim_sql {
 const CLAIM_SQLITE: &str = claim_sql!("");
 const CLAIM_POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
 
+/// The kinds of mail that carry a live personal link (sign-off or login),
+/// as an SQL list: their bodies are cleared once delivered or given up.
+macro_rules! link_kinds {
+    () => {
+        "('invitation', 'reminder', 'login')"
+    };
+}
+
 impl Store {
     /// Claims up to `limit` due rows for `worker` until `until`: pending rows
     /// whose time has come, and rows a crashed worker left claimed. On
@@ -129,14 +137,18 @@ impl Store {
     }
 
     /// Marks a row sent. Mails that carried a personal link lose their body:
-    /// a live sign-off token is kept nowhere but in the tester's mailbox.
+    /// a live sign-off or login token is kept nowhere but in the mailbox.
     pub async fn mail_sent(&self, id: i64, worker: &str) -> Result<()> {
-        sqlx::query(
+        sqlx::query(concat!(
             "UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL,
-                    text_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '[delivered; the personal link is not kept]' ELSE text_body END,
-                    html_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '' ELSE html_body END
-             WHERE id = $2 AND claimed_by = $3",
-        )
+                    text_body = CASE WHEN kind IN ",
+            link_kinds!(),
+            " THEN '[delivered; the personal link is not kept]' ELSE text_body END,
+                    html_body = CASE WHEN kind IN ",
+            link_kinds!(),
+            " THEN '' ELSE html_body END
+             WHERE id = $2 AND claimed_by = $3"
+        ))
         .bind(self.now())
         .bind(id)
         .bind(worker)
@@ -162,12 +174,16 @@ impl Store {
 
     /// A permanent failure, or too long failing: a dead letter.
     pub async fn mail_dead(&self, id: i64, worker: &str, error: &str) -> Result<()> {
-        sqlx::query(
+        sqlx::query(concat!(
             "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $1, claimed_by = NULL,
-                    text_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '[not delivered; the personal link is not kept]' ELSE text_body END,
-                    html_body = CASE WHEN kind IN ('invitation', 'reminder') THEN '' ELSE html_body END
-             WHERE id = $2 AND claimed_by = $3",
-        )
+                    text_body = CASE WHEN kind IN ",
+            link_kinds!(),
+            " THEN '[not delivered; the personal link is not kept]' ELSE text_body END,
+                    html_body = CASE WHEN kind IN ",
+            link_kinds!(),
+            " THEN '' ELSE html_body END
+             WHERE id = $2 AND claimed_by = $3"
+        ))
         .bind(error)
         .bind(id)
         .bind(worker)

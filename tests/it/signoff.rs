@@ -266,6 +266,29 @@ async fn a_delivered_invitation_leaves_no_token_in_the_database() {
     assert!(holding.is_empty(), "the link's token is stored in {holding:?}");
 }
 
+/// A login link is as secret as a sign-off link: once its mail is delivered,
+/// no row of the database holds the live token.
+#[tokio::test]
+async fn a_delivered_login_mail_leaves_no_live_token_in_the_database() {
+    let ws = TestWorkspace::init();
+    let app = TestApp::start(&ws).await;
+    let asked = app.submit("/login", "/login", &[("email", RM)]).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    ws.flush();
+    let link = ws.latest_mail_with_link(RM, "/login/").links("/login/").remove(0);
+    let token = link.trim_end_matches('/').rsplit('/').next().unwrap().to_string();
+    assert!(token.len() >= 32, "{link}");
+    assert!(ws.mail_list(false).iter().all(|r| r["state"] == "sent"));
+    let dump = dump(&ws).await;
+    let holding: Vec<&str> = dump
+        .split("== ")
+        .filter(|t| t.contains(&token))
+        .map(|t| t.split(':').next().unwrap())
+        .collect();
+    assert!(holding.is_empty(), "the login token is stored in {holding:?}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_scanner_opening_every_link_changes_nothing() {
     let Setup { ws, smtp, rfc } = setup(&[KIM, LEE]).await;
