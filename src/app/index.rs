@@ -79,6 +79,14 @@ impl App {
         if indexed.as_deref() == Some(head.as_str()) {
             return Ok((head, None));
         }
+        let delta = self.index_delta_from(indexed.clone()).await?;
+        Ok((head, Some((indexed, delta))))
+    }
+
+    /// What changed in the index since `from` (`None`: a full rebuild): the
+    /// folders to index, the drift paths and acknowledgements, dtap's own
+    /// commits, and the walk in gitrepo. Shared by the refresh and doctor.
+    pub(crate) async fn index_delta_from(&self, from: Option<String>) -> Result<IndexDelta> {
         let pipeline = &self.workspace.pipeline;
         let env_paths: Vec<String> = pipeline.environments().iter().map(|e| e.path.clone()).collect();
         let drift_paths: Vec<String> = pipeline.environments().iter().skip(1).map(|e| e.path.clone()).collect();
@@ -90,12 +98,10 @@ impl App {
         }
         let known = self.store.dtap_commits().await?;
         let repo = self.repo.clone();
-        let from = indexed.clone();
-        let delta = tokio::task::spawn_blocking(move || {
+        Ok(tokio::task::spawn_blocking(move || {
             repo.index_delta(from.as_deref(), &env_paths, &drift_paths, &acks, &known)
         })
-        .await??;
-        Ok((head, Some((indexed, delta))))
+        .await??)
     }
 
     /// The packages per environment name, from the index brought up to the head.

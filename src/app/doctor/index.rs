@@ -1,6 +1,6 @@
 //! Check: the repo index against a full rebuild from the branch.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::{DoctorReport, Status, short};
 use crate::app::{App, Result};
@@ -11,7 +11,7 @@ impl App {
     pub(super) async fn check_index(&self, r: &mut DoctorReport, repair: bool) -> Result<()> {
         let indexed = self.store.index_head().await?;
         let snapshot = self.index_snapshot().await?;
-        let full = self.full_index_delta().await?;
+        let full = self.index_delta_from(None).await?;
         if full.head != snapshot.head {
             r.push(
                 "index",
@@ -92,24 +92,6 @@ impl App {
             );
         }
         Ok(())
-    }
-
-    async fn full_index_delta(&self) -> Result<IndexDelta> {
-        let pipeline = &self.workspace.pipeline;
-        let env_paths: Vec<String> = pipeline.environments().iter().map(|e| e.path.clone()).collect();
-        let drift_paths: Vec<String> = pipeline.environments().iter().skip(1).map(|e| e.path.clone()).collect();
-        let mut acks: HashMap<String, HashSet<String>> = HashMap::new();
-        for (env, commit) in self.store.all_drift_acks().await? {
-            if let Some(e) = pipeline.get(&env) {
-                acks.entry(e.path.clone()).or_default().insert(commit);
-            }
-        }
-        let known = self.store.dtap_commits().await?;
-        let repo = self.repo.clone();
-        Ok(
-            tokio::task::spawn_blocking(move || repo.index_delta(None, &env_paths, &drift_paths, &acks, &known))
-                .await??,
-        )
     }
 }
 
