@@ -67,10 +67,21 @@ impl Plan {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PromoteOutcome {
-    AlreadyThere { plan: Plan },
-    DryRun { plan: Plan },
-    Refused { plan: Plan },
-    Promoted { plan: Plan, commit: String },
+    AlreadyThere {
+        plan: Plan,
+    },
+    DryRun {
+        plan: Plan,
+    },
+    Refused {
+        plan: Plan,
+    },
+    /// `invitations`: sign-off mails queued (delivered by `dtap serve` or `dtap mail flush`).
+    Promoted {
+        plan: Plan,
+        commit: String,
+        invitations: usize,
+    },
 }
 
 impl App {
@@ -120,7 +131,13 @@ impl App {
                 return Ok(PromoteOutcome::DryRun { plan });
             }
             match self.commit_promotion(caller, req, &plan).await? {
-                Some(commit) => return Ok(PromoteOutcome::Promoted { plan, commit }),
+                Some((commit, invitations)) => {
+                    return Ok(PromoteOutcome::Promoted {
+                        plan,
+                        commit,
+                        invitations,
+                    });
+                }
                 None => {
                     // Lost the race: let the winner finish before looking again.
                     let b = crate::random::bytes::<1>()?;
