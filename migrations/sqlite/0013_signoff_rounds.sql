@@ -12,7 +12,6 @@ CREATE TABLE signoff_rounds (
     ended_at    TEXT,                   -- NULL: the current round
     end_reason  TEXT                    -- grew, changed, shrank, withdrawn, rejected, migrated
 );
-CREATE UNIQUE INDEX signoff_rounds_current ON signoff_rounds (rfc_id, environment) WHERE ended_at IS NULL;
 CREATE INDEX signoff_rounds_rfc ON signoff_rounds (rfc_id, environment, id);
 
 ALTER TABLE signoff_links ADD COLUMN round_id INTEGER REFERENCES signoff_rounds (id);
@@ -41,3 +40,6 @@ WHERE id <> (SELECT l.round_id FROM signoff_links l
              ORDER BY l.id DESC LIMIT 1);
 
 UPDATE signoffs SET round_id = (SELECT l.round_id FROM signoff_links l WHERE l.id = signoffs.link_id);
+
+-- At most one current round per RFC and environment, from now on.
+CREATE UNIQUE INDEX signoff_rounds_current ON signoff_rounds (rfc_id, environment) WHERE ended_at IS NULL;

@@ -201,3 +201,66 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Existing links and verdicts become one-package rounds (DESIGN §15):
+    /// the newest link's round is current, its approval still counts, and
+    /// an older tree's round is ended.
+    #[tokio::test]
+    async fn migration_0013_turns_links_and_verdicts_into_one_package_rounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_url(&format!("sqlite:{}", dir.path().join("d.db").display()), true)
+            .await
+            .unwrap();
+        // The schema as the release before rounds left it: migrations 1 to 12.
+        let older = dir.path().join("older");
+        std::fs::create_dir(&older).unwrap();
+        for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.as_str() < "0013" {
+                std::fs::copy(e.path(), older.join(&name)).unwrap();
+            }
+        }
+        sqlx::migrate::Migrator::new(older.as_path())
+            .await
+            .unwrap()
+            .run(store.pool())
+            .await
+            .unwrap();
+        let steps: &[&'static str] = &[
+            "INSERT INTO rfcs (template, title, requester, state, created_at, updated_at) VALUES ('report', 'x', 's@example.org', 'in_test', '2026-11-01T10:00:00.000000Z', '2026-11-01T10:00:00.000000Z')",
+            // The first tree's link, answered; then the second tree's, answered by kim and open for lee.
+            "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at, invited_at, used_at)
+             VALUES ('h1', 1, 'test', 'kim@example.org', 'crm-core', '1.0.0', 'tree1', '2026-11-01T10:00:00.000000Z', '2099-01-01T00:00:00.000000Z', '2026-11-01T10:00:00.000000Z', '2026-11-01T11:00:00.000000Z')",
+            "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at, invited_at, used_at)
+             VALUES ('h2', 1, 'test', 'kim@example.org', 'crm-core', '1.1.0', 'tree2', '2026-11-02T10:00:00.000000Z', '2099-01-01T00:00:00.000000Z', '2026-11-02T10:00:00.000000Z', '2026-11-02T11:00:00.000000Z')",
+            "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at, invited_at)
+             VALUES ('h3', 1, 'test', 'lee@example.org', 'crm-core', '1.1.0', 'tree2', '2026-11-02T10:00:00.000000Z', '2099-01-01T00:00:00.000000Z', '2026-11-02T10:00:00.000000Z')",
+            "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id) VALUES (1, 'test', 'kim@example.org', 'tree1', 'approve', '', '2026-11-01T11:00:00.000000Z', 1)",
+            "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id) VALUES (1, 'test', 'kim@example.org', 'tree2', 'approve', '', '2026-11-02T11:00:00.000000Z', 2)",
+        ];
+        for s in steps {
+            sqlx::query(*s).execute(store.pool()).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+
+        let rounds = store.rounds_of(1).await.unwrap();
+        assert_eq!(rounds.len(), 2, "{rounds:#?}");
+        let current: Vec<&Round> = rounds.iter().filter(|r| r.ended_at.is_none()).collect();
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0].trees, r#"{"crm-core":"tree2"}"#);
+        assert_eq!(current[0].versions, r#"{"crm-core":"1.1.0"}"#);
+        assert_eq!(store.current_approvals(1, "test").await.unwrap(), ["kim@example.org"]);
+        let open: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT token_hash, round_id FROM signoff_links ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert!(open.iter().all(|(_, r)| r.is_some()), "{open:?}");
+        assert_eq!(open[1].1, open[2].1, "one round for both testers of tree2");
+    }
+}
