@@ -20,6 +20,7 @@ pub mod ratelimit;
 pub mod reconcile;
 pub mod remote;
 pub mod report;
+pub mod retire;
 pub mod rfcs;
 pub mod rollback;
 pub mod signoff;

@@ -41,7 +41,11 @@ impl App {
             let found = tokio::task::spawn_blocking(move || find_intent_commit(&repo, &id)).await??;
             match found {
                 Some(commit) => match self.store.intent_payload(&i).await? {
-                    IntentPayload::Rollback { package, returns } => {
+                    IntentPayload::Rollback {
+                        package,
+                        returns,
+                        retire,
+                    } => {
                         let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
                         let plan = super::rollback::RollbackPlan {
                             package: package.package,
@@ -54,9 +58,10 @@ impl App {
                             restored_rfcs: package.rfcs,
                             head: i.base_commit.clone(),
                         };
-                        self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason)
+                        let action = if retire { "retire" } else { "rollback" };
+                        self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason, action)
                             .await?;
-                        settled.push(format!("rollback in {}: done ({})", i.environment, &commit[..12]));
+                        settled.push(format!("{action} in {}: done ({})", i.environment, &commit[..12]));
                     }
                     IntentPayload::Promote(packages) => {
                         let moved: Vec<Moved> = packages.iter().map(Moved::from).collect();

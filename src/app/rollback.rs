@@ -185,6 +185,7 @@ impl App {
                     rfcs: plan.restored_rfcs.clone(),
                 },
                 returns: plan.rfcs.clone(),
+                retire: false,
             };
             self.store
                 .insert_intent(&NewIntent {
@@ -261,7 +262,7 @@ impl App {
                 }
             };
             failpoint("after-ref-update");
-            self.complete_rollback(&intent, &commit, caller, &plan, &req.reason)
+            self.complete_rollback(&intent, &commit, caller, &plan, &req.reason, "rollback")
                 .await?;
             failpoint("after-completion");
             let _ = g.current_tree;
@@ -281,6 +282,7 @@ impl App {
         caller: &Caller,
         plan: &RollbackPlan,
         reason: &str,
+        action: &str,
     ) -> Result<()> {
         // Every round that covered the package, and the restored version's
         // RFCs, are renewed over what the environment holds now.
@@ -298,7 +300,7 @@ impl App {
         if !intents::finish(&mut tx, intent, Some(commit), "").await? {
             return Ok(());
         }
-        let detail = format!("rollback {commit}");
+        let detail = format!("{action} {commit}");
         for r in &plan.rfcs {
             let (Ok(id), Ok(to)) = (r.rfc.parse::<RfcId>(), r.to.parse::<State>()) else {
                 continue;
@@ -312,7 +314,7 @@ impl App {
                 continue;
             }
             let mv = StateMove {
-                kind: "rolled_back",
+                kind: if action == "retire" { "retired" } else { "rolled_back" },
                 to,
                 held_from: None,
                 detail: &detail,
@@ -326,7 +328,7 @@ impl App {
             &mut tx,
             &NewAuditEvent {
                 actor: caller.email.to_string(),
-                action: "rollback".into(),
+                action: action.into(),
                 object: format!("{}@{}", plan.package, plan.environment),
                 outcome: "ok".into(),
                 origin: caller.origin,

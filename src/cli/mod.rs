@@ -15,6 +15,7 @@ mod migrate;
 mod progress;
 mod promote;
 mod report;
+mod retire;
 mod rfc;
 mod serve;
 mod status;
@@ -81,6 +82,7 @@ pub enum Command {
     Doctor(doctor::Args),
     Promote(promote::PromoteArgs),
     Rollback(promote::RollbackArgs),
+    Retire(retire::RetireArgs),
     History(history::HistoryArgs),
     Diff(history::DiffArgs),
     #[command(subcommand)]
@@ -170,6 +172,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Doctor(args) => doctor::run(cli, args).await,
         Command::Promote(args) => promote::promote(cli, args).await,
         Command::Rollback(args) => promote::rollback(cli, args).await,
+        Command::Retire(args) => retire::retire(cli, args).await,
         Command::History(args) => history::history(cli, args).await,
         Command::Diff(args) => history::diff(cli, args).await,
         Command::Drift(cmd) => history::drift(cli, cmd).await,

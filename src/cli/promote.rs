@@ -173,16 +173,21 @@ fn print_plan(plan: &Plan) {
                 p.rfcs.join(", ")
             }
         );
-        for g in &p.gates {
-            outln!(
-                "  {} {:<18} {}",
-                if g.passed { "ok  " } else { "FAIL" },
-                g.gate,
-                g.reason
-            );
-            if let Some(r) = &g.remedy {
-                outln!("       {:<18} → {r}", "");
-            }
+        print_gates(&p.gates);
+    }
+}
+
+/// Each gate's verdict, and for a failed one what would satisfy it.
+pub(super) fn print_gates(gates: &[crate::domain::promotion::GateVerdict]) {
+    for g in gates {
+        outln!(
+            "  {} {:<18} {}",
+            if g.passed { "ok  " } else { "FAIL" },
+            g.gate,
+            g.reason
+        );
+        if let Some(r) = &g.remedy {
+            outln!("       {:<18} → {r}", "");
         }
     }
 }

@@ -30,9 +30,12 @@ pub struct RfcReturn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntentPayload {
     Promote(Vec<IntentPackage>),
+    /// A rollback, or (`retire`) a retirement: the package's folder goes back
+    /// to an earlier tree or away, and RFCs may return.
     Rollback {
         package: IntentPackage,
         returns: Vec<RfcReturn>,
+        retire: bool,
     },
 }
 
@@ -40,6 +43,7 @@ impl IntentPayload {
     pub fn kind(&self) -> &'static str {
         match self {
             IntentPayload::Promote(_) => "promote",
+            IntentPayload::Rollback { retire: true, .. } => "retire",
             IntentPayload::Rollback { .. } => "rollback",
         }
     }

@@ -37,6 +37,9 @@ pub struct PackageMove {
     pub package: String,
     pub version: String,
     pub tree: String,
+    /// The RFCs this package's version carries (`Dtap-Carries`); commits
+    /// made before that trailer name the commit's RFCs here.
+    pub rfcs: Vec<String>,
 }
 
 /// One promotion or rollback, as its commit tells it.
@@ -60,12 +63,35 @@ pub fn entry_of(commit: &Commit<'_>) -> Option<HistoryEntry> {
     let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
     let t = trailers(&message);
     let action = trailer(&t, "Dtap-Action")?;
-    if action != "promote" && action != "rollback" {
+    if action != "promote" && action != "rollback" && action != "retire" {
         return None;
     }
     let packages = all(&t, "Dtap-Package");
     let versions = all(&t, "Dtap-Version");
     let trees = all(&t, "Dtap-Tree");
+    let mut rfcs: Vec<String> = Vec::new();
+    for r in all(&t, "Dtap-RFCs").iter().flat_map(|v| v.split(',')) {
+        let r = r.trim().to_string();
+        if !r.is_empty() && !rfcs.contains(&r) {
+            rfcs.push(r);
+        }
+    }
+    let carries: Vec<(&str, Vec<String>)> = all(&t, "Dtap-Carries")
+        .iter()
+        .filter_map(|v| v.split_once(':'))
+        .map(|(p, list)| {
+            let ids = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            (p.trim(), ids.collect())
+        })
+        .collect();
+    let carried = |p: &str| match carries.is_empty() {
+        true => rfcs.clone(),
+        false => carries
+            .iter()
+            .find(|(n, _)| *n == p)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default(),
+    };
     Some(HistoryEntry {
         commit: commit.id().to_string(),
         time: format_time(commit.time()),
@@ -77,14 +103,12 @@ pub fn entry_of(commit: &Commit<'_>) -> Option<HistoryEntry> {
                 package: p.to_string(),
                 version: versions.get(i).unwrap_or(&"").to_string(),
                 tree: trees.get(i).unwrap_or(&"").to_string(),
+                rfcs: carried(p),
             })
             .collect(),
         from: trailer(&t, "Dtap-From").map(str::to_string),
         to: trailer(&t, "Dtap-To").unwrap_or_default().to_string(),
-        rfcs: all(&t, "Dtap-RFCs")
-            .iter()
-            .flat_map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
-            .collect(),
+        rfcs,
         by: trailer(&t, "Dtap-Promoted-By").unwrap_or_default().to_string(),
         approved_by: all(&t, "Dtap-Approved-By").iter().map(|s| s.to_string()).collect(),
         reason: trailer(&t, "Dtap-Reason").map(str::to_string),

@@ -162,7 +162,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut packages: Vec<IntentPackage> = rows.into_iter().map(package_of).collect();
-        if intent.kind != "rollback" {
+        if intent.kind != "rollback" && intent.kind != "retire" {
             return Ok(IntentPayload::Promote(packages));
         }
         let returns: Vec<(String, String, String)> = sqlx::query_as(
@@ -173,7 +173,8 @@ impl Store {
         .await?;
         if packages.len() != 1 {
             return Err(StoreError::Corrupt(format!(
-                "rollback intent {} names {} packages, not one",
+                "{} intent {} names {} packages, not one",
+                intent.kind,
                 intent.id,
                 packages.len()
             )));
@@ -184,6 +185,7 @@ impl Store {
                 .into_iter()
                 .map(|(rfc, from, to)| RfcReturn { rfc, from, to })
                 .collect(),
+            retire: intent.kind == "retire",
         })
     }
 

@@ -8,6 +8,7 @@ mod i18n;
 mod promotion;
 mod remote;
 mod reports;
+mod retire;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;

@@ -15,8 +15,8 @@ use crate::support::{
 
 const BASE: &str = "https://dtap.example.org";
 const GONE: &str = "This link does not work";
-const APEX: &str = "ebikes-apex";
-const UI: &str = "ebikes-ui";
+pub(crate) const APEX: &str = "ebikes-apex";
+pub(crate) const UI: &str = "ebikes-ui";
 
 /// A file of the E-Bikes fixture copied into the test tree.
 fn fixture(rel: &str) -> String {
@@ -44,7 +44,7 @@ const CARD: [&str; 4] = [
 /// Commits `develop/<package>/` by hand as a Salesforce developer would: the
 /// manifest and the fixture files, the first of them with `edit` appended
 /// (a new version's change).
-fn put(ws: &TestWorkspace, package: &str, version: &str, rfcs: &[&str], edit: &str) {
+pub(crate) fn put(ws: &TestWorkspace, package: &str, version: &str, rfcs: &[&str], edit: &str) {
     let files: &[&str] = if package == APEX { &CLASSES } else { &CARD };
     let mut owned: Vec<(String, String)> = vec![(
         format!("develop/{package}/package.yaml"),
@@ -63,7 +63,7 @@ fn put(ws: &TestWorkspace, package: &str, version: &str, rfcs: &[&str], edit: &s
 
 /// A workspace mailing over SMTP with one approved RFC, KIM appointed in
 /// test and LEE in acceptance, and both packages in develop naming it.
-fn two_packages() -> (TestWorkspace, Smtp, String) {
+pub(crate) fn two_packages() -> (TestWorkspace, Smtp, String) {
     let ws = TestWorkspace::init();
     let smtp = Smtp::start(&ws);
     ws.use_smtp(smtp.port);
@@ -76,7 +76,7 @@ fn two_packages() -> (TestWorkspace, Smtp, String) {
     (ws, smtp, rfc)
 }
 
-fn promote(ws: &TestWorkspace, user: &str, what: &[&str], env: &str) -> String {
+pub(crate) fn promote(ws: &TestWorkspace, user: &str, what: &[&str], env: &str) -> String {
     let mut args = vec!["promote"];
     args.extend_from_slice(what);
     args.extend(["--to", env]);
@@ -84,7 +84,7 @@ fn promote(ws: &TestWorkspace, user: &str, what: &[&str], env: &str) -> String {
 }
 
 /// Sign-off mails (invitations and their replacements) `to` got, in order.
-fn invitations(smtp: &Smtp, to: &str) -> Vec<crate::support::Mail> {
+pub(crate) fn invitations(smtp: &Smtp, to: &str) -> Vec<crate::support::Mail> {
     smtp.to(to)
         .into_iter()
         .filter(|m| !m.links("/signoff/").is_empty())
@@ -92,7 +92,7 @@ fn invitations(smtp: &Smtp, to: &str) -> Vec<crate::support::Mail> {
 }
 
 /// The gates of `package` that fail in a dry run into `env`.
-fn failing_gates(ws: &TestWorkspace, user: &str, package: &str, env: &str) -> Vec<String> {
+pub(crate) fn failing_gates(ws: &TestWorkspace, user: &str, package: &str, env: &str) -> Vec<String> {
     let out = ws.as_user(user, &["promote", package, "--to", env, "--dry-run", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out)));
     v["plan"]["packages"]
@@ -105,7 +105,7 @@ fn failing_gates(ws: &TestWorkspace, user: &str, package: &str, env: &str) -> Ve
         .collect()
 }
 
-async fn approve(ws: &TestWorkspace, token: &str) -> crate::support::Page {
+pub(crate) async fn approve(ws: &TestWorkspace, token: &str) -> crate::support::Page {
     let server = TestApp::start(ws).await;
     let page = server.approve(token).await;
     server.stop().await;
@@ -117,6 +117,20 @@ async fn status_of(ws: &TestWorkspace, token: &str) -> (u16, String) {
     let page = server.get(&format!("/signoff/{token}")).await;
     server.stop().await;
     (page.status, page.body)
+}
+
+/// Takes everything in develop through test, acceptance and production:
+/// kim and lee approve their one link each, the admin promotes last.
+pub(crate) async fn release_all(ws: &TestWorkspace, smtp: &Smtp) {
+    promote(ws, RM, &["--all"], "test");
+    ws.flush();
+    let kim = invitations(smtp, KIM);
+    assert_eq!(approve(ws, &kim.last().unwrap().token()).await.status, 200);
+    promote(ws, RM, &["--all"], "acceptance");
+    ws.flush();
+    let lee = invitations(smtp, LEE);
+    assert_eq!(approve(ws, &lee.last().unwrap().token()).await.status, 200);
+    promote(ws, ADMIN, &["--all"], "production");
 }
 
 #[tokio::test]
@@ -168,6 +182,15 @@ async fn two_packages_of_one_rfc_travel_as_one_change_through_all_four_environme
     assert_eq!(ws.rfc_state(&rfc), "released");
     let shown = ws.rfc_json(&rfc);
     assert_eq!(shown["packages"][1]["versions"]["production"], "1.0.0", "{shown:#}");
+    // The change board reads the RFC once, and each package's row names the RFCs it carries.
+    let notes = stdout(&ok(ws.dtap(&["release-notes", "--env", "production"])));
+    assert_eq!(notes.matches(&format!("**{rfc} ")).count(), 1, "{notes}");
+    assert!(
+        notes.contains(&format!("| {APEX} | 1.0.0 | {ADMIN} | {rfc} |")),
+        "{notes}"
+    );
+    let history = json_of(&ws.dtap(&["history", "--env", "production", "--json"]));
+    assert_eq!(history[0]["rfcs"], json!([rfc]), "{history:#}");
     // Each tester got exactly one mail per environment, for the whole change.
     ws.flush();
     assert_eq!(invitations(&smtp, KIM).len(), 1);
@@ -300,13 +323,7 @@ async fn a_removed_tester_can_no_longer_sign_off_and_an_appointed_one_gets_the_r
 #[tokio::test]
 async fn a_released_rfc_takes_no_new_version_until_followed_up_or_reopened() {
     let (ws, smtp, rfc) = two_packages();
-    promote(&ws, RM, &["--all"], "test");
-    ws.flush();
-    assert_eq!(approve(&ws, &invitations(&smtp, KIM)[0].token()).await.status, 200);
-    promote(&ws, RM, &["--all"], "acceptance");
-    ws.flush();
-    assert_eq!(approve(&ws, &invitations(&smtp, LEE)[0].token()).await.status, 200);
-    promote(&ws, ADMIN, &["--all"], "production");
+    release_all(&ws, &smtp).await;
     assert_eq!(ws.rfc_state(&rfc), "released");
 
     // A new version that still names the released RFC is refused, with the way out.

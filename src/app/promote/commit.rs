@@ -95,10 +95,18 @@ impl App {
             trailers.push(("Dtap-Package", p.package.clone()));
             trailers.push(("Dtap-Version", p.version.clone().unwrap_or_default()));
             trailers.push(("Dtap-Tree", p.tree.clone()));
+            if !p.rfcs.is_empty() {
+                trailers.push(("Dtap-Carries", format!("{}: {}", p.package, p.rfcs.join(", "))));
+            }
         }
         trailers.push(("Dtap-From", from.name.clone()));
         trailers.push(("Dtap-To", to.name.clone()));
-        let all_rfcs: Vec<String> = moving.iter().flat_map(|p| p.rfcs.clone()).collect();
+        let mut all_rfcs: Vec<String> = Vec::new();
+        for r in moving.iter().flat_map(|p| p.rfcs.iter()) {
+            if !all_rfcs.contains(r) {
+                all_rfcs.push(r.clone());
+            }
+        }
         trailers.push(("Dtap-RFCs", all_rfcs.join(", ")));
         trailers.push(("Dtap-Promoted-By", caller.email.to_string()));
         for a in &approvals {

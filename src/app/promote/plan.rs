@@ -57,6 +57,14 @@ fn read_git(
             )]));
         }
         let Some(source) = pair.new else {
+            // Gone from the previous environment but still here: it leaves by retirement.
+            if pair.old.is_some() {
+                return Err(AppError::refused(format!(
+                    "{name} is no longer in {} ({}/{name} was removed): to remove it from {} too, retire it: \
+                     `dtap retire {name} --env {} --reason TEXT --rfc RFC-n`",
+                    from.name, from.path, to.name, to.name
+                )));
+            }
             return Err(AppError::refused(format!(
                 "{name} is not in {}: dtap promotes only from the directly previous environment, so promote it into {} first (the folder {}/{name} is missing)",
                 from.name, from.name, from.path
@@ -153,7 +161,9 @@ impl App {
             let mut gates = Vec::new();
             let (version, rfcs) = match &p.manifest {
                 Ok(m) => {
-                    let rfcs = self.rfc_facts(&m.rfcs, &signoff_envs, &p.name, &p.source_tree).await?;
+                    let rfcs = self
+                        .rfc_facts(&m.rfcs, &signoff_envs, Some((&p.name, &p.source_tree)))
+                        .await?;
                     // When dtap itself brought this tree into the previous environment
                     // (by the server's clock), and who did it.
                     let arrived = self
@@ -241,7 +251,7 @@ impl App {
         })
     }
 
-    pub(super) fn signoff_envs(&self, to: &Environment) -> Vec<String> {
+    pub(crate) fn signoff_envs(&self, to: &Environment) -> Vec<String> {
         let mut envs: Vec<String> = to
             .gates
             .iter()
@@ -260,9 +270,14 @@ impl App {
     }
 
     /// The RFCs' states and sign-offs in `envs`, in a bounded number of
-    /// queries. An approval counts for `package` only when the current round
-    /// covers it at exactly `tree`.
-    async fn rfc_facts(&self, ids: &[String], envs: &[String], package: &str, tree: &str) -> Result<Vec<RfcFacts>> {
+    /// queries. With `cover` (package, tree), an approval counts only when the
+    /// current round covers that package at exactly that tree.
+    pub(crate) async fn rfc_facts(
+        &self,
+        ids: &[String],
+        envs: &[String],
+        cover: Option<(&str, &str)>,
+    ) -> Result<Vec<RfcFacts>> {
         let numbers: Vec<i64> = ids
             .iter()
             .filter_map(|id| id.parse::<RfcId>().ok())
@@ -273,7 +288,8 @@ impl App {
             facts.rounds.iter().any(|(r, e, trees)| {
                 *r == n
                     && e == env
-                    && crate::domain::round::from_json(trees).is_some_and(|t| round::covers(&t, package, tree))
+                    && round::from_json(trees)
+                        .is_some_and(|t| cover.is_none_or(|(package, tree)| round::covers(&t, package, tree)))
             })
         };
         let of = |rows: &[(i64, String, String)], n: i64, env: &str| -> Vec<String> {

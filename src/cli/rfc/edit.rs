@@ -9,18 +9,18 @@ use crate::domain::origin::Origin;
 use crate::domain::rfc::fields::from_pairs;
 use crate::domain::rfc::{Action, RfcId};
 
-pub(super) async fn new(
-    app: &App,
-    cli: &Cli,
-    template: &str,
-    title: &str,
-    department: &Option<String>,
-    fields: &[(String, String)],
-    follows: Option<&str>,
-    json: bool,
-) -> CliResult {
+pub(super) async fn new(app: &App, cli: &Cli, args: &super::NewArgs) -> CliResult {
+    let super::NewArgs {
+        template,
+        title,
+        department,
+        fields,
+        follows,
+        json,
+    } = args;
     let caller = Caller::new(cli.identity()?, Origin::Cli);
     let follows = follows
+        .as_deref()
         .map(|f| {
             f.parse::<RfcId>()
                 .map_err(|_| CliError::Usage(format!("--follows `{f}` is not an RFC id such as RFC-12")))
@@ -40,7 +40,7 @@ pub(super) async fn new(
             },
         )
         .await?;
-    if json {
+    if *json {
         return print_json(&rfc);
     }
     outln!("{} filed as a draft: {}", rfc.id, rfc.title);

@@ -15,6 +15,27 @@ use crate::domain::rfc::RfcId;
 pub use list::ListArgs;
 
 /// Requests for change.
+/// The answers of `dtap rfc new`.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// Template id (see rfc-templates/).
+    #[arg(long)]
+    pub template: String,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long)]
+    pub department: Option<String>,
+    /// An answer, `key=value`; core fields: priority, impact_organisation, impact_department, impact_individual, risk.
+    #[arg(long = "field", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub fields: Vec<(String, String)>,
+    /// A follow-up of a released (or closed) RFC, e.g. RFC-12: new work
+    /// on something already in production gets its own RFC.
+    #[arg(long, value_name = "RFC-n")]
+    pub follows: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 #[command(
     after_help = "Examples:\n  dtap rfc new --template report --title \"Weekly sales button\" --field what_to_see=\"my closed deals\"\n  dtap rfc list --state submitted\n  dtap rfc move RFC-12 approve --comment \"Go\""
@@ -24,24 +45,7 @@ pub enum RfcCommand {
     #[command(
         after_help = "Examples:\n  dtap rfc new --template report --title \"Weekly sales button\" \\\n      --field what_to_see=\"All my closed deals of last week\" --field priority=should\n  dtap rfc new --template data-model --title \"Birthday on contact\" --json\n  dtap rfc new --template report --title \"Sales button, per region\" --follows RFC-12\n\nRepeat --field for each answer; repeat it with the same name for several choices of a multiselect."
     )]
-    New {
-        /// Template id (see rfc-templates/).
-        #[arg(long)]
-        template: String,
-        #[arg(long)]
-        title: String,
-        #[arg(long)]
-        department: Option<String>,
-        /// An answer, `key=value`; core fields: priority, impact_organisation, impact_department, impact_individual, risk.
-        #[arg(long = "field", value_name = "KEY=VALUE", value_parser = parse_pair)]
-        fields: Vec<(String, String)>,
-        /// A follow-up of a released (or closed) RFC, e.g. RFC-12: new work
-        /// on something already in production gets its own RFC.
-        #[arg(long, value_name = "RFC-n")]
-        follows: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    New(NewArgs),
     /// List RFCs.
     #[command(
         after_help = "Examples:\n  dtap rfc list\n  dtap rfc list --state in_test --json\n  dtap rfc list --search \"sales dashboard\" --sort updated"
@@ -126,26 +130,7 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
         app.reconcile().await?;
     }
     match cmd {
-        RfcCommand::New {
-            template,
-            title,
-            department,
-            fields,
-            follows,
-            json,
-        } => {
-            edit::new(
-                &app,
-                cli,
-                template,
-                title,
-                department,
-                fields,
-                follows.as_deref(),
-                *json,
-            )
-            .await
-        }
+        RfcCommand::New(args) => edit::new(&app, cli, args).await,
         RfcCommand::List(args) => list::list(&app, cli, args).await,
         RfcCommand::Show { id, json } => show::show(&app, cli, id, *json).await,
         RfcCommand::Edit {

@@ -474,10 +474,10 @@ fn platform_gate(f: &Facts<'_>) -> Option<GateVerdict> {
     })
 }
 
-fn signoff_gate(f: &Facts<'_>, env: &str) -> GateVerdict {
-    let gate = format!("signoff:{env}");
+/// What keeps the RFCs' current rounds in `env` from counting as approved.
+fn signoff_problems(rfcs: &[RfcFacts], env: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    for r in &f.rfcs {
+    for r in rfcs {
         let facts = r.signoffs.get(env).cloned().unwrap_or_default();
         if facts.testers.is_empty() {
             problems.push(format!("{} has no tester appointed in {env}", r.id));
@@ -493,6 +493,12 @@ fn signoff_gate(f: &Facts<'_>, env: &str) -> GateVerdict {
             problems.push(format!("{} awaits approval in {env} by {}", r.id, waiting.join(", ")));
         }
     }
+    problems
+}
+
+fn signoff_gate(f: &Facts<'_>, env: &str) -> GateVerdict {
+    let gate = format!("signoff:{env}");
+    let problems = signoff_problems(&f.rfcs, env);
     if f.rfcs.is_empty() {
         return pass(&gate, "no RFCs to sign off");
     }
@@ -563,5 +569,8 @@ fn soak_gate(f: &Facts<'_>, min: Duration, bypass: bool) -> GateVerdict {
     }
 }
 
+mod retire;
 #[cfg(test)]
 mod tests;
+
+pub use retire::{RetireFacts, evaluate_retirement};

@@ -126,6 +126,19 @@ impl TestWorkspace {
     /// Commits files into the config repo through a real clone and push, as a
     /// CRM developer would. `files` are paths relative to the repo root.
     pub fn commit_files(&self, message: &str, files: &[(&str, &str)]) {
+        let work = self.work_clone();
+        for (rel, content) in files {
+            let p = work.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        }
+        self.git(&work, &["add", "-A"]);
+        self.git(&work, &["commit", "-q", "-m", message]);
+        self.git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    }
+
+    /// The developer's clone of the config repo, up to date.
+    fn work_clone(&self) -> PathBuf {
         let work = self.tmp.path().join("clone");
         if !work.exists() {
             self.git(
@@ -140,11 +153,14 @@ impl TestWorkspace {
         } else {
             self.git(&work, &["pull", "-q", "--ff-only"]);
         }
-        for (rel, content) in files {
-            let p = work.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, content).unwrap();
-        }
+        work
+    }
+
+    /// Deletes a folder from the config repo with a commit (a developer
+    /// removing a package from develop), through the same clone.
+    pub fn remove_folder(&self, message: &str, rel: &str) {
+        let work = self.work_clone();
+        std::fs::remove_dir_all(work.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         self.git(&work, &["add", "-A"]);
         self.git(&work, &["commit", "-q", "-m", message]);
         self.git(&work, &["push", "-q", "origin", "HEAD:main"]);

@@ -1,0 +1,115 @@
+//! Packages leave on purpose (DESIGN §13, §15): a Salesforce package that a
+//! new one replaces is deleted from develop, then retired from test,
+//! acceptance and production in order, through gates, with one commit each
+//! that git and the history read back as a retirement, never as drift.
+
+use serde_json::Value;
+
+use crate::rounds::{APEX, UI, approve, invitations, promote, put, release_all, two_packages};
+use crate::support::{ADMIN, KIM, LEE, RM, TestWorkspace, code, json_of, ok, stdout, text};
+
+const TILE: &str = "ebikes-tile";
+
+fn retire(ws: &TestWorkspace, user: &str, env: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["retire", UI, "--env", env, "--reason", "Replaced by the product tile"];
+    args.extend_from_slice(extra);
+    ws.as_user(user, &args)
+}
+
+fn failed_gates(out: &std::process::Output) -> Vec<String> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)));
+    v["plan"]["gates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v:#}"))
+        .iter()
+        .filter(|g| g["passed"] == false)
+        .map(|g| g["gate"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_replaced_package_is_retired_in_order_through_the_gates_down_to_production() {
+    let (ws, smtp, old) = two_packages();
+    release_all(&ws, &smtp).await;
+    assert_eq!(ws.rfc_state(&old), "released");
+
+    // The product tile replaces the card: a new RFC, a new package, the old folder deleted in develop.
+    let rfc = ws.approved_rfc("Product tile replaces the product card");
+    ws.appoint(&rfc, "test", KIM);
+    ws.appoint(&rfc, "acceptance", LEE);
+    ws.remove_folder("ebikes-ui: replaced by ebikes-tile", &format!("develop/{UI}"));
+    put(&ws, TILE, "1.0.0", &[&rfc], "tile");
+
+    // Promoting the deleted package says how it leaves instead.
+    let out = ws.as_user(RM, &["promote", UI, "--to", "test"]);
+    assert_eq!(code(&out), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("dtap retire {UI} --env test")),
+        "{}",
+        text(&out)
+    );
+
+    // In order, for an open RFC, with a reason.
+    let out = retire(&ws, RM, "acceptance", &["--rfc", &rfc, "--json"]);
+    assert_eq!(code(&out), Some(3), "{}", text(&out));
+    assert!(failed_gates(&out).contains(&"order".to_string()), "{}", text(&out));
+    let human = text(&retire(&ws, RM, "acceptance", &["--rfc", &rfc]));
+    assert!(
+        human.contains(&format!("retire it from test first (`dtap retire {UI} --env test`)")),
+        "{human}"
+    );
+    let out = retire(&ws, RM, "test", &["--json"]);
+    assert_eq!(failed_gates(&out), ["rfcs"], "every change to test traces to a request");
+    let out = retire(&ws, RM, "test", &["--rfc", &old, "--json"]);
+    assert_eq!(failed_gates(&out), ["rfcs"], "a released RFC is never moved");
+    let dry = stdout(&ok(retire(&ws, RM, "test", &["--rfc", &rfc, "--dry-run"])));
+    assert!(dry.contains("- lwc/productCard/productCard.js"), "{dry}");
+    assert!(
+        ws.packages_in("test").contains(&UI.to_string()),
+        "a dry run changes nothing"
+    );
+
+    let done = stdout(&ok(retire(&ws, RM, "test", &["--rfc", &rfc])));
+    assert!(done.contains(&format!("Retired {UI} 1.0.0 from test")), "{done}");
+    assert!(!ws.packages_in("test").contains(&UI.to_string()));
+    let message = ws.repo_git(&["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains("Dtap-Action: retire") && message.contains(&format!("Dtap-Retired: {UI}")),
+        "{message}"
+    );
+    assert_eq!(
+        ws.rfc_state(&old),
+        "released",
+        "a retirement never moves a released RFC"
+    );
+    let history = json_of(&ws.dtap(&["history", "--env", "test", "--json"]));
+    assert_eq!(history[0]["action"], "retire", "{history:#}");
+
+    // The tile travels on; its test approval licenses the retirement from acceptance.
+    promote(&ws, RM, &[TILE], "test");
+    ws.flush();
+    assert_eq!(
+        approve(&ws, &invitations(&smtp, KIM).last().unwrap().token())
+            .await
+            .status,
+        200
+    );
+    ok(retire(&ws, RM, "acceptance", &["--rfc", &rfc]));
+    promote(&ws, RM, &[TILE], "acceptance");
+    ws.flush();
+    assert_eq!(
+        approve(&ws, &invitations(&smtp, LEE).last().unwrap().token())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(ws.rfc_state(&rfc), "accepted");
+
+    // Production last; nothing there depends on the card, and no retirement counts as drift.
+    ok(retire(&ws, ADMIN, "production", &["--rfc", &rfc]));
+    promote(&ws, ADMIN, &[TILE], "production");
+    assert_eq!(ws.rfc_state(&rfc), "released");
+    let mut production = ws.packages_in("production");
+    production.sort();
+    assert_eq!(production, [APEX.to_string(), TILE.to_string()]);
+}
