@@ -27,6 +27,8 @@ pub struct PromoteRequest {
     pub reason: Option<String>,
     pub emergency: bool,
     pub dry_run: bool,
+    /// Undo hand-made changes in the target on purpose (needs `reason`).
+    pub overwrite_drift: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,7 +122,10 @@ impl App {
                 return Ok(PromoteOutcome::DryRun { plan });
             }
             match self.commit_promotion(caller, req, &plan).await? {
-                Some(commit) => return Ok(PromoteOutcome::Promoted { plan, commit }),
+                Some(commit) => {
+                    self.record_overwrites(caller, &plan, &commit).await?;
+                    return Ok(PromoteOutcome::Promoted { plan, commit });
+                }
                 None => {
                     // Lost the race: let the winner finish before looking again.
                     let b = crate::random::bytes::<1>()?;
