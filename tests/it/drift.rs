@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::support::{
-    ADMIN, FA, KIM, LEE, TestWorkspace, Verdict, code, json_of, manifest, ok, sign_off, stderr, stdout, text,
+    ADMIN, FA, KIM, LEE, RM, TestApp, TestWorkspace, Verdict, code, json_of, manifest, ok, sign_off, stderr, stdout,
+    text,
 };
 
 const ORDER: &str = "classes/OrderController.cls";
@@ -355,8 +356,8 @@ fn drift_adopt_refuses_a_clash_naming_the_files_and_drift_list_exits_by_drift() 
     assert!(stderr(&out).contains("no hand-made change"), "{}", text(&out));
 }
 
-#[test]
-fn diff_a_b_shows_what_promoting_a_into_b_would_change_in_both_orders() {
+#[tokio::test]
+async fn diff_a_b_shows_what_promoting_a_into_b_would_change_in_both_orders() {
     let ws = TestWorkspace::init();
     let rfc = ws.approved_rfc("Sell e-bikes online");
     ebikes_in_develop(&ws, "1.0.0", &[&rfc], &[]);
@@ -422,4 +423,32 @@ fn diff_a_b_shows_what_promoting_a_into_b_would_change_in_both_orders() {
     assert_eq!(d[0]["old_version"], "1.0.0");
     assert_eq!(d[0]["new_version"], Value::Null);
     assert_eq!(d[0]["added"], serde_json::json!([]));
+
+    // The package's diff page on the web reads the same way, for signed-in users.
+    let app = TestApp::start(&ws).await;
+    let page = app.get("/packages/ebikes/diff?from=develop&to=test").await;
+    assert_ne!(page.status, 200, "{}", page.body);
+    app.stop().await;
+    let app = TestApp::start_as(&ws, RM).await;
+    let page = app.get("/packages/ebikes/diff?from=develop&to=test").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let old_side = page.body.find("1.0.0").unwrap();
+    assert!(page.body[old_side..].contains("1.1.0"), "{}", page.body);
+    // minijinja escapes `/` too.
+    assert!(page.body.contains("classes&#x2f;BikeFinder.cls"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<span class=\"add\">+&#x2f;&#x2f; Products come sorted by name"),
+        "{}",
+        page.body
+    );
+    let page = app.get("/packages/ebikes/diff?from=test&to=develop").await;
+    assert!(
+        page.body
+            .contains("<span class=\"del\">-&#x2f;&#x2f; Products come sorted by name"),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.get("/packages/nope/diff?from=develop&to=test").await.status, 404);
+    app.stop().await;
 }
