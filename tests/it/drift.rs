@@ -231,6 +231,8 @@ async fn an_acknowledged_hotfix_in_production_is_not_overwritten_unless_on_purpo
     // Overwritten is settled: nothing is left to undo.
     let out = ws.dtap(&["drift", "list"]);
     assert_eq!(code(&out), Some(0), "{}", text(&out));
+    ok(ws.dtap(&["doctor"]));
+    ok(ws.dtap(&["audit", "verify"]));
 }
 
 #[tokio::test]
@@ -300,6 +302,9 @@ async fn drift_adopt_carries_a_production_hotfix_into_develop_and_onward() {
     assert_eq!(ws.tree_of("production/ebikes"), ws.tree_of("develop/ebikes"));
     assert_eq!(class(&ws, "production", ORDER), hotfixed_order());
     assert_eq!(class(&ws, "production", PRODUCT), sorted_products());
+    // The index, the acknowledgements and the audit chain agree with the repo.
+    ok(ws.dtap(&["doctor"]));
+    ok(ws.dtap(&["audit", "verify"]));
 }
 
 #[test]
