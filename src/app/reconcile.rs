@@ -51,6 +51,7 @@ impl App {
                             restored_tree: package.tree,
                             files: FileChanges::default(),
                             rfcs: returns,
+                            restored_rfcs: package.rfcs,
                             head: i.base_commit.clone(),
                         };
                         self.complete_rollback(&i.id, &commit, &caller, &plan, &i.reason)

@@ -40,6 +40,8 @@ pub struct RollbackPlan {
     pub restored_tree: Option<String>,
     pub files: FileChanges,
     pub rfcs: Vec<RfcReturn>,
+    /// The RFCs the restored version names: their rounds here start again.
+    pub restored_rfcs: Vec<String>,
     pub head: String,
 }
 
@@ -125,22 +127,38 @@ impl App {
                         .collect(),
                 ));
             }
-            // RFCs the restored version does not carry go back to where they were.
+            // RFCs the restored version does not carry go back, only as far as
+            // the packages still here require (DESIGN §13).
+            let others = self
+                .carriers(
+                    &env.name,
+                    &g.withdrawn_rfcs.iter().filter_map(|r| r.parse().ok()).collect(),
+                )
+                .await?;
+            let role = crate::domain::promotion::role(&self.workspace.pipeline, &env.name);
             let mut returns = Vec::new();
             for r in g.withdrawn_rfcs.iter().filter(|r| !g.restored_rfcs.contains(r)) {
                 let Ok(id) = r.parse::<RfcId>() else { continue };
                 let Some(rfc) = self.store.rfc(id).await? else { continue };
+                let remaining = others
+                    .here
+                    .get(&id)
+                    .is_some_and(|c| c.iter().any(|c| c.package != req.package));
+                let mut before = None;
                 for arrival in &g.arrivals {
-                    if let Some(before) = self.store.state_before(id.0, &format!("promote {arrival}")).await? {
-                        if before != rfc.state.as_str() {
-                            returns.push(RfcReturn {
-                                rfc: r.clone(),
-                                from: rfc.state.to_string(),
-                                to: before,
-                            });
-                        }
+                    if let Some(b) = self.store.state_before(id.0, &format!("promote {arrival}")).await? {
+                        before = b.parse::<State>().ok();
                         break;
                     }
+                }
+                if let Some(to) = crate::domain::promotion::state_after_withdrawal(role, rfc.state, before, remaining)
+                    && to != rfc.state
+                {
+                    returns.push(RfcReturn {
+                        rfc: r.clone(),
+                        from: rfc.state.to_string(),
+                        to: to.to_string(),
+                    });
                 }
             }
             let plan = RollbackPlan {
@@ -151,6 +169,7 @@ impl App {
                 restored_tree: g.restored_tree.clone(),
                 files: g.files.clone(),
                 rfcs: returns,
+                restored_rfcs: g.restored_rfcs.clone(),
                 head: g.head.clone(),
             };
             if req.dry_run {
@@ -163,7 +182,7 @@ impl App {
                     version: plan.restored_version.clone(),
                     from_version: plan.withdrawn_version.clone(),
                     tree: plan.restored_tree.clone(),
-                    rfcs: Vec::new(),
+                    rfcs: plan.restored_rfcs.clone(),
                 },
                 returns: plan.rfcs.clone(),
             };
@@ -263,6 +282,18 @@ impl App {
         plan: &RollbackPlan,
         reason: &str,
     ) -> Result<()> {
+        // Every round that covered the package, and the restored version's
+        // RFCs, are renewed over what the environment holds now.
+        let mut rfcs = self
+            .rounds_touching(&plan.environment, std::slice::from_ref(&plan.package))
+            .await?;
+        rfcs.extend(
+            plan.restored_rfcs
+                .iter()
+                .chain(plan.rfcs.iter().map(|r| &r.rfc))
+                .filter_map(|r| r.parse::<RfcId>().ok()),
+        );
+        let carried = self.carriers(&plan.environment, &rfcs).await?;
         let mut tx = self.store.write_tx().await?;
         if !intents::finish(&mut tx, intent, Some(commit), "").await? {
             return Ok(());
@@ -290,6 +321,7 @@ impl App {
             };
             self.move_state(&mut tx, caller, &rfc, mv).await?;
         }
+        self.renew_rounds(&mut tx, &plan.environment, &carried).await?;
         audit::append(
             &mut tx,
             &NewAuditEvent {

@@ -103,7 +103,11 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
             eprintln!("\nRefused: nothing was promoted.");
             return Err(CliError::Silent(3));
         }
-        PromoteOutcome::Promoted { plan, commit } => {
+        PromoteOutcome::Promoted {
+            plan,
+            commit,
+            invitations,
+        } => {
             for p in plan.packages.iter().filter(|p| !p.already) {
                 outln!(
                     "Promoted {} {} → {} into {} (commit {}).",
@@ -116,6 +120,9 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
                 if !p.rfcs.is_empty() {
                     outln!("  RFCs: {}", p.rfcs.join(", "));
                 }
+            }
+            if *invitations > 0 {
+                outln!("Invitations queued: {invitations} (delivered by `dtap serve` or `dtap mail flush`).");
             }
         }
     }

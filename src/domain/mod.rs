@@ -20,6 +20,7 @@ pub mod promotion;
 pub mod remote_url;
 pub mod report;
 pub mod rfc;
+pub mod round;
 pub mod signoff;
 pub mod stamp;
 pub mod status;

@@ -29,6 +29,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("emergency.html", include_str!("templates/emergency.html")),
     ("promotion.txt", include_str!("templates/promotion.txt")),
     ("promotion.html", include_str!("templates/promotion.html")),
+    ("withdrawn.txt", include_str!("templates/withdrawn.txt")),
+    ("withdrawn.html", include_str!("templates/withdrawn.html")),
 ];
 
 const BUILTIN_NL: &[(&str, &str)] = &[
@@ -48,6 +50,8 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("emergency.html", include_str!("templates/nl/emergency.html")),
     ("promotion.txt", include_str!("templates/nl/promotion.txt")),
     ("promotion.html", include_str!("templates/nl/promotion.html")),
+    ("withdrawn.txt", include_str!("templates/nl/withdrawn.txt")),
+    ("withdrawn.html", include_str!("templates/nl/withdrawn.html")),
 ];
 
 /// The mail templates of one workspace, read from disk once when the app

@@ -43,6 +43,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "revision",
+            "follows",
         ],
     ),
     (
@@ -114,6 +115,19 @@ pub const TABLES: &[(&str, &[&str])] = &[
         &["intent_id", "position", "rfc", "from_state", "to_state"],
     ),
     (
+        "signoff_rounds",
+        &[
+            "id",
+            "rfc_id",
+            "environment",
+            "trees",
+            "versions",
+            "started_at",
+            "ended_at",
+            "end_reason",
+        ],
+    ),
+    (
         "signoffs",
         &[
             "id",
@@ -125,6 +139,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "comment",
             "at",
             "link_id",
+            "round_id",
         ],
     ),
     (
@@ -190,6 +205,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "revoked_at",
             "reminded_at",
             "escalated_at",
+            "round_id",
         ],
     ),
     ("signoff_cases", &["signoff_id", "case_id", "result", "note"]),
@@ -245,6 +261,8 @@ const INTEGER_COLUMNS: &[&str] = &[
     "emergency",
     "attempts",
     "link_id",
+    "round_id",
+    "follows",
     "signoff_id",
     "case_id",
     "hits",
@@ -258,6 +276,7 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("rfc_test_cases", "id"),
     ("rfc_comments", "id"),
     ("rfc_events", "id"),
+    ("signoff_rounds", "id"),
     ("signoffs", "id"),
     ("drift_acks", "id"),
     ("outbox", "id"),

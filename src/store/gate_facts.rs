@@ -35,14 +35,25 @@ macro_rules! testers_sql {
     };
 }
 
+/// Approvals count only in the current round (DESIGN §13): an ended round's
+/// verdicts never count again.
 macro_rules! approvals_sql {
     ($d:ident) => {
         concat!(
-            "SELECT s.rfc_id, s.environment, s.tester FROM signoffs s WHERE ",
-            in_lists!($d, "s.rfc_id", "s.environment"),
-            " AND s.tree = $3 AND s.verdict = 'approve'
-              AND s.id = (SELECT MAX(id) FROM signoffs t WHERE t.rfc_id = s.rfc_id AND t.environment = s.environment
-                                                          AND t.tree = s.tree AND t.tester = s.tester)"
+            "SELECT r.rfc_id, r.environment, s.tester FROM signoff_rounds r JOIN signoffs s ON s.round_id = r.id WHERE ",
+            in_lists!($d, "r.rfc_id", "r.environment"),
+            " AND r.ended_at IS NULL AND s.verdict = 'approve'
+              AND s.id = (SELECT MAX(id) FROM signoffs t WHERE t.round_id = s.round_id AND t.tester = s.tester)"
+        )
+    };
+}
+
+macro_rules! rounds_sql {
+    ($d:ident) => {
+        concat!(
+            "SELECT rfc_id, environment, trees FROM signoff_rounds WHERE ",
+            in_lists!($d, "rfc_id", "environment"),
+            " AND ended_at IS NULL"
         )
     };
 }
@@ -64,20 +75,32 @@ pub struct GateFacts {
     /// (RFC number, state as stored).
     pub states: Vec<(i64, String)>,
     pub testers: Vec<TesterRow>,
-    /// Testers whose latest verdict on the tree approves it.
+    /// Testers whose latest verdict in the current round approves it.
     pub approvals: Vec<TesterRow>,
+    /// (RFC number, environment, JSON {package: tree}) of each current round.
+    pub rounds: Vec<TesterRow>,
 }
 
 impl Store {
-    pub async fn gate_facts(&self, rfcs: &[i64], envs: &[String], tree: &str) -> Result<GateFacts> {
+    pub async fn gate_facts(&self, rfcs: &[i64], envs: &[String]) -> Result<GateFacts> {
         if rfcs.is_empty() {
             return Ok(GateFacts::default());
         }
         let ids = serde_json::to_string(rfcs).unwrap_or_else(|_| "[]".into());
         let envs = serde_json::to_string(envs).unwrap_or_else(|_| "[]".into());
-        let (states, testers, approvals) = match self.backend() {
-            Backend::Sqlite => (states_sql!(sqlite), testers_sql!(sqlite), approvals_sql!(sqlite)),
-            Backend::Postgres => (states_sql!(postgres), testers_sql!(postgres), approvals_sql!(postgres)),
+        let (states, testers, approvals, rounds) = match self.backend() {
+            Backend::Sqlite => (
+                states_sql!(sqlite),
+                testers_sql!(sqlite),
+                approvals_sql!(sqlite),
+                rounds_sql!(sqlite),
+            ),
+            Backend::Postgres => (
+                states_sql!(postgres),
+                testers_sql!(postgres),
+                approvals_sql!(postgres),
+                rounds_sql!(postgres),
+            ),
         };
         Ok(GateFacts {
             states: sqlx::query_as(states).bind(&ids).fetch_all(self.pool()).await?,
@@ -89,7 +112,11 @@ impl Store {
             approvals: sqlx::query_as(approvals)
                 .bind(&ids)
                 .bind(&envs)
-                .bind(tree)
+                .fetch_all(self.pool())
+                .await?,
+            rounds: sqlx::query_as(rounds)
+                .bind(&ids)
+                .bind(&envs)
                 .fetch_all(self.pool())
                 .await?,
         })

@@ -14,6 +14,7 @@ pub mod rate_limits;
 pub mod repo_index;
 pub mod reports;
 pub mod rfcs;
+pub mod rounds;
 pub mod sessions;
 pub mod signoff;
 mod stamp;

@@ -24,6 +24,9 @@ pub struct SignoffLink {
     pub revoked_at: Option<Stamp>,
     pub reminded_at: Option<Stamp>,
     pub escalated_at: Option<Stamp>,
+    /// The round this link belongs to (NULL only for links older than rounds
+    /// that the migration could not place).
+    pub round_id: Option<i64>,
 }
 
 pub struct NewLink<'a> {
@@ -38,11 +41,12 @@ pub struct NewLink<'a> {
     pub invited_at: &'a str,
     pub reminded_at: Option<&'a str>,
     pub escalated_at: Option<&'a str>,
+    pub round_id: i64,
 }
 
 macro_rules! link_columns {
     () => {
-        "id, rfc_id, environment, tester, package, version, tree, created_at, expires_at, invited_at, used_at, revoked_at, reminded_at, escalated_at"
+        "id, rfc_id, environment, tester, package, version, tree, created_at, expires_at, invited_at, used_at, revoked_at, reminded_at, escalated_at, round_id"
     };
 }
 
@@ -62,8 +66,8 @@ pub async fn create_link(conn: &mut WriteTx, l: &NewLink<'_>) -> Result<i64> {
     .await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO signoff_links (token_hash, rfc_id, environment, tester, package, version, tree, created_at, expires_at,
-                                    invited_at, reminded_at, escalated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                                    invited_at, reminded_at, escalated_at, round_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(l.token_hash)
     .bind(l.rfc_id)
@@ -77,6 +81,7 @@ pub async fn create_link(conn: &mut WriteTx, l: &NewLink<'_>) -> Result<i64> {
     .bind(l.invited_at)
     .bind(l.reminded_at)
     .bind(l.escalated_at)
+    .bind(l.round_id)
     .fetch_one(&mut **conn)
     .await?;
     Ok(id)
@@ -105,12 +110,13 @@ pub struct NewVerdict<'a> {
     pub verdict: &'a str,
     pub comment: &'a str,
     pub cases: &'a [(i64, String, String)],
+    pub round_id: i64,
 }
 
 pub async fn record_verdict(conn: &mut WriteTx, v: &NewVerdict<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at, link_id, round_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(v.rfc_id)
     .bind(v.environment)
@@ -120,6 +126,7 @@ pub async fn record_verdict(conn: &mut WriteTx, v: &NewVerdict<'_>) -> Result<i6
     .bind(v.comment)
     .bind(conn.stamp())
     .bind(v.link_id)
+    .bind(v.round_id)
     .fetch_one(&mut **conn)
     .await?;
     for (case, result, note) in v.cases {
@@ -132,22 +139,6 @@ pub async fn record_verdict(conn: &mut WriteTx, v: &NewVerdict<'_>) -> Result<i6
             .await?;
     }
     Ok(id)
-}
-
-/// Testers whose latest verdict on `tree` is approve, inside a transaction.
-pub async fn approvals_in(conn: &mut Conn, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT s.tester FROM signoffs s
-         WHERE s.rfc_id = $1 AND s.environment = $2 AND s.tree = $3 AND s.verdict = 'approve'
-           AND s.id = (SELECT MAX(id) FROM signoffs t WHERE t.rfc_id = s.rfc_id AND t.environment = s.environment
-                                                        AND t.tree = s.tree AND t.tester = s.tester)",
-    )
-    .bind(rfc)
-    .bind(environment)
-    .bind(tree)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn testers_in(conn: &mut Conn, rfc: i64, environment: &str) -> Result<Vec<String>> {
@@ -279,37 +270,6 @@ impl Store {
 }
 
 impl Store {
-    /// Records a tester's verdict on one exact tree.
-    pub async fn record_signoff(
-        &self,
-        rfc: i64,
-        environment: &str,
-        tester: &str,
-        tree: &str,
-        verdict: &str,
-        comment: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO signoffs (rfc_id, environment, tester, tree, verdict, comment, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(rfc)
-        .bind(environment)
-        .bind(tester)
-        .bind(tree)
-        .bind(verdict)
-        .bind(comment)
-        .bind(self.now())
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Testers whose latest verdict on `tree` for this RFC and environment is approve.
-    pub async fn approvals(&self, rfc: i64, environment: &str, tree: &str) -> Result<Vec<String>> {
-        let mut conn = self.pool().acquire().await?;
-        super::signoff::approvals_in(&mut conn, rfc, environment, tree).await
-    }
-
     /// Testers appointed for an RFC in an environment.
     pub async fn testers_in(&self, rfc: i64, environment: &str) -> Result<Vec<String>> {
         let mut conn = self.pool().acquire().await?;

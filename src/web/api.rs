@@ -45,6 +45,9 @@ pub struct CreateBody {
     department: Option<String>,
     #[serde(default)]
     fields: Fields,
+    /// `RFC-n`: a follow-up of that released RFC.
+    #[serde(default)]
+    follows: Option<String>,
 }
 
 pub async fn create(
@@ -62,6 +65,15 @@ pub async fn create(
                 title: body.title,
                 department: body.department,
                 fields: body.fields,
+                follows: match body.follows.as_deref() {
+                    None | Some("") => None,
+                    Some(f) => Some(f.parse().map_err(|_| {
+                        crate::app::AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+                            "follows",
+                            format!("`{f}` is not an RFC id such as RFC-12"),
+                        )])
+                    })?),
+                },
             },
         )
         .await?;

@@ -18,29 +18,12 @@ use crate::support::{
 const ORDER: &str = "classes/OrderController.cls";
 const PRODUCT: &str = "classes/ProductController.cls";
 
-/// The Apex classes of Salesforce's e-bikes sample app (CC0), from the shared
-/// fixtures beside the repository (or `DTAP_EBIKES_FIXTURE`).
+/// The Apex classes of Salesforce's e-bikes sample app (CC0), as copied under
+/// tests/it/fixtures/ebikes.
 fn ebikes_classes() -> Vec<(String, String)> {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates: Vec<PathBuf> = std::env::var_os("DTAP_EBIKES_FIXTURE")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            here.ancestors()
-                .skip(1)
-                .take(3)
-                .map(|a| a.join("shared/fixtures/salesforce-ebikes")),
-        )
-        .collect();
-    let root = candidates
-        .iter()
-        .find(|c| c.join("sfdx-project.json").exists())
-        .unwrap_or_else(|| {
-            panic!("the Salesforce e-bikes fixture is missing: looked in {candidates:?}; set DTAP_EBIKES_FIXTURE")
-        });
-    let dir = root.join("force-app/main/default/classes");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures/ebikes/classes");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("the e-bikes fixture {dir:?}: {e}"))
         .map(|e| e.unwrap().path())
         .map(|p| {
             (
@@ -423,7 +406,11 @@ async fn diff_a_b_shows_what_promoting_a_into_b_would_change_in_both_orders() {
     assert_eq!(d[0]["old_version"], Value::Null);
     assert_eq!(d[0]["new_version"], "1.0.0");
     assert_eq!(d[0]["removed"], serde_json::json!([]));
-    assert!(d[0]["added"].as_array().unwrap().len() > 10, "{d:#}");
+    assert_eq!(
+        d[0]["added"].as_array().unwrap().len(),
+        ebikes_classes().len() + 1,
+        "{d:#}"
+    );
     let d = json_of(&ws.dtap(&["diff", "acceptance", "test", "--json"]));
     assert_eq!(d[0]["old_version"], "1.0.0");
     assert_eq!(d[0]["new_version"], Value::Null);

@@ -12,6 +12,7 @@ mod reports;
 mod rfcs_api;
 mod rfcs_cli;
 mod rfcs_web;
+mod rounds;
 mod scale;
 mod signoff;
 mod support;

@@ -49,7 +49,8 @@ fn month() -> String {
 /// goes all the way to production (crm-core 1.0.0 into test, where kim
 /// rejects it through her mailed link; the fixed 1.0.1 into test, kim
 /// approves; into acceptance, lee approves, which accepts the RFC; into
-/// production), and the next version 1.1.0 waits in test for kim, whose
+/// production), then the change board reopens it and the next version
+/// 1.1.0 waits in test for kim, whose
 /// invitation is still open; RFC-2 is rejected by the change board; RFC-3
 /// stays a draft. Departments test CSV escaping.
 pub async fn known_data_set(ws: &TestWorkspace) -> String {
@@ -78,6 +79,11 @@ pub async fn known_data_set(ws: &TestWorkspace) -> String {
     ok(ws.dtap(&["promote", "crm-core", "--to", "acceptance"]));
     sign_off(ws, LEE, Verdict::Approve).await;
     ok(ws.as_user(ADMIN, &["promote", "crm-core", "--to", "production"]));
+    // A released RFC takes no new version until it is reopened (DESIGN §13).
+    ok(ws.as_user(
+        CM,
+        &["rfc", "move", &rfc, "reopen", "--comment", "Friday is still missing"],
+    ));
     version("1.1.0");
     ok(ws.dtap(&["promote", "crm-core", "--to", "test"]));
     ws.flush();
@@ -95,19 +101,21 @@ async fn reports_count_what_happened() {
     let rfc = known_data_set(&ws).await;
     let m = month();
     let v = ws.dtap(&["rfc", "show", &rfc, "--json"]);
-    assert_eq!(json_of(&v)["state"], "released");
+    // Released, then reopened for 1.1.0, which is in test now.
+    assert_eq!(json_of(&v)["state"], "in_test");
 
     let states = cells(&report(&ws, &["states"]));
     let count = |s: &str| states.iter().find(|r| r[0] == s).unwrap()[1].clone();
     assert_eq!(
-        (count("released"), count("rejected"), count("draft"), count("submitted")),
+        (count("in_test"), count("rejected"), count("draft"), count("submitted")),
         ("1".into(), "1".into(), "1".into(), "0".into())
     );
     assert_eq!(
         cells(&report(&ws, &["departments"])),
         vec![
             vec!["=HYPERLINK(\"http://evil\")".to_string(), "1".into(), "1".into()],
-            vec!["Sales".into(), "1".into(), "0".into()],
+            // Reopened: open again.
+            vec!["Sales".into(), "1".into(), "1".into()],
             vec!["Service, North \"B\"\nsecond line".into(), "1".into(), "0".into()],
         ]
     );
@@ -163,7 +171,7 @@ async fn reports_count_what_happened() {
     let csv = stdout(&ok(ws.dtap(&["report", "departments", "--csv"])));
     assert_eq!(
         csv,
-        "department,rfcs,open\r\n\"'=HYPERLINK(\"\"http://evil\"\")\",1,1\r\nSales,1,0\r\n\"Service, North \"\"B\"\"\nsecond line\",1,0\r\n"
+        "department,rfcs,open\r\n\"'=HYPERLINK(\"\"http://evil\"\")\",1,1\r\nSales,1,1\r\n\"Service, North \"\"B\"\"\nsecond line\",1,0\r\n"
     );
     // The table for humans, and clear errors.
     let table = stdout(&ok(ws.dtap(&["report", "rejections"])));
@@ -199,7 +207,7 @@ async fn reports_count_what_happened() {
     let r = admin.get("/reports/departments.csv?department=Sales").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type.as_deref(), Some("text/csv; charset=utf-8"));
-    assert_eq!(r.body, "department,rfcs,open\r\nSales,1,0\r\n");
+    assert_eq!(r.body, "department,rfcs,open\r\nSales,1,1\r\n");
     let r = admin.get("/reports/nothing.csv").await;
     assert_eq!(r.status, 404);
     let r = admin.get("/reports?since=last+week").await;

@@ -70,6 +70,7 @@ impl App {
                         title: s.title.into(),
                         department: Some(s.department.into()),
                         fields,
+                        follows: None,
                     },
                 )
                 .await?;

@@ -35,7 +35,7 @@ impl App {
         caller: &Caller,
         req: &PromoteRequest,
         plan: &Plan,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, usize)>> {
         let (from, to) = self.environments(&req.to)?;
         let intent = crate::random::hex::<16>()?;
         let moving: Vec<&PlannedPackage> = plan.moving().collect();
@@ -69,14 +69,15 @@ impl App {
         failpoint("after-intent");
 
         let mut approvals = Vec::new();
+        let rfc_ids: std::collections::BTreeSet<RfcId> = moving
+            .iter()
+            .flat_map(|p| p.rfcs.iter())
+            .filter_map(|r| r.parse().ok())
+            .collect();
         for env in self.signoff_envs(&to) {
-            for p in &moving {
-                for r in &p.rfcs {
-                    if let Ok(n) = r.parse::<RfcId>() {
-                        for t in self.store.approvals(n.0, &env, &p.tree).await? {
-                            approvals.push(format!("{t} ({r} in {env})"));
-                        }
-                    }
+            for n in &rfc_ids {
+                for t in self.store.current_approvals(n.0, &env).await? {
+                    approvals.push(format!("{t} ({n} in {env})"));
                 }
             }
         }
@@ -145,23 +146,25 @@ impl App {
         };
         failpoint("after-ref-update");
         let moved: Vec<Moved> = payload.packages().iter().map(Moved::from).collect();
-        self.complete_promotion(
-            &intent,
-            &commit,
-            &to.name,
-            caller,
-            &moved,
-            &json!({
-                "commit": commit, "from": from.name, "to": to.name, "packages": payload.packages(),
-                "reason": reason, "emergency": req.emergency,
-            }),
-        )
-        .await?;
+        let invitations = self
+            .complete_promotion(
+                &intent,
+                &commit,
+                &to.name,
+                caller,
+                &moved,
+                &json!({
+                    "commit": commit, "from": from.name, "to": to.name, "packages": payload.packages(),
+                    "reason": reason, "emergency": req.emergency,
+                }),
+            )
+            .await?;
         failpoint("after-completion");
-        Ok(Some(commit))
+        Ok(Some((commit, invitations)))
     }
 
-    /// Marks the intent done and moves the RFCs, in one transaction.
+    /// Marks the intent done, moves the RFCs and renews their sign-off
+    /// rounds, in one transaction. Returns the invitations queued.
     pub(crate) async fn complete_promotion(
         &self,
         intent: &str,
@@ -170,24 +173,43 @@ impl App {
         caller: &Caller,
         moved: &[Moved],
         detail: &serde_json::Value,
-    ) -> Result<()> {
-        let rfcs: Vec<String> = moved.iter().flat_map(|m| m.rfcs.clone()).collect();
+    ) -> Result<usize> {
         let role = promotion::role(&self.workspace.pipeline, env);
+        // The RFCs the moved versions name, and those whose round here covered
+        // a moved package (a new version may no longer name them).
+        let packages: Vec<String> = moved.iter().map(|m| m.package.clone()).collect();
+        let mut rfcs = self.rounds_touching(env, &packages).await?;
+        rfcs.extend(
+            moved
+                .iter()
+                .flat_map(|m| m.rfcs.iter())
+                .filter_map(|r| r.parse::<RfcId>().ok()),
+        );
+        let carried = self.carriers(env, &rfcs).await?;
         let mut tx = self.store.write_tx().await?;
         if !intents::finish(&mut tx, intent, Some(commit), "").await? {
             // Someone (a reconcile) completed it meanwhile: nothing left to do.
-            return Ok(());
+            return Ok(0);
         }
         let event_detail = format!("promote {commit}");
         if let Some(m) = role_move(role) {
-            for r in &rfcs {
-                let Ok(id) = r.parse::<RfcId>() else { continue };
+            let named: std::collections::BTreeSet<RfcId> = moved
+                .iter()
+                .flat_map(|m| m.rfcs.iter())
+                .filter_map(|r| r.parse().ok())
+                .collect();
+            for id in named {
+                // An RFC is in test once any of its packages is; it moves on
+                // further only when every package carrying it has arrived.
+                if m != SystemMove::ReachedTest && !carried.all_arrived(id) {
+                    continue;
+                }
                 self.system_move_in(&mut tx, caller, id, m, "promoted", &event_detail)
                     .await?;
             }
         }
         // Testers hear of it in the same transaction: no promotion without its invitations.
-        self.invite(&mut tx, env, moved).await?;
+        let invitations = self.renew_rounds(&mut tx, env, &carried).await?;
         let reason = detail["reason"].as_str().unwrap_or_default();
         let emergency = detail["emergency"].as_bool().unwrap_or(false);
         self.notify_promotion(&mut tx, env, moved, &caller.email, commit, reason, emergency)
@@ -211,6 +233,6 @@ impl App {
         .await?;
         failpoint("before-completion-commit");
         tx.commit().await?;
-        Ok(())
+        Ok(invitations)
     }
 }

@@ -69,10 +69,21 @@ impl Plan {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PromoteOutcome {
-    AlreadyThere { plan: Plan },
-    DryRun { plan: Plan },
-    Refused { plan: Plan },
-    Promoted { plan: Plan, commit: String },
+    AlreadyThere {
+        plan: Plan,
+    },
+    DryRun {
+        plan: Plan,
+    },
+    Refused {
+        plan: Plan,
+    },
+    /// `invitations`: sign-off mails queued (delivered by `dtap serve` or `dtap mail flush`).
+    Promoted {
+        plan: Plan,
+        commit: String,
+        invitations: usize,
+    },
 }
 
 impl App {
@@ -122,9 +133,13 @@ impl App {
                 return Ok(PromoteOutcome::DryRun { plan });
             }
             match self.commit_promotion(caller, req, &plan).await? {
-                Some(commit) => {
+                Some((commit, invitations)) => {
                     self.record_overwrites(caller, &plan, &commit).await?;
-                    return Ok(PromoteOutcome::Promoted { plan, commit });
+                    return Ok(PromoteOutcome::Promoted {
+                        plan,
+                        commit,
+                        invitations,
+                    });
                 }
                 None => {
                     // Lost the race: let the winner finish before looking again.

@@ -13,6 +13,7 @@ use crate::domain::manifest::Manifest;
 use crate::domain::pipeline::{Environment, Gate};
 use crate::domain::promotion::{self, Facts, GateVerdict, RfcFacts, Role, SignoffFacts};
 use crate::domain::rfc::RfcId;
+use crate::domain::round;
 use crate::gitrepo::ConfigRepo;
 use crate::gitrepo::history::Arrival;
 use crate::gitrepo::packages::Selection;
@@ -152,7 +153,7 @@ impl App {
             let mut gates = Vec::new();
             let (version, rfcs) = match &p.manifest {
                 Ok(m) => {
-                    let rfcs = self.rfc_facts(&m.rfcs, &signoff_envs, &p.source_tree).await?;
+                    let rfcs = self.rfc_facts(&m.rfcs, &signoff_envs, &p.name, &p.source_tree).await?;
                     // When dtap itself brought this tree into the previous environment
                     // (by the server's clock), and who did it.
                     let arrived = self
@@ -265,15 +266,23 @@ impl App {
         envs
     }
 
-    /// The RFCs' states and sign-offs on `tree` in `envs`, in a bounded
-    /// number of queries.
-    async fn rfc_facts(&self, ids: &[String], envs: &[String], tree: &str) -> Result<Vec<RfcFacts>> {
+    /// The RFCs' states and sign-offs in `envs`, in a bounded number of
+    /// queries. An approval counts for `package` only when the current round
+    /// covers it at exactly `tree`.
+    async fn rfc_facts(&self, ids: &[String], envs: &[String], package: &str, tree: &str) -> Result<Vec<RfcFacts>> {
         let numbers: Vec<i64> = ids
             .iter()
             .filter_map(|id| id.parse::<RfcId>().ok())
             .map(|n| n.0)
             .collect();
-        let facts = self.store.gate_facts(&numbers, envs, tree).await?;
+        let facts = self.store.gate_facts(&numbers, envs).await?;
+        let covered = |n: i64, env: &str| {
+            facts.rounds.iter().any(|(r, e, trees)| {
+                *r == n
+                    && e == env
+                    && crate::domain::round::from_json(trees).is_some_and(|t| round::covers(&t, package, tree))
+            })
+        };
         let of = |rows: &[(i64, String, String)], n: i64, env: &str| -> Vec<String> {
             rows.iter()
                 .filter(|(r, e, _)| *r == n && e == env)
@@ -302,7 +311,11 @@ impl App {
                         env.clone(),
                         SignoffFacts {
                             testers: of(&facts.testers, n, env),
-                            approved: of(&facts.approvals, n, env),
+                            approved: if covered(n, env) {
+                                of(&facts.approvals, n, env)
+                            } else {
+                                Vec::new()
+                            },
                         },
                     );
                 }

@@ -21,9 +21,10 @@ impl App {
                 "linking a package needs permission rfc.edit: ask a functional admin",
             ));
         }
-        if rfc.state.is_final() {
+        if rfc.state.is_final() || rfc.state == crate::domain::rfc::State::Released {
             return Err(AppError::refused(format!(
-                "{id} is {}",
+                "{id} is {}: a released or closed RFC takes no new version; file a follow-up with \
+                 `dtap rfc new --follows {id}`, or reopen it with `dtap rfc move {id} reopen`",
                 rfc.state.label().to_lowercase()
             )));
         }

@@ -28,6 +28,8 @@ pub struct NewRfc {
     pub title: String,
     pub department: Option<String>,
     pub fields: Fields,
+    /// A follow-up of this (released or closed) RFC.
+    pub follows: Option<RfcId>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -109,6 +111,26 @@ impl App {
             .unwrap_or_default()
             .trim()
             .to_string();
+        if let Some(f) = new.follows {
+            match self.store.rfc(f).await? {
+                None => {
+                    return Err(AppError::Invalid(vec![FieldError::new(
+                        "follows",
+                        format!("{f} does not exist: name the released RFC this one follows up"),
+                    )]));
+                }
+                Some(old) if !matches!(old.state, State::Released | State::Closed) => {
+                    return Err(AppError::Invalid(vec![FieldError::new(
+                        "follows",
+                        format!(
+                            "{f} is {}, not released: add the work to {f} itself instead of a follow-up",
+                            old.state.label().to_lowercase()
+                        ),
+                    )]));
+                }
+                Some(_) => {}
+            }
+        }
         let mut tx = self.store.write_tx().await?;
         let id = rfc_store::insert(
             &mut tx,
@@ -119,9 +141,25 @@ impl App {
                 department: &department,
                 fields: &normalised,
                 test_cases: &template.test_cases,
+                follows: new.follows,
             },
         )
         .await?;
+        if let Some(f) = new.follows {
+            let detail = format!("follow-up {id} filed");
+            rfc_store::add_event(
+                &mut tx,
+                &NewEvent {
+                    rfc: f,
+                    actor: &caller.email,
+                    kind: "followed_up",
+                    from_state: None,
+                    to_state: None,
+                    detail: &detail,
+                },
+            )
+            .await?;
+        }
         rfc_store::add_event(
             &mut tx,
             &NewEvent {
@@ -140,7 +178,7 @@ impl App {
                 caller,
                 "rfc.file",
                 id,
-                json!({ "template": template.id, "title": title }),
+                json!({ "template": template.id, "title": title, "follows": new.follows.map(|f| f.to_string()) }),
             ),
         )
         .await?;

@@ -3,12 +3,14 @@
 use serde_json::json;
 
 use super::{Caller, audit_event};
+use crate::app::signoff::renew::RoundMail;
 use crate::app::{App, AppError, Result};
 use crate::domain::names;
-use crate::domain::rfc::RfcId;
 use crate::domain::rfc::fields::FieldError;
+use crate::domain::rfc::{RfcId, State};
 use crate::store::audit;
 use crate::store::rfcs::{self as rfc_store, NewEvent};
+use crate::store::rounds;
 
 impl App {
     /// Appoints (`add`) or removes a tester for an environment. Returns false
@@ -58,6 +60,25 @@ impl App {
         } else {
             rfc_store::remove_tester(&mut tx, id, environment, &email).await?
         };
+        if changed && add && rfc.state != State::Released {
+            // Appointed mid-round: the current round's link, at once.
+            if let Some(round) = rounds::current_round(&mut tx, id.0, environment).await? {
+                let packages = round.carriers();
+                let mail = RoundMail {
+                    id: round.id,
+                    packages: &packages,
+                    reason: "appointed",
+                };
+                let ttl = self.workspace.config.signoff.link_ttl;
+                let expires = self.now() + time::Duration::seconds(ttl.as_secs() as i64);
+                self.invite_testers(&mut tx, &rfc, environment, &mail, expires, Some(&email))
+                    .await?;
+            }
+        }
+        if changed && !add {
+            // A tester no longer appointed records no verdict: their links end now.
+            rounds::revoke_tester_links(&mut tx, id.0, environment, &email).await?;
+        }
         if changed {
             let kind = if add { "tester_added" } else { "tester_removed" };
             let detail = format!("{email} in {environment}");

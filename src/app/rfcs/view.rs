@@ -1,13 +1,17 @@
 //! What the RFC page and the RFC list show: types owned here, so a column
 //! renamed in the database never changes a page or the API.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{Caller, MAX_PER_PAGE};
 use crate::app::{App, Result};
+use crate::domain::index::IndexedPackage;
+use crate::domain::pipeline::Pipeline;
 use crate::domain::rfc::query::{RfcFilter, Sort};
 use crate::domain::rfc::{Comment, Event, Rfc, RfcId, TestCase, Tester};
-use crate::domain::status::Cell;
+use crate::domain::stamp::Stamp;
 use crate::store::rfcs::RfcSummary;
 
 /// Everything the RFC page shows.
@@ -22,8 +26,30 @@ pub struct RfcView {
     pub timeline: Vec<Event>,
     /// Sign-off progress: per environment and tester, the latest invitation and verdict.
     pub signoffs: Vec<SignoffProgress>,
-    /// Where the linked package stands: environment → cell (absent: null).
-    pub pipeline: Vec<(String, Option<Cell>)>,
+    /// Every package whose manifest names the RFC, and its version in
+    /// each environment that holds such a version (the manifests are the truth).
+    pub packages: Vec<RfcPackage>,
+    /// The sign-off rounds, newest first: what each covered and how it ended.
+    pub rounds: Vec<RoundView>,
+}
+
+/// A package carrying an RFC: environment name → version there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RfcPackage {
+    pub name: String,
+    pub versions: BTreeMap<String, String>,
+}
+
+/// A sign-off round as the RFC page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoundView {
+    pub environment: String,
+    /// package → version.
+    pub packages: BTreeMap<String, String>,
+    pub started_at: Stamp,
+    pub ended_at: Option<Stamp>,
+    pub end_reason: Option<String>,
+    pub current: bool,
 }
 
 /// A row of the RFC list, as pages and the API show it. Owned here, so a
@@ -36,7 +62,9 @@ pub struct RfcListItem {
     pub template: String,
     pub requester: String,
     pub department: String,
+    /// The packages naming the RFC, joined (kept beside `packages` for one release).
     pub package: Option<String>,
+    pub packages: Vec<String>,
     pub priority: Option<String>,
     pub risk: Option<String>,
     pub updated_at: String,
@@ -51,6 +79,7 @@ impl From<RfcSummary> for RfcListItem {
             template: r.template,
             requester: r.requester,
             department: r.department,
+            packages: r.package.iter().cloned().collect(),
             package: r.package,
             priority: r.priority,
             risk: r.risk,
@@ -104,28 +133,22 @@ impl App {
             .template(&rfc.template)
             .map(|t| t.title.clone())
             .unwrap_or_else(|| rfc.template.clone());
-        let pipeline = match &rfc.package {
-            Some(p) => {
-                self.refresh_index().await?;
-                let rows = self.store.indexed_package(p).await?;
-                self.workspace
-                    .pipeline
-                    .environments()
-                    .iter()
-                    .map(|e| {
-                        let cell = rows.iter().find(|r| r.env_path == e.path).map(|r| Cell {
-                            version: r.version.clone(),
-                            tree: r.tree.clone(),
-                            differs_from_previous: false,
-                            last_commit: None,
-                            problem: r.problem.clone(),
-                        });
-                        (e.name.clone(), cell)
-                    })
-                    .collect()
-            }
-            None => Vec::new(),
-        };
+        self.refresh_index().await?;
+        let packages = packages_of(&self.workspace.pipeline, &self.store.indexed_packages().await?, id);
+        let rounds = self
+            .store
+            .rounds_of(id.0)
+            .await?
+            .into_iter()
+            .map(|r| RoundView {
+                environment: r.environment.clone(),
+                packages: r.versions(),
+                current: r.ended_at.is_none(),
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                end_reason: r.end_reason,
+            })
+            .collect();
         let (test_cases, testers, comments, timeline, signoffs) = tokio::try_join!(
             self.store.rfc_test_cases(id),
             self.store.rfc_testers(id),
@@ -140,7 +163,8 @@ impl App {
             comments,
             timeline,
             signoffs: signoffs.into_iter().map(SignoffProgress::from).collect(),
-            pipeline,
+            packages,
+            rounds,
             rfc,
         })
     }
@@ -161,12 +185,44 @@ impl App {
             .rfcs(filter, sort, per_page, (page - 1).saturating_mul(per_page))
             .await?;
         let pages = ((total + per_page - 1) / per_page).max(1);
+        let index = self.store.indexed_packages().await?;
+        let mut items: Vec<RfcListItem> = rfcs.into_iter().map(RfcListItem::from).collect();
+        for item in &mut items {
+            let Ok(id) = item.id.parse::<RfcId>() else { continue };
+            let names: Vec<String> = packages_of(&self.workspace.pipeline, &index, id)
+                .into_iter()
+                .map(|p| p.name)
+                .collect();
+            if !names.is_empty() {
+                item.package = Some(names.join(", "));
+                item.packages = names;
+            }
+        }
         Ok(RfcPage {
-            rfcs: rfcs.into_iter().map(RfcListItem::from).collect(),
+            rfcs: items,
             total,
             page,
             per_page,
             pages,
         })
     }
+}
+
+/// The packages naming `id` in their manifests, per environment (in
+/// pipeline order), from the index rows.
+fn packages_of(pipeline: &Pipeline, rows: &[IndexedPackage], id: RfcId) -> Vec<RfcPackage> {
+    let name = id.to_string();
+    let mut by_package: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for e in pipeline.environments() {
+        for r in rows.iter().filter(|r| r.env_path == e.path && r.rfcs.contains(&name)) {
+            by_package
+                .entry(r.package.clone())
+                .or_default()
+                .insert(e.name.clone(), r.version.clone().unwrap_or_default());
+        }
+    }
+    by_package
+        .into_iter()
+        .map(|(name, versions)| RfcPackage { name, versions })
+        .collect()
 }

@@ -4,6 +4,7 @@
 
 mod notify;
 mod reminders;
+pub(crate) mod renew;
 mod test_plan;
 
 use minijinja::context;
@@ -17,9 +18,11 @@ use super::{App, AppError, Result};
 use crate::domain::promotion::{self, Role};
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::domain::rfc::{Rfc, RfcId, State, TestCase};
+use crate::domain::round;
 use crate::domain::signoff::{self, SignoffInput, Verdict};
 use crate::store::audit::{self, NewAuditEvent, Origin};
 use crate::store::rfcs::{self as rfc_store, NewEvent};
+use crate::store::rounds;
 use crate::store::signoff::{self as links, SignoffLink};
 
 /// A package version that reached an environment, for invitations.
@@ -159,24 +162,39 @@ impl App {
                 rfc.id
             )));
         }
+        // The link's round must still be the current one, and the tester
+        // still appointed: a removed tester records nothing.
+        let round = match link.round_id {
+            Some(id) => self.store.round(id).await?,
+            None => None,
+        }
+        .filter(|r| r.ended_at.is_none())
+        .ok_or_else(|| AppError::NotFound("link".into()))?;
+        let testers = self.store.testers_in(rfc.id.0, &link.environment).await?;
+        if !testers.contains(&tester) {
+            return Err(AppError::NotFound("link".into()));
+        }
+        let carried = self.carriers(&link.environment, &[rfc.id].into()).await?;
         let env_path = self
             .workspace
             .pipeline
             .get(&link.environment)
             .map(|e| e.path.clone())
             .unwrap_or_default();
-        self.refresh_index().await?;
-        let promoted_by = self
+        let trees = round.trees();
+        // Whoever promoted any package of the set may not sign off that round.
+        let promoted = self
             .store
             .indexed_packages_in(&[env_path.as_str()])
             .await?
             .into_iter()
-            .find(|p| p.package == link.package && p.tree == link.tree)
-            .map(|p| crate::domain::names::normalise_email(&p.by));
-        if promoted_by.as_deref() == Some(tester.as_str()) {
+            .find(|p| {
+                round::covers(&trees, &p.package, &p.tree) && crate::domain::names::normalise_email(&p.by) == tester
+            });
+        if let Some(p) = promoted {
             return Err(AppError::refused(format!(
                 "{tester} promoted {} into {}, so may not sign it off there",
-                link.package, link.environment
+                p.package, link.environment
             )));
         }
         let mut tx = self.store.write_tx().await?;
@@ -190,10 +208,11 @@ impl App {
                 rfc_id: rfc.id.0,
                 environment: &link.environment,
                 tester: &tester,
-                tree: &link.tree,
+                tree: &round.trees,
                 verdict: verdict.as_str(),
                 comment: &input.comment,
                 cases: &input.cases,
+                round_id: round.id,
             },
         )
         .await?;
@@ -228,9 +247,14 @@ impl App {
             Verdict::Reject => Some(SystemMove::TesterRejected),
             Verdict::Approve => {
                 let testers = links::testers_in(&mut tx, rfc.id.0, &link.environment).await?;
-                let approved = links::approvals_in(&mut tx, rfc.id.0, &link.environment, &link.tree).await?;
-                all_approved = !testers.is_empty() && testers.iter().all(|t| approved.contains(t));
-                (all_approved && role == Role::Acceptance).then_some(SystemMove::AcceptedInAcceptance)
+                let approved = rounds::round_approvals(&mut tx, round.id).await?;
+                all_approved = round::approved(&testers, &approved);
+                // Accepted only when the round covers every package that carries the RFC.
+                let whole = carried
+                    .carrying
+                    .get(&rfc.id)
+                    .is_none_or(|c| round::all_arrived(c, &trees));
+                (all_approved && whole && role == Role::Acceptance).then_some(SystemMove::AcceptedInAcceptance)
             }
         };
         if let Some(m) = movement {
@@ -243,6 +267,9 @@ impl App {
             }
         }
         if verdict == Verdict::Reject {
+            // Back to development: every round of the RFC ends, so none of
+            // their approvals counts for the new version.
+            rounds::end_rounds_of(&mut tx, rfc.id.0, "rejected").await?;
             links::revoke_links(&mut tx, rfc.id.0).await?;
             let mut to: Vec<String> = self
                 .workspace
@@ -275,7 +302,7 @@ impl App {
                 object: rfc.id.to_string(),
                 outcome: "ok".into(),
                 origin: Origin::Web,
-                detail: json!({ "environment": link.environment, "package": link.package, "version": link.version, "tree": link.tree, "cases": input.cases.len() }),
+                detail: json!({ "environment": link.environment, "packages": round.versions(), "trees": trees, "round": round.id, "cases": input.cases.len() }),
             },
         )
         .await?;

@@ -5,15 +5,22 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
+use super::renew::RoundMail;
 use super::{Moved, token_hash};
 use crate::app::{App, AppError, Result};
 use crate::domain::mail::NewMail;
-use crate::domain::rfc::{Rfc, RfcId};
+use crate::domain::rfc::Rfc;
+use crate::domain::round::{self, Carrier};
 use crate::domain::stamp::Stamp;
 use crate::store::WriteTx;
 use crate::store::outbox;
-use crate::store::rfcs as rfc_store;
 use crate::store::signoff::{self as links, NewLink, SignoffLink};
+
+/// The packages' names (or versions) in one line, in the round's order: the
+/// `package` and `version` that templates made before rounds still show.
+fn joined(packages: &[Carrier], part: impl Fn(&Carrier) -> &String) -> String {
+    packages.iter().map(part).cloned().collect::<Vec<_>>().join(", ")
+}
 
 /// A sign-off link about to be written, with its mail already rendered.
 pub(super) struct PreparedLink {
@@ -59,42 +66,6 @@ impl App {
         self.enqueue(conn, mail.as_ref()).await
     }
 
-    /// Invites every tester appointed in `env` for the RFCs of the packages
-    /// that just reached it, each with a personal link for that exact tree.
-    /// Earlier open links of theirs are revoked: a newer tree makes them stale.
-    pub(crate) async fn invite(&self, conn: &mut WriteTx, env: &str, moved: &[Moved]) -> Result<usize> {
-        let ttl = self.workspace.config.signoff.link_ttl;
-        let expires = self.now() + time::Duration::seconds(ttl.as_secs() as i64);
-        let mut sent = 0;
-        for m in moved {
-            for r in &m.rfcs {
-                let Ok(id) = r.parse::<RfcId>() else { continue };
-                let Some(rfc) = rfc_store::get_in(conn, id).await? else {
-                    continue;
-                };
-                if rfc.state.is_final() {
-                    continue;
-                }
-                let testers = links::testers_in(conn, id.0, env).await?;
-                if testers.is_empty() {
-                    continue;
-                }
-                let cases: Vec<(String, String, String)> = links::test_cases_in(conn, id.0, env)
-                    .await?
-                    .into_iter()
-                    .map(|(_, title, steps, expected)| (title, steps, expected))
-                    .collect();
-                for tester in testers {
-                    let prepared = self.prepare_link(&rfc, env, &tester, m, expires, &cases, "invitation")?;
-                    self.write_link(conn, &rfc, env, &tester, m, expires, None, prepared)
-                        .await?;
-                    sent += 1;
-                }
-            }
-        }
-        Ok(sent)
-    }
-
     /// Draws the token of a new link and renders its mail (`invitation` or
     /// `reminder`), before any transaction.
     #[allow(clippy::too_many_arguments)]
@@ -103,7 +74,7 @@ impl App {
         rfc: &Rfc,
         env: &str,
         tester: &str,
-        m: &Moved,
+        round: &RoundMail<'_>,
         expires: Stamp,
         cases: &[(String, String, String)],
         kind: &str,
@@ -118,8 +89,10 @@ impl App {
             summary => self.summary_of(rfc),
             environment => env,
             environment_label => self.env_label(env),
-            package => m.package.clone(),
-            version => m.version.clone(),
+            package => joined(round.packages, |c| &c.package),
+            version => joined(round.packages, |c| &c.version),
+            packages => Serde(round.packages),
+            round_change => round.reason,
             cases,
             deadline => expires.date().to_string(),
             link => format!("{}/signoff/{token}", self.base_url()),
@@ -138,7 +111,7 @@ impl App {
         rfc: &Rfc,
         env: &str,
         tester: &str,
-        m: &Moved,
+        round: &RoundMail<'_>,
         expires: Stamp,
         previous: Option<&SignoffLink>,
         prepared: PreparedLink,
@@ -154,13 +127,14 @@ impl App {
                 rfc_id: rfc.id.0,
                 environment: env,
                 tester,
-                package: &m.package,
-                version: &m.version,
-                tree: &m.tree,
+                package: &joined(round.packages, |c| &c.package),
+                version: &joined(round.packages, |c| &c.version),
+                tree: &round::to_json(&round::trees_of(round.packages)),
                 expires_at: &expires.to_string(),
                 invited_at: invited.as_deref().unwrap_or(&now_s),
                 reminded_at: previous.map(|_| now_s.as_str()),
                 escalated_at: escalated.as_deref(),
+                round_id: round.id,
             },
         )
         .await?;

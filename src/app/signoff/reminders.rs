@@ -6,7 +6,7 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::Moved;
+use super::renew::RoundMail;
 use crate::app::{App, Result, failpoint};
 use crate::domain::stamp::Stamp;
 use crate::store::signoff as links;
@@ -78,12 +78,15 @@ impl App {
             if link.reminded_at.is_none()
                 && self.now() - created >= time::Duration::seconds(remind_after.as_secs() as i64)
             {
-                let moved = Moved {
-                    package: link.package.clone(),
-                    version: link.version.clone(),
-                    from_version: None,
-                    tree: link.tree.clone(),
-                    rfcs: vec![rfc.id.to_string()],
+                // A link outside any round (older than rounds) is not renewed.
+                let Some(round) = self.round_of(&link).await? else {
+                    continue;
+                };
+                let packages = round.carriers();
+                let round = RoundMail {
+                    id: round.id,
+                    packages: &packages,
+                    reason: "reminder",
                 };
                 let cases: Vec<(String, String, String)> = self
                     .store
@@ -97,7 +100,7 @@ impl App {
                     rfc,
                     &link.environment,
                     &link.tester,
-                    &moved,
+                    &round,
                     expires,
                     &cases,
                     "reminder",
@@ -112,7 +115,7 @@ impl App {
                     rfc,
                     &link.environment,
                     &link.tester,
-                    &moved,
+                    &round,
                     expires,
                     Some(&link),
                     prepared,
@@ -123,6 +126,14 @@ impl App {
             }
         }
         Ok((reminded, escalated))
+    }
+
+    /// The round a link belongs to, if it has one.
+    pub(crate) async fn round_of(&self, link: &links::SignoffLink) -> Result<Option<crate::store::rounds::Round>> {
+        match link.round_id {
+            Some(id) => Ok(self.store.round(id).await?),
+            None => Ok(None),
+        }
     }
 
     /// Pending sign-offs per environment: (environment, count, oldest invitation).

@@ -6,8 +6,8 @@ use crate::app::App;
 use crate::app::rfcs::{Caller, NewRfc, RfcChanges};
 use crate::cli::{Cli, CliError, CliResult, outln, print_json};
 use crate::domain::origin::Origin;
-use crate::domain::rfc::Action;
 use crate::domain::rfc::fields::from_pairs;
+use crate::domain::rfc::{Action, RfcId};
 
 pub(super) async fn new(
     app: &App,
@@ -16,9 +16,16 @@ pub(super) async fn new(
     title: &str,
     department: &Option<String>,
     fields: &[(String, String)],
+    follows: Option<&str>,
     json: bool,
 ) -> CliResult {
     let caller = Caller::new(cli.identity()?, Origin::Cli);
+    let follows = follows
+        .map(|f| {
+            f.parse::<RfcId>()
+                .map_err(|_| CliError::Usage(format!("--follows `{f}` is not an RFC id such as RFC-12")))
+        })
+        .transpose()?;
     let t = app.workspace().template(template);
     let fields = t.map(|t| from_pairs(t, fields, false)).unwrap_or_default();
     let rfc = app
@@ -29,6 +36,7 @@ pub(super) async fn new(
                 title: title.to_string(),
                 department: department.clone(),
                 fields,
+                follows,
             },
         )
         .await?;

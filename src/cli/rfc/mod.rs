@@ -22,7 +22,7 @@ pub use list::ListArgs;
 pub enum RfcCommand {
     /// File a new RFC (a draft) from a template.
     #[command(
-        after_help = "Examples:\n  dtap rfc new --template report --title \"Weekly sales button\" \\\n      --field what_to_see=\"All my closed deals of last week\" --field priority=should\n  dtap rfc new --template data-model --title \"Birthday on contact\" --json\n\nRepeat --field for each answer; repeat it with the same name for several choices of a multiselect."
+        after_help = "Examples:\n  dtap rfc new --template report --title \"Weekly sales button\" \\\n      --field what_to_see=\"All my closed deals of last week\" --field priority=should\n  dtap rfc new --template data-model --title \"Birthday on contact\" --json\n  dtap rfc new --template report --title \"Sales button, per region\" --follows RFC-12\n\nRepeat --field for each answer; repeat it with the same name for several choices of a multiselect."
     )]
     New {
         /// Template id (see rfc-templates/).
@@ -35,6 +35,10 @@ pub enum RfcCommand {
         /// An answer, `key=value`; core fields: priority, impact_organisation, impact_department, impact_individual, risk.
         #[arg(long = "field", value_name = "KEY=VALUE", value_parser = parse_pair)]
         fields: Vec<(String, String)>,
+        /// A follow-up of a released (or closed) RFC, e.g. RFC-12: new work
+        /// on something already in production gets its own RFC.
+        #[arg(long, value_name = "RFC-n")]
+        follows: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -127,8 +131,21 @@ pub async fn run(cli: &Cli, cmd: &RfcCommand) -> CliResult {
             title,
             department,
             fields,
+            follows,
             json,
-        } => edit::new(&app, cli, template, title, department, fields, *json).await,
+        } => {
+            edit::new(
+                &app,
+                cli,
+                template,
+                title,
+                department,
+                fields,
+                follows.as_deref(),
+                *json,
+            )
+            .await
+        }
         RfcCommand::List(args) => list::list(&app, cli, args).await,
         RfcCommand::Show { id, json } => show::show(&app, cli, id, *json).await,
         RfcCommand::Edit {

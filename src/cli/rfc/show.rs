@@ -25,18 +25,24 @@ fn print_view(app: &App, v: &RfcView) {
     if !r.department.is_empty() {
         outln!("department: {}", r.department);
     }
-    if let Some(p) = &r.package {
-        let cells: Vec<String> = v
-            .pipeline
+    if let Some(f) = r.follows {
+        outln!("follows:    {f}");
+    }
+    let envs: Vec<&str> = app.workspace().pipeline.names().collect();
+    for (i, p) in v.packages.iter().enumerate() {
+        let cells: Vec<String> = envs
             .iter()
-            .map(|(env, c)| {
-                format!(
-                    "{env} {}",
-                    c.as_ref().and_then(|c| c.version.clone()).unwrap_or_else(|| "-".into())
-                )
-            })
+            .map(|env| format!("{env} {}", p.versions.get(*env).map(String::as_str).unwrap_or("-")))
             .collect();
-        outln!("package:    {p} ({})", cells.join(", "));
+        let head = if i == 0 { "packages:" } else { "" };
+        outln!("{head:<12}{} ({})", p.name, cells.join(", "));
+    }
+    if v.packages.is_empty() {
+        outln!(
+            "packages:   none yet: name {} in a package's rfcs: (or `dtap rfc link {} --package NAME`)",
+            r.id,
+            r.id
+        );
     }
     outln!();
     let template = app.workspace().template(&r.template);
@@ -62,6 +68,19 @@ fn print_view(app: &App, v: &RfcView) {
         outln!("\nTest plan:");
         for c in &v.test_cases {
             outln!("  [{}] {} ({})", c.environment, c.title, c.kind);
+        }
+    }
+    let current: Vec<_> = v.rounds.iter().filter(|r| r.current).collect();
+    if !current.is_empty() {
+        outln!("\nSign-off rounds:");
+        for r in current {
+            let set: Vec<String> = r.packages.iter().map(|(p, ver)| format!("{p} {ver}")).collect();
+            outln!(
+                "  {:<12} {} (since {})",
+                r.environment,
+                set.join(", "),
+                r.started_at.second()
+            );
         }
     }
     outln!("\nTimeline:");

@@ -45,6 +45,27 @@ pub fn role(pipeline: &Pipeline, env: &str) -> Role {
     }
 }
 
+/// Where an RFC goes when a package carrying it leaves an environment of
+/// `role` (a rollback or retirement): back to `before` (its state before
+/// that package arrived, when known), but only backwards, and not at all in
+/// test while another of its packages is still there (DESIGN §13: an RFC is
+/// in test once any of its packages is; it is further only when all are).
+pub fn state_after_withdrawal(role: Role, current: State, before: Option<State>, remaining: bool) -> Option<State> {
+    let fallback = match role {
+        Role::Acceptance => matches!(current, State::InAcceptance | State::Accepted).then_some(State::InTest),
+        Role::Production => (current == State::Released).then_some(State::Accepted),
+        _ => None,
+    };
+    if role == Role::Test && remaining {
+        return None;
+    }
+    let to = before.or(fallback)?;
+    match (to.rank(), current.rank()) {
+        (Some(to_rank), Some(now)) if to_rank < now => Some(to),
+        _ => None,
+    }
+}
+
 /// The least advanced state an RFC must be in for its package to enter an
 /// environment of this role ("approved or later" into test, ...).
 pub fn min_state(role: Role) -> Option<State> {
@@ -354,6 +375,37 @@ fn rfc_gate(f: &Facts<'_>, role: Role) -> GateVerdict {
         } else {
             pass("rfcs", format!("{to} accepts packages without RFCs"))
         };
+    }
+    // A released or closed RFC takes no new version, whatever the environment.
+    let done: Vec<&RfcFacts> = f
+        .rfcs
+        .iter()
+        .filter(|r| matches!(r.state, Some(State::Released | State::Closed)))
+        .collect();
+    if let Some(r) = done.first() {
+        let listed: Vec<String> = done
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} is {}",
+                    r.id,
+                    r.state.map(|s| s.label().to_lowercase()).unwrap_or_default()
+                )
+            })
+            .collect();
+        return fail(
+            "rfcs",
+            format!(
+                "{}: a released or closed RFC takes no new version ({} {} names it)",
+                listed.join("; "),
+                f.package,
+                f.source.version
+            ),
+            format!(
+                "file a follow-up with `dtap rfc new --follows {}` and name that in rfcs:, or reopen it with `dtap rfc move {} reopen`",
+                r.id, r.id
+            ),
+        );
     }
     let Some(min) = min_state(role) else {
         return pass("rfcs", format!("{to} accepts RFCs in any state"));

@@ -233,7 +233,10 @@ fn rfc_states_each_environment_accepts() {
         ("acceptance", State::InAcceptance, true),
         ("production", State::InAcceptance, false),
         ("production", State::Accepted, true),
-        ("production", State::Released, true),
+        // A released or closed RFC takes no new version anywhere.
+        ("production", State::Released, false),
+        ("test", State::Released, false),
+        ("acceptance", State::Closed, false),
     ];
     for (env, state, ok) in cases {
         let mut f = c.facts(env);
@@ -242,6 +245,14 @@ fn rfc_states_each_environment_accepts() {
         let g = v.iter().find(|x| x.gate == "rfcs").unwrap();
         assert_eq!(g.passed, ok, "{env} with {state}: {g:?}");
     }
+    let mut f = c.facts("test");
+    f.rfcs = vec![approved_everywhere(State::Released)];
+    let g = evaluate(&f).into_iter().find(|x| x.gate == "rfcs").unwrap();
+    let remedy = g.remedy.unwrap_or_default();
+    assert!(
+        remedy.contains("dtap rfc new --follows RFC-1") && remedy.contains("dtap rfc move RFC-1 reopen"),
+        "{remedy}"
+    );
     let mut f = c.facts("test");
     f.rfcs[0].state = None;
     let g = evaluate(&f).into_iter().find(|x| x.gate == "rfcs").unwrap();
@@ -395,4 +406,41 @@ fn four_eyes() {
     let mut f = c.facts("production");
     f.previous_promoter = Some("Anna@Example.org".into());
     assert_eq!(failed(&evaluate(&f)), ["four_eyes"]);
+}
+
+#[test]
+fn a_withdrawn_package_moves_its_rfc_back_only_as_far_as_what_remains_requires() {
+    use State::*;
+    // Test: another package still there keeps the RFC in test.
+    assert_eq!(state_after_withdrawal(Role::Test, InTest, Some(Approved), true), None);
+    assert_eq!(
+        state_after_withdrawal(Role::Test, InTest, Some(Approved), false),
+        Some(Approved)
+    );
+    // Acceptance: the RFC is no longer wholly there, so back to test.
+    assert_eq!(
+        state_after_withdrawal(Role::Acceptance, Accepted, None, true),
+        Some(InTest)
+    );
+    assert_eq!(
+        state_after_withdrawal(Role::Acceptance, Accepted, Some(InTest), false),
+        Some(InTest)
+    );
+    assert_eq!(
+        state_after_withdrawal(Role::Production, Released, None, false),
+        Some(Accepted)
+    );
+    // Never forwards, never an RFC someone put on hold or sent back meanwhile.
+    assert_eq!(
+        state_after_withdrawal(Role::Acceptance, InDevelopment, Some(InTest), false),
+        None
+    );
+    assert_eq!(
+        state_after_withdrawal(Role::Acceptance, OnHold, Some(InTest), false),
+        None
+    );
+    assert_eq!(
+        state_after_withdrawal(Role::Acceptance, InTest, Some(InTest), false),
+        None
+    );
 }

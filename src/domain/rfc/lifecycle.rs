@@ -21,6 +21,8 @@ pub enum Action {
     Resume,
     Withdraw,
     Close,
+    /// A released or closed RFC back to development (DESIGN §15).
+    Reopen,
 }
 
 impl Action {
@@ -33,6 +35,7 @@ impl Action {
         Action::Resume,
         Action::Withdraw,
         Action::Close,
+        Action::Reopen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Action {
             Action::Resume => "resume",
             Action::Withdraw => "withdraw",
             Action::Close => "close",
+            Action::Reopen => "reopen",
         }
     }
 
@@ -59,12 +63,13 @@ impl Action {
             Action::Resume => "Resume",
             Action::Withdraw => "Withdraw",
             Action::Close => "Close",
+            Action::Reopen => "Reopen",
         }
     }
 
     /// Actions that need a reason in the comment.
     pub fn needs_comment(self) -> bool {
-        matches!(self, Action::Reject | Action::Hold | Action::Withdraw)
+        matches!(self, Action::Reject | Action::Hold | Action::Withdraw | Action::Reopen)
     }
 }
 
@@ -138,6 +143,7 @@ pub fn target(action: Action, from: State, held_from: Option<State>) -> Option<S
         (Action::Resume, OnHold) => held_from.filter(|s| *s != OnHold && !s.is_final()).unwrap_or(Submitted),
         (Action::Withdraw, Draft | Submitted | Approved | InDevelopment | OnHold) => Withdrawn,
         (Action::Close, Released | Rejected) => Closed,
+        (Action::Reopen, Released | Closed) => InDevelopment,
         _ => return None,
     })
 }
@@ -155,7 +161,7 @@ pub fn permitted(action: Action, actor: Actor) -> Result<(), Refusal> {
                 )))
             }
         }
-        Action::Approve | Action::Reject => {
+        Action::Approve | Action::Reject | Action::Reopen => {
             if actor.is_requester {
                 Err(Refusal::new(format!(
                     "you requested this RFC, so you may not {action} it (segregation of duties): ask another change manager"
@@ -258,6 +264,7 @@ fn past(action: Action) -> &'static str {
         Action::Resume => "resumed",
         Action::Withdraw => "withdrawn",
         Action::Close => "closed",
+        Action::Reopen => "reopened",
     }
 }
 
@@ -307,6 +314,8 @@ pub fn diagram() -> Vec<(State, State)> {
         (InTest, InDevelopment),
         (InAcceptance, InDevelopment),
         (Accepted, InDevelopment),
+        (Released, InDevelopment),
+        (Closed, InDevelopment),
     ];
     for s in [Submitted, Approved, InDevelopment, InTest, InAcceptance, Accepted] {
         edges.push((s, OnHold));

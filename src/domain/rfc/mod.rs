@@ -184,6 +184,8 @@ pub struct Rfc {
     pub held_from: Option<State>,
     pub fields: Fields,
     pub package: Option<String>,
+    /// The released RFC this one follows up (`rfc new --follows`).
+    pub follows: Option<RfcId>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
     pub revision: i64,

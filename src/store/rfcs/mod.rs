@@ -27,6 +27,7 @@ struct RfcRow {
     held_from: Option<String>,
     fields: String,
     package: Option<String>,
+    follows: Option<i64>,
     created_at: crate::domain::stamp::Stamp,
     updated_at: crate::domain::stamp::Stamp,
     revision: i64,
@@ -48,6 +49,7 @@ impl RfcRow {
             requester: self.requester,
             department: self.department,
             package: self.package,
+            follows: self.follows.map(RfcId),
             created_at: self.created_at,
             updated_at: self.updated_at,
             revision: self.revision,
@@ -70,6 +72,7 @@ pub struct NewRfcRecord<'a> {
     pub department: &'a str,
     pub fields: &'a Fields,
     pub test_cases: &'a [TestCaseTemplate],
+    pub follows: Option<RfcId>,
 }
 
 fn core(fields: &Fields, id: &str) -> Option<String> {
@@ -80,8 +83,8 @@ pub async fn insert(conn: &mut WriteTx, new: &NewRfcRecord<'_>) -> Result<RfcId>
     let at = conn.stamp();
     let fields_json = serde_json::to_string(new.fields).unwrap_or_else(|_| "{}".into());
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO rfcs (template, title, requester, department, state, priority, risk, fields, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $8) RETURNING id",
+        "INSERT INTO rfcs (template, title, requester, department, state, priority, risk, fields, created_at, updated_at, follows)
+         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $8, $9) RETURNING id",
     )
     .bind(new.template)
     .bind(new.title)
@@ -91,6 +94,7 @@ pub async fn insert(conn: &mut WriteTx, new: &NewRfcRecord<'_>) -> Result<RfcId>
     .bind(core(new.fields, "risk"))
     .bind(&fields_json)
     .bind(&at)
+    .bind(new.follows.map(|f| f.0))
     .fetch_one(&mut **conn)
     .await?;
     for (position, tc) in new.test_cases.iter().enumerate() {

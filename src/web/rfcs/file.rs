@@ -79,6 +79,7 @@ pub async fn create(
         title: title.clone(),
         department: department.clone(),
         fields: fields.clone(),
+        follows: None,
     };
     match app.file_rfc(&caller, new).await {
         Ok(rfc) => Ok(Redirect::to(&format!("/rfcs/{}?done=created", rfc.id)).into_response()),

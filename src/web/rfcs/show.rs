@@ -88,12 +88,33 @@ pub(super) async fn render_show(
         .iter()
         .map(|e| context! { name => e.name.clone(), label => e.label.clone() })
         .collect();
-    let pipeline: Vec<_> = view
-        .pipeline
+    let packages: Vec<_> = view
+        .packages
         .iter()
-        .map(|(env, cell)| {
-            let label = app.workspace().pipeline.get(env).map(|e| e.label.clone()).unwrap_or_default();
-            context! { env => env.clone(), label, version => cell.as_ref().and_then(|c| c.version.clone()), present => cell.is_some() }
+        .map(|p| {
+            let cells: Vec<_> = app
+                .workspace()
+                .pipeline
+                .environments()
+                .iter()
+                .map(|e| context! { label => e.label.clone(), version => p.versions.get(&e.name).cloned(), present => p.versions.contains_key(&e.name) })
+                .collect();
+            context! { name => p.name.clone(), cells }
+        })
+        .collect();
+    let rounds: Vec<_> = view
+        .rounds
+        .iter()
+        .filter(|r| r.current)
+        .map(|r| {
+            let label = app
+                .workspace()
+                .pipeline
+                .get(&r.environment)
+                .map(|e| e.label.clone())
+                .unwrap_or_default();
+            let set: Vec<String> = r.packages.iter().map(|(p, v)| format!("{p} {v}")).collect();
+            context! { label, packages => set.join(", "), since => r.started_at.day() }
         })
         .collect();
     Ok(templates::render(
@@ -116,7 +137,8 @@ pub(super) async fn render_show(
             comments => Serde(&view.comments),
             timeline => Serde(&view.timeline),
             signoffs => Serde(&view.signoffs),
-            pipeline,
+            packages,
+            rounds,
             environments => envs,
             notice,
             refusals => refusals.to_vec(),

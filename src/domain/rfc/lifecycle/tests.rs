@@ -44,7 +44,7 @@ fn ok_guard() -> GuardInput<'static> {
 
 fn actor_for(action: Action) -> Actor {
     match action {
-        Action::Approve | Action::Reject => ASSESSOR,
+        Action::Approve | Action::Reject | Action::Reopen => ASSESSOR,
         _ => ADMIN,
     }
 }
@@ -61,6 +61,8 @@ fn every_allowed_transition() {
         (Action::Withdraw, OnHold, Withdrawn),
         (Action::Close, Released, Closed),
         (Action::Close, Rejected, Closed),
+        (Action::Reopen, Released, InDevelopment),
+        (Action::Reopen, Closed, InDevelopment),
     ];
     for (action, from, to) in cases {
         assert_eq!(
@@ -92,14 +94,29 @@ fn every_refused_transition_says_what_is_possible() {
 }
 
 #[test]
-fn final_states_offer_nothing() {
-    for from in [Closed, Withdrawn] {
-        for action in Action::ALL {
-            assert!(target(*action, from, None).is_none());
-        }
-        let r = check(Action::Submit, from, None, ADMIN, &ok_guard()).unwrap_err();
-        assert!(r[0].message.contains("nothing (it is final)"), "{r:?}");
+fn final_states_offer_nothing_but_a_closed_rfc_may_be_reopened() {
+    for action in Action::ALL {
+        assert!(target(*action, Withdrawn, None).is_none());
+        assert_eq!(
+            target(*action, Closed, None).is_some(),
+            *action == Action::Reopen,
+            "{action}"
+        );
     }
+    let r = check(Action::Submit, Withdrawn, None, ADMIN, &ok_guard()).unwrap_err();
+    assert!(r[0].message.contains("nothing (it is final)"), "{r:?}");
+    let r = check(Action::Submit, Closed, None, ADMIN, &ok_guard()).unwrap_err();
+    assert!(r[0].message.contains("it can: reopen"), "{r:?}");
+}
+
+#[test]
+fn only_an_assessor_who_did_not_request_it_reopens_with_a_reason() {
+    assert!(permitted(Action::Reopen, ASSESSOR).is_ok());
+    assert!(permitted(Action::Reopen, ADMIN).is_err());
+    let mut requester = ASSESSOR;
+    requester.is_requester = true;
+    assert!(permitted(Action::Reopen, requester).is_err());
+    assert!(Action::Reopen.needs_comment());
 }
 
 #[test]
