@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use super::promote::FileChanges;
 use super::rfcs::Caller;
 use super::{App, AppError, Result};
 use crate::gitrepo::history::{DriftCommit, HistoryEntry};
@@ -15,14 +14,21 @@ pub struct DriftReport {
     pub commits: Vec<DriftCommit>,
 }
 
+/// What promoting one environment's package into another would change:
+/// the target's content is the old side, the source's the new one.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageDiff {
     pub package: String,
-    pub from_version: Option<String>,
-    pub to_version: Option<String>,
+    /// The version in the target (`B` of `dtap diff A B`), if there.
+    pub old_version: Option<String>,
+    /// The version in the source (`A`), if there.
+    pub new_version: Option<String>,
+    pub added: Vec<String>,
+    pub modified: Vec<String>,
+    pub removed: Vec<String>,
+    /// Both sides hold the same tree.
+    #[serde(skip)]
     pub same: bool,
-    #[serde(flatten)]
-    pub files: FileChanges,
     /// A unified diff of text files, when asked for one package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patch: Option<String>,
@@ -90,7 +96,7 @@ impl App {
             .collect())
     }
 
-    fn known_env(&self, e: &str) -> Result<()> {
+    pub(crate) fn known_env(&self, e: &str) -> Result<()> {
         if self.workspace.pipeline.get(e).is_none() {
             let known: Vec<&str> = self.workspace.pipeline.names().collect();
             return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
@@ -159,7 +165,8 @@ impl App {
         Ok(head)
     }
 
-    /// Per package: versions on both sides and the files that differ.
+    /// What promoting `from` into `to` would change, per package: `to`'s
+    /// content is the old side, `from`'s the new one (`git diff TO FROM`).
     pub async fn diff(&self, from: &str, to: &str, package: Option<&str>) -> Result<Vec<PackageDiff>> {
         self.known_env(from)?;
         self.known_env(to)?;
@@ -172,8 +179,8 @@ impl App {
         let repo = self.repo.clone();
         let package = package.map(str::to_string);
         tokio::task::spawn_blocking(move || -> Result<Vec<PackageDiff>> {
-            // Here the "old" side is `from` and the "new" side `to`, as `dtap diff` has always shown it.
-            let (_, mut pairs) = repo.package_pairs(&from_path, &to_path, Selection::All)?;
+            // The target (`to`) is the old side, the source (`from`) the new one.
+            let (_, mut pairs) = repo.package_pairs(&to_path, &from_path, Selection::All)?;
             if let Some(p) = &package {
                 if !pairs.iter().any(|pair| &pair.name == p) {
                     return Err(AppError::NotFound(format!("package `{p}` in {from_path} or {to_path}")));
@@ -191,10 +198,12 @@ impl App {
                     None
                 };
                 out.push(PackageDiff {
-                    from_version: version(&pair.old),
-                    to_version: version(&pair.new),
+                    old_version: version(&pair.old),
+                    new_version: version(&pair.new),
+                    added: pair.files.added,
+                    modified: pair.files.changed,
+                    removed: pair.files.removed,
                     same,
-                    files: pair.files,
                     patch,
                     package: pair.name,
                 });

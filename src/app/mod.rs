@@ -7,6 +7,7 @@ pub mod check;
 pub mod dbcopy;
 pub mod demo;
 pub mod doctor;
+pub mod drift;
 pub mod emergency;
 pub mod history;
 pub mod index;

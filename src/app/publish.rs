@@ -33,6 +33,21 @@ impl App {
         action: &str,
         intent: &str,
     ) -> Result<CasOutcome> {
+        self.publish_commit(repo, base, commit, message, action, Some(intent))
+            .await
+    }
+
+    /// As [`App::publish`], for a commit with or without an intent (an
+    /// adoption into develop has none: it moves no RFC and mails nobody).
+    pub(crate) async fn publish_commit(
+        &self,
+        repo: &ConfigRepo,
+        base: &str,
+        commit: &str,
+        message: &str,
+        action: &str,
+        intent: Option<&str>,
+    ) -> Result<CasOutcome> {
         self.store.record_dtap_commit(commit, action).await?;
         failpoint("after-dtap-commit");
         let (r, base, c, message) = (repo.clone(), base.to_string(), commit.to_string(), message.to_string());
@@ -44,9 +59,11 @@ impl App {
                 Ok(CasOutcome::Moved) => self.store.forget_dtap_commit(commit).await?,
                 Err(AppError::Repo(e)) if e.not_pushed() => {
                     self.store.forget_dtap_commit(commit).await?;
-                    let mut tx = self.store.write_tx().await?;
-                    intents::finish(&mut tx, intent, None, &format!("the push failed: {e}")).await?;
-                    tx.commit().await?;
+                    if let Some(intent) = intent {
+                        let mut tx = self.store.write_tx().await?;
+                        intents::finish(&mut tx, intent, None, &format!("the push failed: {e}")).await?;
+                        tx.commit().await?;
+                    }
                 }
                 _ => {}
             }

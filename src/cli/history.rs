@@ -1,12 +1,9 @@
-//! `dtap history`, `dtap diff`, `dtap drift`, `dtap release-notes`.
+//! `dtap history`, `dtap diff`, `dtap release-notes`.
 
 use super::outln;
-use clap::Subcommand;
 
 use super::{Cli, CliError, CliResult, print_json, table};
 use crate::app::App;
-use crate::app::rfcs::Caller;
-use crate::domain::origin::Origin;
 
 /// Promotions and rollbacks, read back from the commits' trailers.
 #[derive(Debug, clap::Args)]
@@ -82,13 +79,18 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> CliResult {
     Ok(())
 }
 
-/// Compare two environments: per package the versions and the files that differ.
+/// What promoting environment A into B would change, per package: B's content
+/// is the old side, A's the new one (as `git diff B A` on their folders).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  dtap diff test acceptance\n  dtap diff acceptance production --stat\n  dtap diff test acceptance --package crm-core     (a unified diff of its text files)"
+    after_help = "Examples:\n  dtap diff develop test                         (what promoting develop into test would change: develop's newer files show as added)\n  dtap diff acceptance production --stat\n  dtap diff test acceptance --package crm-core   (a unified diff of its text files, acceptance's side as -)\n  dtap diff production develop --package crm-core   (what differs in production: a hand-made change shows as +)\n\n--json prints per package {package, old_version, new_version, added, modified, removed}, old being B's, new A's."
 )]
 pub struct DiffArgs {
+    /// A: the environment promoted from (the new side).
+    #[arg(value_name = "A")]
     pub from: String,
+    /// B: the environment promoted into (the old side).
+    #[arg(value_name = "B")]
     pub to: String,
     #[arg(long)]
     pub package: Option<String>,
@@ -107,23 +109,25 @@ pub async fn diff(cli: &Cli, args: &DiffArgs) -> CliResult {
     }
     for d in &diffs {
         let versions = format!(
-            "{} → {}",
-            d.from_version.as_deref().unwrap_or("(absent)"),
-            d.to_version.as_deref().unwrap_or("(absent)")
+            "{} {} → {} {}",
+            args.to,
+            d.old_version.as_deref().unwrap_or("(absent)"),
+            args.from,
+            d.new_version.as_deref().unwrap_or("(absent)")
         );
         if d.same {
             outln!("{}: {versions}, identical", d.package);
             continue;
         }
         outln!(
-            "{}: {versions}, {} added, {} changed, {} removed",
+            "{}: {versions}, {} added, {} modified, {} removed",
             d.package,
-            d.files.added.len(),
-            d.files.changed.len(),
-            d.files.removed.len()
+            d.added.len(),
+            d.modified.len(),
+            d.removed.len()
         );
         if !args.stat {
-            for (mark, list) in [("+", &d.files.added), ("~", &d.files.changed), ("-", &d.files.removed)] {
+            for (mark, list) in [("+", &d.added), ("~", &d.modified), ("-", &d.removed)] {
                 for f in list {
                     outln!("  {mark} {f}");
                 }
@@ -131,61 +135,6 @@ pub async fn diff(cli: &Cli, args: &DiffArgs) -> CliResult {
         }
         if let Some(p) = &d.patch {
             super::emit(p);
-        }
-    }
-    Ok(())
-}
-
-/// Hand-made changes to environment folders, and acknowledging them.
-#[derive(Debug, Subcommand)]
-#[command(
-    after_help = "Examples:\n  dtap drift list\n  dtap drift ack production --reason \"Hotfix INC-123 made by hand, reviewed\""
-)]
-pub enum DriftCommand {
-    /// Show unacknowledged hand-made commits per environment.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Record the current head as reviewed for an environment (permission drift.ack).
-    Ack {
-        environment: String,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
-    let app = App::open(&cli.workspace).await?;
-    match cmd {
-        DriftCommand::List { json } => {
-            let d = app.drift().await?;
-            if *json {
-                return print_json(&d);
-            }
-            let mut any = false;
-            for r in &d {
-                for c in &r.commits {
-                    any = true;
-                    outln!(
-                        "{}  {}  {}  {}  {}",
-                        r.environment,
-                        &c.commit[..12],
-                        c.time,
-                        c.author,
-                        c.summary
-                    );
-                }
-            }
-            if !any {
-                outln!("No drift: every environment folder changed only through dtap.");
-            }
-        }
-        DriftCommand::Ack { environment, reason } => {
-            app.reconcile().await?;
-            let caller = Caller::new(cli.identity()?, Origin::Cli);
-            let head = app.ack_drift(&caller, environment, reason).await?;
-            outln!("Drift in {environment} acknowledged up to {}.", &head[..12]);
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ mod check;
 mod db;
 mod demo;
 mod doctor;
+mod drift;
 mod emergency;
 mod history;
 mod init;
@@ -86,7 +87,7 @@ pub enum Command {
     History(history::HistoryArgs),
     Diff(history::DiffArgs),
     #[command(subcommand)]
-    Drift(history::DriftCommand),
+    Drift(drift::DriftCommand),
     ReleaseNotes(history::ReleaseNotesArgs),
     #[command(subcommand)]
     Mail(mail::MailCommand),
@@ -175,7 +176,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Retire(args) => retire::retire(cli, args).await,
         Command::History(args) => history::history(cli, args).await,
         Command::Diff(args) => history::diff(cli, args).await,
-        Command::Drift(cmd) => history::drift(cli, cmd).await,
+        Command::Drift(cmd) => drift::drift(cli, cmd).await,
         Command::ReleaseNotes(args) => history::release_notes(cli, args).await,
         Command::Mail(cmd) => mail::run(cli, cmd).await,
         Command::Audit(args) => audit::run(cli, args).await,

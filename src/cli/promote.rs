@@ -16,7 +16,7 @@ use crate::domain::origin::Origin;
 /// Promote a package from the previous environment into the next.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  dtap promote crm-core --to test\n  dtap promote crm-core@2.3.0 --to acceptance --dry-run\n  dtap promote --all --to acceptance --reason \"Sprint 42\"\n  dtap promote crm-core --to production --emergency --reason \"Outage: invoices not sent\"\n\nEvery gate is checked; a refusal lists each failing gate with what would satisfy it and exits 3."
+    after_help = "Examples:\n  dtap promote crm-core --to test\n  dtap promote crm-core@2.3.0 --to acceptance --dry-run\n  dtap promote --all --to acceptance --reason \"Sprint 42\"\n  dtap promote crm-core --to production --emergency --reason \"Outage: invoices not sent\"\n  dtap promote crm-core --to production --overwrite-drift --reason \"INC-12 hotfix superseded by 2.4.0\"\n\nEvery gate is checked; a refusal lists each failing gate with what would satisfy it and exits 3."
 )]
 pub struct PromoteArgs {
     /// PACKAGE or PACKAGE@VERSION.
@@ -36,6 +36,9 @@ pub struct PromoteArgs {
     /// Bypass freeze windows and minimum soak (needs permission emergency and --reason).
     #[arg(long)]
     pub emergency: bool,
+    /// Replace hand-made changes in the target environment on purpose (needs --reason; see `dtap drift adopt`).
+    #[arg(long)]
+    pub overwrite_drift: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -53,6 +56,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         reason: args.reason.clone(),
         emergency: args.emergency,
         dry_run: args.dry_run,
+        overwrite_drift: args.overwrite_drift,
     };
     let bar = (!args.json).then(|| {
         let b = ProgressBar::new_spinner();

@@ -121,6 +121,27 @@ impl Manifest {
     }
 }
 
+/// Rewrites the top-level `version:` line of a manifest's text, keeping every
+/// other line as written; adds one when there is none.
+pub fn set_version(text: &str, version: &semver::Version) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut done = false;
+    for l in text.lines() {
+        if !done && l.starts_with("version:") {
+            out.push(format!("version: {version}"));
+            done = true;
+        } else {
+            out.push(l.to_string());
+        }
+    }
+    if !done {
+        out.push(format!("version: {version}"));
+    }
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    joined
+}
+
 /// Rewrites the top-level `rfcs:` entry of a manifest's text to `rfcs`,
 /// keeping every other line as written (comments included).
 pub fn set_rfcs(text: &str, rfcs: &[String]) -> String {
@@ -238,6 +259,17 @@ mod tests {
         s.depends_on = [("crm-core".to_string(), ">=1".to_string())].into();
         let errors = Manifest::from_spec("crm-core", s).unwrap_err();
         assert_eq!(errors, ["depends_on: `crm-core` depends on itself"]);
+    }
+
+    #[test]
+    fn set_version_replaces_only_the_top_level_line() {
+        let v = semver::Version::new(1, 2, 4);
+        let text = "name: crm-core\nversion: 1.2.3 # bumped by hand\nrfcs: [RFC-1]\nextra:\n  version: 9\n";
+        assert_eq!(
+            set_version(text, &v),
+            "name: crm-core\nversion: 1.2.4\nrfcs: [RFC-1]\nextra:\n  version: 9\n"
+        );
+        assert_eq!(set_version("name: a", &v), "name: a\nversion: 1.2.4\n");
     }
 
     #[test]

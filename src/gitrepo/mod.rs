@@ -2,6 +2,7 @@
 //! per package. Everything here is blocking; async callers use
 //! `spawn_blocking`.
 
+pub mod drift;
 pub mod history;
 pub mod index;
 pub mod packages;

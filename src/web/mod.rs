@@ -10,6 +10,7 @@ mod health;
 pub mod i18n;
 mod login;
 mod openapi;
+mod packages;
 mod reports;
 mod rfcs;
 pub mod signoff;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{file}", get(reports::csv))
         .route("/calendar", get(reports::calendar_page))
         .route("/calendar.ics", get(reports::calendar_feed))
+        .route("/packages/{name}/diff", get(packages::diff))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

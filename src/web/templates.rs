@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("signoff_gone.html", include_str!("templates/signoff_gone.html")),
     ("reports.html", include_str!("templates/reports.html")),
     ("calendar.html", include_str!("templates/calendar.html")),
+    ("package_diff.html", include_str!("templates/package_diff.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

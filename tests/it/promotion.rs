@@ -74,6 +74,14 @@ fn failed(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `dtap drift list --json`, which must exit `expected` (3 while there is unacknowledged drift).
+#[track_caller]
+fn drift_list(ws: &TestWorkspace, expected: i32) -> Value {
+    let out = ws.dtap(&["drift", "list", "--json"]);
+    assert_eq!(code(&out), Some(expected), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out)))
+}
+
 #[track_caller]
 fn assert_refused(result: &(Option<i32>, Value), gates: &[&str]) {
     let (code, v) = result;
@@ -1436,7 +1444,7 @@ fn drift_a_hand_commit_in_test_blocks_promotions_into_test_until_acknowledged() 
     assert!(stderr(&out).contains("dtap drift ack test"), "{}", text(&out));
     let out = ok(ws.dtap(&["history"]));
     assert!(stderr(&out).contains("warning: drift in test"), "{}", text(&out));
-    let drift = json_of(&ws.dtap(&["drift", "list", "--json"]));
+    let drift = drift_list(&ws, 3);
     assert_eq!(drift[0]["environment"], "test");
     assert_eq!(drift[0]["commits"].as_array().unwrap().len(), 1, "{drift:#}");
     assert_eq!(drift[0]["commits"][0]["commit"].as_str().unwrap(), hand);
@@ -1446,8 +1454,9 @@ fn drift_a_hand_commit_in_test_blocks_promotions_into_test_until_acknowledged() 
         assert_eq!(env["commits"], serde_json::json!([]), "{drift:#}");
     }
 
+    // Unacknowledged, and 1.1.0 would also replace the hand-made contact.xml.
     let r = promote_json(&ws, RM, &["crm-core", "--to", "test"]);
-    assert_refused(&r, &["drift"]);
+    assert_refused(&r, &["drift", "drift_overwrite"]);
     assert!(reason(&r.1, "crm-core", "drift").contains(&hand[..10]), "{:#}", r.1);
     assert!(remedy(&r.1, "crm-core", "drift").contains("dtap drift ack test --reason TEXT"));
 
@@ -1456,7 +1465,10 @@ fn drift_a_hand_commit_in_test_blocks_promotions_into_test_until_acknowledged() 
     assert!(stderr(&out).contains("lacks permission drift.ack"), "{}", text(&out));
     let out = ws.dtap(&["drift", "ack", "test", "--reason", " "]);
     assert_eq!(code(&out), Some(3), "{}", text(&out));
-    assert_refused(&promote_json(&ws, RM, &["crm-core", "--to", "test"]), &["drift"]);
+    assert_refused(
+        &promote_json(&ws, RM, &["crm-core", "--to", "test"]),
+        &["drift", "drift_overwrite"],
+    );
 
     let out = ok(ws.dtap(&["drift", "ack", "test", "--reason", "Hotfix INC-1 reviewed"]));
     assert!(
@@ -1464,16 +1476,40 @@ fn drift_a_hand_commit_in_test_blocks_promotions_into_test_until_acknowledged() 
         "{}",
         text(&out)
     );
-    let drift = json_of(&ws.dtap(&["drift", "list", "--json"]));
+    let drift = drift_list(&ws, 0);
     assert_eq!(drift[0]["commits"], serde_json::json!([]));
     assert!(!stderr(&ok(ws.dtap(&["status"]))).contains("drift"));
+    // Acknowledged is not licensed: 1.1.0 would replace the hand-made contact.xml.
     let r = promote_json(&ws, RM, &["crm-core", "--to", "test"]);
+    assert_refused(&r, &["drift_overwrite"]);
+    assert!(
+        reason(&r.1, "crm-core", "drift_overwrite").contains(&hand[..10]),
+        "{:#}",
+        r.1
+    );
+    assert!(
+        reason(&r.1, "crm-core", "drift_overwrite").contains("entities/contact.xml"),
+        "{:#}",
+        r.1
+    );
+    let r = promote_json(
+        &ws,
+        RM,
+        &[
+            "crm-core",
+            "--to",
+            "test",
+            "--overwrite-drift",
+            "--reason",
+            "1.1.0 replaces the hotfix",
+        ],
+    );
     assert_eq!(r.0, Some(0), "{:#}", r.1);
     assert_eq!(ws.tree_of("test/crm-core"), ws.tree_of("develop/crm-core"));
 
     // Hand commits in develop are the normal way of working, never drift.
     ws.put_package("crm-core", "1.2.0", &[&rfc], "v1.2");
-    let drift = json_of(&ws.dtap(&["drift", "list", "--json"]));
+    let drift = drift_list(&ws, 0);
     assert!(
         drift
             .as_array()
@@ -1483,7 +1519,7 @@ fn drift_a_hand_commit_in_test_blocks_promotions_into_test_until_acknowledged() 
     );
     // A new hand commit after the acknowledgement is drift again.
     ws.commit_files("Another fix", &[("test/crm-core/notes.txt", "by hand\n")]);
-    let drift = json_of(&ws.dtap(&["drift", "list", "--json"]));
+    let drift = drift_list(&ws, 3);
     assert_eq!(drift[0]["commits"].as_array().unwrap().len(), 1, "{drift:#}");
     assert_eq!(drift[0]["commits"][0]["summary"], "Another fix");
 }
@@ -1496,7 +1532,7 @@ fn a_hand_commit_with_copied_trailers_is_still_drift() {
         "Promote crm-core 1.0.0 to test\n\nDtap-Action: promote\nDtap-Package: crm-core\nDtap-Version: 1.0.0\nDtap-To: test\nDtap-Promoted-By: rm@example.org",
         &[("test/crm-core/entities/contact.xml", "<entity>changed by hand</entity>\n")],
     );
-    let drift = json_of(&ws.dtap(&["drift", "list", "--json"]));
+    let drift = drift_list(&ws, 3);
     assert_eq!(drift[0]["commits"].as_array().unwrap().len(), 1, "{drift:#}");
     assert_eq!(history(&ws, &[]).len(), 1, "only dtap's own promotion");
 }
@@ -1926,33 +1962,33 @@ fn diff_shows_versions_files_and_a_unified_patch() {
     ws.put_package("crm-core", "1.1.0", &[&rfc], "v2");
     ws.commit_files("A new view", &[("develop/crm-core/views/sales.xml", "<view/>\n")]);
 
-    let d = json_of(&ws.dtap(&["diff", "test", "develop", "--json"]));
+    // What promoting develop into test would change: test's side is the old one.
+    let d = json_of(&ws.dtap(&["diff", "develop", "test", "--json"]));
     assert_eq!(d.as_array().unwrap().len(), 1, "{d:#}");
     let p = &d[0];
     assert_eq!(p["package"], "crm-core");
-    assert_eq!(p["from_version"], "1.0.0");
-    assert_eq!(p["to_version"], "1.1.0");
-    assert_eq!(p["same"], false);
+    assert_eq!(p["old_version"], "1.0.0");
+    assert_eq!(p["new_version"], "1.1.0");
     assert_eq!(
-        p["changed"],
+        p["modified"],
         serde_json::json!(["entities/contact.xml", "package.yaml"])
     );
     assert_eq!(p["added"], serde_json::json!(["views/sales.xml"]));
     assert_eq!(p["removed"], serde_json::json!([]));
 
     let d = json_of(&ws.dtap(&["diff", "test", "acceptance", "--json"]));
-    assert_eq!(d[0]["from_version"], "1.0.0");
-    assert_eq!(d[0]["to_version"], Value::Null);
-    let mut files: Vec<&str> = ["added", "changed", "removed"]
+    assert_eq!(d[0]["old_version"], Value::Null);
+    assert_eq!(d[0]["new_version"], "1.0.0");
+    let mut files: Vec<&str> = ["added", "modified", "removed"]
         .iter()
         .flat_map(|k| d[0][k].as_array().unwrap().iter().map(|f| f.as_str().unwrap()))
         .collect();
     files.sort();
     assert_eq!(files, ["entities/contact.xml", "package.yaml"]);
 
-    let out = ok(ws.dtap(&["diff", "test", "develop", "--package", "crm-core"]));
+    let out = ok(ws.dtap(&["diff", "develop", "test", "--package", "crm-core"]));
     let patch = stdout(&out);
-    assert!(patch.contains("crm-core: 1.0.0 → 1.1.0"), "{patch}");
+    assert!(patch.contains("crm-core: test 1.0.0 → develop 1.1.0"), "{patch}");
     assert!(
         patch.contains("diff --git a/entities/contact.xml b/entities/contact.xml"),
         "{patch}"
@@ -1964,11 +2000,11 @@ fn diff_shows_versions_files_and_a_unified_patch() {
 
     let out = ok(ws.dtap(&["diff", "develop", "develop", "--package", "crm-core"]));
     assert!(
-        stdout(&out).contains("crm-core: 1.1.0 → 1.1.0, identical"),
+        stdout(&out).contains("crm-core: develop 1.1.0 → develop 1.1.0, identical"),
         "{}",
         text(&out)
     );
-    let out = ws.dtap(&["diff", "test", "develop", "--package", "nope"]);
+    let out = ws.dtap(&["diff", "develop", "test", "--package", "nope"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("package `nope`"), "{}", text(&out));
 }

@@ -27,6 +27,8 @@ pub struct PromoteRequest {
     pub reason: Option<String>,
     pub emergency: bool,
     pub dry_run: bool,
+    /// Undo hand-made changes in the target on purpose (needs `reason`).
+    pub overwrite_drift: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +134,7 @@ impl App {
             }
             match self.commit_promotion(caller, req, &plan).await? {
                 Some((commit, invitations)) => {
+                    self.record_overwrites(caller, &plan, &commit).await?;
                     return Ok(PromoteOutcome::Promoted {
                         plan,
                         commit,

@@ -232,6 +232,13 @@ impl App {
                     ),
                 });
             }
+            if !already {
+                let promoted = p.manifest.as_ref().ok().map(|m| &m.version);
+                gates.extend(
+                    self.overwrite_verdict(req, &to, &p.name, &p.files, promoted, &index_rows)
+                        .await?,
+                );
+            }
             planned.push(PlannedPackage {
                 package: p.name.clone(),
                 from_version: p.target_version.as_ref().map(|v| v.to_string()),

@@ -15,6 +15,9 @@ use super::manifest::{Manifest, compare_platform};
 use super::pipeline::{Environment, Gate, Pipeline};
 use super::rfc::State;
 
+mod overwrite;
+pub use overwrite::{GATE as OVERWRITE_GATE, overwrite_gate};
+
 /// What an environment means for RFC states, by its place in the pipeline:
 /// the last is production, the one before it acceptance, the second test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
