@@ -15,6 +15,7 @@ pub mod init;
 pub mod login;
 pub mod migrate;
 pub mod outbox;
+pub mod overlaps;
 pub mod promote;
 pub mod publish;
 pub mod ratelimit;

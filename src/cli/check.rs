@@ -14,6 +14,9 @@ pub struct Args {
 
 pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     let report = crate::app::check::check(&cli.workspace).await?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if args.json {
         super::print_json(&report.problems)?;
     } else if report.problems.is_empty() {

@@ -141,6 +141,9 @@ fn parse_spec(spec: &str) -> Result<(String, Option<Version>), CliError> {
 }
 
 fn print_plan(plan: &Plan) {
+    for w in &plan.warnings {
+        outln!("warning: {w}");
+    }
     for p in &plan.packages {
         outln!(
             "{} {} → {} into {} (from {})",

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod manifest;
 pub mod names;
 pub mod origin;
+pub mod overlap;
 pub mod pipeline;
 pub mod problem;
 pub mod promotion;

@@ -3,6 +3,7 @@
 //! `spawn_blocking`.
 
 pub mod drift;
+pub mod files;
 pub mod history;
 pub mod index;
 pub mod packages;

@@ -50,6 +50,8 @@ pub struct CheckReport {
     pub roles: usize,
     pub users: usize,
     pub problems: Vec<Problem>,
+    /// What is valid but likely a mistake (overlapping packages): shown, not failed.
+    pub warnings: Vec<String>,
 }
 
 impl Workspace {

@@ -1283,7 +1283,7 @@ fn trailers_round_trip_through_history_json() {
     assert_eq!(e["action"], "promote");
     assert_eq!(
         e["packages"],
-        serde_json::json!([{ "package": "crm-core", "version": "1.0.0", "tree": ws.tree_of("test/crm-core") }])
+        serde_json::json!([{ "package": "crm-core", "version": "1.0.0", "tree": ws.tree_of("test/crm-core"), "rfcs": [first, second] }])
     );
     assert_eq!(e["from"], "develop");
     assert_eq!(e["to"], "test");

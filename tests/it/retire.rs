@@ -113,3 +113,38 @@ async fn a_replaced_package_is_retired_in_order_through_the_gates_down_to_produc
     production.sort();
     assert_eq!(production, [APEX.to_string(), TILE.to_string()]);
 }
+
+#[tokio::test]
+async fn a_new_package_holding_an_old_ones_components_is_warned_about_everywhere() {
+    let (ws, _smtp, _old) = two_packages();
+    let rfc = ws.approved_rfc("Product tile replaces the product card");
+    // The developer copied the card into a new package and forgot to delete the old one.
+    put(&ws, TILE, "1.0.0", &[&rfc], "tile");
+    promote(&ws, RM, &[UI], "test");
+
+    let check = ws.dtap(&["check"]);
+    assert_eq!(code(&check), Some(0), "a warning, not a problem: {}", text(&check));
+    let said = text(&check);
+    assert!(
+        said.contains("warning: lwc/productCard/productCard.js is in 2 packages in develop: ebikes-tile, ebikes-ui"),
+        "{said}"
+    );
+    assert!(said.contains("ebikes-tile (RFC-2) and ebikes-ui (RFC-1)"), "{said}");
+
+    let dry = stdout(&ok(ws.as_user(RM, &["promote", TILE, "--to", "test", "--dry-run"])));
+    assert!(
+        dry.contains("warning: lwc/productCard/productCard.js is in 2 packages in test: ebikes-tile, ebikes-ui"),
+        "{dry}"
+    );
+    let shown = ws.rfc_json(&rfc);
+    let overlaps = shown["overlaps"].as_array().unwrap();
+    assert!(
+        overlaps
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("ebikes-ui (RFC-1)")),
+        "{shown:#}"
+    );
+    // The Apex package overlaps nothing, and says nothing.
+    let apex = stdout(&ok(ws.as_user(RM, &["promote", APEX, "--to", "test", "--dry-run"])));
+    assert!(!apex.contains("warning:"), "{apex}");
+}

@@ -6,6 +6,7 @@
 
 mod commit;
 mod plan;
+mod warnings;
 
 use semver::Version;
 use serde::Serialize;
@@ -55,6 +56,9 @@ pub struct Plan {
     pub from: String,
     pub head: String,
     pub packages: Vec<PlannedPackage>,
+    /// Overlaps a dry run found (never a refusal): see `warnings`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -119,7 +123,10 @@ impl App {
             self.reconcile().await?;
         }
         for _ in 0..ATTEMPTS {
-            let plan = self.plan_promotion(caller, req).await?;
+            let mut plan = self.plan_promotion(caller, req).await?;
+            if req.dry_run {
+                plan.warnings = self.plan_warnings(&plan).await?;
+            }
             if plan.packages.is_empty() {
                 return Ok(PromoteOutcome::AlreadyThere { plan });
             }

@@ -255,6 +255,7 @@ impl App {
             from: from.name.clone(),
             head: git.head,
             packages: planned,
+            warnings: Vec::new(),
         })
     }
 

@@ -31,6 +31,8 @@ pub struct RfcView {
     pub packages: Vec<RfcPackage>,
     /// The sign-off rounds, newest first: what each covered and how it ended.
     pub rounds: Vec<RoundView>,
+    /// Its packages overlapping others (same component twice, or changed by another RFC too).
+    pub overlaps: Vec<String>,
 }
 
 /// A package carrying an RFC: environment name → version there.
@@ -135,6 +137,8 @@ impl App {
             .unwrap_or_else(|| rfc.template.clone());
         self.refresh_index().await?;
         let packages = packages_of(&self.workspace.pipeline, &self.store.indexed_packages().await?, id);
+        let names: std::collections::BTreeSet<String> = packages.iter().map(|p| p.name.clone()).collect();
+        let overlaps = self.overlaps().await?.concerning(&names, Some(&id.to_string())).lines();
         let rounds = self
             .store
             .rounds_of(id.0)
@@ -165,6 +169,7 @@ impl App {
             signoffs: signoffs.into_iter().map(SignoffProgress::from).collect(),
             packages,
             rounds,
+            overlaps,
             rfc,
         })
     }

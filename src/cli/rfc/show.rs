@@ -70,6 +70,9 @@ fn print_view(app: &App, v: &RfcView) {
             outln!("  [{}] {} ({})", c.environment, c.title, c.kind);
         }
     }
+    for w in &v.overlaps {
+        outln!("warning:    {w}");
+    }
     let current: Vec<_> = v.rounds.iter().filter(|r| r.current).collect();
     if !current.is_empty() {
         outln!("\nSign-off rounds:");

@@ -139,6 +139,7 @@ pub(super) async fn render_show(
             signoffs => Serde(&view.signoffs),
             packages,
             rounds,
+            overlaps => view.overlaps.clone(),
             environments => envs,
             notice,
             refusals => refusals.to_vec(),
