@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use minijinja::{AutoEscape, Environment, Value};
+use minijinja::{AutoEscape, Environment, Value, context};
 
 use crate::domain::mail::NewMail;
 use crate::locale::Locale;
@@ -101,10 +101,16 @@ impl MailTemplates {
             .filter_map(|(key, path)| {
                 let mut env = Environment::new();
                 let src = self.sources.get(key)?.clone();
-                env.add_template_owned(key.1.clone(), src).err().map(|e| {
-                    let shown = path.strip_prefix(workspace).unwrap_or(path).display().to_string();
-                    (shown, format!("the mail template does not parse: {e}"))
-                })
+                let shown = path.strip_prefix(workspace).unwrap_or(path).display().to_string();
+                if let Err(e) = env.add_template_owned(key.1.clone(), src) {
+                    return Some((shown, format!("the mail template does not parse: {e}")));
+                }
+                // Rendered with every key a mail of any kind has, so a filter or
+                // a call that fails shows now, not when the mail is due.
+                let kind = key.1.rsplit_once('.').map(|(k, _)| k).unwrap_or(&key.1);
+                self.render(key.0.code(), kind, vec![], sample_context())
+                    .err()
+                    .map(|e| (shown, format!("the mail template does not render: {e}")))
             })
             .collect();
         out.sort();
@@ -163,34 +169,36 @@ impl MailTemplates {
     }
 }
 
+/// A context with every key any built-in mail uses, with plausible values:
+/// what `dtap check` renders a workspace's own templates with.
+pub fn sample_context() -> Value {
+    context! {
+        rfc => context! { id => "RFC-7", title => "Weekly sales button" },
+        environment => "acceptance", environment_label => "Acceptatie",
+        package => "crm-core", version => "1.2.0", deadline => "2026-11-30",
+        link => "https://dtap.example.org/signoff/x", rfc_url => "https://dtap.example.org/rfcs/RFC-7",
+        url => "https://dtap.example.org/", minutes => 15, tester => "kim@example.org",
+        invited => "2026-11-20", comment => "Totals are off", by => "rm@example.org",
+        state_label => "In development", summary => "Shows the deals", commit => "abc123",
+        cases => vec![context! { title => "Open the dashboard", result => "fail", note => "" }],
+        packages => vec![context! { package => "crm-core", version => "1.2.0", tree => "4b825dc6", rfcs => vec!["RFC-7"] }],
+        round_change => "grew",
+        review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
+            reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use minijinja::context;
-
-    fn sample() -> Value {
-        context! {
-            rfc => context! { id => "RFC-7", title => "Weekly sales button" },
-            environment => "acceptance", environment_label => "Acceptatie",
-            package => "crm-core", version => "1.2.0", deadline => "2026-11-30",
-            link => "https://dtap.example.org/signoff/x", rfc_url => "https://dtap.example.org/rfcs/RFC-7",
-            url => "https://dtap.example.org/", minutes => 15, tester => "kim@example.org",
-            invited => "2026-11-20", comment => "Totals are off", by => "rm@example.org",
-            state_label => "In development", summary => "Shows the deals", commit => "abc123",
-            cases => vec![context! { title => "Open the dashboard", result => "fail", note => "" }],
-            packages => vec![context! { package => "crm-core", version => "1.2.0", rfcs => vec!["RFC-7"] }],
-            review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
-                reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
-        }
-    }
 
     #[test]
     fn every_mail_in_english_and_dutch() {
         let t = MailTemplates::load(Path::new("/nonexistent"));
         for (name, _) in BUILTIN.iter().filter(|(n, _)| n.ends_with(".txt")) {
             let kind = name.trim_end_matches(".txt");
-            let en = t.render("en", kind, vec![], sample()).unwrap();
-            let nl = t.render("nl", kind, vec![], sample()).unwrap();
+            let en = t.render("en", kind, vec![], sample_context()).unwrap();
+            let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
             assert!(
                 !nl.subject.is_empty() && nl.subject != en.subject,
                 "{kind}: {} / {}",
@@ -201,12 +209,12 @@ mod tests {
             assert!(nl.html.contains("<html lang=\"nl\">"), "{kind}");
             assert!(!nl.text.contains("2026-11-30"), "{kind}: Dutch dates: {}", nl.text);
         }
-        let nl = t.render("nl", "invitation", vec![], sample()).unwrap();
+        let nl = t.render("nl", "invitation", vec![], sample_context()).unwrap();
         assert_eq!(nl.subject, "Graag testen: RFC-7 in Acceptatie: Weekly sales button");
         assert!(nl.text.contains("vóór 30-11-2026"), "{}", nl.text);
-        let nl = t.render("nl", "state", vec![], sample()).unwrap();
+        let nl = t.render("nl", "state", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("is nu: In ontwikkeling."), "{}", nl.text);
-        let nl = t.render("nl", "rejection", vec![], sample()).unwrap();
+        let nl = t.render("nl", "rejection", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("Open the dashboard: mislukt"), "{}", nl.text);
     }
 }

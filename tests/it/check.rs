@@ -288,7 +288,18 @@ fn broken_mail_template_override() {
         std::fs::create_dir_all(ws.dir.join("mail-templates/nl")).unwrap();
         ws.write("mail-templates/nl/invitation.txt", "Subject: Test {{ rfc.id }\nHallo\n");
         ws.write("mail-templates/reminder.txt", "Subject: fine\n{{ link }}\n");
+        // Parses, but fails when rendered: `packages` is a list, not a number.
+        ws.write(
+            "mail-templates/withdrawn.txt",
+            "Subject: {{ rfc.id }}\n{{ packages + 1 }}\n",
+        );
+        // The packages of a round, as mails have them since rounds: renders.
+        ws.write(
+            "mail-templates/nl/withdrawn.txt",
+            "Subject: {{ rfc.id }}\n{% for p in packages %}{{ p.package }} {{ p.version }}{% endfor %}\n",
+        );
     });
     assert_reported(&lines, "mail-templates/nl/invitation.txt", "does not parse");
-    assert_eq!(lines.len(), 1, "the good override is not reported: {lines:?}");
+    assert_reported(&lines, "mail-templates/withdrawn.txt", "does not render");
+    assert_eq!(lines.len(), 2, "the good overrides are not reported: {lines:?}");
 }
