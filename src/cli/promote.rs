@@ -78,6 +78,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
     }
     match &outcome {
         PromoteOutcome::AlreadyThere { plan } => {
+            print_retirements(plan);
             if plan.packages.is_empty() {
                 outln!(
                     "Nothing to promote: every package in {} is already in {}.",
@@ -144,6 +145,7 @@ fn print_plan(plan: &Plan) {
     for w in &plan.warnings {
         outln!("warning: {w}");
     }
+    print_retirements(plan);
     for p in &plan.packages {
         outln!(
             "{} {} → {} into {} (from {})",
@@ -181,6 +183,17 @@ fn print_plan(plan: &Plan) {
             }
         );
         print_gates(&p.gates);
+    }
+}
+
+fn print_retirements(plan: &Plan) {
+    for r in &plan.retirements {
+        outln!(
+            "still to retire: {r} is in {} but no longer in {}: `dtap retire {r} --env {} --reason TEXT --rfc RFC-n`",
+            plan.environment,
+            plan.from,
+            plan.environment
+        );
     }
 }
 

@@ -59,6 +59,10 @@ pub struct Plan {
     /// Overlaps a dry run found (never a refusal): see `warnings`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// With `--all`: packages the target holds that the previous environment
+    /// no longer does. They leave by `dtap retire`, never by a promotion.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retirements: Vec<String>,
 }
 
 impl Plan {

@@ -154,6 +154,15 @@ impl App {
             .into_iter()
             .map(|d| d.commit)
             .collect();
+        let retirements: Vec<String> = match req.packages.is_empty() {
+            true => index_rows
+                .iter()
+                .filter(|r| r.env_path == to.path)
+                .filter(|r| !index_rows.iter().any(|s| s.env_path == from.path && s.package == r.package))
+                .map(|r| r.package.clone())
+                .collect(),
+            false => Vec::new(),
+        };
         let now = self.now_utc();
         let mut planned = Vec::new();
         for p in &git.packages {
@@ -256,6 +265,7 @@ impl App {
             head: git.head,
             packages: planned,
             warnings: Vec::new(),
+            retirements,
         })
     }
 
