@@ -51,7 +51,10 @@ async fn a_replaced_package_is_retired_in_order_through_the_gates_down_to_produc
 
     // `--all` moves the new package on and names the one to retire.
     let all = stdout(&ok(ws.as_user(RM, &["promote", "--all", "--to", "test", "--dry-run"])));
-    assert!(all.contains(&format!("still to retire: {UI} is in test but no longer in develop")), "{all}");
+    assert!(
+        all.contains(&format!("still to retire: {UI} is in test but no longer in develop")),
+        "{all}"
+    );
     assert!(all.contains(&format!("{TILE} (absent) → 1.0.0 into test")), "{all}");
 
     // In order, for an open RFC, with a reason.

@@ -379,3 +379,30 @@ async fn a_released_rfc_takes_no_new_version_until_followed_up_or_reopened() {
     promote(&ws, RM, &[APEX], "test");
     assert_eq!(ws.rfc_state(&rfc), "in_test");
 }
+
+#[tokio::test]
+async fn a_withdrawn_request_leaves_no_link_that_works() {
+    let (ws, smtp, rfc) = two_packages();
+    promote(&ws, RM, &["--all"], "test");
+    ws.flush();
+    let link = invitations(&smtp, KIM)[0].token();
+    ok(ws.as_user(
+        crate::support::FA,
+        &["rfc", "move", &rfc, "hold", "--comment", "Budget frozen"],
+    ));
+    ok(ws.as_user(
+        crate::support::FA,
+        &["rfc", "move", &rfc, "withdraw", "--comment", "Not this year"],
+    ));
+    assert_eq!(ws.rfc_state(&rfc), "withdrawn");
+    assert_eq!(status_of(&ws, &link).await.0, 404);
+    let shown = ws.rfc_json(&rfc);
+    let rounds = shown["rounds"].as_array().unwrap();
+    assert!(
+        !rounds.is_empty()
+            && rounds
+                .iter()
+                .all(|r| r["current"] == false && r["end_reason"] == "withdrawn"),
+        "{shown:#}"
+    );
+}

@@ -158,7 +158,11 @@ impl App {
             true => index_rows
                 .iter()
                 .filter(|r| r.env_path == to.path)
-                .filter(|r| !index_rows.iter().any(|s| s.env_path == from.path && s.package == r.package))
+                .filter(|r| {
+                    !index_rows
+                        .iter()
+                        .any(|s| s.env_path == from.path && s.package == r.package)
+                })
                 .map(|r| r.package.clone())
                 .collect(),
             false => Vec::new(),

@@ -73,6 +73,12 @@ impl App {
         if let Some(c) = mv.comment {
             rfc_store::add_comment(conn, rfc.id, &caller.email, c).await?;
         }
+        // Withdrawn, closed or back in development: its sign-off rounds end
+        // (their links answer no more; a new version starts new ones).
+        if matches!(mv.to, State::Withdrawn | State::Closed | State::InDevelopment) {
+            crate::store::rounds::end_rounds_of(conn, rfc.id.0, mv.to.as_str()).await?;
+            crate::store::signoff::revoke_links(conn, rfc.id.0).await?;
+        }
         let saved = rfc_store::get_in(conn, rfc.id)
             .await?
             .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;
