@@ -99,6 +99,7 @@ fn render_form(
             answers,
             environment_label => v.environment_label.clone(),
             link => Serde(&v.link),
+            packages => Serde(&v.packages),
             deadline => v.link.expires_at.day(),
             cases,
             verdict => input.verdict.clone(),

@@ -167,6 +167,9 @@ async fn two_packages_of_one_rfc_travel_as_one_change_through_all_four_environme
         "{human}"
     );
 
+    let (status, page) = status_of(&ws, &mails[0].token()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("packages ebikes-apex 1.0.0, ebikes-ui 1.0.0"), "{page}");
     assert_eq!(approve(&ws, &mails[0].token()).await.status, 200);
     promote(&ws, RM, &["--all"], "acceptance");
     assert_eq!(ws.rfc_state(&rfc), "in_acceptance");

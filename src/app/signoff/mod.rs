@@ -56,6 +56,8 @@ pub struct SignoffView {
     pub summary: Option<String>,
     pub environment_label: String,
     pub cases: Vec<TestCase>,
+    /// The package versions of the link's round: what to test, together.
+    pub packages: Vec<crate::domain::round::Carrier>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,7 +136,9 @@ impl App {
             .into_iter()
             .filter(|c| c.environment == link.environment)
             .collect();
+        let packages = self.round_of(&link).await?.map(|r| r.carriers()).unwrap_or_default();
         Ok(SignoffView {
+            packages,
             template_title: self
                 .workspace
                 .template(&rfc.template)
