@@ -29,6 +29,10 @@ fn pipeline() -> Pipeline {
         freeze: vec![],
         four_eyes: false,
         notify: vec![],
+        deploy: None,
+        validate_before_promote: false,
+        variables: Default::default(),
+        secrets: vec![],
     };
     let mut acc = spec("acceptance", 3);
     acc.gates = vec![gate("signoff", "test"), gate("min_soak", "1d")];
