@@ -6,6 +6,7 @@ pub mod caller;
 pub mod check;
 pub mod dbcopy;
 pub mod demo;
+pub mod deploy;
 pub mod doctor;
 pub mod drift;
 pub mod emergency;

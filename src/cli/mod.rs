@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod db;
 mod demo;
+mod deploy;
 mod doctor;
 mod drift;
 mod emergency;
@@ -84,6 +85,8 @@ pub enum Command {
     Promote(promote::PromoteArgs),
     Rollback(promote::RollbackArgs),
     Retire(retire::RetireArgs),
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     History(history::HistoryArgs),
     Diff(history::DiffArgs),
     #[command(subcommand)]
@@ -174,6 +177,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Promote(args) => promote::promote(cli, args).await,
         Command::Rollback(args) => promote::rollback(cli, args).await,
         Command::Retire(args) => retire::retire(cli, args).await,
+        Command::Deploy(cmd) => deploy::run(cli, cmd).await,
         Command::History(args) => history::history(cli, args).await,
         Command::Diff(args) => history::diff(cli, args).await,
         Command::Drift(cmd) => drift::drift(cli, cmd).await,

@@ -249,6 +249,44 @@ pub const TABLES: &[(&str, &[&str])] = &[
         &["id_hash", "email", "created_at", "last_seen_at", "expires_at"],
     ),
     ("rate_limits", &["client", "window_start", "hits"]),
+    (
+        "deployments",
+        &[
+            "id",
+            "environment",
+            "package",
+            "version",
+            "tree",
+            "previous_tree",
+            "commit_id",
+            "action",
+            "intent_id",
+            "position",
+            "state",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "lease_owner",
+            "lease_until",
+            "cancel_requested",
+            "error",
+            "retry_of",
+        ],
+    ),
+    (
+        "deployment_steps",
+        &[
+            "deployment_id",
+            "position",
+            "name",
+            "state",
+            "exit_code",
+            "duration_ms",
+            "output_tail",
+            "started_at",
+        ],
+    ),
 ];
 
 const INTEGER_COLUMNS: &[&str] = &[
@@ -262,6 +300,11 @@ const INTEGER_COLUMNS: &[&str] = &[
     "attempts",
     "link_id",
     "round_id",
+    "cancel_requested",
+    "retry_of",
+    "deployment_id",
+    "exit_code",
+    "duration_ms",
     "follows",
     "signoff_id",
     "case_id",
@@ -284,6 +327,7 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("api_tokens", "id"),
     ("emergency_reviews", "id"),
     ("login_links", "id"),
+    ("deployments", "id"),
 ];
 
 enum Cell {

@@ -198,6 +198,16 @@ impl Store {
         .await?)
     }
 
+    pub async fn intent(&self, id: &str) -> Result<Option<Intent>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, environment, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+             FROM promotions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     pub async fn intents(&self, limit: i64) -> Result<Vec<Intent>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, environment, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at

@@ -87,10 +87,13 @@ pub enum PromoteOutcome {
         plan: Plan,
     },
     /// `invitations`: sign-off mails queued (delivered by `dtap serve` or `dtap mail flush`).
+    /// `deployments`: queued, one per package, where the environment deploys;
+    /// the requests move on and the testers are invited when all succeeded.
     Promoted {
         plan: Plan,
         commit: String,
         invitations: usize,
+        deployments: Vec<i64>,
     },
 }
 
@@ -144,12 +147,13 @@ impl App {
                 return Ok(PromoteOutcome::DryRun { plan });
             }
             match self.commit_promotion(caller, req, &plan).await? {
-                Some((commit, invitations)) => {
+                Some((commit, done)) => {
                     self.record_overwrites(caller, &plan, &commit).await?;
                     return Ok(PromoteOutcome::Promoted {
                         plan,
                         commit,
-                        invitations,
+                        invitations: done.invitations,
+                        deployments: done.deployments,
                     });
                 }
                 None => {
