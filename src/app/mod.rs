@@ -22,6 +22,7 @@ pub mod remote;
 pub mod report;
 pub mod rfcs;
 pub mod rollback;
+pub mod settings;
 pub mod signoff;
 pub mod status;
 pub mod tokens;
