@@ -138,6 +138,14 @@ impl Default for WebConfig {
     }
 }
 
+impl WebConfig {
+    /// Is `base_url` the default one (absent, or as `dtap init` writes it)?
+    /// Then `serve` puts the address it is bound to in mailed links.
+    pub fn base_url_is_default(&self) -> bool {
+        self.base_url.trim_end_matches('/') == WebConfig::default().base_url
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SignoffConfig {
