@@ -75,10 +75,13 @@ fn say_where_links_go(links: &LinkBase) {
         LinkBase::Configured { base_url } => {
             super::emit(&format!("Mailed links point at {base_url} ([web] base_url)\n"));
         }
-        LinkBase::Mismatch { base_url, port } => eprintln!(
-            "warning: mailed links point at {base_url} ([web] base_url, port {port}), not at the port --bind asked for; \
+        LinkBase::Mismatch { base_url, port } => {
+            super::emit(&format!("Mailed links point at {base_url} ([web] base_url)\n"));
+            eprintln!(
+                "warning: mailed links point at {base_url} ([web] base_url, port {port}), not at the port --bind asked for; \
              right behind a proxy, else `dtap config set web.base_url` to this server's address"
-        ),
+            );
+        }
     }
 }
 

@@ -14,5 +14,6 @@ mod rfcs_web;
 mod scale;
 mod signoff;
 mod support;
+mod tour;
 mod web;
 mod workflow;
