@@ -61,7 +61,8 @@ pub async fn init_workspace(dir: &Path, by: &str, existing: ExistingRepo) -> Res
         )));
     }
     let dir_existed = dir.exists();
-    let tmp = dir.join(format!(".dtap-init-{}", std::process::id()));
+    remove_dead_builds(dir);
+    let tmp = dir.join(format!("{BUILD_PREFIX}{}", std::process::id()));
     let built = build(dir, &tmp, by, existing).await;
     let moved = match built {
         Ok(report) => {
@@ -87,6 +88,27 @@ pub async fn init_workspace(dir: &Path, by: &str, existing: ExistingRepo) -> Res
         }
     }
     moved
+}
+
+/// The temporary folder an init builds in is named this and its process id.
+const BUILD_PREFIX: &str = ".dtap-init-";
+
+/// Removes what an init killed on the way (SIGKILL, power) left in `dir`:
+/// build folders of processes that no longer run. Only where /proc tells.
+fn remove_dead_builds(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(BUILD_PREFIX)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 async fn build(dir: &Path, tmp: &Path, by: &str, existing: ExistingRepo) -> Result<InitReport> {
