@@ -107,7 +107,7 @@ pub async fn set_setting(dir: &Path, key: &str, value: &str) -> Result<SettingCh
         ));
     }
     let p = path.clone();
-    tokio::task::spawn_blocking(move || super::init::write_atomic(&p, new_text.as_bytes()))
+    tokio::task::spawn_blocking(move || replace_keeping_mode(&p, new_text.as_bytes()))
         .await?
         .map_err(|e| AppError::Conflict(format!("cannot write {}: {e}", path.display())))?;
     let var = env_var(section, name);
@@ -121,4 +121,24 @@ pub async fn set_setting(dir: &Path, key: &str, value: &str) -> Result<SettingCh
 
 fn problems(text: &str) -> Vec<crate::domain::Problem> {
     Config::parse(text, std::iter::empty()).err().unwrap_or_default()
+}
+
+/// Replaces `path` atomically (a temporary sibling, then a rename), keeping
+/// its permissions: a dtap.toml readable by its owner only (a database
+/// password) stays so.
+fn replace_keeping_mode(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mode = std::fs::metadata(path)?.permissions();
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.set_permissions(mode)?;
+        f.write_all(content)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }

@@ -109,7 +109,12 @@ fn http_status(url: &str) -> u16 {
 fn config_set_changes_one_setting_and_keeps_the_rest_of_the_file() {
     let ws = TestWorkspace::init();
     let before = ws.read("dtap.toml");
+    let owner_only = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+    std::fs::set_permissions(ws.dir.join("dtap.toml"), owner_only).unwrap();
     ok(ws.dtap(&["config", "set", "web.dev_user", "fa@example.org"]));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(ws.dir.join("dtap.toml")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "a file readable by its owner only stays so");
     let after = ws.read("dtap.toml");
     let web = after.split("[web]").nth(1).unwrap().split("\n[").next().unwrap();
     assert!(web.contains("dev_user = \"fa@example.org\""), "under [web]:\n{after}");
