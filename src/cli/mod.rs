@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod check;
+mod config;
 mod db;
 mod demo;
 mod deploy;
@@ -75,6 +76,8 @@ pub enum LogFormat {
 pub enum Command {
     Init(init::Args),
     Check(check::Args),
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     Status(status::Args),
     Serve(serve::Args),
     Migrate(migrate::Args),
@@ -168,6 +171,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
     match &cli.command {
         Command::Init(args) => init::run(cli, args).await,
         Command::Check(args) => check::run(cli, args).await,
+        Command::Config(cmd) => config::run(cli, cmd).await,
         Command::Status(args) => status::run(cli, args).await,
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,

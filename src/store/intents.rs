@@ -65,6 +65,23 @@ impl Store {
         Ok(())
     }
 
+    /// Records commits as dtap's own in one transaction: an adopted config
+    /// repo's history (`dtap init --adopt`), known rather than drift.
+    pub async fn record_dtap_commits(&self, commits: &[(String, String)]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let at = tx.stamp();
+        for (commit, action) in commits {
+            sqlx::query("INSERT INTO dtap_commits (commit_id, action, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(commit)
+                .bind(action)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets a commit dtap recorded but never got onto the branch (a
     /// remote refused the push).
     pub async fn forget_dtap_commit(&self, commit: &str) -> Result<()> {

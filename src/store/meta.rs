@@ -28,4 +28,32 @@ impl Store {
         hex::decode(hexed)
             .map_err(|_| super::StoreError::Corrupt("the server secret in the database is damaged".into()))
     }
+
+    /// A value of the instance metadata, if set.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Removes `key` when it still holds `value` (nobody replaced it since).
+    pub async fn clear_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("DELETE FROM meta WHERE key = $1 AND value = $2")
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 }

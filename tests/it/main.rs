@@ -17,5 +17,6 @@ mod rounds;
 mod scale;
 mod signoff;
 mod support;
+mod tour;
 mod web;
 mod workflow;
