@@ -149,6 +149,23 @@ pub async fn run(cli: &Cli, cmd: &DeployCommand) -> CliResult {
     }
 }
 
+/// After a rollback or retirement: runs what it queued (where the
+/// environment deploys) and reports like a promotion (exit 4 on failure).
+pub(super) async fn run_queued_here(app: &App) -> CliResult {
+    let queued: Vec<i64> = app
+        .deployments(None, 1000)
+        .await?
+        .into_iter()
+        .filter(|d| d.state() == DeployState::Queued)
+        .map(|d| d.id)
+        .rev()
+        .collect();
+    if queued.is_empty() {
+        return Ok(());
+    }
+    finish(&wait(app, &queued, true).await?)
+}
+
 /// One line per deployment; exit 4 when one did not succeed.
 pub(super) fn finish(done: &[(i64, String, DeployState)]) -> CliResult {
     let mut bad = false;

@@ -323,5 +323,8 @@ pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
     for r in &plan.rfcs {
         outln!("  {} goes back from {} to {}", r.rfc, r.from, r.to);
     }
+    if commit.is_some() {
+        super::deploy::run_queued_here(&app).await?;
+    }
     Ok(())
 }

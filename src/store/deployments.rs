@@ -154,6 +154,31 @@ impl Store {
         .await?)
     }
 
+    /// Queued or running deployments into an environment.
+    pub async fn open_deployments(&self, environment: &str) -> Result<Vec<Deployment>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM deployments WHERE environment = $1 AND state IN ('queued', 'running') ORDER BY id"
+        ))
+        .bind(environment)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The newest deployment of a package in an environment.
+    pub async fn latest_deployment_of(&self, environment: &str, package: &str) -> Result<Option<Deployment>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM deployments WHERE environment = $1 AND package = $2 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(environment)
+        .bind(package)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// Queued deployments, oldest first.
     pub async fn queued_deployments(&self) -> Result<Vec<Deployment>> {
         Ok(sqlx::query_as(concat!(

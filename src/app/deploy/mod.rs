@@ -349,8 +349,13 @@ impl App {
     }
 
     async fn deployment_succeeded(&self, d: &Deployment) -> Result<()> {
+        // Per package of the commit its newest deployment (a retry replaces a failure).
         let all = self.store.deployments_of_intent(&d.intent_id).await?;
-        if all.iter().all(|x| x.state() == DeployState::Succeeded) && d.action == "promote" {
+        let mut newest: std::collections::BTreeMap<&str, &Deployment> = Default::default();
+        for x in &all {
+            newest.insert(x.package.as_str(), x);
+        }
+        if newest.values().all(|x| x.state() == DeployState::Succeeded) && d.action == "promote" {
             self.arrive_intent(&d.intent_id).await?;
         }
         Ok(())
@@ -492,5 +497,37 @@ impl App {
             .store
             .cancel_deployment(id, &format!("cancelled by {}", caller.email))
             .await?)
+    }
+}
+
+impl App {
+    /// What the deployment gate needs for promoting `package` (at `tree`) from `from` into `to`.
+    pub(crate) async fn deploy_facts(
+        &self,
+        from: &crate::domain::pipeline::Environment,
+        to: &crate::domain::pipeline::Environment,
+        package: &str,
+        tree: &str,
+    ) -> Result<crate::domain::deploy::gate::DeployFacts> {
+        use crate::domain::deploy::gate::{DeployFacts, DeployRef};
+        let as_ref = |d: &Deployment| DeployRef {
+            id: d.id,
+            package: d.package.clone(),
+            state: d.state.clone(),
+        };
+        let mut f = DeployFacts::default();
+        if to.deploy.is_some() {
+            let latest = self.store.latest_deployments(&to.name).await?;
+            let open = self.store.open_deployments(&to.name).await?;
+            f.target_open = open.iter().map(as_ref).collect();
+            f.target_bad = latest.iter().filter(|d| d.state().is_bad()).map(as_ref).collect();
+        }
+        if from.deploy.is_some()
+            && let Some(d) = self.store.latest_deployment_of(&from.name, package).await?
+            && !(d.state() == DeployState::Succeeded && d.tree.as_deref() == Some(tree))
+        {
+            f.source_undeployed = Some(as_ref(&d));
+        }
+        Ok(f)
     }
 }

@@ -125,9 +125,16 @@ impl App {
             true => None,
             false => Some(self.store.lock_environment(&req.to).await?),
         };
-        self.sync_repo(!req.dry_run).await?;
+        // A dry run fetches first, always: it must judge what was just pushed.
+        match req.dry_run {
+            true => {
+                self.fetch_unless_within(std::time::Duration::ZERO).await?;
+            }
+            false => self.sync_repo(true).await?,
+        }
         if !req.dry_run {
             self.reconcile().await?;
+            self.interrupt_stale_deployments().await?;
         }
         for _ in 0..ATTEMPTS {
             let mut plan = self.plan_promotion(caller, req).await?;

@@ -207,6 +207,7 @@ impl App {
                         now,
                         drift: drift.clone(),
                         source_drift: source_drift.clone(),
+                        deployments: self.deploy_facts(&from, &to, &p.name, &p.source_tree).await?,
                     };
                     gates = promotion::evaluate(&facts);
                     if let Some((_, Some(expected))) = req.packages.iter().find(|(n, _)| n == &p.name)

@@ -2,4 +2,5 @@
 //! deployment and what a step is given. Pure: the runner is in `app::deploy`.
 
 pub mod config;
+pub mod gate;
 pub mod state;

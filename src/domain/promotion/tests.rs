@@ -123,6 +123,7 @@ impl Case {
             now: datetime!(2026-11-23 10:00 UTC),
             drift: vec![],
             source_drift: vec![],
+            deployments: Default::default(),
         }
     }
 }
