@@ -61,6 +61,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         emergency: args.emergency,
         dry_run: args.dry_run,
         overwrite_drift: args.overwrite_drift,
+        no_wait: args.no_wait,
     };
     let bar = (!args.json).then(|| {
         let b = ProgressBar::new_spinner();

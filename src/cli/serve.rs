@@ -47,11 +47,14 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         .map_err(|e| CliError::Failed(e.to_string()))?;
     // The outbox worker runs beside the web app and stops with it.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(crate::app::worker::run(app.clone(), mailer, stopped));
+    let worker = tokio::spawn(crate::app::worker::run(app.clone(), mailer, stopped.clone()));
+    // So does the deployment runner (DESIGN §14).
+    let deployer = tokio::spawn(crate::app::deploy::run(app.clone(), stopped));
     let stopping = app.clone();
     let result = crate::web::launch(app, listener, shutdown_signal()).await;
     let _ = stop.send(true);
     let _ = worker.await;
+    let _ = deployer.await;
     if let Err(e) = stopping.stop_serving().await {
         tracing::warn!(error = %e, "cannot clear the address of this server from the database");
     }

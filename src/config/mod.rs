@@ -182,6 +182,28 @@ impl Default for EmergencyConfig {
     }
 }
 
+/// `[deploy]`: who runs deployments and what they may reach (DESIGN §14).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeploySettings {
+    /// Comma-separated hosts that `http` steps may call.
+    pub allowed_hosts: String,
+    /// A TOML file of secret values (`CRM_TOKEN = "..."`), readable by its owner only.
+    pub secrets_file: Option<String>,
+    /// A runner's claim on a deployment lasts this long unless renewed.
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
+    pub lease: Duration,
+}
+impl Default for DeploySettings {
+    fn default() -> Self {
+        DeploySettings {
+            allowed_hosts: String::new(),
+            secrets_file: None,
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -191,6 +213,7 @@ pub struct Config {
     pub web: WebConfig,
     pub signoff: SignoffConfig,
     pub emergency: EmergencyConfig,
+    pub deploy: DeploySettings,
 }
 
 impl Config {
@@ -225,6 +248,16 @@ impl Config {
                     .trim_end_matches(']')
                     .to_ascii_lowercase()
             })
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// Hosts `http` deploy steps may call: `[deploy] allowed_hosts`, lower-cased.
+    pub fn deploy_hosts(&self) -> Vec<String> {
+        self.deploy
+            .allowed_hosts
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect()
     }

@@ -226,12 +226,23 @@ async fn a_secret_reaches_the_step_and_never_its_log() {
     let dump = crate::support::db_dump(&c.ws, None).await;
     assert!(!dump.contains("s3cr3t-Value"), "a secret in the database");
 
-    // Without the secret the deployment fails and says which one is missing.
+    // Without the secret a waiting promotion is refused before any commit, naming it.
     put(&c.ws, APEX, "1.0.1", &[&c.rfc], "next");
+    let head = c.ws.head();
     let out = c.ws.as_user(RM, &["promote", APEX, "--to", "test"]);
-    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert_eq!(code(&out), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("secret CRM_TOKEN is missing"), "{}", text(&out));
+    assert_eq!(c.ws.head(), head);
+    // Left to a runner, the runner that lacks it fails the deployment and says so.
+    ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--no-wait"]));
+    let run = ok(c.ws.dtap(&["deploy", "run"]));
+    assert!(stdout(&run).contains("deployment 2: failed"), "{}", text(&run));
+    let log = stdout(&ok(c.ws.dtap(&["deploy", "log", "2"])));
     let d = show(&c.ws, 2);
-    assert!(d["error"].as_str().unwrap_or_default().contains("secrets"), "{d:#}");
+    assert!(
+        d["error"].as_str().unwrap_or_default().contains("secrets"),
+        "{d:#} {log}"
+    );
 }
 
 #[tokio::test]

@@ -205,3 +205,27 @@ pub(super) fn http_result(mut r: StepResult, expect: &[u16]) -> StepResult {
     }
     r
 }
+
+/// The `[deploy] secrets_file`: TOML `NAME = "value"` lines, readable by its owner only.
+pub(super) fn read_secrets_file(
+    path: &std::path::Path,
+) -> std::result::Result<std::collections::BTreeMap<String, String>, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| format!("the secrets file {}: {e}", path.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(format!(
+            "the secrets file {} may be read by others (mode {:o}): `chmod 600 {}`",
+            path.display(),
+            meta.permissions().mode() & 0o777,
+            path.display()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("the secrets file {}: {e}", path.display()))?;
+    // The parser's message may quote a line of the file: never show it.
+    toml::from_str(&text).map_err(|_| {
+        format!(
+            "the secrets file {} is not TOML of `NAME = \"value\"` lines",
+            path.display()
+        )
+    })
+}

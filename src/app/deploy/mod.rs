@@ -25,9 +25,6 @@ use crate::store::deployments::{self as store, Deployment, DeploymentStep, NewDe
 
 pub use step::masked_tail;
 
-/// How long a runner's claim on a deployment lasts unless renewed.
-pub const LEASE: Duration = Duration::from_secs(30);
-
 /// What a waiting runner shows while a step runs.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -61,7 +58,8 @@ struct Lease<'a> {
 
 impl step::Watch for Lease<'_> {
     async fn keep_going(&mut self) -> bool {
-        let until = (self.app.now() + time::Duration::seconds(LEASE.as_secs() as i64)).to_string();
+        let until = (self.app.now() + time::Duration::seconds(self.app.workspace.config.deploy.lease.as_secs() as i64))
+            .to_string();
         match self.app.store.renew_deployment(self.id, &self.owner, &until).await {
             Ok((true, false)) => true,
             Ok((_, cancel)) => {
@@ -173,7 +171,8 @@ impl App {
     /// another deployment into its environment runs).
     pub async fn run_deployment(&self, id: i64, progress: &(dyn Fn(&Progress) + Sync)) -> Result<Option<DeployState>> {
         let owner = format!("{}:{id}", super::publish::lease_owner());
-        let until = (self.now() + time::Duration::seconds(LEASE.as_secs() as i64)).to_string();
+        let until =
+            (self.now() + time::Duration::seconds(self.workspace.config.deploy.lease.as_secs() as i64)).to_string();
         if !self.store.claim_deployment(id, &owner, &until).await? {
             return Ok(None);
         }
@@ -189,7 +188,11 @@ impl App {
         )
         .await?;
         let (state, failed_step) = self.execute(&d, &owner, progress).await;
-        let error = failed_step.as_ref().map(|(name, _)| format!("step `{name}` {state}"));
+        let error = failed_step.as_ref().map(|(name, output)| match name.as_str() {
+            // Before any step ran: the reason is the whole story.
+            "secrets" | "setup" => format!("{name}: {output}"),
+            _ => format!("step `{name}` {state}"),
+        });
         self.store
             .finish_deployment(id, &owner, state, error.as_deref())
             .await?;
@@ -316,7 +319,7 @@ impl App {
             Action::Http { url, method, .. } => {
                 if !self.http_host_allowed(url) {
                     return Err(format!(
-                        "dtap may not call `{url}`: its host is not in [deploy] allowed_hosts (nor [repo] allowed_hosts) of dtap.toml"
+                        "dtap may not call `{url}`: its host is not in [deploy] allowed_hosts of dtap.toml (`dtap config set deploy.allowed_hosts HOST`)"
                     ));
                 }
                 dir.write_http_body(d).map_err(|e| e.to_string())?;
@@ -332,18 +335,33 @@ impl App {
             .and_then(|r| r.split(['/', ':', '?']).next())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        self.workspace.config.allowed_hosts().iter().any(|h| h == &host)
+        self.workspace.config.deploy_hosts().iter().any(|h| h == &host)
     }
 
-    /// Each listed secret's value, from `DTAP_SECRET_<NAME>`; a missing one is named.
+    /// Each listed secret's value, from `DTAP_SECRET_<NAME>` or else the
+    /// `[deploy] secrets_file`; a missing one is named, and a secrets file
+    /// that others may read is refused.
     pub(crate) fn resolve_secrets(&self, names: &[String]) -> std::result::Result<Vec<(String, String)>, String> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let file = match &self.workspace.config.deploy.secrets_file {
+            Some(f) => Some(inputs::read_secrets_file(&crate::config::Config::resolve_home(
+                &self.workspace.dir,
+                f,
+            ))?),
+            None => None,
+        };
         names
             .iter()
-            .map(|n| match std::env::var(format!("DTAP_SECRET_{n}")) {
-                Ok(v) if !v.is_empty() => Ok((n.clone(), v)),
-                _ => Err(format!(
-                    "secret {n} is missing: set DTAP_SECRET_{n} in the environment of whoever runs deployments"
-                )),
+            .map(|n| {
+                let from_env = std::env::var(format!("DTAP_SECRET_{n}")).ok().filter(|v| !v.is_empty());
+                match from_env.or_else(|| file.as_ref().and_then(|f| f.get(n).cloned())) {
+                    Some(v) => Ok((n.clone(), v)),
+                    None => Err(format!(
+                        "secret {n} is missing: set DTAP_SECRET_{n} in the environment of whoever runs deployments, or put {n} = \"...\" in the [deploy] secrets_file"
+                    )),
+                }
             })
             .collect()
     }
@@ -529,5 +547,27 @@ impl App {
             f.source_undeployed = Some(as_ref(&d));
         }
         Ok(f)
+    }
+}
+
+/// `dtap serve`'s deployment runner: every few seconds, marks deployments
+/// whose runner died `interrupted` and runs what is queued, until `stop`.
+pub async fn run(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            r = app.run_queued_deployments(&|_: &Progress| {}) => match r {
+                Ok(done) => {
+                    for (id, state) in done {
+                        tracing::info!(deployment = id, state = %state, "deployment ended");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "running deployments"),
+            },
+            _ = stop.changed() => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }

@@ -30,6 +30,8 @@ pub struct PromoteRequest {
     pub dry_run: bool,
     /// Undo hand-made changes in the target on purpose (needs `reason`).
     pub overwrite_drift: bool,
+    /// The deployments are left to a runner: the secrets need not be here.
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -235,6 +235,10 @@ impl App {
                     (None, Vec::new())
                 }
             };
+            if to.deploy.is_some() && !to.secrets.is_empty() && !req.no_wait {
+                let missing = self.resolve_secrets(&to.secrets).err();
+                gates.push(crate::domain::deploy::gate::secrets_gate(missing.as_deref()));
+            }
             if !p.unsafe_entries.is_empty() {
                 gates.push(GateVerdict {
                     gate: "paths".into(),

@@ -77,6 +77,19 @@ pub fn gate(f: &DeployFacts, from: &str, to: &str, package: &str) -> Option<Gate
     ))
 }
 
+/// A waiting promotion into an environment whose steps need secrets: each
+/// must be there before the commit is made.
+pub fn secrets_gate(missing: Option<&str>) -> GateVerdict {
+    GateVerdict {
+        gate: "secrets".into(),
+        passed: missing.is_none(),
+        reason: missing
+            .map(str::to_string)
+            .unwrap_or_else(|| "every secret the steps need is there".into()),
+        remedy: missing.map(|_| "provide it, or promote with --no-wait and let the runner that has it deploy".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
