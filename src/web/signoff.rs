@@ -57,6 +57,15 @@ fn said(message: &str) -> String {
     i18n::tr(i18n::current().locale, message)
 }
 
+/// The message under its field starts as a sentence does.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn render_form(
     state: &AppState,
     token: &str,
@@ -86,7 +95,7 @@ fn render_form(
                 id => c.id, title => c.title.clone(), steps => c.steps.clone(), expected => c.expected.clone(), kind => c.kind.clone(),
                 result => given.map(|g| g.1.clone()).unwrap_or_default(),
                 note => given.map(|g| g.2.clone()).unwrap_or_default(),
-                error => result_error, note_error,
+                error => result_error.as_deref().map(sentence), note_error => note_error.as_deref().map(sentence),
             }
         })
         .collect();
@@ -143,8 +152,8 @@ fn render_form(
             cases,
             verdict => input.verdict.clone(),
             comment => input.comment.clone(),
-            verdict_error,
-            comment_error,
+            verdict_error => verdict_error.as_deref().map(sentence),
+            comment_error => comment_error.as_deref().map(sentence),
             errors => summary,
             action => format!("/signoff/{token}"),
             csrf_token => csrf::token(&state.secret, PURPOSE, token),

@@ -784,7 +784,7 @@ async fn sign_off_on_a_phone_by_keyboard_alone() {
     let ws = TestWorkspace::init();
     let (rfc, path) = rfc_in_test(&ws);
     let server = TestApp::start(&ws).await;
-    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
+    let b = Browser::start(&ws, &binaries, screenshot_dir(&ws)).await;
     b.size_viewport(390, 844).await;
     b.goto(&server.url(&path)).await;
     b.find("form.signoff-form").await;
@@ -922,7 +922,7 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
     let (rfc, signoff) = rfc_in_test(&ws);
     // Someone allowed every page, so the menu is at its longest.
     let server = TestApp::start_as(&ws, RM2).await;
-    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
+    let b = Browser::start(&ws, &binaries, screenshot_dir(&ws)).await;
     let pages = [
         "/".to_string(),
         "/rfcs".to_string(),
@@ -946,6 +946,16 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
                 b.goto(&server.url(&format!("{page}{sep}lang={lang}"))).await;
                 b.find("main").await;
                 assert_eq!(b.js("return window.innerWidth;").await, w);
+                if w == 390 {
+                    let name = page.trim_start_matches('/').replace(['/', '?', '='], "-");
+                    let name = if name.is_empty() { "dashboard".to_string() } else { name };
+                    let name = if name.starts_with("signoff") {
+                        "signoff".to_string()
+                    } else {
+                        name
+                    };
+                    b.screenshot(&format!("phone-{lang}-{name}")).await;
+                }
                 let over = b.overflow().await;
                 if over > 0 {
                     let culprits = b
