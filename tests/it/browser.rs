@@ -743,12 +743,55 @@ impl Browser {
         }
     }
 
+    /// axe-core's violations on the current page (its script injected
+    /// through WebDriver, which the page's CSP does not govern), one line each.
+    async fn axe(&self, source: &str) -> Vec<String> {
+        self.must(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({"script": format!("{source}\n;return true;"), "args": []})),
+        )
+        .await;
+        let v = self
+            .must(
+                Method::POST,
+                "/execute/async",
+                Some(json!({"script": "const done = arguments[arguments.length - 1]; \
+                    axe.run(document).then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + \
+                    v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160)).join(' | '))), \
+                    e => done(['axe failed: ' + e]));", "args": []})),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// How much wider than the window the page is (0: no horizontal scroll).
     async fn overflow(&self) -> i64 {
         self.js("return document.documentElement.scrollWidth - window.innerWidth;")
             .await
             .as_i64()
             .unwrap()
+    }
+}
+
+/// axe-core's script (`axe.min.js`) from the file `DTAP_AXE` names, which
+/// .ci/run installs from npm; without it the axe checks are skipped, loudly.
+fn axe_source() -> Option<String> {
+    match std::env::var_os("DTAP_AXE") {
+        Some(path) => Some(
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("DTAP_AXE={}: {e}", Path::new(&path).display())),
+        ),
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!!!!!!! axe-core checks SKIPPED: set DTAP_AXE to axe.min.js (npm install axe-core; .ci/run does).\n"
+            );
+            None
+        }
     }
 }
 
@@ -784,7 +827,8 @@ async fn sign_off_on_a_phone_by_keyboard_alone() {
     let ws = TestWorkspace::init();
     let (rfc, path) = rfc_in_test(&ws);
     let server = TestApp::start(&ws).await;
-    let b = Browser::start(&ws, &binaries, screenshot_dir(&ws)).await;
+    // Screenshots for a failure's diagnosis only: the guide's images are the flow's.
+    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
     b.size_viewport(390, 844).await;
     b.goto(&server.url(&path)).await;
     b.find("form.signoff-form").await;
@@ -828,6 +872,14 @@ async fn sign_off_on_a_phone_by_keyboard_alone() {
     let title = b.js("return document.title;").await;
     assert!(title.as_str().unwrap().starts_with("Error:"), "{title}");
     b.screenshot("phone-01-error-summary").await;
+    if let Some(source) = axe_source() {
+        let found = b.axe(&source).await;
+        assert!(
+            found.is_empty(),
+            "axe-core on the form with errors:\n{}",
+            found.join("\n")
+        );
+    }
     // Every error tied to its field: the summary's links lead to fields that
     // exist, each invalid radio's group names its error message.
     let ties = b
@@ -922,7 +974,8 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
     let (rfc, signoff) = rfc_in_test(&ws);
     // Someone allowed every page, so the menu is at its longest.
     let server = TestApp::start_as(&ws, RM2).await;
-    let b = Browser::start(&ws, &binaries, screenshot_dir(&ws)).await;
+    // Screenshots for a failure's diagnosis only: the guide's images are the flow's.
+    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
     let pages = [
         "/".to_string(),
         "/rfcs".to_string(),
@@ -937,7 +990,9 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
         "/login".to_string(),
         "/no-such-page".to_string(),
     ];
+    let axe = axe_source();
     let mut wide = Vec::new();
+    let mut violations = Vec::new();
     for (w, h) in [(390, 844), (320, 640)] {
         b.size_viewport(w, h).await;
         for lang in ["en", "nl"] {
@@ -956,6 +1011,13 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
                     };
                     b.screenshot(&format!("phone-{lang}-{name}")).await;
                 }
+                if let Some(source) = axe.as_deref()
+                    && w == 390
+                {
+                    for v in b.axe(source).await {
+                        violations.push(format!("{page} ({lang}): {v}"));
+                    }
+                }
                 let over = b.overflow().await;
                 if over > 0 {
                     let culprits = b
@@ -967,6 +1029,7 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
         }
     }
     assert!(wide.is_empty(), "pages wider than the window:\n{}", wide.join("\n"));
+    assert!(violations.is_empty(), "axe-core found:\n{}", violations.join("\n"));
 
     // The menu on a phone: one button; the links appear when it opens (Enter
     // on the summary, no script) and fit the window.

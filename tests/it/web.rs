@@ -591,6 +591,21 @@ async fn the_menu_offers_only_the_pages_each_role_may_open() {
             }
         }
     }
+    // The icon in the browser's tab: named by every page, served at both addresses.
+    let page = http.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""),
+        "{page}"
+    );
+    for (path, kind, magic) in [
+        ("/static/favicon.svg", "image/svg+xml", &b"<svg"[..]),
+        ("/favicon.ico", "image/png", &b"\x89PNG"[..]),
+    ] {
+        let r = http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], kind, "{path}");
+        assert!(r.bytes().await.unwrap().starts_with(magic), "{path}");
+    }
     server.stop().await;
 }
 
