@@ -16,6 +16,7 @@ mod rfcs;
 pub mod signoff;
 mod state;
 mod templates;
+pub mod viewer;
 
 use std::future::Future;
 use std::io;
@@ -82,8 +83,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon_svg))
+        .route("/favicon.ico", get(favicon_ico))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
         .layer(axum::middleware::map_response(security_headers))
@@ -161,6 +165,28 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
         ],
         include_str!("static/style.css"),
+    )
+}
+
+/// The icon in the browser's tab: an SVG for browsers that take one (the
+/// page's `<link rel="icon">`), and a PNG at the address every browser tries.
+async fn favicon_svg() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        include_str!("static/favicon.svg"),
+    )
+}
+
+async fn favicon_ico() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        &include_bytes!("static/favicon.png")[..],
     )
 }
 
