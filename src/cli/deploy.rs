@@ -14,7 +14,7 @@ use crate::domain::origin::Origin;
 /// Deployments into the CRM: list, inspect, retry, cancel, run.
 #[derive(Debug, clap::Subcommand)]
 #[command(
-    after_help = "Examples:\n  dtap deploy list --env test\n  dtap deploy show 12\n  dtap deploy log 12\n  dtap deploy retry 12\n  dtap deploy run            # run what is queued (hosts without dtap serve)\n\nA refusal exits 3; a deployment that did not succeed exits 4."
+    after_help = "Examples:\n  dtap deploy list --env test\n  dtap deploy show 12\n  dtap deploy log 12\n  dtap deploy retry 12\n  dtap deploy run            # run what is queued (hosts without dtap serve)\n  dtap deploy validate ebikes-apex --env acceptance\n\nA refusal exits 3; a deployment that did not succeed exits 4."
 )]
 pub enum DeployCommand {
     /// The newest deployments first.
@@ -44,6 +44,12 @@ pub enum DeployCommand {
     Cancel { id: i64 },
     /// Run the queued deployments, then exit.
     Run,
+    /// Run the environment's check-only `validate:` steps against what promoting PKG would bring.
+    Validate {
+        package: String,
+        #[arg(long = "env")]
+        environment: String,
+    },
 }
 
 pub async fn run(cli: &Cli, cmd: &DeployCommand) -> CliResult {
@@ -135,6 +141,11 @@ pub async fn run(cli: &Cli, cmd: &DeployCommand) -> CliResult {
                     "deployment {id} already ended: nothing to cancel"
                 )))
             }
+        }
+        DeployCommand::Validate { package, environment } => {
+            let v = app.validate_promotion(package, environment).await?;
+            super::promote::print_gates(std::slice::from_ref(&v));
+            if v.passed { Ok(()) } else { Err(CliError::Silent(3)) }
         }
         DeployCommand::Run => {
             let done = app.run_queued_deployments(&|_: &Progress| {}).await?;

@@ -39,6 +39,9 @@ pub struct PromoteArgs {
     /// Replace hand-made changes in the target environment on purpose (needs --reason; see `dtap drift adopt`).
     #[arg(long)]
     pub overwrite_drift: bool,
+    /// In a dry run, skip the environment's `validate:` steps.
+    #[arg(long)]
+    pub no_validate: bool,
     /// Return once the deployments are queued instead of running them and
     /// waiting (`dtap serve` or `dtap deploy run` runs them).
     #[arg(long)]
@@ -62,6 +65,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         dry_run: args.dry_run,
         overwrite_drift: args.overwrite_drift,
         no_wait: args.no_wait,
+        no_validate: args.no_validate,
     };
     let bar = (!args.json).then(|| {
         let b = ProgressBar::new_spinner();

@@ -305,3 +305,46 @@ async fn a_queued_deployment_holds_the_environment_until_a_runner_runs_it() {
     assert_eq!(c.ws.rfc_state(&c.rfc), "in_test");
     assert!(!c.components(APEX).is_empty());
 }
+
+#[tokio::test]
+async fn validation_runs_in_the_dry_run_and_refuses_before_any_commit() {
+    let c = crm();
+    let script = c.dir.join("crm.py");
+    let env = c.ws.read("environments/test.yaml");
+    let base: String = env
+        .lines()
+        .take_while(|l| !l.starts_with("deploy:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // The check-only deployment: the org refuses a card without the frame field.
+    c.ws.write(
+        "environments/test.yaml",
+        &format!(
+            "{base}deploy:\n  validate:\n    - name: check-only deploy\n      run: [sh, -c, \"grep -q Frame__c {{package_dir}}/classes/ProductController.cls || (echo 'Frame__c: no such field on Product__c' >&2; exit 1)\"]\n  steps:\n    - run: [python3, \"{}\", \"{{package_dir}}\", \"{}\"]\nvalidate_before_promote: true\nvariables: {{ org: crm-test }}\n",
+            script.display(),
+            c.db().display()
+        ),
+    );
+    let check = c.ws.dtap(&["check"]);
+    assert!(check.status.success(), "{}", text(&check));
+
+    let dry = c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--dry-run"]);
+    assert_eq!(code(&dry), Some(3), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("validate step `check-only deploy` failed: Frame__c: no such field"),
+        "{}",
+        text(&dry)
+    );
+    let skipped =
+        c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--dry-run", "--no-validate"]);
+    assert_eq!(code(&skipped), Some(0), "{}", text(&skipped));
+    let head = c.ws.head();
+    let refused = c.ws.as_user(RM, &["promote", APEX, "--to", "test"]);
+    assert_eq!(code(&refused), Some(3), "{}", text(&refused));
+    assert_eq!(c.ws.head(), head, "no commit");
+    assert!(c.components(APEX).is_empty());
+
+    put(&c.ws, APEX, "1.0.1", &[&c.rfc], "Frame__c");
+    ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test"]));
+    assert!(!c.components(APEX).is_empty());
+}

@@ -32,6 +32,8 @@ pub struct PromoteRequest {
     pub overwrite_drift: bool,
     /// The deployments are left to a runner: the secrets need not be here.
     pub no_wait: bool,
+    /// A dry run skips the environment's `validate:` steps.
+    pub no_validate: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,7 +102,7 @@ pub enum PromoteOutcome {
 }
 
 impl App {
-    pub(super) fn environments(&self, to: &str) -> Result<(Environment, Environment)> {
+    pub(crate) fn environments(&self, to: &str) -> Result<(Environment, Environment)> {
         let p = &self.workspace.pipeline;
         let Some(target) = p.get(to) else {
             let known: Vec<&str> = p.names().collect();

@@ -257,6 +257,21 @@ impl App {
                         .await?,
                 );
             }
+            // Validation runs last, and only for a version every other gate lets through.
+            let validate = (req.dry_run && !req.no_validate) || (!req.dry_run && to.validate_before_promote);
+            if validate && !already && gates.iter().all(|g| g.passed) {
+                gates.push(
+                    self.validate_package(
+                        &to,
+                        &p.name,
+                        version.as_deref(),
+                        &p.source_tree,
+                        p.target_tree.as_deref(),
+                        &git.head,
+                    )
+                    .await?,
+                );
+            }
             planned.push(PlannedPackage {
                 package: p.name.clone(),
                 from_version: p.target_version.as_ref().map(|v| v.to_string()),
