@@ -348,3 +348,58 @@ async fn validation_runs_in_the_dry_run_and_refuses_before_any_commit() {
     ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test"]));
     assert!(!c.components(APEX).is_empty());
 }
+
+#[tokio::test]
+async fn a_runner_killed_mid_step_leaves_an_interrupted_deployment_that_a_person_retries() {
+    let c = crm();
+    c.deploy_test("    - name: slow import\n      run: [sh, -c, \"sleep 20\"]\n", "");
+    ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--no-wait"]));
+    let lease = [("DTAP_DEPLOY_LEASE", "2s")];
+    let mut runner = c.ws.dtap_command(RM, &["deploy", "run"]);
+    runner
+        .env("DTAP_DEPLOY_LEASE", "2s")
+        .stdout(std::process::Stdio::null());
+    let mut runner = runner.spawn().unwrap();
+    let state = |ws: &TestWorkspace| show(ws, 1)["state"].as_str().unwrap_or_default().to_string();
+    let mut seen = String::new();
+    for _ in 0..200 {
+        seen = state(&c.ws);
+        if seen == "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(seen, "running");
+    runner.kill().unwrap(); // SIGKILL: no chance to clean up
+    runner.wait().unwrap();
+    // Whoever runs deployments next finds the lease expired: interrupted, never re-run by itself.
+    for _ in 0..100 {
+        let out = ok(c.ws.dtap_env(&["deploy", "run"], &lease));
+        assert!(!stdout(&out).contains("deployment 1: succeeded"));
+        if state(&c.ws) != "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(state(&c.ws), "interrupted");
+    assert_eq!(show(&c.ws, 1)["steps"][0]["state"], "interrupted");
+    assert!(stdout(&ok(c.ws.dtap(&["deploy", "run"]))).contains("Nothing queued"));
+    assert_eq!(c.ws.rfc_state(&c.rfc), "approved");
+
+    let script = c.dir.join("crm.py");
+    c.deploy_test(
+        &format!(
+            "    - run: [python3, \"{}\", \"{{package_dir}}\", \"{}\"]\n",
+            script.display(),
+            c.db().display()
+        ),
+        "",
+    );
+    let retry = ok(c.ws.as_user(RM, &["deploy", "retry", "1"]));
+    assert!(
+        stdout(&retry).contains("deployment 2 (ebikes-apex): succeeded"),
+        "{}",
+        text(&retry)
+    );
+    assert_eq!(c.ws.rfc_state(&c.rfc), "in_test");
+}
