@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 mod chart;
 mod dashboard;
+mod deployments;
 mod error;
 mod health;
 pub mod i18n;
@@ -55,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/rfcs/{id}", get(api::get).patch(api::edit))
         .route("/rfcs/{id}/transitions", post(api::transition))
         .route("/openapi.json", get(api::openapi))
+        .route("/deployments", get(api::deployments))
+        .route("/deployments/{id}", get(api::deployment))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(dashboard::show))
@@ -79,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar", get(reports::calendar_page))
         .route("/calendar.ics", get(reports::calendar_feed))
         .route("/packages/{name}/diff", get(packages::diff))
+        .route("/deployments", get(deployments::list))
+        .route("/deployments/{id}", get(deployments::show))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -24,6 +24,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("templates/reports.html")),
     ("calendar.html", include_str!("templates/calendar.html")),
     ("package_diff.html", include_str!("templates/package_diff.html")),
+    ("deployments.html", include_str!("templates/deployments.html")),
+    ("deployment.html", include_str!("templates/deployment.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

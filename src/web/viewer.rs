@@ -38,6 +38,7 @@ pub struct Menu {
     pub calendar: bool,
     pub access: bool,
     pub audit: bool,
+    pub deployments: bool,
 }
 
 tokio::task_local! {
@@ -85,6 +86,13 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 calendar: true,
                 access: app.may_read(&caller, "access.view").is_ok(),
                 audit: app.may_read(&caller, "audit.view").is_ok(),
+                // Only where some environment deploys, and the user may see it.
+                deployments: app
+                    .workspace()
+                    .pipeline
+                    .environments()
+                    .iter()
+                    .any(|e| e.deploy.is_some() && app.may_see_deployments(&caller, &e.name)),
             };
             if *by_session {
                 viewer.sign_out = Some(auth::csrf::token(&state.secret, "form", email));

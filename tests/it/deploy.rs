@@ -403,3 +403,32 @@ async fn a_runner_killed_mid_step_leaves_an_interrupted_deployment_that_a_person
     );
     assert_eq!(c.ws.rfc_state(&c.rfc), "in_test");
 }
+
+#[tokio::test]
+async fn a_failed_deployment_shows_on_the_dashboard_its_page_and_the_api() {
+    let c = crm();
+    c.deploy_test(
+        "    - name: deploy to the org\n      run: [sh, -c, \"echo 'ERROR: <Frame__c> unknown' >&2; exit 1\"]\n",
+        "",
+    );
+    assert_eq!(code(&c.ws.as_user(RM, &["promote", APEX, "--to", "test"])), Some(4));
+    let server = crate::support::TestApp::start_as(&c.ws, RM).await;
+    let dash = server.get("/").await;
+    assert!(
+        dash.body.contains("href=\"/deployments/1\""),
+        "the cell links to its deployment"
+    );
+    assert!(dash.body.contains("deploy-state failed"), "{}", dash.body);
+    let page = server.get("/deployments/1").await;
+    assert_eq!(page.status, 200);
+    // The output is shown as text, never as HTML.
+    assert!(page.body.contains("ERROR: &lt;Frame__c&gt; unknown"), "{}", page.body);
+    assert!(page.body.contains("dtap deploy retry 1"));
+    let list = server.get("/deployments").await;
+    assert!(list.body.contains("ebikes-apex"));
+    server.stop().await;
+    // A requester may not read deployment logs.
+    let sales = crate::support::TestApp::start_as(&c.ws, crate::support::SALES).await;
+    assert_eq!(sales.get("/deployments/1").await.status, 404);
+    sales.stop().await;
+}

@@ -8,6 +8,49 @@ use crate::domain::deploy::state::DeployState;
 use crate::store::deployments::{self as store, NewDeployment};
 
 impl App {
+    /// May `caller` see deployments into `env`: permission `promote.<env>` or `audit.view`.
+    pub fn may_see_deployments(&self, caller: &Caller, env: &str) -> bool {
+        let a = &self.workspace.access;
+        a.can(&caller.email, &format!("promote.{env}")) || a.can(&caller.email, "audit.view")
+    }
+
+    /// The deployments `caller` may see, newest first (pages and the API).
+    pub async fn deployments_for(&self, caller: &Caller, env: Option<&str>, limit: i64) -> Result<Vec<Deployment>> {
+        Ok(self
+            .deployments(env, limit)
+            .await?
+            .into_iter()
+            .filter(|d| self.may_see_deployments(caller, &d.environment))
+            .collect())
+    }
+
+    /// The newest deployment of each package in each environment that
+    /// deploys: (environment, package) → it. For the dashboard's badges.
+    pub async fn latest_deployments(&self) -> Result<std::collections::HashMap<(String, String), Deployment>> {
+        let mut out = std::collections::HashMap::new();
+        for e in self
+            .workspace
+            .pipeline
+            .environments()
+            .iter()
+            .filter(|e| e.deploy.is_some())
+        {
+            for d in self.store.latest_deployments(&e.name).await? {
+                out.insert((d.environment.clone(), d.package.clone()), d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One deployment, if `caller` may see it ("not found" otherwise).
+    pub async fn deployment_for(&self, caller: &Caller, id: i64) -> Result<DeploymentView> {
+        let v = self.deployment_view(id).await?;
+        if !self.may_see_deployments(caller, &v.deployment.environment) {
+            return Err(AppError::NotFound(format!("deployment {id}")));
+        }
+        Ok(v)
+    }
+
     pub async fn deployments(&self, environment: Option<&str>, limit: i64) -> Result<Vec<Deployment>> {
         Ok(self.store.deployments(environment, limit.clamp(1, 1000)).await?)
     }
