@@ -432,3 +432,67 @@ async fn a_failed_deployment_shows_on_the_dashboard_its_page_and_the_api() {
     assert_eq!(sales.get("/deployments/1").await.status, 404);
     sales.stop().await;
 }
+
+#[tokio::test]
+async fn two_runners_take_deployments_from_one_queue_and_run_each_once() {
+    let c = crm();
+    put(&c.ws, crate::rounds::UI, "1.0.0", &[&c.rfc], "");
+    let ran = c.dir.join("ran.log");
+    c.deploy_test(
+        &format!(
+            "    - run: [sh, -c, \"echo ran $DTAP_DEPLOYMENT >> {}; sleep 1\"]\n",
+            ran.display()
+        ),
+        "",
+    );
+    let out = ok(c.ws.as_user(RM, &["promote", "--all", "--to", "test", "--no-wait"]));
+    assert!(stdout(&out).contains("Deployments queued: 1, 2"), "{}", text(&out));
+    let runners: Vec<_> = (0..2)
+        .map(|_| {
+            c.ws.dtap_command(RM, &["deploy", "run"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for r in runners {
+        assert!(r.wait_with_output().unwrap().status.success());
+    }
+    let mut lines: Vec<String> = std::fs::read_to_string(&ran)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["ran 1", "ran 2"], "each deployment ran exactly once");
+    for id in [1, 2] {
+        assert_eq!(show(&c.ws, id)["state"], "succeeded");
+    }
+    // Both packages deployed: the request is in test, one invitation for the change.
+    assert_eq!(c.ws.rfc_state(&c.rfc), "in_test");
+    assert_eq!(invitations_queued(&c.ws), 1);
+}
+
+#[tokio::test]
+async fn a_cancelled_deployment_stops_its_running_step() {
+    let c = crm();
+    c.deploy_test("    - name: slow import\n      run: [sh, -c, \"sleep 60\"]\n", "");
+    ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--no-wait"]));
+    let runner =
+        c.ws.dtap_command(RM, &["deploy", "run"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    for _ in 0..200 {
+        if show(&c.ws, 1)["state"] == "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let cancelled = ok(c.ws.as_user(RM, &["deploy", "cancel", "1"]));
+    assert!(stdout(&cancelled).contains("cancelled"), "{}", text(&cancelled));
+    let out = runner.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployment 1: cancelled"));
+    assert_eq!(show(&c.ws, 1)["state"], "cancelled");
+    assert_eq!(c.ws.rfc_state(&c.rfc), "approved");
+}
