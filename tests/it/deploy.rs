@@ -361,9 +361,16 @@ async fn a_runner_killed_mid_step_leaves_an_interrupted_deployment_that_a_person
         .stdout(std::process::Stdio::null());
     let mut runner = runner.spawn().unwrap();
     let state = |ws: &TestWorkspace| show(ws, 1)["state"].as_str().unwrap_or_default().to_string();
+    // Running means its step has started (the claim comes a moment before).
+    let step = |ws: &TestWorkspace| {
+        show(ws, 1)["steps"][0]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     let mut seen = String::new();
-    for _ in 0..200 {
-        seen = state(&c.ws);
+    for _ in 0..400 {
+        seen = step(&c.ws);
         if seen == "running" {
             break;
         }

@@ -678,6 +678,8 @@ async fn openapi_documents_exactly_what_is_served() {
         .collect();
     documented.sort();
     let want: Vec<(String, Vec<String>)> = [
+        ("/api/v1/deployments", vec!["get"]),
+        ("/api/v1/deployments/{id}", vec!["get"]),
         ("/api/v1/openapi.json", vec!["get"]),
         ("/api/v1/rfcs", vec!["get", "post"]),
         ("/api/v1/rfcs/{id}", vec!["get", "patch"]),
