@@ -4,6 +4,7 @@
 mod browser;
 mod check;
 mod crash;
+mod dbcopy;
 mod drift;
 mod i18n;
 mod promotion;
