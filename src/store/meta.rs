@@ -4,6 +4,11 @@ use super::{Result, Store};
 
 const SERVER_SECRET: &str = "server_secret";
 
+/// The version of the dtap that last applied migrations: what an older
+/// binary names when it refuses the database. Not data: `dtap db copy`
+/// leaves it to the target's own migrations.
+pub const SCHEMA_BY: &str = "schema_by_dtap";
+
 impl Store {
     /// Creates the server secret (256 random bits) unless it exists. Returns
     /// true when it was created now.
@@ -27,5 +32,24 @@ impl Store {
             .0;
         hex::decode(hexed)
             .map_err(|_| super::StoreError::Corrupt("the server secret in the database is damaged".into()))
+    }
+
+    /// Records this dtap as the one that migrated the schema last.
+    pub(super) async fn record_schema_by(&self) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
+            .bind(SCHEMA_BY)
+            .bind(env!("CARGO_PKG_VERSION"))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The dtap version that migrated the schema last, when recorded.
+    pub(super) async fn schema_by(&self) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(SCHEMA_BY)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.0))
     }
 }

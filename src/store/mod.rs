@@ -49,9 +49,16 @@ pub enum StoreError {
     #[error("cannot connect to the database {0}: {1}")]
     Connect(String, #[source] sqlx::Error),
     #[error(
-        "the database has migrations {0:?} that this dtap does not know: a newer dtap upgraded it; upgrade this one too"
+        "the database has migrations {unknown:?} that this dtap does not know (this is dtap {ours}): {} upgraded it; \
+         use that version or newer here (an older dtap must not write with older rules)",
+        needs.as_ref().map_or_else(|| "a newer dtap".to_string(), |v| format!("dtap {v}"))
     )]
-    Newer(Vec<i64>),
+    Newer {
+        unknown: Vec<i64>,
+        /// The dtap version that applied them, when the database records it.
+        needs: Option<String>,
+        ours: &'static str,
+    },
     #[error("{0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -213,12 +220,32 @@ impl Store {
         }
     }
 
-    /// Applies pending migrations; returns the versions applied now.
+    /// Applies pending migrations; returns the versions applied now. A
+    /// database a newer dtap migrated is refused first, naming that version.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
+        self.refuse_newer().await?;
         let before: Vec<i64> = self.applied().await.unwrap_or_default();
         self.migrator().run(&self.pool).await?;
         let after = self.applied().await?;
-        Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+        let now: Vec<i64> = after.into_iter().filter(|v| !before.contains(v)).collect();
+        if !now.is_empty() {
+            self.record_schema_by().await?;
+        }
+        Ok(now)
+    }
+
+    /// `StoreError::Newer` when the database has migrations this binary
+    /// does not know, with the dtap version that applied them.
+    pub async fn refuse_newer(&self) -> Result<()> {
+        let unknown = self.unknown_migrations().await?;
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Newer {
+            unknown,
+            needs: self.schema_by().await.ok().flatten(),
+            ours: env!("CARGO_PKG_VERSION"),
+        })
     }
 
     async fn applied(&self) -> Result<Vec<i64>> {

@@ -36,6 +36,11 @@ impl Store {
     /// written in batches. `progress(table, rows_done)` is called as rows arrive.
     pub async fn copy_into(&self, target: &Store, mut progress: impl FnMut(&str, u64)) -> Result<()> {
         let mut tx = target.write_tx().await?;
+        // The target's migrations recorded their dtap; the source's own record arrives with meta.
+        sqlx::query("DELETE FROM meta WHERE key = $1")
+            .bind(super::meta::SCHEMA_BY)
+            .execute(&mut *tx)
+            .await?;
         for (table, columns) in TABLES {
             let kinds = target.column_kinds(table, columns).await?;
             let done = copy_table(self, &mut tx, table, columns, &kinds, &mut progress).await?;
@@ -92,12 +97,17 @@ impl Store {
     }
 
     /// The names of tables that hold rows, to refuse copying over data.
+    /// The migrations' own record in `meta` does not count.
     pub async fn tables_with_rows(&self) -> Result<Vec<&'static str>> {
+        let (records,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM meta WHERE key = $1")
+            .bind(super::meta::SCHEMA_BY)
+            .fetch_one(self.pool())
+            .await?;
         Ok(self
             .row_counts()
             .await?
             .into_iter()
-            .filter(|(_, n)| *n > 0)
+            .filter(|(t, n)| *n > if *t == "meta" { records } else { 0 })
             .map(|(t, _)| t)
             .collect())
     }
