@@ -20,6 +20,7 @@ pub mod promote;
 pub mod publish;
 pub mod ratelimit;
 pub mod reconcile;
+pub mod release_notes;
 pub mod remote;
 pub mod report;
 pub mod retire;
