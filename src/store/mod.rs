@@ -27,8 +27,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::AnyPool;
+use sqlx::ConnectOptions;
 use sqlx::Executor;
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 use crate::config::Config;
 
@@ -124,15 +125,17 @@ impl Store {
                 let Some(path) = config.sqlite_path(workspace) else {
                     return Err(StoreError::Unsupported(config.database.url.redacted()));
                 };
-                Store::open_sqlite(&path, create).await
+                Store::open_sqlite(&path, create, false).await
             }
-            Some(Backend::Postgres) => Store::open_postgres(url).await,
+            Some(Backend::Postgres) => Store::open_postgres(url, false).await,
             None => Err(StoreError::Unsupported(config.database.url.redacted())),
         }
     }
 
     /// Opens a database by URL alone (`dtap db copy`, tests): a `sqlite:` path
-    /// is taken as given, relative to the current folder.
+    /// is taken as given, relative to the current folder. Statements are not
+    /// logged: a copy reads each table in one statement that lasts as long as
+    /// the copy of that table, which is no slow query to warn about.
     pub async fn open_url(url: &str, create: bool) -> Result<Store> {
         match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
@@ -141,14 +144,14 @@ impl Store {
                     .or_else(|| url.strip_prefix("sqlite:"))
                     .unwrap_or("");
                 let file = rest.split('?').next().unwrap_or(rest);
-                Store::open_sqlite(Path::new(file), create).await
+                Store::open_sqlite(Path::new(file), create, true).await
             }
-            Some(Backend::Postgres) => Store::open_postgres(url).await,
+            Some(Backend::Postgres) => Store::open_postgres(url, true).await,
             None => Err(StoreError::Unsupported(crate::config::SecretUrl::new(url).redacted())),
         }
     }
 
-    async fn open_sqlite(path: &Path, create: bool) -> Result<Store> {
+    async fn open_sqlite(path: &Path, create: bool, quiet: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         if !create && !path.exists() {
             return Err(StoreError::Missing(path.display().to_string()));
@@ -174,7 +177,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&url)
+            .connect_with(connect_options(&url, quiet)?)
             .await?;
         Ok(Store {
             pool,
@@ -183,7 +186,7 @@ impl Store {
         })
     }
 
-    async fn open_postgres(url: &str) -> Result<Store> {
+    async fn open_postgres(url: &str, quiet: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
             .max_connections(16)
@@ -199,7 +202,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(url)
+            .connect_with(connect_options(url, quiet)?)
             .await
             .map_err(|e| StoreError::Connect(crate::config::SecretUrl::new(url).redacted(), e))?;
         Ok(Store {
@@ -357,6 +360,18 @@ fn env_lock_key(environment: &str) -> i32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h as i32
+}
+
+/// The options of `url`, with statement logging off when `quiet`.
+fn connect_options(url: &str, quiet: bool) -> Result<AnyConnectOptions> {
+    let options: AnyConnectOptions = url
+        .parse()
+        .map_err(|e| StoreError::Connect(crate::config::SecretUrl::new(url).redacted(), e))?;
+    Ok(if quiet {
+        options.disable_statement_logging()
+    } else {
+        options
+    })
 }
 
 /// A path as the `sqlite://` URL wants it: `%`, `?` and `#` escaped.
