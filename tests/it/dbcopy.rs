@@ -139,6 +139,8 @@ async fn db_copy_round_trips_a_demo_plus_history_database_through_the_other_back
         let n = before.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n);
         assert!(n > 0, "the history has no rows in {table}: {before:?}");
     }
+    // The figures docs/benchmarks.md quotes (`--nocapture` shows them).
+    eprintln!("rows per table: {before:?}");
     // Identical row counts per table at every step.
     assert_eq!(copied(&first), before);
     assert_eq!(copied(&second), before);
