@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "smtp://127.0.0.1:2526".into());
     let n: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let dir = tempfile::tempdir()?;
-    dtap::app::init::init_workspace(dir.path(), "bench@example.org").await?;
+    dtap::app::init::init_workspace(dir.path(), "bench@example.org", dtap::app::init::ExistingRepo::Refuse).await?;
     let app = App::open(dir.path()).await?;
     // The benchmark fills the outbox directly: queueing is not what it measures.
     let store = dtap::store::Store::open(&app.workspace().config, &app.workspace().dir, false).await?;

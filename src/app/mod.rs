@@ -6,6 +6,7 @@ pub mod caller;
 pub mod check;
 pub mod dbcopy;
 pub mod demo;
+pub mod deploy;
 pub mod doctor;
 pub mod drift;
 pub mod emergency;
@@ -26,6 +27,8 @@ pub mod report;
 pub mod retire;
 pub mod rfcs;
 pub mod rollback;
+pub mod serving;
+pub mod settings;
 pub mod signoff;
 pub mod status;
 pub mod tokens;
@@ -112,6 +115,9 @@ pub struct App {
     mail_templates: Arc<MailTemplates>,
     /// Every time the app stamps or compares; the store holds the same one.
     clock: crate::clock::Clock,
+    /// `[web] base_url` was left at its default: mailed links go where
+    /// `dtap serve` listens (serving.rs).
+    links_follow_serve: bool,
 }
 
 impl App {
@@ -160,7 +166,8 @@ impl App {
     }
 
     /// The one place an `App` is put together from its parts.
-    pub(crate) async fn assemble(workspace: Workspace, store: Store, repo: ConfigRepo) -> Result<App> {
+    pub(crate) async fn assemble(mut workspace: Workspace, store: Store, repo: ConfigRepo) -> Result<App> {
+        let links_follow_serve = serving::follow_serve(&mut workspace, &store).await;
         let dir = workspace.dir.clone();
         let mail_templates = tokio::task::spawn_blocking(move || MailTemplates::load(&dir)).await?;
         let clock = crate::clock::Clock::from_env().map_err(AppError::Internal)?;
@@ -170,6 +177,7 @@ impl App {
             repo,
             mail_templates: Arc::new(mail_templates),
             clock,
+            links_follow_serve,
         })
     }
 

@@ -72,3 +72,26 @@ pub(crate) async fn ensure_cache(repo: &ConfigRepo) -> Result<bool> {
     let r = repo.clone();
     Ok(tokio::task::spawn_blocking(move || r.clone_cache()).await??)
 }
+
+impl App {
+    /// Fetches the cache of a remote config repo unless it was fetched within
+    /// `within`; a failed fetch leaves the cache as it was, with a warning.
+    /// How long ago the cache was fetched, afterwards; `None` for a local repo.
+    pub async fn fetch_unless_within(&self, within: std::time::Duration) -> Result<Option<std::time::Duration>> {
+        if self.repo.remote().is_none() {
+            return Ok(None);
+        }
+        if self.fetch_age().is_none_or(|age| age >= within) {
+            let repo = self.repo.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || repo.fetch(false)).await? {
+                tracing::warn!(error = %e, "showing the config repo as last fetched: the fetch failed");
+            }
+        }
+        Ok(self.fetch_age())
+    }
+
+    fn fetch_age(&self) -> Option<std::time::Duration> {
+        let at = self.repo.last_fetch()?;
+        Some(std::time::SystemTime::now().duration_since(at).unwrap_or_default())
+    }
+}

@@ -324,6 +324,26 @@ impl App {
             self.move_state(&mut tx, caller, &rfc, mv).await?;
         }
         self.renew_rounds(&mut tx, &plan.environment, &carried).await?;
+        // Where the environment deploys, the restored (or removed) package is deployed too.
+        let moved = crate::app::signoff::Moved {
+            package: plan.package.clone(),
+            version: plan.restored_version.clone().unwrap_or_default(),
+            from_version: plan.withdrawn_version.clone(),
+            tree: plan.restored_tree.clone().unwrap_or_default(),
+            rfcs: plan.restored_rfcs.clone(),
+        };
+        self.queue_deployments(
+            &mut tx,
+            &plan.environment,
+            &crate::app::deploy::CommitOf {
+                commit,
+                action,
+                intent,
+                by: &caller.email,
+            },
+            std::slice::from_ref(&moved),
+        )
+        .await?;
         audit::append(
             &mut tx,
             &NewAuditEvent {

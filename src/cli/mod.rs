@@ -4,8 +4,10 @@
 mod access;
 mod audit;
 mod check;
+mod config;
 mod db;
 mod demo;
+mod deploy;
 mod doctor;
 mod drift;
 mod emergency;
@@ -74,6 +76,8 @@ pub enum LogFormat {
 pub enum Command {
     Init(init::Args),
     Check(check::Args),
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     Status(status::Args),
     Serve(serve::Args),
     Migrate(migrate::Args),
@@ -84,6 +88,8 @@ pub enum Command {
     Promote(promote::PromoteArgs),
     Rollback(promote::RollbackArgs),
     Retire(retire::RetireArgs),
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     History(history::HistoryArgs),
     Diff(history::DiffArgs),
     #[command(subcommand)]
@@ -165,6 +171,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
     match &cli.command {
         Command::Init(args) => init::run(cli, args).await,
         Command::Check(args) => check::run(cli, args).await,
+        Command::Config(cmd) => config::run(cli, cmd).await,
         Command::Status(args) => status::run(cli, args).await,
         Command::Serve(args) => serve::run(cli, args).await,
         Command::Migrate(args) => migrate::run(cli, args).await,
@@ -174,6 +181,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Promote(args) => promote::promote(cli, args).await,
         Command::Rollback(args) => promote::rollback(cli, args).await,
         Command::Retire(args) => retire::retire(cli, args).await,
+        Command::Deploy(cmd) => deploy::run(cli, cmd).await,
         Command::History(args) => history::history(cli, args).await,
         Command::Diff(args) => history::diff(cli, args).await,
         Command::Drift(cmd) => drift::drift(cli, cmd).await,

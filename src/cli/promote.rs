@@ -39,6 +39,13 @@ pub struct PromoteArgs {
     /// Replace hand-made changes in the target environment on purpose (needs --reason; see `dtap drift adopt`).
     #[arg(long)]
     pub overwrite_drift: bool,
+    /// In a dry run, skip the environment's `validate:` steps.
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Return once the deployments are queued instead of running them and
+    /// waiting (`dtap serve` or `dtap deploy run` runs them).
+    #[arg(long)]
+    pub no_wait: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -57,6 +64,8 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         emergency: args.emergency,
         dry_run: args.dry_run,
         overwrite_drift: args.overwrite_drift,
+        no_wait: args.no_wait,
+        no_validate: args.no_validate,
     };
     let bar = (!args.json).then(|| {
         let b = ProgressBar::new_spinner();
@@ -69,10 +78,29 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         b.finish_and_clear();
     }
     let outcome = outcome?;
+    // Where the environment deploys: run the deployments here and wait, unless asked not to.
+    let waited = match &outcome {
+        PromoteOutcome::Promoted { deployments, .. } if !deployments.is_empty() && !args.no_wait => {
+            Some(super::deploy::wait(&app, deployments, !args.json).await?)
+        }
+        _ => None,
+    };
+    let failed = waited.as_ref().is_some_and(|w| {
+        w.iter()
+            .any(|(_, _, s)| *s != crate::domain::deploy::state::DeployState::Succeeded)
+    });
     if args.json {
-        print_json(&outcome)?;
+        let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+        if let Some(w) = &waited {
+            v["deployments"] = w
+                .iter()
+                .map(|(id, package, state)| serde_json::json!({ "id": id, "package": package, "state": state }))
+                .collect();
+        }
+        print_json(&v)?;
         return match outcome {
             PromoteOutcome::Refused { .. } => Err(CliError::Silent(3)),
+            _ if failed => Err(CliError::Silent(4)),
             _ => Ok(()),
         };
     }
@@ -108,6 +136,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
             plan,
             commit,
             invitations,
+            deployments,
         } => {
             for p in plan.packages.iter().filter(|p| !p.already) {
                 outln!(
@@ -124,6 +153,20 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
             }
             if *invitations > 0 {
                 outln!("Invitations queued: {invitations} (delivered by `dtap serve` or `dtap mail flush`).");
+            }
+            match &waited {
+                Some(done) => {
+                    super::deploy::finish(done)?;
+                    outln!("Deployed; the testers are invited (delivered by `dtap serve` or `dtap mail flush`).");
+                }
+                None if !deployments.is_empty() => {
+                    let ids: Vec<String> = deployments.iter().map(|d| d.to_string()).collect();
+                    outln!(
+                        "Deployments queued: {} (run by `dtap serve` or `dtap deploy run`; the testers are invited when they succeed).",
+                        ids.join(", ")
+                    );
+                }
+                None => {}
             }
         }
     }
@@ -284,6 +327,9 @@ pub async fn rollback(cli: &Cli, args: &RollbackArgs) -> CliResult {
     );
     for r in &plan.rfcs {
         outln!("  {} goes back from {} to {}", r.rfc, r.from, r.to);
+    }
+    if commit.is_some() {
+        super::deploy::run_queued_here(&app).await?;
     }
     Ok(())
 }

@@ -70,6 +70,7 @@ pub async fn retire(cli: &Cli, args: &RetireArgs) -> CliResult {
             for r in &plan.returns {
                 outln!("  {}: {} → {}", r.rfc, r.from, r.to);
             }
+            super::deploy::run_queued_here(&app).await?;
         }
     }
     Ok(())

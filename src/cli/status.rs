@@ -1,26 +1,32 @@
 use super::outln;
 use super::{Cli, CliResult, table};
 use crate::app::App;
+use crate::app::status::STATUS_FETCH_WITHIN;
 
 /// Show which version of each package is in which environment.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  dtap status\n  dtap status --json | jq '.packages[] | select(.cells.production == null) | .name'\n\nA `*` marks a version that differs from the environment before it."
+    after_help = "Examples:\n  dtap status\n  dtap status --json | jq '.packages[] | select(.cells.production == null) | .name'\n\nA `*` marks a version that differs from the environment before it. A remote config repo ([repo] url) is \
+fetched first; the last line says how long ago it was fetched (after a failed fetch: the cache as last \
+fetched, with a warning)."
 )]
 pub struct Args {
-    /// Print JSON: {\"environments\": [...], \"packages\": [{\"name\", \"cells\": {env: {version, tree} | null}}]}.
+    /// Print JSON: {\"environments\": [...], \"packages\": [{\"name\", \"cells\": {env: {version, tree} | null}}],
+    /// \"fetched_seconds_ago\": N | null}.
     #[arg(long)]
     pub json: bool,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     let app = App::open(&cli.workspace).await?;
-    let m = app.status().await?;
+    let fresh = app.fresh_status(STATUS_FETCH_WITHIN).await?;
     if args.json {
-        return super::print_json(&m);
+        return super::print_json(&fresh);
     }
+    let m = &fresh.matrix;
     if m.packages.is_empty() {
         outln!("No packages in the config repo yet ({}).", app.repo_path().display());
+        say_fetched(&app, fresh.fetched_seconds_ago);
         return Ok(());
     }
     let mut headers = vec!["PACKAGE".to_string()];
@@ -46,6 +52,7 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         })
         .collect();
     super::emit(&table::render(&headers, &rows));
+    say_fetched(&app, fresh.fetched_seconds_ago);
     for d in &m.drift {
         eprintln!(
             "warning: drift in {}: {} hand-made commit(s) since the last dtap change; promotions into it are refused until `dtap drift ack {} --reason TEXT`",
@@ -61,4 +68,11 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// For a remote config repo: how old the facts shown are.
+fn say_fetched(app: &App, age: Option<u64>) {
+    if let (Some(age), Some(url)) = (age, &app.workspace().config.repo.url) {
+        outln!("(config repo {} fetched {age} s ago)", url.redacted());
+    }
 }

@@ -5,7 +5,7 @@ use super::source::Document;
 
 /// The tables of dtap.toml. `DTAP_*` variables naming none of them (`DTAP_USER`,
 /// `DTAP_WORKSPACE`, `DTAP_FAILPOINT` ...) are not configuration.
-pub(super) const SECTIONS: &[&str] = &["database", "repo", "mail", "web", "signoff", "emergency"];
+pub(super) const SECTIONS: &[&str] = &["database", "repo", "mail", "web", "signoff", "emergency", "deploy"];
 
 struct Override {
     var: String,

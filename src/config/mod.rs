@@ -4,6 +4,7 @@
 //! `DTAP_<SECTION>_<KEY>` (env.rs); what `dtap check` reports beyond values
 //! that do not parse is in validate.rs.
 
+pub mod edit;
 mod env;
 mod secrets;
 mod source;
@@ -15,7 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::{Email, Problem, duration, remote_url};
 
@@ -26,7 +27,7 @@ pub const FILE: &str = "dtap.toml";
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     pub url: SecretUrl,
@@ -39,7 +40,7 @@ impl Default for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RepoConfig {
     /// The local bare repository, when there is no `url`.
@@ -50,7 +51,7 @@ pub struct RepoConfig {
     pub branch: String,
     pub cache: String,
     /// Reads fetch first when the cache was last fetched longer ago than this.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub fresh_for: Duration,
     /// The environment variable holding an https token (never the token itself).
     pub token_env: Option<String>,
@@ -77,14 +78,14 @@ impl Default for RepoConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MailTransport {
     File,
     Smtp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
     pub transport: MailTransport,
@@ -92,7 +93,7 @@ pub struct MailConfig {
     pub smtp_url: SecretUrl,
     pub from: String,
     /// A mail not delivered by then is given up (dead).
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub give_up_after: Duration,
 }
 impl Default for MailConfig {
@@ -107,10 +108,10 @@ impl Default for MailConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
-    #[serde(deserialize_with = "socket_addr")]
+    #[serde(deserialize_with = "socket_addr", serialize_with = "shown_socket_addr")]
     pub bind: SocketAddr,
     pub base_url: String,
     /// Every web request acts as this user: for local trials on loopback only.
@@ -119,7 +120,7 @@ pub struct WebConfig {
     /// e.g. `X-Forwarded-User`; off when empty.
     pub proxy_header: Option<String>,
     /// The addresses the proxy header is accepted from, written comma-separated.
-    #[serde(deserialize_with = "ip_list")]
+    #[serde(deserialize_with = "ip_list", serialize_with = "shown_ip_list")]
     pub trusted_proxies: Vec<IpAddr>,
     /// The language of pages when the browser states none we have, and of mails: `en` or `nl`.
     pub default_locale: String,
@@ -137,17 +138,25 @@ impl Default for WebConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+impl WebConfig {
+    /// Is `base_url` the default one (absent, or as `dtap init` writes it)?
+    /// Then `serve` puts the address it is bound to in mailed links.
+    pub fn base_url_is_default(&self) -> bool {
+        self.base_url.trim_end_matches('/') == WebConfig::default().base_url
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SignoffConfig {
     /// How long a tester's personal link works.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub link_ttl: Duration,
     /// A tester who has not answered by then gets a reminder with a fresh link.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub remind_after: Duration,
     /// Unanswered by then, the release managers of the next environment are told.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub escalate_after: Duration,
 }
 impl Default for SignoffConfig {
@@ -160,11 +169,11 @@ impl Default for SignoffConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmergencyConfig {
     /// An emergency promotion is reviewed within this, or escalated.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub review_within: Duration,
 }
 impl Default for EmergencyConfig {
@@ -173,7 +182,29 @@ impl Default for EmergencyConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[deploy]`: who runs deployments and what they may reach (DESIGN §14).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeploySettings {
+    /// Comma-separated hosts that `http` steps may call.
+    pub allowed_hosts: String,
+    /// A TOML file of secret values (`CRM_TOKEN = "..."`), readable by its owner only.
+    pub secrets_file: Option<String>,
+    /// A runner's claim on a deployment lasts this long unless renewed.
+    #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
+    pub lease: Duration,
+}
+impl Default for DeploySettings {
+    fn default() -> Self {
+        DeploySettings {
+            allowed_hosts: String::new(),
+            secrets_file: None,
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -182,6 +213,7 @@ pub struct Config {
     pub web: WebConfig,
     pub signoff: SignoffConfig,
     pub emergency: EmergencyConfig,
+    pub deploy: DeploySettings,
 }
 
 impl Config {
@@ -221,6 +253,16 @@ impl Config {
                     .trim_end_matches(']')
                     .to_ascii_lowercase()
             })
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// Hosts `http` deploy steps may call: `[deploy] allowed_hosts`, lower-cased.
+    pub fn deploy_hosts(&self) -> Vec<String> {
+        self.deploy
+            .allowed_hosts
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect()
     }
@@ -287,4 +329,17 @@ fn ip_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
                 .map_err(|_| serde::de::Error::custom(format!("`{p}` is not an IP address")))
         })
         .collect()
+}
+
+fn shown_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&duration::format(*d))
+}
+
+fn shown_socket_addr<S: Serializer>(a: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(a)
+}
+
+fn shown_ip_list<S: Serializer>(list: &[IpAddr], s: S) -> Result<S::Ok, S::Error> {
+    let text: Vec<String> = list.iter().map(IpAddr::to_string).collect();
+    s.serialize_str(&text.join(", "))
 }

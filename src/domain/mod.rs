@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calendar;
 pub mod changes;
+pub mod deploy;
 pub mod drift;
 pub mod duration;
 pub mod email;

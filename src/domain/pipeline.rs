@@ -1,11 +1,12 @@
 //! The pipeline: the ordered environments and the gates into each.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::deploy::config::{self as deploy_config, DeployConfig, DeploySpec};
 use super::problem::Problems;
 use super::{Located, OrderedMap, Problem, duration, names};
 
@@ -30,6 +31,17 @@ pub struct EnvironmentSpec {
     pub four_eyes: bool,
     #[serde(default)]
     pub notify: Vec<Located<String>>,
+    /// How the CRM environment is made to match the folder (DESIGN §14).
+    #[serde(default)]
+    pub deploy: Option<Located<DeploySpec>>,
+    #[serde(default)]
+    pub validate_before_promote: bool,
+    /// `{var.NAME}` in deploy arguments; `DTAP_VAR_NAME` in a step's environment.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// Names of the secrets the steps get (values never in git).
+    #[serde(default)]
+    pub secrets: Vec<Located<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +99,11 @@ pub struct Environment {
     pub freeze: Vec<FreezeWindow>,
     pub four_eyes: bool,
     pub notify: Vec<String>,
+    /// `None`: the environment deploys by committing.
+    pub deploy: Option<DeployConfig>,
+    pub validate_before_promote: bool,
+    pub variables: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
 }
 
 /// The environments in promotion order.
@@ -292,6 +309,49 @@ impl Pipeline {
                 }
             }
 
+            let deploy = spec.deploy.as_ref().and_then(|d| {
+                if built.is_empty() {
+                    p.add(
+                        d.pos,
+                        format!("`{name}` is the first environment, changed by commits by hand: it has nothing to deploy from; move `deploy:` to the environments after it"),
+                    );
+                    return None;
+                }
+                deploy_config::build(d, &spec.variables, &mut p)
+            });
+            for v in spec.variables.keys() {
+                if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || v.is_empty() {
+                    p.add(
+                        spec.name.pos,
+                        format!("variable name `{v}` may hold letters, digits and _ only"),
+                    );
+                }
+            }
+            let mut secrets = Vec::new();
+            for s in &spec.secrets {
+                if s.value.is_empty()
+                    || !s
+                        .value
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                {
+                    p.add(
+                        s.pos,
+                        format!(
+                            "secret name `{}` must be upper-case letters, digits and _, like CRM_TOKEN",
+                            s.value
+                        ),
+                    );
+                } else {
+                    secrets.push(s.value.clone());
+                }
+            }
+            if spec.validate_before_promote && deploy.as_ref().is_none_or(|d| d.validate.is_empty()) {
+                p.add(
+                    spec.name.pos,
+                    "validate_before_promote needs `validate:` steps under `deploy:`",
+                );
+            }
             problems.extend(p.list);
             built.push(Environment {
                 name,
@@ -304,6 +364,10 @@ impl Pipeline {
                 freeze,
                 four_eyes: spec.four_eyes,
                 notify,
+                deploy,
+                validate_before_promote: spec.validate_before_promote,
+                variables: spec.variables.clone(),
+                secrets,
             });
         }
         // Keep only the first of duplicate names so lookups stay unambiguous.
@@ -359,6 +423,10 @@ pub(crate) mod tests_support {
                         freeze: vec![],
                         four_eyes: false,
                         notify: vec![],
+                        deploy: None,
+                        validate_before_promote: false,
+                        variables: Default::default(),
+                        secrets: vec![],
                     },
                 )
             })

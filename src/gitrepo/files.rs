@@ -44,3 +44,66 @@ impl ConfigRepo {
         Ok(out)
     }
 }
+
+impl ConfigRepo {
+    /// Writes a package tree out to `dir` (which must not exist) read-only:
+    /// files 0444, folders 0555, as a deploy step gets it. Only plain files
+    /// and folders: a symlink or submodule is never written.
+    pub fn write_tree(&self, tree: &str, dir: &std::path::Path) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let git = self.open()?;
+        let tree = git.find_tree(git2::Oid::from_str(tree)?)?;
+        fn write(git: &git2::Repository, tree: &git2::Tree<'_>, dir: &std::path::Path) -> Result<()> {
+            let io = |path: &std::path::Path| {
+                let path = path.display().to_string();
+                move |source| super::RepoError::Io { path, source }
+            };
+            std::fs::create_dir(dir).map_err(io(dir))?;
+            for e in tree.iter() {
+                let Ok(name) = e.name() else { continue };
+                if name.contains('/') || name == ".." || name == "." {
+                    continue;
+                }
+                let path = dir.join(name);
+                match e.kind() {
+                    Some(ObjectType::Tree) => write(git, &git.find_tree(e.id())?, &path)?,
+                    Some(ObjectType::Blob) if e.filemode() != i32::from(git2::FileMode::Link) => {
+                        std::fs::write(&path, git.find_blob(e.id())?.content()).map_err(io(&path))?;
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).map_err(io(&path))?;
+                    }
+                    _ => {}
+                }
+            }
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).map_err(io(dir))?;
+            Ok(())
+        }
+        write(&git, &tree, dir)
+    }
+
+    /// What changes from one package tree to another (`None`: absent).
+    pub fn tree_changes(&self, old: Option<&str>, new: Option<&str>) -> Result<crate::domain::changes::FileChanges> {
+        let git = self.open()?;
+        let find = |t: Option<&str>| -> Result<Option<git2::Tree<'_>>> {
+            match t {
+                Some(t) => Ok(Some(git.find_tree(git2::Oid::from_str(t)?)?)),
+                None => Ok(None),
+            }
+        };
+        let (old, new) = (find(old)?, find(new)?);
+        super::packages::changes(&git, old.as_ref(), new.as_ref())
+    }
+}
+
+impl ConfigRepo {
+    /// The tree at `path` in the first parent of `commit` (what that commit
+    /// replaced there), if there was one.
+    pub fn tree_before(&self, commit: &str, path: &str) -> Result<Option<String>> {
+        let git = self.open()?;
+        let c = git.find_commit(git2::Oid::from_str(commit)?)?;
+        let Ok(parent) = c.parent(0) else { return Ok(None) };
+        Ok(match parent.tree()?.get_path(std::path::Path::new(path)) {
+            Ok(e) if e.kind() == Some(ObjectType::Tree) => Some(e.id().to_string()),
+            _ => None,
+        })
+    }
+}

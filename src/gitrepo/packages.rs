@@ -103,7 +103,7 @@ fn side(git: &Repository, name: &str, tree: &Tree<'_>) -> PackageSide {
 }
 
 /// The change set from `old` to `new`; a missing side counts as empty.
-fn changes(git: &Repository, old: Option<&Tree<'_>>, new: Option<&Tree<'_>>) -> Result<FileChanges> {
+pub(super) fn changes(git: &Repository, old: Option<&Tree<'_>>, new: Option<&Tree<'_>>) -> Result<FileChanges> {
     let diff = git.diff_tree_to_tree(old, new, None)?;
     let mut c = FileChanges::default();
     for d in diff.deltas() {

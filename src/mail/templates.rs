@@ -31,6 +31,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("promotion.html", include_str!("templates/promotion.html")),
     ("withdrawn.txt", include_str!("templates/withdrawn.txt")),
     ("withdrawn.html", include_str!("templates/withdrawn.html")),
+    ("deploy_failed.txt", include_str!("templates/deploy_failed.txt")),
+    ("deploy_failed.html", include_str!("templates/deploy_failed.html")),
 ];
 
 const BUILTIN_NL: &[(&str, &str)] = &[
@@ -52,6 +54,8 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("promotion.html", include_str!("templates/nl/promotion.html")),
     ("withdrawn.txt", include_str!("templates/nl/withdrawn.txt")),
     ("withdrawn.html", include_str!("templates/nl/withdrawn.html")),
+    ("deploy_failed.txt", include_str!("templates/nl/deploy_failed.txt")),
+    ("deploy_failed.html", include_str!("templates/nl/deploy_failed.html")),
 ];
 
 /// The mail templates of one workspace, read from disk once when the app
@@ -183,6 +187,7 @@ pub fn sample_context() -> Value {
         cases => vec![context! { title => "Open the dashboard", result => "fail", note => "" }],
         packages => vec![context! { package => "crm-core", version => "1.2.0", tree => "4b825dc6", rfcs => vec!["RFC-7"] }],
         round_change => "grew",
+        id => 12, state => "failed", step => "deploy to the org", output => "ERROR: field Frame__c does not exist",
         review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
             reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
     }

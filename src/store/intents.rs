@@ -65,6 +65,23 @@ impl Store {
         Ok(())
     }
 
+    /// Records commits as dtap's own in one transaction: an adopted config
+    /// repo's history (`dtap init --adopt`), known rather than drift.
+    pub async fn record_dtap_commits(&self, commits: &[(String, String)]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let at = tx.stamp();
+        for (commit, action) in commits {
+            sqlx::query("INSERT INTO dtap_commits (commit_id, action, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(commit)
+                .bind(action)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets a commit dtap recorded but never got onto the branch (a
     /// remote refused the push).
     pub async fn forget_dtap_commit(&self, commit: &str) -> Result<()> {
@@ -195,6 +212,16 @@ impl Store {
              FROM promotions WHERE state = 'pending' ORDER BY created_at",
         )
         .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn intent(&self, id: &str) -> Result<Option<Intent>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, environment, base_commit, commit_id, state, actor, reason, emergency, lease_owner, lease_until, created_at
+             FROM promotions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
         .await?)
     }
 

@@ -34,22 +34,41 @@ impl Store {
             .map_err(|_| super::StoreError::Corrupt("the server secret in the database is damaged".into()))
     }
 
-    /// Records this dtap as the one that migrated the schema last.
-    pub(super) async fn record_schema_by(&self) -> Result<()> {
+    /// A value of the instance metadata, if set.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
-            .bind(SCHEMA_BY)
-            .bind(env!("CARGO_PKG_VERSION"))
+            .bind(key)
+            .bind(value)
             .execute(self.pool())
             .await?;
         Ok(())
     }
 
+    /// Removes `key` when it still holds `value` (nobody replaced it since).
+    pub async fn clear_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("DELETE FROM meta WHERE key = $1 AND value = $2")
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records this dtap as the one that migrated the schema last.
+    pub(super) async fn record_schema_by(&self) -> Result<()> {
+        self.set_meta(SCHEMA_BY, env!("CARGO_PKG_VERSION")).await
+    }
+
     /// The dtap version that migrated the schema last, when recorded.
     pub(super) async fn schema_by(&self) -> Result<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-            .bind(SCHEMA_BY)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map(|r| r.0))
+        self.meta(SCHEMA_BY).await
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod copy;
+pub mod deployments;
 pub mod doctor;
 pub mod drift;
 pub mod emergency;

@@ -159,3 +159,32 @@ pub async fn not_found() -> ApiError {
 pub async fn openapi() -> Json<Value> {
     Json(super::openapi::document())
 }
+
+#[derive(Debug, Deserialize)]
+pub struct DeploymentsQuery {
+    env: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/deployments`: newest first, those the caller may see.
+pub async fn deployments(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Query(q): Query<DeploymentsQuery>,
+) -> Result<Response, ApiError> {
+    let list = state
+        .app
+        .deployments_for(&caller, q.env.as_deref(), q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+/// `GET /api/v1/deployments/{id}`: with its steps.
+pub async fn deployment(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    Ok(Json(state.app.deployment_for(&caller, id).await?).into_response())
+}

@@ -7,6 +7,7 @@ use super::{AppState, WebError, templates};
 /// `/`: which version of each package is in which environment.
 pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Html<String>, WebError> {
     let matrix = state.app.status().await?;
+    let deployed = state.app.latest_deployments().await?;
     let rows: Vec<_> = matrix
         .packages
         .iter()
@@ -16,7 +17,15 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
                 .iter()
                 .enumerate()
                 .map(|(i, (env, cell))| {
+                    // The newest deployment of this package here: its state, linked.
+                    let deploy = deployed.get(&(env.clone(), row.name.clone())).map(|d| {
+                        let current = cell
+                            .as_ref()
+                            .is_some_and(|c| d.tree.as_deref() == Some(c.tree.as_str()));
+                        context! { id => d.id, state => d.state.clone(), current }
+                    });
                     context! {
+                        deploy,
                         environment => env,
                         version => cell.as_ref().and_then(|c| c.version.clone()),
                         present => cell.is_some(),

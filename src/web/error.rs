@@ -46,7 +46,8 @@ impl IntoResponse for WebError {
             WebError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "Sign in to continue",
-                "This page is for signed-in users: sign in at /login with your e-mail address.".to_string(),
+                "This page is for signed-in users. Sign in with your e-mail address, and dtap brings you back here."
+                    .to_string(),
             ),
             WebError::Csrf => (
                 StatusCode::FORBIDDEN,

@@ -9,7 +9,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::auth::csrf;
-use super::auth::session::{COOKIE, session_cookie};
+use super::auth::session::{COOKIE, cookie as cookie_value, session_cookie};
+use super::viewer::local_return;
 use super::{AppState, WebError, templates};
 
 fn today() -> String {
@@ -30,13 +31,27 @@ fn no_referrer(mut r: Response) -> Response {
     r
 }
 
-pub async fn form(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+/// The cookie that carries the page asked for from the sign-in form to the
+/// mailed link's confirmation (opened in the same browser): hex, so any path
+/// fits a cookie value.
+const NEXT_COOKIE: &str = "dtap_next";
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Result<Html<String>, WebError> {
     // The login form has no user yet: its token is bound to the day, and every
     // instance derives the same one from the shared secret.
     let token = csrf::token(&state.secret, "login", &today());
+    let next = q.next.as_deref().and_then(local_return);
     page(
         "login.html",
-        context! { title => "Sign in", nav => "", user => (), sent => false, csrf_token => token },
+        context! { title => "Sign in", nav => "login", user => (), sent => false, csrf_token => token, next },
     )
 }
 
@@ -68,11 +83,24 @@ pub async fn request(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     state.app.request_login(email).await?;
-    Ok(page(
+    let mut r = page(
         "login.html",
-        context! { title => "Check your mail", nav => "", user => (), sent => true, csrf_token => "" },
+        context! { title => "Check your mail", nav => "login", user => (), sent => true, csrf_token => "", next => () },
     )?
-    .into_response())
+    .into_response();
+    let next = pairs
+        .iter()
+        .find(|(k, _)| k == "next")
+        .and_then(|(_, v)| local_return(v));
+    if let Some(next) = next
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{NEXT_COOKIE}={}; Path=/login; Max-Age=3600; HttpOnly; SameSite=Lax",
+            hex::encode(next)
+        ))
+    {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
 
 pub async fn confirm(
@@ -96,7 +124,7 @@ pub async fn confirm(
         Ok(Some(email)) => templates::render(
             "login_confirm.html",
             context! {
-                title => "Sign in", nav => "", user => (), email,
+                title => "Sign in", nav => "login", user => (), email,
                 action => format!("/login/{token}"), csrf_token => csrf::token(&state.secret, "login-link", &token),
             },
         ),
@@ -115,6 +143,7 @@ pub async fn complete(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     if !state.app.allow_request(peer.ip()).await? {
@@ -141,11 +170,22 @@ pub async fn complete(
         "{COOKIE}={session}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
         crate::app::login::SESSION_HOURS * 3600
     );
-    let mut r = Redirect::to("/").into_response();
+    // Back to the page asked for before signing in, if this browser asked.
+    let next = cookie_value(&headers, NEXT_COOKIE)
+        .and_then(|v| hex::decode(v).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    let to = next.as_deref().and_then(local_return).unwrap_or("/");
+    let mut r = Redirect::to(to).into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| WebError::internal(e.to_string()))?,
     );
+    if next.is_some() {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("dtap_next=; Path=/login; Max-Age=0; HttpOnly; SameSite=Lax"),
+        );
+    }
     Ok(no_referrer(r))
 }
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 mod chart;
 mod dashboard;
+mod deployments;
 mod error;
 mod health;
 pub mod i18n;
@@ -16,6 +17,7 @@ mod rfcs;
 pub mod signoff;
 mod state;
 mod templates;
+pub mod viewer;
 
 use std::future::Future;
 use std::io;
@@ -54,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/rfcs/{id}", get(api::get).patch(api::edit))
         .route("/rfcs/{id}/transitions", post(api::transition))
         .route("/openapi.json", get(api::openapi))
+        .route("/deployments", get(api::deployments))
+        .route("/deployments/{id}", get(api::deployment))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(dashboard::show))
@@ -78,12 +82,17 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar", get(reports::calendar_page))
         .route("/calendar.ics", get(reports::calendar_feed))
         .route("/packages/{name}/diff", get(packages::diff))
+        .route("/deployments", get(deployments::list))
+        .route("/deployments/{id}", get(deployments::show))
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon_svg))
+        .route("/favicon.ico", get(favicon_ico))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
         .layer(axum::middleware::map_response(security_headers))
@@ -161,6 +170,28 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
         ],
         include_str!("static/style.css"),
+    )
+}
+
+/// The icon in the browser's tab: an SVG for browsers that take one (the
+/// page's `<link rel="icon">`), and a PNG at the address every browser tries.
+async fn favicon_svg() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        include_str!("static/favicon.svg"),
+    )
+}
+
+async fn favicon_ico() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        &include_bytes!("static/favicon.png")[..],
     )
 }
 

@@ -16,6 +16,43 @@ pub fn document() -> Value {
     });
     let errors = json!({ "description": "Refused or invalid", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Errors" } } } });
     let rfc_response = json!({ "description": "The RFC", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Rfc" } } } });
+    let deployments_path = json!({
+        "get": {
+            "operationId": "listDeployments",
+            "summary": "Deployments into the CRM, newest first (those into environments you may promote to, or all with audit.view)",
+            "parameters": [filter("env", "environment name"), { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }],
+            "responses": {
+                "200": { "description": "Deployments", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Deployment" } } } } },
+                "401": errors.clone()
+            }
+        }
+    });
+    let deployment_path = json!({
+        "get": {
+            "operationId": "getDeployment",
+            "summary": "One deployment with each step's state, exit code, duration and output tail (secrets as ***)",
+            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
+            "responses": {
+                "200": { "description": "The deployment", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Deployment" } } } },
+                "401": errors.clone(), "404": errors.clone()
+            }
+        }
+    });
+    let deployment_schema = json!({
+        "type": "object",
+        "properties": {
+            "id": { "type": "integer" }, "environment": { "type": "string" }, "package": { "type": "string" },
+            "version": { "type": ["string", "null"] }, "tree": { "type": ["string", "null"] },
+            "commit": { "type": "string" }, "action": { "type": "string", "enum": ["promote", "rollback", "retire"] },
+            "state": { "type": "string", "enum": ["queued", "running", "succeeded", "failed", "timed_out", "interrupted", "cancelled"] },
+            "requested_by": { "type": "string" }, "created_at": { "type": "string" },
+            "started_at": { "type": ["string", "null"] }, "finished_at": { "type": ["string", "null"] },
+            "error": { "type": ["string", "null"] }, "retry_of": { "type": ["integer", "null"] },
+            "steps": { "type": "array", "items": { "type": "object", "properties": {
+                "name": { "type": "string" }, "state": { "type": "string" }, "exit_code": { "type": ["integer", "null"] },
+                "duration_ms": { "type": ["integer", "null"] }, "output_tail": { "type": "string" } } } }
+        }
+    });
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -81,6 +118,8 @@ pub fn document() -> Value {
                     "responses": { "200": rfc_response, "400": errors.clone(), "403": errors.clone(), "404": errors.clone(), "409": errors.clone(), "422": errors }
                 }
             },
+            "/api/v1/deployments": deployments_path,
+            "/api/v1/deployments/{id}": deployment_path,
             "/api/v1/openapi.json": {
                 "get": { "operationId": "openapi", "summary": "This document", "security": [], "responses": { "200": { "description": "OpenAPI 3.1" } } }
             }
@@ -128,6 +167,7 @@ pub fn document() -> Value {
                         "updated_at": { "type": "string" }, "revision": { "type": "integer" }
                     }
                 },
+                "Deployment": deployment_schema,
                 "Errors": {
                     "type": "object", "required": ["errors"],
                     "properties": { "errors": { "type": "array", "items": {

@@ -199,7 +199,8 @@ fn serde_urlencoded_pairs(f: &Filter) -> String {
     }
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes everything but the unreserved characters (RFC 3986).
+pub(super) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

@@ -11,7 +11,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 use super::auth::csrf;
-use super::{AppState, WebError, templates};
+use super::{AppState, WebError, i18n, templates};
 use crate::app::AppError;
 use crate::app::signoff::SignoffView;
 use crate::domain::rfc::FieldError;
@@ -52,6 +52,20 @@ fn too_many() -> Response {
     )
 }
 
+/// A field's error in the tester's language (the rules speak English).
+fn said(message: &str) -> String {
+    i18n::tr(i18n::current().locale, message)
+}
+
+/// The message under its field starts as a sentence does.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn render_form(
     state: &AppState,
     token: &str,
@@ -59,20 +73,54 @@ fn render_form(
     input: &SignoffInput,
     errors: &[FieldError],
 ) -> Result<String, WebError> {
-    let error_of = |f: &str| errors.iter().find(|e| e.field == f).map(|e| e.message.clone());
+    let error_of = |f: &str| errors.iter().find(|e| e.field == f).map(|e| said(&e.message));
+    // The error summary: one link per error, in the order of the form, each
+    // to the field it is about (a radio group's first choice).
+    let mut summary = Vec::new();
     let cases: Vec<_> = v
         .cases
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let given = input.cases.iter().find(|(id, _, _)| *id == c.id);
+            let result_error = error_of(&format!("case-{}", c.id));
+            let note_error = error_of(&format!("note-{}", c.id));
+            if let Some(e) = &result_error {
+                summary.push(context! { href => format!("#case-{}-pass", c.id), text => format!("{}. {}: {e}", i + 1, c.title) });
+            }
+            if let Some(e) = &note_error {
+                summary.push(context! { href => format!("#note-{}", c.id), text => format!("{}. {}: {e}", i + 1, c.title) });
+            }
             context! {
                 id => c.id, title => c.title.clone(), steps => c.steps.clone(), expected => c.expected.clone(), kind => c.kind.clone(),
                 result => given.map(|g| g.1.clone()).unwrap_or_default(),
                 note => given.map(|g| g.2.clone()).unwrap_or_default(),
-                error => error_of(&format!("case-{}", c.id)).or_else(|| error_of(&format!("note-{}", c.id))),
+                error => result_error.as_deref().map(sentence), note_error => note_error.as_deref().map(sentence),
             }
         })
         .collect();
+    let verdict_error = error_of("verdict");
+    let comment_error = error_of("comment");
+    let locale = i18n::current().locale;
+    if let Some(e) = &verdict_error {
+        summary
+            .push(context! { href => "#verdict-approve", text => format!("{}: {e}", i18n::t(locale, "Your verdict")) });
+    }
+    if let Some(e) = &comment_error {
+        summary.push(context! { href => "#comment", text => format!("{}: {e}", i18n::t(locale, "Comment")) });
+    }
+    // Errors about no field on this form (a case id that is not one of its
+    // cases: a tampered form) still show, linked to the form's start.
+    let known = |f: &str| {
+        f == "verdict"
+            || f == "comment"
+            || v.cases
+                .iter()
+                .any(|c| f == format!("case-{}", c.id) || f == format!("note-{}", c.id))
+    };
+    for e in errors.iter().filter(|e| !known(&e.field)) {
+        summary.push(context! { href => "#signoff-form", text => said(&e.message) });
+    }
     let answers: Vec<_> = state
         .app
         .workspace()
@@ -104,9 +152,9 @@ fn render_form(
             cases,
             verdict => input.verdict.clone(),
             comment => input.comment.clone(),
-            verdict_error => error_of("verdict"),
-            comment_error => error_of("comment"),
-            has_errors => !errors.is_empty(),
+            verdict_error => verdict_error.as_deref().map(sentence),
+            comment_error => comment_error.as_deref().map(sentence),
+            errors => summary,
             action => format!("/signoff/{token}"),
             csrf_token => csrf::token(&state.secret, PURPOSE, token),
         },

@@ -24,6 +24,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("templates/reports.html")),
     ("calendar.html", include_str!("templates/calendar.html")),
     ("package_diff.html", include_str!("templates/package_diff.html")),
+    ("deployments.html", include_str!("templates/deployments.html")),
+    ("deployment.html", include_str!("templates/deployment.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -46,6 +48,7 @@ pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         lang => current.locale.code(),
         other_lang => current.locale.other().code(),
         switch_url => current.switch_url,
+        viewer => minijinja::value::Serde(super::viewer::current()),
         ..ctx
     };
     ENV.get_template(name)?.render(ctx)

@@ -25,7 +25,9 @@ use serde_json::{Value, json};
 
 use crate::support::browser::{BrowserBinaries, ChromeDriver, browser_or_skip};
 use crate::support::mail::decode_base64;
-use crate::support::{CM, FA, Mail, RM, SALES as REQUESTER, Serve, Smtp, TestWorkspace, manifest, ok, stdout, text};
+use crate::support::{
+    CM, FA, Mail, RM, SALES as REQUESTER, Serve, Smtp, TestApp, TestWorkspace, manifest, ok, path_of, stdout, text,
+};
 
 /// Also a release manager: production is `four_eyes`, so someone other than
 /// whoever promoted into acceptance promotes into production.
@@ -68,6 +70,8 @@ struct Browser {
     session: String,
     driver: ChromeDriver,
     shots: PathBuf,
+    /// The viewport's size, as `size_viewport` last set it.
+    size: std::sync::Mutex<(i64, i64)>,
 }
 
 impl Drop for Browser {
@@ -122,6 +126,7 @@ impl Browser {
             session,
             driver,
             shots,
+            size: std::sync::Mutex::new((1280, 800)),
         };
         b.size_viewport(1280, 800).await;
         b
@@ -140,6 +145,7 @@ impl Browser {
         let grow = |outer: &Value, inner: &Value, want: i64| outer.as_i64().unwrap() + want - inner.as_i64().unwrap();
         let body = json!({"width": grow(&rect["width"], &inner[0], w), "height": grow(&rect["height"], &inner[1], h)});
         self.must(Method::POST, "/window/rect", Some(body)).await;
+        *self.size.lock().unwrap() = (w, h);
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
@@ -299,7 +305,12 @@ impl Browser {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name} is a PNG");
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
         let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
-        assert_eq!((width, height), (1280, 800), "{name}: the window's size");
+        let (w, h) = *self.size.lock().unwrap();
+        assert_eq!(
+            (i64::from(width), i64::from(height)),
+            (w, h),
+            "{name}: the window's size"
+        );
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 }
@@ -654,4 +665,400 @@ async fn otap_flow_in_a_real_browser() {
 
     let pngs = std::fs::read_dir(&shots).unwrap().count();
     assert!(pngs >= 14, "{pngs} screenshots in {}", shots.display());
+}
+
+// ---------------------------------------------------------------- a phone, a keyboard, two languages
+
+/// WebDriver's codes for the keys a keyboard user presses here.
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const SPACE: &str = " ";
+const ARROW_DOWN: &str = "\u{E015}";
+
+impl Browser {
+    /// Runs `script` in the page; returns what it returns.
+    async fn js(&self, script: &str) -> Value {
+        self.must(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Presses each key of `keys` (a character or a WebDriver key code) in turn, as a keyboard does.
+    async fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k.to_string()}),
+                    json!({"type": "keyUp", "value": k.to_string()}),
+                ]
+            })
+            .collect();
+        self.must(
+            Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .await;
+        self.must(Method::DELETE, "/actions", None).await;
+    }
+
+    /// What has the focus: its tag, id, name, type, classes and `href`.
+    async fn focused(&self) -> Value {
+        self.js(
+            "const e = document.activeElement; return { tag: e.tagName.toLowerCase(), id: e.id, \
+             name: e.getAttribute('name') || '', type: e.getAttribute('type') || '', cls: e.className || '', \
+             href: e.getAttribute('href') || '', checked: !!e.checked };",
+        )
+        .await
+    }
+
+    /// Presses Tab until the focused element satisfies `ok` (at most 60 times).
+    async fn tab_to(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let mut path = Vec::new();
+        for _ in 0..60 {
+            self.press(TAB).await;
+            let f = self.focused().await;
+            if ok(&f) {
+                return f;
+            }
+            path.push(f);
+        }
+        panic!("Tab never reached {what}; the focus went through {path:#?}");
+    }
+
+    /// Waits until the focused element satisfies `ok` (a page loading, autofocus).
+    async fn wait_focused(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let f = self.focused().await;
+            if ok(&f) {
+                return f;
+            }
+            assert!(Instant::now() < deadline, "{what} never had the focus; {f}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// axe-core's violations on the current page (its script injected
+    /// through WebDriver, which the page's CSP does not govern), one line each.
+    async fn axe(&self, source: &str) -> Vec<String> {
+        self.must(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({"script": format!("{source}\n;return true;"), "args": []})),
+        )
+        .await;
+        let v = self
+            .must(
+                Method::POST,
+                "/execute/async",
+                Some(json!({"script": "const done = arguments[arguments.length - 1]; \
+                    axe.run(document).then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + \
+                    v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160)).join(' | '))), \
+                    e => done(['axe failed: ' + e]));", "args": []})),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// How much wider than the window the page is (0: no horizontal scroll).
+    async fn overflow(&self) -> i64 {
+        self.js("return document.documentElement.scrollWidth - window.innerWidth;")
+            .await
+            .as_i64()
+            .unwrap()
+    }
+}
+
+/// axe-core's script (`axe.min.js`) from the file `DTAP_AXE` names, which
+/// .ci/run installs from npm; without it the axe checks are skipped, loudly.
+fn axe_source() -> Option<String> {
+    match std::env::var_os("DTAP_AXE") {
+        Some(path) => Some(
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("DTAP_AXE={}: {e}", Path::new(&path).display())),
+        ),
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!!!!!!! axe-core checks SKIPPED: set DTAP_AXE to axe.min.js (npm install axe-core; .ci/run does).\n"
+            );
+            None
+        }
+    }
+}
+
+/// An approved RFC in test with kim appointed, crm-core 1.0.0 promoted
+/// there and the invitation delivered (file transport); the sign-off
+/// link's path.
+fn rfc_in_test(ws: &TestWorkspace) -> (String, String) {
+    let rfc = ws.approved_rfc(TITLE);
+    ws.appoint(&rfc, "test", TESTER);
+    ws.put_package("crm-core", "1.0.0", &[&rfc], "v1");
+    ws.promote(RM, "test");
+    ws.flush();
+    let link = ws
+        .latest_mail_with_link(TESTER, "/signoff/")
+        .links("/signoff/")
+        .remove(0);
+    (rfc, path_of(&link))
+}
+
+fn is_submit(f: &Value) -> bool {
+    f["tag"] == "button" && f["type"] == "submit"
+}
+
+/// The sign-off form on a 390 px phone, by keyboard alone: an empty send
+/// brings the error summary, which takes the focus; its links move the
+/// focus to the fields; radios are chosen with Space and the arrow keys;
+/// the comment's hint is there before any error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_off_on_a_phone_by_keyboard_alone() {
+    let Some(binaries) = browser_or_skip("browser::sign_off_on_a_phone_by_keyboard_alone") else {
+        return;
+    };
+    let ws = TestWorkspace::init();
+    let (rfc, path) = rfc_in_test(&ws);
+    let server = TestApp::start(&ws).await;
+    // Screenshots for a failure's diagnosis only: the guide's images are the flow's.
+    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
+    b.size_viewport(390, 844).await;
+    b.goto(&server.url(&path)).await;
+    b.find("form.signoff-form").await;
+    assert_eq!(b.js("return window.innerWidth;").await, 390);
+    assert!(b.overflow().await <= 0, "the form fits the phone");
+
+    // Radios as GOV.UK lays them out: a circle left of its label, not stretched.
+    let geometry = b
+        .js("return [...document.querySelectorAll('.radio')].map(r => { \
+               const i = r.querySelector('input').getBoundingClientRect(); \
+               const l = r.querySelector('label'); const lr = l.getBoundingClientRect(); \
+               const circle = getComputedStyle(l, '::before'); \
+               return { input_w: i.width, input_right: i.right, text_left: lr.left + parseFloat(getComputedStyle(l).paddingLeft), \
+                        circle_w: parseFloat(circle.width), circle_border: circle.borderTopColor }; });")
+        .await;
+    let radios = geometry.as_array().unwrap();
+    assert!(radios.len() >= 4, "{geometry:#}");
+    for r in radios {
+        assert!(r["input_w"].as_f64().unwrap() <= 48.0, "a radio is not stretched: {r}");
+        assert!(r["circle_w"].as_f64().unwrap() >= 24.0, "a large circle: {r}");
+        assert!(
+            r["input_right"].as_f64().unwrap() <= r["text_left"].as_f64().unwrap() + 1.0,
+            "the circle left of its label: {r}"
+        );
+    }
+    // The hint is there up front, tied to the comment.
+    let hint = b.text("#h-comment").await;
+    assert!(hint.contains("Required when you reject"), "{hint}");
+    let described = b
+        .js("return document.getElementById('comment').getAttribute('aria-describedby');")
+        .await;
+    assert_eq!(described, "h-comment");
+
+    // Sent empty: the error summary comes first and has the focus.
+    let tabs_to_send = b.tab_to("the send button", is_submit).await;
+    assert!(is_submit(&tabs_to_send));
+    b.press(ENTER).await;
+    b.find(".error-summary").await;
+    let summary_focused = |f: &Value| f["cls"].as_str().unwrap_or("").contains("error-summary");
+    b.wait_focused("the error summary", summary_focused).await;
+    let title = b.js("return document.title;").await;
+    assert!(title.as_str().unwrap().starts_with("Error:"), "{title}");
+    b.screenshot("phone-01-error-summary").await;
+    if let Some(source) = axe_source() {
+        let found = b.axe(&source).await;
+        assert!(
+            found.is_empty(),
+            "axe-core on the form with errors:\n{}",
+            found.join("\n")
+        );
+    }
+    // Every error tied to its field: the summary's links lead to fields that
+    // exist, each invalid radio's group names its error message.
+    let ties = b
+        .js("const links = [...document.querySelectorAll('.error-summary a')].map(a => a.getAttribute('href')); \
+             const missing = links.filter(h => !document.getElementById(h.slice(1))); \
+             const invalid = [...document.querySelectorAll('[aria-invalid=true]')]; \
+             const untied = invalid.filter(i => { const owner = i.closest('fieldset') && i.type === 'radio' ? i.closest('fieldset') : i; \
+               const ids = (owner.getAttribute('aria-describedby') || '').split(' ').filter(Boolean); \
+               return !ids.some(id => { const e = document.getElementById(id); return e && e.classList.contains('error-message'); }); }) \
+               .map(i => i.id); \
+             return { links, missing, invalid: invalid.length, untied };")
+        .await;
+    assert_eq!(ties["missing"], json!([]), "{ties:#}");
+    assert_eq!(ties["untied"], json!([]), "{ties:#}");
+    let links = ties["links"].as_array().unwrap().clone();
+    assert!(
+        links.len() >= 2 && links.iter().any(|l| l == "#verdict-approve"),
+        "a link per error: {ties:#}"
+    );
+    assert!(ties["invalid"].as_i64().unwrap() >= 4, "{ties:#}");
+
+    // Tab to the first link, Enter: the focus moves to that field.
+    b.press(TAB).await;
+    let f = b.focused().await;
+    assert_eq!(f["tag"], "a", "{f}");
+    let target = f["href"].as_str().unwrap().trim_start_matches('#').to_string();
+    assert!(target.starts_with("case-") && target.ends_with("-pass"), "{f}");
+    b.press(ENTER).await;
+    let f = b.focused().await;
+    assert_eq!(f["id"], target.as_str(), "the link moved the focus to its field");
+    b.screenshot("phone-02-field-focused").await;
+
+    // Space passes each test case, Tab moves on; the arrow key picks "reject".
+    b.press(SPACE).await;
+    assert_eq!(b.focused().await["checked"], true);
+    loop {
+        let f = b
+            .tab_to("the next test case or the verdict", |f| {
+                f["type"] == "radio" && f["checked"] == false
+            })
+            .await;
+        if f["name"] == "verdict" {
+            break;
+        }
+        b.press(SPACE).await;
+    }
+    assert_eq!(b.focused().await["id"], "verdict-approve");
+    b.press(ARROW_DOWN).await;
+    let f = b.focused().await;
+    assert_eq!(
+        (f["id"].as_str(), f["checked"].as_bool()),
+        (Some("verdict-reject"), Some(true))
+    );
+    b.tab_to("the send button", is_submit).await;
+    b.press(ENTER).await;
+
+    // A rejection without a comment: the summary again, its link to the comment.
+    let deadline = Instant::now() + WAIT;
+    while b.all(".error-summary a[href='#comment']").await.is_empty() {
+        assert!(Instant::now() < deadline, "{}", b.source().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.wait_focused("the error summary", summary_focused).await;
+    let links = b.all(".error-summary a").await;
+    assert_eq!(
+        links.len(),
+        1,
+        "only the comment is left: {}",
+        b.text(".error-summary").await
+    );
+    b.press(TAB).await;
+    b.press(ENTER).await;
+    assert_eq!(b.focused().await["id"], "comment");
+    b.press("The total is 41, not 42").await;
+    b.tab_to("the send button", is_submit).await;
+    b.press(ENTER).await;
+    b.wait_gone("input[name='verdict']").await;
+    b.screenshot("phone-03-done").await;
+    assert_eq!(ws.rfc_state(&rfc), "in_development", "the rejection was recorded");
+    server.stop().await;
+}
+
+/// Every main page fits a 390 px and a 320 px wide window in English and
+/// Dutch (no horizontal scroll, WCAG 1.4.10), the menu collapses to a
+/// button that opens without script, and on a wide window it is a bar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reflows_on_a_phone_in_both_languages() {
+    let Some(binaries) = browser_or_skip("browser::every_page_reflows_on_a_phone_in_both_languages") else {
+        return;
+    };
+    let ws = TestWorkspace::init();
+    let (rfc, signoff) = rfc_in_test(&ws);
+    // Someone allowed every page, so the menu is at its longest.
+    let server = TestApp::start_as(&ws, RM2).await;
+    // Screenshots for a failure's diagnosis only: the guide's images are the flow's.
+    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
+    let pages = [
+        "/".to_string(),
+        "/rfcs".to_string(),
+        format!("/rfcs/{rfc}"),
+        "/rfcs/new".to_string(),
+        "/rfcs/new?template=report".to_string(),
+        signoff,
+        "/reports".to_string(),
+        "/audit".to_string(),
+        "/calendar".to_string(),
+        "/access".to_string(),
+        "/login".to_string(),
+        "/no-such-page".to_string(),
+    ];
+    let axe = axe_source();
+    let mut wide = Vec::new();
+    let mut violations = Vec::new();
+    for (w, h) in [(390, 844), (320, 640)] {
+        b.size_viewport(w, h).await;
+        for lang in ["en", "nl"] {
+            for page in &pages {
+                let sep = if page.contains('?') { '&' } else { '?' };
+                b.goto(&server.url(&format!("{page}{sep}lang={lang}"))).await;
+                b.find("main").await;
+                assert_eq!(b.js("return window.innerWidth;").await, w);
+                if w == 390 {
+                    let name = page.trim_start_matches('/').replace(['/', '?', '='], "-");
+                    let name = if name.is_empty() { "dashboard".to_string() } else { name };
+                    let name = if name.starts_with("signoff") {
+                        "signoff".to_string()
+                    } else {
+                        name
+                    };
+                    b.screenshot(&format!("phone-{lang}-{name}")).await;
+                }
+                if let Some(source) = axe.as_deref()
+                    && w == 390
+                {
+                    for v in b.axe(source).await {
+                        violations.push(format!("{page} ({lang}): {v}"));
+                    }
+                }
+                let over = b.overflow().await;
+                if over > 0 {
+                    let culprits = b
+                        .js("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.scroll')).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));")
+                        .await;
+                    wide.push(format!("{page} ({lang}, {w} px): {over} px too wide; {culprits}"));
+                }
+            }
+        }
+    }
+    assert!(wide.is_empty(), "pages wider than the window:\n{}", wide.join("\n"));
+    assert!(violations.is_empty(), "axe-core found:\n{}", violations.join("\n"));
+
+    // The menu on a phone: one button; the links appear when it opens (Enter
+    // on the summary, no script) and fit the window.
+    b.size_viewport(390, 844).await;
+    b.goto(&server.url("/rfcs?lang=nl")).await;
+    let shown =
+        "return [...document.querySelectorAll('header nav a')].filter(a => a.getClientRects().length > 0).length;";
+    assert_eq!(b.js(shown).await, 0, "the menu starts closed on a phone");
+    let summary = b.tab_to("the menu button", |f| f["tag"] == "summary").await;
+    assert_eq!(summary["tag"], "summary");
+    b.press(ENTER).await;
+    assert_eq!(b.js(shown).await, 7, "every page this user may open");
+    let fits = b
+        .js("return [...document.querySelectorAll('header nav a, header .account > *')].every(e => e.getBoundingClientRect().right <= window.innerWidth);")
+        .await;
+    assert_eq!(fits, true);
+    b.press(TAB).await;
+    assert_eq!(b.focused().await["href"], "/");
+    b.screenshot("phone-menu-open").await;
+
+    // On a wide window: a bar, no button.
+    b.size_viewport(1280, 800).await;
+    b.goto(&server.url("/rfcs")).await;
+    b.find("main").await;
+    assert_eq!(b.js(shown).await, 7, "the bar shows every link");
+    let button = b
+        .js("return document.querySelector('header summary').getClientRects().length;")
+        .await;
+    assert_eq!(button, 0, "no menu button on a wide window");
+    b.screenshot("wide-header").await;
+    server.stop().await;
 }

@@ -19,6 +19,7 @@ const NAMED: &[(&str, &str)] = &[
         "drill",
         "ops::the_restore_drill_restores_the_backup_and_never_reads_the_live_server",
     ),
+    ("tour", "tour::the_readme_tour_works_pasted_line_by_line"),
 ];
 
 #[test]

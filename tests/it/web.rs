@@ -3,8 +3,8 @@
 use dtap::app::App;
 
 use crate::support::{
-    ADMIN, SALES, Serve, TestApp, TestWorkspace, code, csrf_token_in, db_connect, db_dump, http_no_redirect, manifest,
-    ok, on_postgres, stdout, text,
+    ADMIN, SALES, Serve, TestApp, TestWorkspace, code, csrf_token_in, db_connect, db_dump, html_escape,
+    http_no_redirect, manifest, ok, on_postgres, stdout, text,
 };
 
 #[tokio::test]
@@ -517,5 +517,198 @@ async fn every_route_authorizes_its_caller() {
     .await
     .unwrap();
     assert_eq!(r.status(), 403);
+    server.stop().await;
+}
+
+/// The menu's links on a page: the `href`s inside the header's `<nav>`.
+fn menu_of(page: &str) -> Vec<String> {
+    let header = &page[page.find("<header").expect("a header")..page.find("</header>").unwrap()];
+    let nav = &header[header.find("<nav").expect("a menu")..header.find("</nav>").unwrap()];
+    nav.split("href=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect()
+}
+
+/// The menu offers each user the pages they may open and no other; a
+/// signed-in user is never asked to sign in, not on an error page either.
+#[tokio::test]
+async fn the_menu_offers_only_the_pages_each_role_may_open() {
+    let ws = TestWorkspace::init();
+    ws.edit(
+        "dtap.toml",
+        "[web]\n",
+        "[web]\nproxy_header = \"X-User\"\ntrusted_proxies = \"127.0.0.1\"\n",
+    );
+    let server = TestApp::start(&ws).await;
+    let http = http_no_redirect();
+    let everything = ["/", "/rfcs", "/rfcs/new", "/reports", "/calendar", "/access", "/audit"];
+    let menus: &[(&str, &[&str])] = &[
+        ("", &["/"]),
+        ("sales@example.org", &["/", "/rfcs", "/rfcs/new", "/calendar"]),
+        ("fa@example.org", &["/", "/rfcs", "/rfcs/new", "/reports", "/calendar"]),
+        (
+            "cm@example.org",
+            &["/", "/rfcs", "/rfcs/new", "/reports", "/calendar", "/access", "/audit"],
+        ),
+        ("rm@example.org", &["/", "/rfcs", "/reports", "/calendar", "/audit"]),
+        // A tester without a role: signed in, but no request pages.
+        ("kim@example.org", &["/", "/calendar"]),
+    ];
+    for (user, want) in menus {
+        for path in ["/", "/nothing-here", "/access"] {
+            let mut req = http.get(server.url(path));
+            if !user.is_empty() {
+                req = req.header("X-User", *user);
+            }
+            let page = req.send().await.unwrap().text().await.unwrap();
+            assert_eq!(menu_of(&page), *want, "the menu of {user:?} on {path}");
+            let signed_in = !user.is_empty();
+            assert_eq!(
+                page.contains("class=\"who\" href="),
+                !signed_in,
+                "{user:?} on {path}: {page}"
+            );
+            if signed_in {
+                assert!(page.contains(&format!("<span class=\"who\">{user}</span>")), "{page}");
+            }
+        }
+        // Each page the menu offers opens for that user.
+        for href in *want {
+            let mut req = http.get(server.url(href));
+            if !user.is_empty() {
+                req = req.header("X-User", *user);
+            }
+            assert_eq!(req.send().await.unwrap().status(), 200, "{user:?} opens {href}");
+        }
+        for href in everything.iter().filter(|h| !want.contains(h)) {
+            let mut req = http.get(server.url(href));
+            if !user.is_empty() {
+                req = req.header("X-User", *user);
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            // /rfcs/new shows its page to anyone in the matrix; filing is refused.
+            if *href != "/rfcs/new" {
+                assert!(status == 401 || status == 403, "{user:?} may not open {href}: {status}");
+            }
+        }
+    }
+    // The icon in the browser's tab: named by every page, served at both addresses.
+    let page = http.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""),
+        "{page}"
+    );
+    for (path, kind, magic) in [
+        ("/static/favicon.svg", "image/svg+xml", &b"<svg"[..]),
+        ("/favicon.ico", "image/png", &b"\x89PNG"[..]),
+    ] {
+        let r = http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], kind, "{path}");
+        assert!(r.bytes().await.unwrap().starts_with(magic), "{path}");
+    }
+    server.stop().await;
+}
+
+/// The login form's hidden `next` field, unescaped as a browser posts it.
+fn next_in(form: &str) -> String {
+    form.split("name=\"next\" value=\"").nth(1).map_or(String::new(), |v| {
+        v[..v.find('"').unwrap()].replace("&#x2f;", "/").replace("&amp;", "&")
+    })
+}
+
+/// A page asked for while signed out answers 401 with a way to sign in that
+/// comes back to it: the login form carries the page, the mailed link's
+/// confirmation returns there. Only this site's pages are returned to.
+#[tokio::test]
+async fn signing_in_from_a_401_comes_back_to_the_page_asked_for() {
+    let ws = TestWorkspace::init();
+    let server = TestApp::start(&ws).await;
+    let http = http_no_redirect();
+    let r = http.get(server.url("/audit?actor=rm&lang=nl")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let page = r.text().await.unwrap();
+    let back = "/login?next=%2Faudit%3Factor%3Drm%26lang%3Dnl";
+    assert!(page.contains(&format!("href=\"{}\"", html_escape(back))), "{page}");
+    assert!(!page.contains("/login with"), "no address to type: {page}");
+
+    let sign_in = |next: &'static str| {
+        let http = http.clone();
+        let server_url = server.url("");
+        async move {
+            let form = http
+                .get(format!("{server_url}/login?next={next}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let r = http
+                .post(format!("{server_url}/login"))
+                .form(&[
+                    ("csrf_token", csrf_token_in(&form).as_str()),
+                    ("email", "cm@example.org"),
+                    ("next", next_in(&form).as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let next_cookie = r
+                .headers()
+                .get("set-cookie")
+                .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string());
+            (form, next_cookie)
+        }
+    };
+    let confirm = |cookie: Option<String>| {
+        let http = http.clone();
+        let ws = &ws;
+        let server = &server;
+        async move {
+            ws.flush();
+            let link = ws
+                .latest_mail_with_link("cm@example.org", "/login/")
+                .links("/login/")
+                .remove(0);
+            let path = crate::support::path_of(&link);
+            let page = http.get(server.url(&path)).send().await.unwrap().text().await.unwrap();
+            let mut req = http
+                .post(server.url(&path))
+                .form(&[("csrf_token", csrf_token_in(&page))]);
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), 303);
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+
+    let (form, cookie) = sign_in("%2Faudit%3Factor%3Drm%26lang%3Dnl").await;
+    assert_eq!(next_in(&form), "/audit?actor=rm&lang=nl", "{form}");
+    assert!(
+        cookie.as_deref().is_some_and(|c| c.starts_with("dtap_next=")),
+        "{cookie:?}"
+    );
+    assert_eq!(confirm(cookie).await, "/audit?actor=rm&lang=nl");
+
+    // Another site, or no page asked for: the dashboard.
+    for evil in [
+        "%2F%2Fevil.example%2F",
+        "https%3A%2F%2Fevil.example%2F",
+        "%2F%5Cevil.example",
+    ] {
+        let (form, cookie) = sign_in(evil).await;
+        assert!(!form.contains("name=\"next\""), "{evil}: {form}");
+        assert_eq!(cookie, None, "{evil}");
+        assert_eq!(confirm(None).await, "/");
+    }
+    // A forged cookie naming another site is ignored too.
+    let (_, _) = sign_in("").await;
+    let forged = format!("dtap_next={}", hex::encode("//evil.example/"));
+    assert_eq!(confirm(Some(forged)).await, "/");
     server.stop().await;
 }

@@ -13,9 +13,12 @@ impl App {
     /// environment; returns the package names and the commit.
     pub(super) async fn place_packages(&self, made: &[(RfcId, &Sample)]) -> Result<(Vec<String>, String)> {
         // Packages in every environment, carrying the RFCs that reached each.
-        let ids = |pkg: &str, min: State| -> Vec<String> {
+        // A version newer than production's names no released or closed RFC
+        // (DESIGN §15: `rfcs:` lists what a version delivers that is not yet released).
+        let ids = |pkg: &str, min: State, released_version: bool| -> Vec<String> {
             made.iter()
                 .filter(|(_, s)| s.package == Some(pkg) && s.target.rank() >= min.rank() && s.target.rank().is_some())
+                .filter(|(_, s)| released_version || !matches!(s.target, State::Released | State::Closed))
                 .map(|(id, _)| id.to_string())
                 .collect()
         };
@@ -55,7 +58,8 @@ impl App {
                 let Some(e) = self.workspace.pipeline.get(env) else {
                     continue;
                 };
-                let rfcs = ids(pkg, *min);
+                let released_version = envs.last().is_some_and(|(_, v, _)| v == version);
+                let rfcs = ids(pkg, *min, released_version);
                 let manifest = format!(
                     "name: {pkg}\nversion: {version}\nrfcs: [{}]\ndescription: Demo package {pkg}\nrequires_platform: \"2026.2\"\n",
                     rfcs.join(", ")

@@ -8,6 +8,7 @@ use super::{Plan, PlannedPackage, PromoteRequest};
 use crate::app::publish::lease_owner;
 use crate::app::rfcs::Caller;
 use crate::app::signoff::Moved;
+use crate::app::signoff::renew::Carried;
 use crate::app::{App, Result, failpoint};
 use crate::domain::intent::{IntentPackage, IntentPayload};
 use crate::domain::promotion::{self, Role};
@@ -15,6 +16,7 @@ use crate::domain::rfc::RfcId;
 use crate::domain::rfc::lifecycle::SystemMove;
 use crate::gitrepo::Identity;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
+use crate::store::WriteTx;
 use crate::store::audit::{self, NewAuditEvent};
 use crate::store::intents::{self as intents, NewIntent};
 
@@ -35,7 +37,7 @@ impl App {
         caller: &Caller,
         req: &PromoteRequest,
         plan: &Plan,
-    ) -> Result<Option<(String, usize)>> {
+    ) -> Result<Option<(String, Completed)>> {
         let (from, to) = self.environments(&req.to)?;
         let intent = crate::random::hex::<16>()?;
         let moving: Vec<&PlannedPackage> = plan.moving().collect();
@@ -181,43 +183,40 @@ impl App {
         caller: &Caller,
         moved: &[Moved],
         detail: &serde_json::Value,
-    ) -> Result<usize> {
-        let role = promotion::role(&self.workspace.pipeline, env);
-        // The RFCs the moved versions name, and those whose round here covered
-        // a moved package (a new version may no longer name them).
-        let packages: Vec<String> = moved.iter().map(|m| m.package.clone()).collect();
-        let mut rfcs = self.rounds_touching(env, &packages).await?;
-        rfcs.extend(
-            moved
-                .iter()
-                .flat_map(|m| m.rfcs.iter())
-                .filter_map(|r| r.parse::<RfcId>().ok()),
-        );
-        let carried = self.carriers(env, &rfcs).await?;
+    ) -> Result<Completed> {
+        let deploys = self.workspace.pipeline.get(env).is_some_and(|e| e.deploy.is_some());
+        let carried = match deploys {
+            true => Carried::default(),
+            false => self.arrival_facts(env, moved).await?,
+        };
         let mut tx = self.store.write_tx().await?;
         if !intents::finish(&mut tx, intent, Some(commit), "").await? {
             // Someone (a reconcile) completed it meanwhile: nothing left to do.
-            return Ok(0);
+            return Ok(Completed::default());
         }
-        let event_detail = format!("promote {commit}");
-        if let Some(m) = role_move(role) {
-            let named: std::collections::BTreeSet<RfcId> = moved
-                .iter()
-                .flat_map(|m| m.rfcs.iter())
-                .filter_map(|r| r.parse().ok())
-                .collect();
-            for id in named {
-                // An RFC is in test once any of its packages is; it moves on
-                // further only when every package carrying it has arrived.
-                if m != SystemMove::ReachedTest && !carried.all_arrived(id) {
-                    continue;
-                }
-                self.system_move_in(&mut tx, caller, id, m, "promoted", &event_detail)
-                    .await?;
-            }
-        }
-        // Testers hear of it in the same transaction: no promotion without its invitations.
-        let invitations = self.renew_rounds(&mut tx, env, &carried).await?;
+        // Where the environment deploys, the requests move on and the testers
+        // hear of it when every deployment of this commit succeeded; else now.
+        let (invitations, deployments) = match deploys {
+            true => (
+                0,
+                self.queue_deployments(
+                    &mut tx,
+                    env,
+                    &crate::app::deploy::CommitOf {
+                        commit,
+                        action: "promote",
+                        intent,
+                        by: &caller.email,
+                    },
+                    moved,
+                )
+                .await?,
+            ),
+            false => (
+                self.arrive_in(&mut tx, env, caller, moved, commit, &carried).await?,
+                Vec::new(),
+            ),
+        };
         let reason = detail["reason"].as_str().unwrap_or_default();
         let emergency = detail["emergency"].as_bool().unwrap_or(false);
         self.notify_promotion(&mut tx, env, moved, &caller.email, commit, reason, emergency)
@@ -241,6 +240,85 @@ impl App {
         .await?;
         failpoint("before-completion-commit");
         tx.commit().await?;
-        Ok(invitations)
+        Ok(Completed {
+            invitations,
+            deployments,
+        })
     }
+
+    /// What the moves of an arrival need, read before its transaction: the
+    /// RFCs the moved versions name, and those whose round here covered a
+    /// moved package (a new version may no longer name them), with carriers.
+    pub(crate) async fn arrival_facts(&self, env: &str, moved: &[Moved]) -> Result<Carried> {
+        let packages: Vec<String> = moved.iter().map(|m| m.package.clone()).collect();
+        let mut rfcs = self.rounds_touching(env, &packages).await?;
+        rfcs.extend(
+            moved
+                .iter()
+                .flat_map(|m| m.rfcs.iter())
+                .filter_map(|r| r.parse::<RfcId>().ok()),
+        );
+        self.carriers(env, &rfcs).await
+    }
+
+    /// The packages arrived in `env` (committed, or deployed where the
+    /// environment deploys): the requests move on and the rounds renew, in
+    /// the caller's transaction. Returns the invitations queued.
+    pub(crate) async fn arrive_in(
+        &self,
+        tx: &mut WriteTx,
+        env: &str,
+        caller: &Caller,
+        moved: &[Moved],
+        commit: &str,
+        carried: &Carried,
+    ) -> Result<usize> {
+        let role = promotion::role(&self.workspace.pipeline, env);
+        let event_detail = format!("promote {commit}");
+        if let Some(m) = role_move(role) {
+            let named: std::collections::BTreeSet<RfcId> = moved
+                .iter()
+                .flat_map(|m| m.rfcs.iter())
+                .filter_map(|r| r.parse().ok())
+                .collect();
+            for id in named {
+                // An RFC is in test once any of its packages is; it moves on
+                // further only when every package carrying it has arrived.
+                if m != SystemMove::ReachedTest && !carried.all_arrived(id) {
+                    continue;
+                }
+                self.system_move_in(tx, caller, id, m, "promoted", &event_detail)
+                    .await?;
+            }
+        }
+        // Testers hear of it in the same transaction: no arrival without its invitations.
+        self.renew_rounds(tx, env, carried).await
+    }
+
+    /// Every deployment of a promotion succeeded: its packages have arrived.
+    pub(crate) async fn arrive_intent(&self, intent: &str) -> Result<usize> {
+        let Some(i) = self.store.intent(intent).await? else {
+            return Ok(0);
+        };
+        let IntentPayload::Promote(packages) = self.store.intent_payload(&i).await? else {
+            return Ok(0);
+        };
+        let moved: Vec<Moved> = packages.iter().map(Moved::from).collect();
+        let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
+        let carried = self.arrival_facts(&i.environment, &moved).await?;
+        let commit = i.commit_id.clone().unwrap_or_default();
+        let mut tx = self.store.write_tx().await?;
+        let n = self
+            .arrive_in(&mut tx, &i.environment, &caller, &moved, &commit, &carried)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// What completing a promotion did.
+#[derive(Debug, Default)]
+pub(crate) struct Completed {
+    pub invitations: usize,
+    pub deployments: Vec<i64>,
 }

@@ -30,6 +30,10 @@ pub struct PromoteRequest {
     pub dry_run: bool,
     /// Undo hand-made changes in the target on purpose (needs `reason`).
     pub overwrite_drift: bool,
+    /// The deployments are left to a runner: the secrets need not be here.
+    pub no_wait: bool,
+    /// A dry run skips the environment's `validate:` steps.
+    pub no_validate: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,15 +91,18 @@ pub enum PromoteOutcome {
         plan: Plan,
     },
     /// `invitations`: sign-off mails queued (delivered by `dtap serve` or `dtap mail flush`).
+    /// `deployments`: queued, one per package, where the environment deploys;
+    /// the requests move on and the testers are invited when all succeeded.
     Promoted {
         plan: Plan,
         commit: String,
         invitations: usize,
+        deployments: Vec<i64>,
     },
 }
 
 impl App {
-    pub(super) fn environments(&self, to: &str) -> Result<(Environment, Environment)> {
+    pub(crate) fn environments(&self, to: &str) -> Result<(Environment, Environment)> {
         let p = &self.workspace.pipeline;
         let Some(target) = p.get(to) else {
             let known: Vec<&str> = p.names().collect();
@@ -122,9 +129,16 @@ impl App {
             true => None,
             false => Some(self.store.lock_environment(&req.to).await?),
         };
-        self.sync_repo(!req.dry_run).await?;
+        // A dry run fetches first, always: it must judge what was just pushed.
+        match req.dry_run {
+            true => {
+                self.fetch_unless_within(std::time::Duration::ZERO).await?;
+            }
+            false => self.sync_repo(true).await?,
+        }
         if !req.dry_run {
             self.reconcile().await?;
+            self.interrupt_stale_deployments().await?;
         }
         for _ in 0..ATTEMPTS {
             let mut plan = self.plan_promotion(caller, req).await?;
@@ -144,12 +158,13 @@ impl App {
                 return Ok(PromoteOutcome::DryRun { plan });
             }
             match self.commit_promotion(caller, req, &plan).await? {
-                Some((commit, invitations)) => {
+                Some((commit, done)) => {
                     self.record_overwrites(caller, &plan, &commit).await?;
                     return Ok(PromoteOutcome::Promoted {
                         plan,
                         commit,
-                        invitations,
+                        invitations: done.invitations,
+                        deployments: done.deployments,
                     });
                 }
                 None => {

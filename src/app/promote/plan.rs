@@ -207,6 +207,7 @@ impl App {
                         now,
                         drift: drift.clone(),
                         source_drift: source_drift.clone(),
+                        deployments: self.deploy_facts(&from, &to, &p.name, &p.source_tree).await?,
                     };
                     gates = promotion::evaluate(&facts);
                     if let Some((_, Some(expected))) = req.packages.iter().find(|(n, _)| n == &p.name)
@@ -234,6 +235,10 @@ impl App {
                     (None, Vec::new())
                 }
             };
+            if to.deploy.is_some() && !to.secrets.is_empty() && !req.no_wait {
+                let missing = self.resolve_secrets(&to.secrets).err();
+                gates.push(crate::domain::deploy::gate::secrets_gate(missing.as_deref()));
+            }
             if !p.unsafe_entries.is_empty() {
                 gates.push(GateVerdict {
                     gate: "paths".into(),
@@ -250,6 +255,21 @@ impl App {
                 gates.extend(
                     self.overwrite_verdict(req, &to, &p.name, &p.files, promoted, &index_rows)
                         .await?,
+                );
+            }
+            // Validation runs last, and only for a version every other gate lets through.
+            let validate = (req.dry_run && !req.no_validate) || (!req.dry_run && to.validate_before_promote);
+            if validate && !already && gates.iter().all(|g| g.passed) {
+                gates.push(
+                    self.validate_package(
+                        &to,
+                        &p.name,
+                        version.as_deref(),
+                        &p.source_tree,
+                        p.target_tree.as_deref(),
+                        &git.head,
+                    )
+                    .await?,
                 );
             }
             planned.push(PlannedPackage {

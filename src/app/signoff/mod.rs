@@ -86,7 +86,7 @@ impl App {
             .to_string()
     }
 
-    fn env_label(&self, env: &str) -> String {
+    pub(crate) fn env_label(&self, env: &str) -> String {
         self.workspace
             .pipeline
             .get(env)

@@ -19,6 +19,10 @@ pub(crate) fn spec(name: &str, order: i64) -> EnvironmentSpec {
         freeze: vec![],
         four_eyes: false,
         notify: vec![],
+        deploy: None,
+        validate_before_promote: false,
+        variables: Default::default(),
+        secrets: vec![],
     }
 }
 

@@ -122,6 +122,8 @@ pub struct Facts<'a> {
     pub drift: Vec<String>,
     /// ... and in the source folder (empty for the first environment, which is edited by hand).
     pub source_drift: Vec<String>,
+    /// Deployments into the target and of the package in the source.
+    pub deployments: crate::domain::deploy::gate::DeployFacts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -186,6 +188,14 @@ pub fn evaluate(f: &Facts<'_>) -> Vec<GateVerdict> {
         ),
     });
     v.push(version_gate(f));
+    if f.to.deploy.is_some() || f.from.deploy.is_some() || f.deployments != Default::default() {
+        v.extend(crate::domain::deploy::gate::gate(
+            &f.deployments,
+            &f.from.name,
+            to,
+            f.package,
+        ));
+    }
     v.push(rfc_gate(f, role));
     v.push(dependency_gate(f));
     if let Some(g) = platform_gate(f) {

@@ -29,6 +29,10 @@ fn pipeline() -> Pipeline {
         freeze: vec![],
         four_eyes: false,
         notify: vec![],
+        deploy: None,
+        validate_before_promote: false,
+        variables: Default::default(),
+        secrets: vec![],
     };
     let mut acc = spec("acceptance", 3);
     acc.gates = vec![gate("signoff", "test"), gate("min_soak", "1d")];
@@ -119,6 +123,7 @@ impl Case {
             now: datetime!(2026-11-23 10:00 UTC),
             drift: vec![],
             source_drift: vec![],
+            deployments: Default::default(),
         }
     }
 }

@@ -7,7 +7,9 @@ pub mod session;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 
+use crate::app::AppError;
 use crate::app::rfcs::Caller;
 use crate::domain::Email;
 use crate::domain::origin::Origin;
@@ -17,20 +19,38 @@ use crate::web::state::AppState;
 /// The signed-in user of a page request.
 pub struct CurrentUser(pub Caller);
 
+/// Who a page request comes from, worked out once by `viewer::layer` and
+/// kept in the request's extensions: the address, and whether it came
+/// from a session cookie (the one sign-in that "Sign out" ends).
+#[derive(Debug, Clone)]
+pub struct Resolved(pub Option<(Email, bool)>);
+
+/// The user of a request: the trusted proxy's header, else the session
+/// cookie, else `[web] dev_user`.
+pub async fn resolve(headers: &HeaderMap, extensions: &Extensions, state: &AppState) -> Result<Resolved, AppError> {
+    if let Some(user) = proxy_user(headers, extensions, state) {
+        return Ok(Resolved(Some((user, false))));
+    }
+    if let Some(session) = session::session_cookie(headers)
+        && let Some(user) = state.app.session_user(&session).await?
+    {
+        return Ok(Resolved(Some((user, true))));
+    }
+    Ok(Resolved(
+        state.app.workspace().config.web.dev_user.clone().map(|u| (u, false)),
+    ))
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(user) = proxy_user(parts, state) {
-            return Ok(CurrentUser(Caller::new(user, Origin::Web)));
-        }
-        if let Some(session) = session::session_cookie(&parts.headers)
-            && let Some(user) = state.app.session_user(&session).await?
-        {
-            return Ok(CurrentUser(Caller::new(user, Origin::Web)));
-        }
-        match &state.app.workspace().config.web.dev_user {
-            Some(u) => Ok(CurrentUser(Caller::new(u.clone(), Origin::Web))),
+        let resolved = match parts.extensions.get::<Resolved>() {
+            Some(r) => r.clone(),
+            None => resolve(&parts.headers, &parts.extensions, state).await?,
+        };
+        match resolved.0 {
+            Some((user, _)) => Ok(CurrentUser(Caller::new(user, Origin::Web))),
             None => Err(WebError::Unauthorized),
         }
     }
@@ -65,16 +85,15 @@ impl FromRequestParts<AppState> for ApiUser {
 
 /// The user named by the trusted reverse proxy's header, only when the request
 /// comes straight from one of the configured proxy addresses.
-fn proxy_user(parts: &Parts, state: &AppState) -> Option<Email> {
+fn proxy_user(headers: &HeaderMap, extensions: &Extensions, state: &AppState) -> Option<Email> {
     let config = &state.app.workspace().config;
     let header = config.web.proxy_header.as_deref().filter(|h| !h.is_empty())?;
-    let peer = parts
-        .extensions
+    let peer = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
     if !config.web.trusted_proxies.contains(&peer) {
         return None;
     }
-    Email::parse(parts.headers.get(header)?.to_str().ok()?).ok()
+    Email::parse(headers.get(header)?.to_str().ok()?).ok()
 }

@@ -97,3 +97,31 @@ fn switch_keeps_the_other_parameters() {
     );
     assert_eq!(switch_url(None, Locale::En), "?lang=en");
 }
+
+#[test]
+fn every_signoff_error_has_dutch() {
+    use crate::domain::signoff::{SignoffInput, validate};
+    let long = "x".repeat(10_001);
+    let inputs = [
+        SignoffInput::default(),
+        SignoffInput {
+            verdict: "approve".into(),
+            comment: long.clone(),
+            cases: vec![(1, "fail".into(), long.clone()), (9, "pass".into(), String::new())],
+        },
+        SignoffInput {
+            verdict: "reject".into(),
+            comment: String::new(),
+            cases: vec![(1, "pass".into(), String::new())],
+        },
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for input in &inputs {
+        for e in validate(input, &[1, 2]).unwrap_err() {
+            seen.insert(e.message);
+        }
+    }
+    assert!(seen.len() >= 7, "{seen:#?}");
+    let missing: Vec<_> = seen.iter().filter(|m| !catalogue().contains_key(*m)).collect();
+    assert!(missing.is_empty(), "sign-off errors without Dutch: {missing:#?}");
+}

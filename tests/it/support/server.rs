@@ -345,6 +345,11 @@ impl Serve {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The next line it prints after its address (blocks until it does).
+    pub fn next_line(&mut self) -> String {
+        self._stdout.next().and_then(Result::ok).unwrap_or_default()
+    }
+
     /// Stops it with SIGTERM (a graceful shutdown), insists it exits cleanly,
     /// and returns everything it logged.
     pub fn stop(mut self) -> String {

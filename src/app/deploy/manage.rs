@@ -1,0 +1,183 @@
+//! Looking at deployments, retrying and cancelling them, and the secrets
+//! their steps get.
+
+use super::{Deployment, DeploymentView, inputs};
+use crate::app::rfcs::Caller;
+use crate::app::{App, AppError, Result};
+use crate::domain::deploy::state::DeployState;
+use crate::store::deployments::{self as store, NewDeployment};
+
+impl App {
+    /// May `caller` see deployments into `env`: permission `promote.<env>` or `audit.view`.
+    pub fn may_see_deployments(&self, caller: &Caller, env: &str) -> bool {
+        let a = &self.workspace.access;
+        a.can(&caller.email, &format!("promote.{env}")) || a.can(&caller.email, "audit.view")
+    }
+
+    /// The deployments `caller` may see, newest first (pages and the API).
+    pub async fn deployments_for(&self, caller: &Caller, env: Option<&str>, limit: i64) -> Result<Vec<Deployment>> {
+        Ok(self
+            .deployments(env, limit)
+            .await?
+            .into_iter()
+            .filter(|d| self.may_see_deployments(caller, &d.environment))
+            .collect())
+    }
+
+    /// The newest deployment of each package in each environment that
+    /// deploys: (environment, package) → it. For the dashboard's badges.
+    pub async fn latest_deployments(&self) -> Result<std::collections::HashMap<(String, String), Deployment>> {
+        let mut out = std::collections::HashMap::new();
+        for e in self
+            .workspace
+            .pipeline
+            .environments()
+            .iter()
+            .filter(|e| e.deploy.is_some())
+        {
+            for d in self.store.latest_deployments(&e.name).await? {
+                out.insert((d.environment.clone(), d.package.clone()), d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One deployment, if `caller` may see it ("not found" otherwise).
+    pub async fn deployment_for(&self, caller: &Caller, id: i64) -> Result<DeploymentView> {
+        let v = self.deployment_view(id).await?;
+        if !self.may_see_deployments(caller, &v.deployment.environment) {
+            return Err(AppError::NotFound(format!("deployment {id}")));
+        }
+        Ok(v)
+    }
+
+    pub async fn deployments(&self, environment: Option<&str>, limit: i64) -> Result<Vec<Deployment>> {
+        Ok(self.store.deployments(environment, limit.clamp(1, 1000)).await?)
+    }
+
+    pub async fn deployment_view(&self, id: i64) -> Result<DeploymentView> {
+        let deployment = self
+            .store
+            .deployment(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))?;
+        let steps = self.store.deployment_steps(id).await?;
+        Ok(DeploymentView { deployment, steps })
+    }
+
+    /// Each listed secret's value, from `DTAP_SECRET_<NAME>` or else the
+    /// `[deploy] secrets_file`; a missing one is named, and a secrets file
+    /// that others may read is refused.
+    pub(crate) fn resolve_secrets(&self, names: &[String]) -> std::result::Result<Vec<(String, String)>, String> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let file = match &self.workspace.config.deploy.secrets_file {
+            Some(f) => Some(inputs::read_secrets_file(&crate::config::Config::resolve_home(
+                &self.workspace.dir,
+                f,
+            ))?),
+            None => None,
+        };
+        names
+            .iter()
+            .map(|n| {
+                let from_env = std::env::var(format!("DTAP_SECRET_{n}")).ok().filter(|v| !v.is_empty());
+                match from_env.or_else(|| file.as_ref().and_then(|f| f.get(n).cloned())) {
+                    Some(v) => Ok((n.clone(), v)),
+                    None => Err(format!(
+                        "secret {n} is missing: set DTAP_SECRET_{n} in the environment of whoever runs deployments, or put {n} = \"...\" in the [deploy] secrets_file"
+                    )),
+                }
+            })
+            .collect()
+    }
+
+    /// A new deployment of the same commit (only while that commit's tree is
+    /// still the package's latest there); returns its id.
+    pub async fn retry_deployment(&self, caller: &Caller, id: i64) -> Result<i64> {
+        let d = self
+            .store
+            .deployment(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))?;
+        if !self
+            .workspace
+            .access
+            .can(&caller.email, &format!("promote.{}", d.environment))
+        {
+            return Err(AppError::refused(format!(
+                "retrying a deployment into {} needs permission promote.{}",
+                d.environment, d.environment
+            )));
+        }
+        if d.state().is_open() || d.state() == DeployState::Succeeded {
+            return Err(AppError::refused(format!(
+                "deployment {id} is {}: nothing to retry",
+                d.state
+            )));
+        }
+        self.refresh_index().await?;
+        let path = self
+            .workspace
+            .pipeline
+            .get(&d.environment)
+            .map(|e| e.path.clone())
+            .unwrap_or_default();
+        let now = self
+            .store
+            .indexed_packages_in(&[path.as_str()])
+            .await?
+            .into_iter()
+            .find(|p| p.package == d.package)
+            .map(|p| p.tree);
+        if now != d.tree {
+            return Err(AppError::refused(format!(
+                "{} in {} is no longer the version deployment {id} deployed: promote or roll back instead",
+                d.package, d.environment
+            )));
+        }
+        let mut tx = self.store.write_tx().await?;
+        let new = store::enqueue(
+            &mut tx,
+            &NewDeployment {
+                environment: &d.environment,
+                package: &d.package,
+                version: d.version.as_deref(),
+                tree: d.tree.as_deref(),
+                previous_tree: d.previous_tree.as_deref(),
+                commit: &d.commit,
+                action: &d.action,
+                intent: &d.intent_id,
+                position: d.position,
+                requested_by: &caller.email,
+                retry_of: Some(id),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    pub async fn cancel_deployment(&self, caller: &Caller, id: i64) -> Result<bool> {
+        let d = self
+            .store
+            .deployment(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))?;
+        if !self
+            .workspace
+            .access
+            .can(&caller.email, &format!("promote.{}", d.environment))
+        {
+            return Err(AppError::refused(format!(
+                "cancelling a deployment into {} needs permission promote.{}",
+                d.environment, d.environment
+            )));
+        }
+        Ok(self
+            .store
+            .cancel_deployment(id, &format!("cancelled by {}", caller.email))
+            .await?)
+    }
+}

@@ -1,0 +1,6 @@
+//! Deploying into the CRM (DESIGN §14): the configuration, the states of a
+//! deployment and what a step is given. Pure: the runner is in `app::deploy`.
+
+pub mod config;
+pub mod gate;
+pub mod state;
