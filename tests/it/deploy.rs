@@ -496,3 +496,86 @@ async fn a_cancelled_deployment_stops_its_running_step() {
     assert_eq!(show(&c.ws, 1)["state"], "cancelled");
     assert_eq!(c.ws.rfc_state(&c.rfc), "approved");
 }
+
+/// A real HTTP server on loopback for `http` steps: `/ok` answers 204 and
+/// keeps the body, `/refuse` 500, `/moved` a redirect that must not be followed.
+const HOOKS: &str = r#"
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/ok":
+            open(sys.argv[1], "ab").write(body + b"\n")
+            self.send_response(204); self.end_headers()
+        elif self.path == "/moved":
+            self.send_response(302); self.send_header("Location", "/ok"); self.end_headers()
+        else:
+            self.send_response(500); self.end_headers(); self.wfile.write(b"CRM is down")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_port, flush=True)
+s.serve_forever()
+"#;
+
+#[tokio::test]
+async fn http_steps_call_allowed_hosts_follow_no_redirect_and_check_the_status() {
+    use std::io::BufRead;
+    let c = crm();
+    let bodies = c.dir.join("hook-bodies.jsonl");
+    let mut server = std::process::Command::new("python3")
+        .args(["-c", HOOKS, bodies.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let port = port.trim().to_string();
+    ok(c.ws.dtap(&["config", "set", "deploy.allowed_hosts", "127.0.0.1"]));
+    let hook = |path: &str, host: &str| {
+        c.deploy_test(
+            &format!("    - http: {{ url: \"http://{host}:{port}{path}\", expect: [204] }}\n"),
+            "",
+        );
+    };
+    hook("/ok", "127.0.0.1");
+    ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test"]));
+    let body = std::fs::read_to_string(&bodies).unwrap();
+    assert!(
+        body.contains("\"package\":\"ebikes-apex\"") && body.contains("\"env\":\"test\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("classes/ProductController.cls"),
+        "the change set travels: {body}"
+    );
+
+    hook("/refuse", "127.0.0.1");
+    put(&c.ws, APEX, "1.0.1", &[&c.rfc], "next");
+    assert_eq!(code(&c.ws.as_user(RM, &["promote", APEX, "--to", "test"])), Some(4));
+    let log = stdout(&ok(c.ws.dtap(&["deploy", "log", "2"])));
+    assert!(log.contains("HTTP status 500"), "{log}");
+
+    hook("/moved", "127.0.0.1");
+    assert_eq!(code(&c.ws.as_user(RM, &["deploy", "retry", "2"])), Some(4));
+    assert!(stdout(&ok(c.ws.dtap(&["deploy", "log", "3"]))).contains("HTTP status 302"));
+
+    hook("/ok", "localhost");
+    assert_eq!(code(&c.ws.as_user(RM, &["deploy", "retry", "3"])), Some(4));
+    let d = show(&c.ws, 4);
+    assert!(
+        d["steps"][0]["output_tail"]
+            .as_str()
+            .unwrap()
+            .contains("not in [deploy] allowed_hosts"),
+        "{d:#}"
+    );
+
+    hook("/ok", "127.0.0.1");
+    ok(c.ws.as_user(RM, &["deploy", "retry", "4"]));
+    assert_eq!(std::fs::read_to_string(&bodies).unwrap().lines().count(), 2);
+    let _ = server.kill();
+    let _ = server.wait();
+}

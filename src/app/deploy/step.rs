@@ -64,13 +64,11 @@ async fn drain(mut r: impl AsyncRead + Unpin, keep: usize, into: std::sync::Arc<
     }
 }
 
+/// SIGKILL to the whole process group the step leads (its pid is the group's id).
 fn kill_group(pid: u32) {
-    // `kill` on the negative pid signals the whole group the step leads.
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
 }
 
 /// Runs `args` in `cwd` with exactly `env`; `timeout` ends it as `timed_out`.
