@@ -1,6 +1,6 @@
 //! `dtap check`: everything a workspace holds, validated without opening its
 //! state: dtap.toml, environments, RFC templates, the matrix, and the mail
-//! templates it overrides.
+//! templates and release-notes templates it overrides.
 
 use std::path::Path;
 
@@ -14,6 +14,9 @@ pub async fn check(dir: &Path) -> Result<CheckReport> {
     tokio::task::spawn_blocking(move || -> Result<CheckReport> {
         let (ws, mut report) = Workspace::check(&dir, std::env::vars())?;
         for (file, message) in MailTemplates::load(&dir).problems(&dir) {
+            report.problems.push(Problem::file(file, message));
+        }
+        for (file, message) in super::release_notes::problems(&dir) {
             report.problems.push(Problem::file(file, message));
         }
         // Overlapping packages in the config repo, when there is one to read.

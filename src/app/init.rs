@@ -209,8 +209,16 @@ async fn create_state_as(
     let store = Store::open(&ws.config, &ws.dir, true).await?;
     let applied = store.migrate().await?;
     let secret_created = store.ensure_server_secret().await?;
-    if !db_existed {
-        created.push(format!("database {}", ws.config.database.url.redacted()));
+    // SQLite: the file is new. PostgreSQL: its owner created the database,
+    // dtap created the tables when the first migration was applied now.
+    let database = ws.config.database.url.redacted();
+    if ws.config.sqlite_path(&ws.dir).is_some() && !db_existed {
+        created.push(format!("database {database}"));
+    } else if applied.first() == Some(&1) {
+        created.push(format!(
+            "database tables in {database} (migrations 1 to {})",
+            applied.last().unwrap_or(&1)
+        ));
     } else if !applied.is_empty() {
         created.push(format!("database migrations {applied:?}"));
     }

@@ -21,6 +21,7 @@ pub mod promote;
 pub mod publish;
 pub mod ratelimit;
 pub mod reconcile;
+pub mod release_notes;
 pub mod remote;
 pub mod report;
 pub mod retire;
@@ -124,10 +125,7 @@ impl App {
     pub async fn open(dir: &Path) -> Result<App> {
         let workspace = load_workspace(dir).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
-        let unknown = store.unknown_migrations().await?;
-        if !unknown.is_empty() {
-            return Err(StoreError::Newer(unknown).into());
-        }
+        store.refuse_newer().await?;
         let pending = store.pending_migrations().await?;
         if !pending.is_empty() {
             store.migrate().await?;
@@ -162,10 +160,7 @@ impl App {
         let workspace = load_workspace(dir).await?;
         let created = init::create_state(&workspace, by).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
-        let unknown = store.unknown_migrations().await?;
-        if !unknown.is_empty() {
-            return Err(StoreError::Newer(unknown).into());
-        }
+        store.refuse_newer().await?;
         let repo = repo_of(&workspace);
         Ok((App::assemble(workspace, store, repo).await?, created))
     }

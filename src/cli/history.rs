@@ -2,8 +2,8 @@
 
 use super::outln;
 
-use super::{Cli, CliError, CliResult, print_json, table};
-use crate::app::App;
+use super::{Cli, CliResult, print_json, table};
+use crate::app::{App, release_notes};
 
 /// Promotions and rollbacks, read back from the commits' trailers.
 #[derive(Debug, clap::Args)]
@@ -169,25 +169,11 @@ pub async fn release_notes(cli: &Cli, args: &ReleaseNotesArgs) -> CliResult {
     if args.json {
         return print_json(&notes);
     }
-    let (name, default) = match args.format {
-        NotesFormat::Md => ("release-notes.md", include_str!("release-notes.md")),
-        NotesFormat::Html => ("release-notes.html", include_str!("release-notes.html")),
+    let format = match args.format {
+        NotesFormat::Md => release_notes::NotesFormat::Md,
+        NotesFormat::Html => release_notes::NotesFormat::Html,
     };
-    let custom = std::fs::read_to_string(app.workspace().dir.join("templates").join(name)).ok();
-    let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(|n| {
-        if n.ends_with(".html") {
-            minijinja::AutoEscape::Html
-        } else {
-            minijinja::AutoEscape::None
-        }
-    });
-    env.add_template_owned(name.to_string(), custom.unwrap_or_else(|| default.to_string()))
-        .map_err(|e| CliError::Failed(format!("templates/{name}: {e}")))?;
-    let text = env
-        .get_template(name)
-        .and_then(|t| t.render(minijinja::context! { notes => minijinja::value::Serde(&notes) }))
-        .map_err(|e| CliError::Failed(format!("rendering {name}: {e}")))?;
+    let text = release_notes::render(&app.workspace().dir, format, &notes)?;
     super::emit(&text);
     Ok(())
 }

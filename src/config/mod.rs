@@ -225,7 +225,12 @@ impl Config {
         env::apply(&mut doc, vars);
         let mut problems = doc.take_bad();
         match doc.config() {
-            Ok(config) => {
+            Ok(mut config) => {
+                // An empty url (`DTAP_REPO_URL=`) means no remote: the local
+                // bare repo at `path`, as a restore drill reads its bundle.
+                if config.repo.url.as_ref().is_some_and(|u| u.expose().trim().is_empty()) {
+                    config.repo.url = None;
+                }
                 problems.extend(validate::problems(&config, &doc));
                 if problems.is_empty() {
                     return Ok(config);

@@ -120,6 +120,19 @@ fn remote_repo_settings_are_checked_at_parse_time() {
 }
 
 #[test]
+fn an_empty_repo_url_in_the_environment_means_the_local_repo() {
+    let text = "[repo]\nurl = \"git://git.example.org/config.git\"\nallowed_hosts = \"git.example.org\"\n";
+    assert!(Config::parse(text, no_env()).unwrap().repo.url.is_some());
+    let env = vec![("DTAP_REPO_URL".to_string(), String::new())];
+    let c = Config::parse(text, env).unwrap();
+    assert!(c.repo.url.is_none());
+    assert_eq!(
+        c.repo_path(std::path::Path::new("/ws")),
+        std::path::Path::new("/ws/.dtap/config.git")
+    );
+}
+
+#[test]
 fn default_locale_is_en_or_nl() {
     assert_eq!(Config::parse("", no_env()).unwrap().web.default_locale, "en");
     let c = Config::parse("[web]\ndefault_locale = \"nl\"\n", no_env()).unwrap();

@@ -4,6 +4,11 @@ use super::{Result, Store};
 
 const SERVER_SECRET: &str = "server_secret";
 
+/// The version of the dtap that last applied migrations: what an older
+/// binary names when it refuses the database. Not data: `dtap db copy`
+/// leaves it to the target's own migrations.
+pub const SCHEMA_BY: &str = "schema_by_dtap";
+
 impl Store {
     /// Creates the server secret (256 random bits) unless it exists. Returns
     /// true when it was created now.
@@ -55,5 +60,15 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Records this dtap as the one that migrated the schema last.
+    pub(super) async fn record_schema_by(&self) -> Result<()> {
+        self.set_meta(SCHEMA_BY, env!("CARGO_PKG_VERSION")).await
+    }
+
+    /// The dtap version that migrated the schema last, when recorded.
+    pub(super) async fn schema_by(&self) -> Result<Option<String>> {
+        self.meta(SCHEMA_BY).await
     }
 }

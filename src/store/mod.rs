@@ -28,8 +28,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::AnyPool;
+use sqlx::ConnectOptions;
 use sqlx::Executor;
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 use crate::config::Config;
 
@@ -50,9 +51,16 @@ pub enum StoreError {
     #[error("cannot connect to the database {0}: {1}")]
     Connect(String, #[source] sqlx::Error),
     #[error(
-        "the database has migrations {0:?} that this dtap does not know: a newer dtap upgraded it; upgrade this one too"
+        "the database has migrations {unknown:?} that this dtap does not know (this is dtap {ours}): {} upgraded it; \
+         use that version or newer here (an older dtap must not write with older rules)",
+        needs.as_ref().map_or_else(|| "a newer dtap".to_string(), |v| format!("dtap {v}"))
     )]
-    Newer(Vec<i64>),
+    Newer {
+        unknown: Vec<i64>,
+        /// The dtap version that applied them, when the database records it.
+        needs: Option<String>,
+        ours: &'static str,
+    },
     #[error("{0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -118,15 +126,17 @@ impl Store {
                 let Some(path) = config.sqlite_path(workspace) else {
                     return Err(StoreError::Unsupported(config.database.url.redacted()));
                 };
-                Store::open_sqlite(&path, create).await
+                Store::open_sqlite(&path, create, false).await
             }
-            Some(Backend::Postgres) => Store::open_postgres(url).await,
+            Some(Backend::Postgres) => Store::open_postgres(url, false).await,
             None => Err(StoreError::Unsupported(config.database.url.redacted())),
         }
     }
 
     /// Opens a database by URL alone (`dtap db copy`, tests): a `sqlite:` path
-    /// is taken as given, relative to the current folder.
+    /// is taken as given, relative to the current folder. Statements are not
+    /// logged: a copy reads each table in one statement that lasts as long as
+    /// the copy of that table, which is no slow query to warn about.
     pub async fn open_url(url: &str, create: bool) -> Result<Store> {
         match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
@@ -135,14 +145,14 @@ impl Store {
                     .or_else(|| url.strip_prefix("sqlite:"))
                     .unwrap_or("");
                 let file = rest.split('?').next().unwrap_or(rest);
-                Store::open_sqlite(Path::new(file), create).await
+                Store::open_sqlite(Path::new(file), create, true).await
             }
-            Some(Backend::Postgres) => Store::open_postgres(url).await,
+            Some(Backend::Postgres) => Store::open_postgres(url, true).await,
             None => Err(StoreError::Unsupported(crate::config::SecretUrl::new(url).redacted())),
         }
     }
 
-    async fn open_sqlite(path: &Path, create: bool) -> Result<Store> {
+    async fn open_sqlite(path: &Path, create: bool, quiet: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         if !create && !path.exists() {
             return Err(StoreError::Missing(path.display().to_string()));
@@ -168,7 +178,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&url)
+            .connect_with(connect_options(&url, quiet)?)
             .await?;
         Ok(Store {
             pool,
@@ -177,7 +187,7 @@ impl Store {
         })
     }
 
-    async fn open_postgres(url: &str) -> Result<Store> {
+    async fn open_postgres(url: &str, quiet: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
             .max_connections(16)
@@ -193,7 +203,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(url)
+            .connect_with(connect_options(url, quiet)?)
             .await
             .map_err(|e| StoreError::Connect(crate::config::SecretUrl::new(url).redacted(), e))?;
         Ok(Store {
@@ -214,12 +224,32 @@ impl Store {
         }
     }
 
-    /// Applies pending migrations; returns the versions applied now.
+    /// Applies pending migrations; returns the versions applied now. A
+    /// database a newer dtap migrated is refused first, naming that version.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
+        self.refuse_newer().await?;
         let before: Vec<i64> = self.applied().await.unwrap_or_default();
         self.migrator().run(&self.pool).await?;
         let after = self.applied().await?;
-        Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+        let now: Vec<i64> = after.into_iter().filter(|v| !before.contains(v)).collect();
+        if !now.is_empty() {
+            self.record_schema_by().await?;
+        }
+        Ok(now)
+    }
+
+    /// `StoreError::Newer` when the database has migrations this binary
+    /// does not know, with the dtap version that applied them.
+    pub async fn refuse_newer(&self) -> Result<()> {
+        let unknown = self.unknown_migrations().await?;
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Newer {
+            unknown,
+            needs: self.schema_by().await.ok().flatten(),
+            ours: env!("CARGO_PKG_VERSION"),
+        })
     }
 
     async fn applied(&self) -> Result<Vec<i64>> {
@@ -331,6 +361,18 @@ fn env_lock_key(environment: &str) -> i32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h as i32
+}
+
+/// The options of `url`, with statement logging off when `quiet`.
+fn connect_options(url: &str, quiet: bool) -> Result<AnyConnectOptions> {
+    let options: AnyConnectOptions = url
+        .parse()
+        .map_err(|e| StoreError::Connect(crate::config::SecretUrl::new(url).redacted(), e))?;
+    Ok(if quiet {
+        options.disable_statement_logging()
+    } else {
+        options
+    })
 }
 
 /// A path as the `sqlite://` URL wants it: `%`, `?` and `#` escaped.

@@ -1,6 +1,6 @@
 //! `dtap check`: each kind of mistake is reported as file:line:column: message.
 
-use crate::support::{TestWorkspace, stdout, text};
+use crate::support::{TestWorkspace, ok, stdout, text};
 
 /// Breaks a freshly initialised workspace with `edit` and returns check's output lines.
 fn check_after(edit: impl FnOnce(&TestWorkspace)) -> Vec<String> {
@@ -302,4 +302,38 @@ fn broken_mail_template_override() {
     assert_reported(&lines, "mail-templates/nl/invitation.txt", "does not parse");
     assert_reported(&lines, "mail-templates/withdrawn.txt", "does not render");
     assert_eq!(lines.len(), 2, "the good overrides are not reported: {lines:?}");
+}
+
+#[test]
+fn a_release_notes_template_with_an_unknown_variable_fails_check_and_the_notes() {
+    let lines = check_after(|ws| {
+        ws.write(
+            "templates/release-notes.md",
+            "# {{ notes.label }}\n{% for r in notes.rfcs %}- {{ r.titel }}\n{% endfor %}",
+        )
+    });
+    assert_reported(
+        &lines,
+        "templates/release-notes.md",
+        "the release-notes template does not render: line 2: undefined value",
+    );
+    assert_reported(&lines, "templates/release-notes.md", "notes.rfcs (each: id, title,");
+    // The notes themselves say the same instead of printing an empty title.
+    let ws = TestWorkspace::init();
+    ok(ws.dtap(&["demo"]));
+    ws.write("templates/release-notes.md", "{{ notes.who }}");
+    let out = ws.dtap(&["release-notes", "--env", "test"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("templates/release-notes.md: the release-notes template does not render: line 1"),
+        "{}",
+        text(&out)
+    );
+    // A good override renders.
+    ws.write(
+        "templates/release-notes.md",
+        "{{ notes.label }}: {{ notes.promotions|length }}\n",
+    );
+    ok(ws.dtap(&["check"]));
+    assert!(stdout(&ok(ws.dtap(&["release-notes", "--env", "test"]))).starts_with("Test: "));
 }

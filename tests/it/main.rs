@@ -4,9 +4,12 @@
 mod browser;
 mod check;
 mod crash;
+mod dbcopy;
 mod deploy;
+mod docs;
 mod drift;
 mod i18n;
+mod ops;
 mod promotion;
 mod remote;
 mod reports;

@@ -24,12 +24,11 @@ fn closed_port() -> u16 {
 
 // ---------------------------------------------------------------- the README tour
 
-/// The commands of README.md's "A short tour", one shell line each.
+/// The commands of README.md's "A short tour" (the block marked
+/// `sh runnable=tour`), one shell line each.
 fn tour_lines() -> Vec<String> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let tour = readme.split("## A short tour").nth(1).expect("README has a tour");
-    let block = tour.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
-    block
+    crate::support::docs::named_block("README.md", "tour")
+        .script
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(str::to_string)

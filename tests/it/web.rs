@@ -76,8 +76,10 @@ fn serve_creates_missing_state_and_prints_the_url() {
     let ws = TestWorkspace::init();
     std::fs::remove_dir_all(ws.dir.join(".dtap")).unwrap();
     let serve = Serve::start(&ws);
-    assert!(
+    // The SQLite file went with .dtap/; a PostgreSQL database stays where it is.
+    assert_eq!(
         serve.said.iter().any(|l| l.starts_with("Created database")),
+        !on_postgres(),
         "{:?}",
         serve.said
     );

@@ -18,6 +18,7 @@ mod intents;
 mod locks;
 mod migrations;
 mod outbox;
+mod sources;
 
 use std::path::Path;
 use std::time::Duration;
@@ -87,10 +88,7 @@ impl App {
     pub async fn doctor(dir: &Path, opts: &DoctorOptions) -> Result<DoctorReport> {
         let workspace = super::load_workspace(dir).await?;
         let store = Store::open(&workspace.config, &workspace.dir, false).await?;
-        let unknown = store.unknown_migrations().await?;
-        if !unknown.is_empty() {
-            return Err(crate::store::StoreError::Newer(unknown).into());
-        }
+        store.refuse_newer().await?;
         let mut r = DoctorReport {
             repair: opts.repair,
             findings: Vec::new(),
@@ -108,6 +106,7 @@ impl App {
             tokio::task::spawn_blocking(move || r2.fetch(false)).await??;
         }
         let app = App::assemble(workspace, store, repo).await?;
+        app.report_sources(&mut r).await?;
         app.check_locks(&mut r, opts).await?;
         app.check_dtap_commits(&mut r, opts.repair).await?;
         app.check_intents(&mut r, opts.repair).await?;

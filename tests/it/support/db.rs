@@ -85,6 +85,11 @@ pub async fn db_execute(ws: &TestWorkspace, statements: &[(&'static str, &[&str]
 /// prove nothing changed (the one thing a user cannot see for themselves).
 /// `skip` leaves out tables whose name starts with it.
 pub async fn db_dump(ws: &TestWorkspace, skip: Option<&str>) -> String {
+    db_dump_except(ws, skip.as_slice()).await
+}
+
+/// As [`db_dump`], leaving out every table whose name starts with one of `skip`.
+pub async fn db_dump_except(ws: &TestWorkspace, skip: &[&str]) -> String {
     let mut conn = db_connect(ws).await;
     let postgres = conn.backend_name() == "PostgreSQL";
     let tables: Vec<(String,)> = sqlx::query_as(if postgres {
@@ -97,7 +102,7 @@ pub async fn db_dump(ws: &TestWorkspace, skip: Option<&str>) -> String {
     .unwrap();
     let mut out = String::new();
     for (table,) in tables {
-        if skip.is_some_and(|s| table.starts_with(s)) {
+        if skip.iter().any(|s| table.starts_with(s)) {
             continue;
         }
         let sql = if postgres {

@@ -22,6 +22,7 @@
 pub mod browser;
 pub mod cli;
 pub mod db;
+pub mod docs;
 pub mod git;
 pub mod mail;
 pub mod server;
