@@ -724,7 +724,11 @@ async fn openapi_documents_exactly_what_is_served() {
         _ => None,
     };
     for (path, methods) in &documented {
-        let url = path.replace("{id}", "RFC-1");
+        // No deployment exists here: its 404 is a documented answer.
+        let (url, may_be_missing) = match path.as_str() {
+            "/api/v1/deployments/{id}" => (path.replace("{id}", "1"), true),
+            _ => (path.replace("{id}", "RFC-1"), false),
+        };
         for method in ["get", "post", "put", "patch", "delete"] {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let mut req = http.request(m, server.url(&url));
@@ -734,7 +738,7 @@ async fn openapi_documents_exactly_what_is_served() {
             let status = req.send().await.unwrap().status().as_u16();
             if methods.iter().any(|x| x == method) {
                 assert!(
-                    status != 404 && status != 405 && status < 500,
+                    (status != 404 || may_be_missing) && status != 405 && status < 500,
                     "{method} {url} is documented but answers {status}"
                 );
                 let responses = &paths[path][method]["responses"];
