@@ -210,6 +210,19 @@ pub(super) async fn wait(app: &App, ids: &[i64], show: bool) -> Result<Vec<(i64,
             ));
         }
     };
+    // Ctrl-C stops the running step (its whole process group) and leaves the
+    // deployment `interrupted`; the command then reports it like a failure.
+    let on_ctrl_c = {
+        let (app, ids) = (app.clone(), ids.to_vec());
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ninterrupting: the running step is stopped within seconds");
+                if let Err(e) = app.interrupt_deployments(&ids).await {
+                    eprintln!("could not interrupt: {e}");
+                }
+            }
+        })
+    };
     let mut out = Vec::new();
     for id in ids {
         let state = match app.run_deployment(*id, &progress).await? {
@@ -233,6 +246,7 @@ pub(super) async fn wait(app: &App, ids: &[i64], show: bool) -> Result<Vec<(i64,
         let package = app.deployment_view(*id).await?.deployment.package;
         out.push((*id, package, state));
     }
+    on_ctrl_c.abort();
     if let Some(b) = bar {
         b.finish_and_clear();
     }

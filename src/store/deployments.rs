@@ -212,8 +212,9 @@ impl Store {
     }
 
     /// Renews the lease; false when the deployment is no longer ours to run.
-    /// Also says whether someone asked to cancel it.
-    pub async fn renew_deployment(&self, id: i64, owner: &str, lease_until: &str) -> Result<(bool, bool)> {
+    /// Also says whether someone asked to stop it: 0 no, 1 cancel (`deploy
+    /// cancel`), 2 interrupt (Ctrl-C on the waiting command).
+    pub async fn renew_deployment(&self, id: i64, owner: &str, lease_until: &str) -> Result<(bool, i64)> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE deployments SET lease_until = $1 WHERE id = $2 AND state = 'running' AND lease_owner = $3",
@@ -228,7 +229,19 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok((done.rows_affected() == 1, cancel.is_some_and(|c| c.0 != 0)))
+        Ok((done.rows_affected() == 1, cancel.map_or(0, |c| c.0)))
+    }
+
+    /// Asks the runner of a running deployment to stop it as `interrupted`
+    /// (Ctrl-C on the command that waits for it).
+    pub async fn request_interrupt(&self, id: i64) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE deployments SET cancel_requested = 2 WHERE id = $1 AND state = 'running'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Ends a running deployment of ours in `state`.

@@ -586,3 +586,53 @@ async fn http_steps_call_allowed_hosts_follow_no_redirect_and_check_the_status()
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[tokio::test]
+async fn ctrl_c_on_a_waiting_promotion_stops_the_step_and_interrupts_the_deployment() {
+    let c = crm();
+    let pid_file = c.dir.join("child.pid");
+    c.deploy_test(
+        &format!(
+            "    - name: slow import\n      run: [sh, -c, \"sleep 60 & echo $! > {}; sleep 60\"]\n",
+            pid_file.display()
+        ),
+        "",
+    );
+    let promote =
+        c.ws.dtap_command(RM, &["promote", APEX, "--to", "test"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    for _ in 0..400 {
+        // The deployment exists once the commit is made; its step runs a moment later.
+        let shown = c.ws.dtap(&["deploy", "show", "1", "--json"]);
+        if shown.status.success() && json_of(&shown)["steps"][0]["state"] == "running" && pid_file.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // What a terminal's Ctrl-C sends to the foreground command.
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &promote.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = promote.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(show(&c.ws, 1)["state"], "interrupted");
+    assert_eq!(c.ws.rfc_state(&c.rfc), "approved");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or("gone");
+    assert!(
+        matches!(state, "gone" | "Z" | "X"),
+        "the step's child {pid} outlived Ctrl-C: {stat}"
+    );
+}

@@ -42,6 +42,15 @@ impl App {
         Ok(out)
     }
 
+    /// Ctrl-C on a command waiting for these deployments: the running one's
+    /// step is killed and it ends `interrupted` (the rest are cancelled).
+    pub async fn interrupt_deployments(&self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            self.store.request_interrupt(*id).await?;
+        }
+        Ok(())
+    }
+
     /// One deployment, if `caller` may see it ("not found" otherwise).
     pub async fn deployment_for(&self, caller: &Caller, id: i64) -> Result<DeploymentView> {
         let v = self.deployment_view(id).await?;

@@ -56,7 +56,8 @@ struct Lease<'a> {
     app: &'a App,
     id: i64,
     owner: String,
-    cancelled: bool,
+    /// Why the step was stopped, as `renew_deployment` said: 1 cancel, 2 interrupt.
+    stop: i64,
 }
 
 impl step::Watch for Lease<'_> {
@@ -64,9 +65,9 @@ impl step::Watch for Lease<'_> {
         let until = (self.app.now() + time::Duration::seconds(self.app.workspace.config.deploy.lease.as_secs() as i64))
             .to_string();
         match self.app.store.renew_deployment(self.id, &self.owner, &until).await {
-            Ok((true, false)) => true,
-            Ok((_, cancel)) => {
-                self.cancelled = cancel;
+            Ok((true, 0)) => true,
+            Ok((_, stop)) => {
+                self.stop = stop;
                 false
             }
             Err(e) => {
@@ -226,7 +227,7 @@ impl App {
             app: self,
             id: d.id,
             owner: owner.to_string(),
-            cancelled: false,
+            stop: 0,
         };
         let mut outcome = (DeployState::Succeeded, None);
         for (i, s) in config.steps.iter().enumerate() {
@@ -258,11 +259,12 @@ impl App {
                 Action::Http { expect, .. } => inputs::http_result(r, expect),
                 Action::Run(_) => r,
             };
-            let state = if r.state == DeployState::Cancelled && !lease.cancelled {
-                // The lease was lost to another runner: not ours to finish.
-                DeployState::Interrupted
-            } else {
-                r.state
+            // Cancelled by `deploy cancel` stays cancelled; Ctrl-C on the
+            // waiting command, or a lease lost to another runner, interrupts.
+            let state = match (r.state, lease.stop) {
+                (DeployState::Cancelled, 1) => DeployState::Cancelled,
+                (DeployState::Cancelled, _) => DeployState::Interrupted,
+                (s, _) => s,
             };
             let _ = self
                 .store
