@@ -309,49 +309,7 @@ impl Pipeline {
                 }
             }
 
-            let deploy = spec.deploy.as_ref().and_then(|d| {
-                if built.is_empty() {
-                    p.add(
-                        d.pos,
-                        format!("`{name}` is the first environment, changed by commits by hand: it has nothing to deploy from; move `deploy:` to the environments after it"),
-                    );
-                    return None;
-                }
-                deploy_config::build(d, &spec.variables, &mut p)
-            });
-            for v in spec.variables.keys() {
-                if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || v.is_empty() {
-                    p.add(
-                        spec.name.pos,
-                        format!("variable name `{v}` may hold letters, digits and _ only"),
-                    );
-                }
-            }
-            let mut secrets = Vec::new();
-            for s in &spec.secrets {
-                if s.value.is_empty()
-                    || !s
-                        .value
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                {
-                    p.add(
-                        s.pos,
-                        format!(
-                            "secret name `{}` must be upper-case letters, digits and _, like CRM_TOKEN",
-                            s.value
-                        ),
-                    );
-                } else {
-                    secrets.push(s.value.clone());
-                }
-            }
-            if spec.validate_before_promote && deploy.as_ref().is_none_or(|d| d.validate.is_empty()) {
-                p.add(
-                    spec.name.pos,
-                    "validate_before_promote needs `validate:` steps under `deploy:`",
-                );
-            }
+            let (deploy, secrets) = deploy_config::of_environment(spec, &name, built.is_empty(), &mut p);
             problems.extend(p.list);
             built.push(Environment {
                 name,

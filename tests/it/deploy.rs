@@ -106,6 +106,19 @@ fn show(ws: &TestWorkspace, id: i64) -> Value {
     json_of(&ws.dtap(&["deploy", "show", &id.to_string(), "--json"]))
 }
 
+/// Polls until deployment `id` exists and its first step runs (the claim
+/// comes a moment before the step); false after 20 seconds.
+fn step_running(ws: &TestWorkspace, id: i64) -> bool {
+    for _ in 0..400 {
+        let shown = ws.dtap(&["deploy", "show", &id.to_string(), "--json"]);
+        if shown.status.success() && json_of(&shown)["steps"][0]["state"] == "running" {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
 #[tokio::test]
 async fn a_promotion_is_deployed_into_the_crm_before_the_testers_are_called() {
     let c = crm();
@@ -361,22 +374,7 @@ async fn a_runner_killed_mid_step_leaves_an_interrupted_deployment_that_a_person
         .stdout(std::process::Stdio::null());
     let mut runner = runner.spawn().unwrap();
     let state = |ws: &TestWorkspace| show(ws, 1)["state"].as_str().unwrap_or_default().to_string();
-    // Running means its step has started (the claim comes a moment before).
-    let step = |ws: &TestWorkspace| {
-        show(ws, 1)["steps"][0]["state"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut seen = String::new();
-    for _ in 0..400 {
-        seen = step(&c.ws);
-        if seen == "running" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(seen, "running");
+    assert!(step_running(&c.ws, 1), "the step never started");
     runner.kill().unwrap(); // SIGKILL: no chance to clean up
     runner.wait().unwrap();
     // Whoever runs deployments next finds the lease expired: interrupted, never re-run by itself.
@@ -490,12 +488,7 @@ async fn a_cancelled_deployment_stops_its_running_step() {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-    for _ in 0..200 {
-        if show(&c.ws, 1)["state"] == "running" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    assert!(step_running(&c.ws, 1), "the step never started");
     let cancelled = ok(c.ws.as_user(RM, &["deploy", "cancel", "1"]));
     assert!(stdout(&cancelled).contains("cancelled"), "{}", text(&cancelled));
     let out = runner.wait_with_output().unwrap();
@@ -604,13 +597,9 @@ async fn ctrl_c_on_a_waiting_promotion_stops_the_step_and_interrupts_the_deploym
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-    for _ in 0..400 {
-        // The deployment exists once the commit is made; its step runs a moment later.
-        let shown = c.ws.dtap(&["deploy", "show", "1", "--json"]);
-        if shown.status.success() && json_of(&shown)["steps"][0]["state"] == "running" && pid_file.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(step_running(&c.ws, 1), "the step never started");
+    while !pid_file.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // What a terminal's Ctrl-C sends to the foreground command.
     let sent = std::process::Command::new("kill")

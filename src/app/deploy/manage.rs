@@ -102,9 +102,8 @@ impl App {
             .collect()
     }
 
-    /// A new deployment of the same commit (only while that commit's tree is
-    /// still the package's latest there); returns its id.
-    pub async fn retry_deployment(&self, caller: &Caller, id: i64) -> Result<i64> {
+    /// A deployment `caller` may act on (`promote.<env>`); `verb` says what for.
+    async fn deployment_to_change(&self, caller: &Caller, id: i64, verb: &str) -> Result<Deployment> {
         let d = self
             .store
             .deployment(id)
@@ -116,10 +115,17 @@ impl App {
             .can(&caller.email, &format!("promote.{}", d.environment))
         {
             return Err(AppError::refused(format!(
-                "retrying a deployment into {} needs permission promote.{}",
+                "{verb} a deployment into {} needs permission promote.{}: ask a change manager for a role with it",
                 d.environment, d.environment
             )));
         }
+        Ok(d)
+    }
+
+    /// A new deployment of the same commit (only while that commit's tree is
+    /// still the package's latest there); returns its id.
+    pub async fn retry_deployment(&self, caller: &Caller, id: i64) -> Result<i64> {
+        let d = self.deployment_to_change(caller, id, "retrying").await?;
         if d.state().is_open() || d.state() == DeployState::Succeeded {
             return Err(AppError::refused(format!(
                 "deployment {id} is {}: nothing to retry",
@@ -169,21 +175,7 @@ impl App {
     }
 
     pub async fn cancel_deployment(&self, caller: &Caller, id: i64) -> Result<bool> {
-        let d = self
-            .store
-            .deployment(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))?;
-        if !self
-            .workspace
-            .access
-            .can(&caller.email, &format!("promote.{}", d.environment))
-        {
-            return Err(AppError::refused(format!(
-                "cancelling a deployment into {} needs permission promote.{}",
-                d.environment, d.environment
-            )));
-        }
+        self.deployment_to_change(caller, id, "cancelling").await?;
         Ok(self
             .store
             .cancel_deployment(id, &format!("cancelled by {}", caller.email))

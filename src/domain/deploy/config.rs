@@ -351,5 +351,56 @@ pub fn build(
     })
 }
 
+/// The deployment part of an environment file, checked: `deploy:` (never on
+/// the `first` environment, which changes by hand commits), the variable and
+/// secret names, and `validate_before_promote` having something to run.
+pub fn of_environment(
+    spec: &crate::domain::pipeline::EnvironmentSpec,
+    name: &str,
+    first: bool,
+    p: &mut Problems<'_>,
+) -> (Option<DeployConfig>, Vec<String>) {
+    let deploy = spec.deploy.as_ref().and_then(|d| {
+        if first {
+            p.add(
+                d.pos,
+                format!("`{name}` is the first environment, changed by commits by hand: it has nothing to deploy from; move `deploy:` to the environments after it"),
+            );
+            return None;
+        }
+        build(d, &spec.variables, p)
+    });
+    for v in spec.variables.keys() {
+        if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            p.add(
+                spec.name.pos,
+                format!("variable name `{v}` may hold letters, digits and _ only"),
+            );
+        }
+    }
+    let mut secrets = Vec::new();
+    for s in &spec.secrets {
+        let upper = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_';
+        if s.value.is_empty() || !s.value.chars().all(upper) {
+            p.add(
+                s.pos,
+                format!(
+                    "secret name `{}` must be upper-case letters, digits and _, like CRM_TOKEN",
+                    s.value
+                ),
+            );
+        } else {
+            secrets.push(s.value.clone());
+        }
+    }
+    if spec.validate_before_promote && deploy.as_ref().is_none_or(|d| d.validate.is_empty()) {
+        p.add(
+            spec.name.pos,
+            "validate_before_promote needs `validate:` steps under `deploy:`",
+        );
+    }
+    (deploy, secrets)
+}
+
 #[cfg(test)]
 mod tests;
