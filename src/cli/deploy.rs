@@ -125,11 +125,18 @@ pub async fn run(cli: &Cli, cmd: &DeployCommand) -> CliResult {
         DeployCommand::Retry { id, no_wait } => {
             let caller = Caller::new(cli.identity()?, Origin::Cli);
             let new = app.retry_deployment(&caller, *id).await?;
-            outln!("deployment {new} queued (a retry of {id})");
+            outln!("deployment {} queued (a retry of {id})", new[0]);
+            if new.len() > 1 {
+                let rest: Vec<String> = new[1..].iter().map(i64::to_string).collect();
+                outln!(
+                    "deployments {} queued after it: the rest of the commit its failure had cancelled",
+                    rest.join(", ")
+                );
+            }
             if *no_wait {
                 return Ok(());
             }
-            finish(&wait(&app, &[new], true).await?)
+            finish(&wait(&app, &new, true).await?)
         }
         DeployCommand::Cancel { id } => {
             let caller = Caller::new(cli.identity()?, Origin::Cli);

@@ -309,14 +309,7 @@ impl Store {
     /// Running deployments whose lease ran out (their runner died): never
     /// re-run by themselves. Returns them, now `interrupted`.
     pub async fn interrupt_expired(&self, now: &str) -> Result<Vec<Deployment>> {
-        let expired: Vec<Deployment> = sqlx::query_as(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM deployments WHERE state = 'running' AND lease_until < $1"
-        ))
-        .bind(now)
-        .fetch_all(self.pool())
-        .await?;
+        let expired = self.expired_deployments(now).await?;
         let mut out = Vec::new();
         for d in expired {
             let mut tx = self.write_tx().await?;
@@ -343,6 +336,18 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Running deployments whose lease ran out, without changing them (doctor).
+    pub async fn expired_deployments(&self, now: &str) -> Result<Vec<Deployment>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM deployments WHERE state = 'running' AND lease_until < $1 ORDER BY id"
+        ))
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn start_step(&self, id: i64, position: i64, name: &str) -> Result<()> {

@@ -32,19 +32,19 @@ db.commit()
 print("deployed %d components of %s %s into org %s" % (n, pkg, os.environ["DTAP_VERSION"], os.environ["DTAP_VAR_ORG"]))
 "#;
 
-struct Crm {
-    ws: TestWorkspace,
-    rfc: String,
-    dir: PathBuf,
+pub(crate) struct Crm {
+    pub(crate) ws: TestWorkspace,
+    pub(crate) rfc: String,
+    pub(crate) dir: PathBuf,
 }
 
 impl Crm {
-    fn db(&self) -> PathBuf {
+    pub(crate) fn db(&self) -> PathBuf {
         self.dir.join("crm.db")
     }
 
     /// Components the stand-in org holds for `package`.
-    fn components(&self, package: &str) -> Vec<String> {
+    pub(crate) fn components(&self, package: &str) -> Vec<String> {
         let out = std::process::Command::new("python3")
             .args([
                 "-c",
@@ -61,7 +61,7 @@ impl Crm {
     }
 
     /// Sets test's `deploy:` to `steps` (YAML list items), with `extra` top-level keys.
-    fn deploy_test(&self, steps: &str, extra: &str) {
+    pub(crate) fn deploy_test(&self, steps: &str, extra: &str) {
         let env = self.ws.read("environments/test.yaml");
         let base: String = env
             .lines()
@@ -77,7 +77,7 @@ impl Crm {
     }
 }
 
-fn crm() -> Crm {
+pub(crate) fn crm() -> Crm {
     let ws = TestWorkspace::init();
     let dir = ws.dir.join("crm");
     std::fs::create_dir_all(&dir).unwrap();
@@ -98,17 +98,17 @@ fn crm() -> Crm {
     c
 }
 
-fn invitations_queued(ws: &TestWorkspace) -> usize {
+pub(crate) fn invitations_queued(ws: &TestWorkspace) -> usize {
     ws.mail_list(false).iter().filter(|m| m["kind"] == "invitation").count()
 }
 
-fn show(ws: &TestWorkspace, id: i64) -> Value {
+pub(crate) fn show(ws: &TestWorkspace, id: i64) -> Value {
     json_of(&ws.dtap(&["deploy", "show", &id.to_string(), "--json"]))
 }
 
 /// Polls until deployment `id` exists and its first step runs (the claim
 /// comes a moment before the step); false after 20 seconds.
-fn step_running(ws: &TestWorkspace, id: i64) -> bool {
+pub(crate) fn step_running(ws: &TestWorkspace, id: i64) -> bool {
     for _ in 0..400 {
         let shown = ws.dtap(&["deploy", "show", &id.to_string(), "--json"]);
         if shown.status.success() && json_of(&shown)["steps"][0]["state"] == "running" {

@@ -6,6 +6,7 @@ mod check;
 mod crash;
 mod dbcopy;
 mod deploy;
+mod deploy_all;
 mod docs;
 mod drift;
 mod i18n;

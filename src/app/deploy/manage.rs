@@ -123,8 +123,10 @@ impl App {
     }
 
     /// A new deployment of the same commit (only while that commit's tree is
-    /// still the package's latest there); returns its id.
-    pub async fn retry_deployment(&self, caller: &Caller, id: i64) -> Result<i64> {
+    /// still the package's latest there), followed by the packages of that
+    /// commit its failure cancelled before they started: retrying carries the
+    /// whole commit on. Returns the new ids in the order they run.
+    pub async fn retry_deployment(&self, caller: &Caller, id: i64) -> Result<Vec<i64>> {
         let d = self.deployment_to_change(caller, id, "retrying").await?;
         if d.state().is_open() || d.state() == DeployState::Succeeded {
             return Err(AppError::refused(format!(
@@ -139,39 +141,56 @@ impl App {
             .get(&d.environment)
             .map(|e| e.path.clone())
             .unwrap_or_default();
-        let now = self
+        let trees: std::collections::BTreeMap<String, String> = self
             .store
             .indexed_packages_in(&[path.as_str()])
             .await?
             .into_iter()
-            .find(|p| p.package == d.package)
-            .map(|p| p.tree);
-        if now != d.tree {
+            .map(|p| (p.package, p.tree))
+            .collect();
+        if trees.get(&d.package) != d.tree.as_ref() {
             return Err(AppError::refused(format!(
                 "{} in {} is no longer the version deployment {id} deployed: promote or roll back instead",
                 d.package, d.environment
             )));
         }
+        // Per package of the commit its newest deployment; those after this
+        // one that were cancelled unstarted go again, if still current.
+        let mut newest: std::collections::BTreeMap<String, Deployment> = Default::default();
+        for x in self.store.deployments_of_intent(&d.intent_id).await? {
+            newest.insert(x.package.clone(), x);
+        }
+        let mut again: Vec<Deployment> = newest
+            .into_values()
+            .filter(|x| x.package != d.package && x.position > d.position)
+            .filter(|x| x.state() == DeployState::Cancelled && x.started_at.is_none())
+            .filter(|x| trees.get(&x.package) == x.tree.as_ref())
+            .collect();
+        again.sort_by_key(|x| x.position);
         let mut tx = self.store.write_tx().await?;
-        let new = store::enqueue(
-            &mut tx,
-            &NewDeployment {
-                environment: &d.environment,
-                package: &d.package,
-                version: d.version.as_deref(),
-                tree: d.tree.as_deref(),
-                previous_tree: d.previous_tree.as_deref(),
-                commit: &d.commit,
-                action: &d.action,
-                intent: &d.intent_id,
-                position: d.position,
-                requested_by: &caller.email,
-                retry_of: Some(id),
-            },
-        )
-        .await?;
+        let mut ids = Vec::new();
+        for x in std::iter::once(&d).chain(again.iter()) {
+            let new = store::enqueue(
+                &mut tx,
+                &NewDeployment {
+                    environment: &x.environment,
+                    package: &x.package,
+                    version: x.version.as_deref(),
+                    tree: x.tree.as_deref(),
+                    previous_tree: x.previous_tree.as_deref(),
+                    commit: &x.commit,
+                    action: &x.action,
+                    intent: &x.intent_id,
+                    position: x.position,
+                    requested_by: &caller.email,
+                    retry_of: Some(x.id),
+                },
+            )
+            .await?;
+            ids.push(new);
+        }
         tx.commit().await?;
-        Ok(new)
+        Ok(ids)
     }
 
     pub async fn cancel_deployment(&self, caller: &Caller, id: i64) -> Result<bool> {

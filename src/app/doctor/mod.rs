@@ -12,6 +12,7 @@
 
 mod audit;
 mod branch;
+mod deployments;
 mod dtap_commits;
 mod index;
 mod intents;
@@ -112,6 +113,7 @@ impl App {
         app.check_intents(&mut r, opts.repair).await?;
         app.check_index(&mut r, opts.repair).await?;
         app.check_outbox(&mut r, opts.repair).await?;
+        app.check_deployments(&mut r, opts.repair).await?;
         app.check_audit(&mut r).await?;
         app.store.close().await;
         Ok(r)

@@ -9,6 +9,7 @@ use super::{Plan, PlannedPackage, PromoteRequest};
 use crate::app::rfcs::Caller;
 use crate::app::{App, AppError, Result};
 use crate::domain::changes::FileChanges;
+use crate::domain::deploy::order::dependency_order;
 use crate::domain::manifest::Manifest;
 use crate::domain::pipeline::{Environment, Gate};
 use crate::domain::promotion::{self, Facts, GateVerdict, RfcFacts, Role, SignoffFacts};
@@ -80,6 +81,18 @@ fn read_git(
             name,
         });
     }
+    // The plan, the commit and its deployments list packages in dependency order.
+    let deps: BTreeMap<&str, Vec<&str>> = packages
+        .iter()
+        .map(|p| {
+            let on = p.manifest.as_ref().map_or(Vec::new(), |m| {
+                m.depends_on.keys().map(String::as_str).collect::<Vec<_>>()
+            });
+            (p.name.as_str(), on)
+        })
+        .collect();
+    let order: Vec<String> = dependency_order(&deps).into_iter().map(str::to_string).collect();
+    packages.sort_by_key(|p| order.iter().position(|n| *n == p.name));
     Ok(GitFacts { head, packages })
 }
 

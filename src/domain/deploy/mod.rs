@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod gate;
+pub mod order;
 pub mod state;
