@@ -65,7 +65,7 @@ impl Inbox {
 // ---------------------------------------------------------------- WebDriver
 
 /// One browser session on a chromedriver of its own.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     session: String,
     driver: ChromeDriver,
@@ -91,7 +91,7 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    async fn start(ws: &TestWorkspace, binaries: &BrowserBinaries, shots: PathBuf) -> Browser {
+    pub(crate) async fn start(ws: &TestWorkspace, binaries: &BrowserBinaries, shots: PathBuf) -> Browser {
         let driver = ChromeDriver::start(ws, &binaries.chromedriver);
         let port = driver.port;
         let chromium = &binaries.chromium;
@@ -133,7 +133,7 @@ impl Browser {
     }
 
     /// Grows the window until the page itself (the screenshot) is `w`×`h`.
-    async fn size_viewport(&self, w: i64, h: i64) {
+    pub(crate) async fn size_viewport(&self, w: i64, h: i64) {
         let inner = self
             .must(
                 Method::POST,
@@ -173,11 +173,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("WebDriver {what} failed: {e}"))
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.must(Method::POST, "/url", Some(json!({ "url": url }))).await;
     }
 
-    async fn url(&self) -> String {
+    pub(crate) async fn url(&self) -> String {
         self.must(Method::GET, "/url", None).await.as_str().unwrap().to_string()
     }
 
@@ -198,7 +198,7 @@ impl Browser {
     }
 
     /// The first element matching `css`, waiting for it to appear.
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(e) = self.all(css).await.into_iter().next() {
@@ -211,7 +211,7 @@ impl Browser {
         }
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let e = self.find(css).await;
         self.must(Method::POST, &format!("/element/{e}/click"), None).await;
     }
@@ -235,7 +235,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
         self.must(Method::GET, &format!("/element/{e}/text"), None)
             .await
@@ -266,7 +266,7 @@ impl Browser {
     }
 
     /// Waits until the address satisfies `ok`; returns it.
-    async fn wait_url(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn wait_url(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
             let url = self.url().await;
@@ -299,7 +299,7 @@ impl Browser {
     }
 
     /// A PNG of the viewport, as `NN-step.png`.
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         let b64 = self.must(Method::GET, "/screenshot", None).await;
         let png = decode_base64(b64.as_str().unwrap());
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name} is a PNG");
@@ -677,7 +677,7 @@ const ARROW_DOWN: &str = "\u{E015}";
 
 impl Browser {
     /// Runs `script` in the page; returns what it returns.
-    async fn js(&self, script: &str) -> Value {
+    pub(crate) async fn js(&self, script: &str) -> Value {
         self.must(
             Method::POST,
             "/execute/sync",
@@ -745,7 +745,7 @@ impl Browser {
 
     /// axe-core's violations on the current page (its script injected
     /// through WebDriver, which the page's CSP does not govern), one line each.
-    async fn axe(&self, source: &str) -> Vec<String> {
+    pub(crate) async fn axe(&self, source: &str) -> Vec<String> {
         self.must(
             Method::POST,
             "/execute/sync",
@@ -770,7 +770,7 @@ impl Browser {
     }
 
     /// How much wider than the window the page is (0: no horizontal scroll).
-    async fn overflow(&self) -> i64 {
+    pub(crate) async fn overflow(&self) -> i64 {
         self.js("return document.documentElement.scrollWidth - window.innerWidth;")
             .await
             .as_i64()
@@ -780,7 +780,7 @@ impl Browser {
 
 /// axe-core's script (`axe.min.js`) from the file `DTAP_AXE` names, which
 /// .ci/run installs from npm; without it the axe checks are skipped, loudly.
-fn axe_source() -> Option<String> {
+pub(crate) fn axe_source() -> Option<String> {
     match std::env::var_os("DTAP_AXE") {
         Some(path) => Some(
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("DTAP_AXE={}: {e}", Path::new(&path).display())),

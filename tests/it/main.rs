@@ -2,6 +2,7 @@
 //! the real web app over HTTP. One test binary keeps link time down.
 
 mod browser;
+mod browser_deploy;
 mod check;
 mod crash;
 mod dbcopy;
