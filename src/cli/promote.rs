@@ -16,7 +16,7 @@ use crate::domain::origin::Origin;
 /// Promote a package from the previous environment into the next.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  dtap promote crm-core --to test\n  dtap promote crm-core@2.3.0 --to acceptance --dry-run\n  dtap promote --all --to acceptance --reason \"Sprint 42\"\n  dtap promote crm-core --to production --emergency --reason \"Outage: invoices not sent\"\n  dtap promote crm-core --to production --overwrite-drift --reason \"INC-12 hotfix superseded by 2.4.0\"\n\nEvery gate is checked; a refusal lists each failing gate with what would satisfy it and exits 3."
+    after_help = "Examples:\n  dtap promote crm-core --to test\n  dtap promote crm-core@2.3.0 --to acceptance --dry-run\n  dtap promote --all --to acceptance --reason \"Sprint 42\"\n  dtap promote crm-core --to production --emergency --reason \"Outage: invoices not sent\"\n  dtap promote crm-core --to production --overwrite-drift --reason \"INC-12 hotfix superseded by 2.4.0\"\n  dtap promote crm-core --to production --confirm-deletions   # where production has confirm_deletions: true\n\nEvery gate is checked; a refusal lists each failing gate with what would satisfy it and exits 3."
 )]
 pub struct PromoteArgs {
     /// PACKAGE or PACKAGE@VERSION.
@@ -39,6 +39,10 @@ pub struct PromoteArgs {
     /// Replace hand-made changes in the target environment on purpose (needs --reason; see `dtap drift adopt`).
     #[arg(long)]
     pub overwrite_drift: bool,
+    /// Promote although it removes files from an environment with
+    /// `confirm_deletions: true` (look at the dry run's list first).
+    #[arg(long)]
+    pub confirm_deletions: bool,
     /// In a dry run, skip the environment's `validate:` steps.
     #[arg(long)]
     pub no_validate: bool,
@@ -66,6 +70,7 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         overwrite_drift: args.overwrite_drift,
         no_wait: args.no_wait,
         no_validate: args.no_validate,
+        confirm_deletions: args.confirm_deletions,
     };
     let bar = (!args.json).then(|| {
         let b = ProgressBar::new_spinner();
@@ -203,6 +208,14 @@ fn print_plan(plan: &Plan) {
             continue;
         }
         let f = &p.files;
+        if !f.removed.is_empty() {
+            // Said before the list: a deletion reaches the CRM too, with the data it held.
+            outln!(
+                "  REMOVES {} file(s) from {}: they are deleted from the CRM when this is deployed",
+                f.removed.len(),
+                plan.environment
+            );
+        }
         outln!(
             "  files: {} added, {} changed, {} removed",
             f.added.len(),

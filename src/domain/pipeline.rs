@@ -36,6 +36,9 @@ pub struct EnvironmentSpec {
     pub deploy: Option<Located<DeploySpec>>,
     #[serde(default)]
     pub validate_before_promote: bool,
+    /// A promotion that removes files from this environment needs `--confirm-deletions`.
+    #[serde(default)]
+    pub confirm_deletions: bool,
     /// `{var.NAME}` in deploy arguments; `DTAP_VAR_NAME` in a step's environment.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
@@ -102,6 +105,7 @@ pub struct Environment {
     /// `None`: the environment deploys by committing.
     pub deploy: Option<DeployConfig>,
     pub validate_before_promote: bool,
+    pub confirm_deletions: bool,
     pub variables: BTreeMap<String, String>,
     pub secrets: Vec<String>,
 }
@@ -324,6 +328,7 @@ impl Pipeline {
                 notify,
                 deploy,
                 validate_before_promote: spec.validate_before_promote,
+                confirm_deletions: spec.confirm_deletions,
                 variables: spec.variables.clone(),
                 secrets,
             });
@@ -383,6 +388,7 @@ pub(crate) mod tests_support {
                         notify: vec![],
                         deploy: None,
                         validate_before_promote: false,
+                        confirm_deletions: false,
                         variables: Default::default(),
                         secrets: vec![],
                     },

@@ -101,9 +101,20 @@ impl ConfigRepo {
         let git = self.open()?;
         let c = git.find_commit(git2::Oid::from_str(commit)?)?;
         let Ok(parent) = c.parent(0) else { return Ok(None) };
-        Ok(match parent.tree()?.get_path(std::path::Path::new(path)) {
-            Ok(e) if e.kind() == Some(ObjectType::Tree) => Some(e.id().to_string()),
-            _ => None,
-        })
+        subtree(&parent, path)
     }
+
+    /// The tree at `path` in `commit` itself (what that commit left there).
+    pub fn tree_at(&self, commit: &str, path: &str) -> Result<Option<String>> {
+        let git = self.open()?;
+        let c = git.find_commit(git2::Oid::from_str(commit)?)?;
+        subtree(&c, path)
+    }
+}
+
+fn subtree(c: &git2::Commit<'_>, path: &str) -> Result<Option<String>> {
+    Ok(match c.tree()?.get_path(std::path::Path::new(path)) {
+        Ok(e) if e.kind() == Some(ObjectType::Tree) => Some(e.id().to_string()),
+        _ => None,
+    })
 }

@@ -187,6 +187,8 @@ pub fn sample_context() -> Value {
         cases => vec![context! { title => "Open the dashboard", result => "fail", note => "" }],
         packages => vec![context! { package => "crm-core", version => "1.2.0", tree => "4b825dc6", rfcs => vec!["RFC-7"] }],
         round_change => "grew",
+        removals => vec![context! { package => "crm-core", files => vec!["objects/Deal__c/fields/Old__c.field-meta.xml"] }],
+        removed_total => 1,
         id => 12, state => "failed", step => "deploy to the org", output => "ERROR: field Frame__c does not exist",
         review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
             reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },

@@ -105,6 +105,24 @@ pub async fn enqueue(conn: &mut WriteTx, d: &NewDeployment<'_>) -> Result<i64> {
     Ok(id)
 }
 
+/// Records a deployment's end, in the caller's transaction (with what its
+/// end changes); false when its runner no longer holds it (lease lost).
+pub async fn finish(tx: &mut WriteTx, id: i64, owner: &str, state: DeployState, error: Option<&str>) -> Result<bool> {
+    let at = tx.stamp();
+    let done = sqlx::query(
+        "UPDATE deployments SET state = $1, finished_at = $2, error = $3, lease_until = NULL
+         WHERE id = $4 AND state = 'running' AND lease_owner = $5",
+    )
+    .bind(state.as_str())
+    .bind(&at)
+    .bind(error)
+    .bind(id)
+    .bind(owner)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 impl Store {
     pub async fn deployment(&self, id: i64) -> Result<Option<Deployment>> {
         Ok(
@@ -245,29 +263,6 @@ impl Store {
     }
 
     /// Ends a running deployment of ours in `state`.
-    pub async fn finish_deployment(
-        &self,
-        id: i64,
-        owner: &str,
-        state: DeployState,
-        error: Option<&str>,
-    ) -> Result<bool> {
-        let mut tx = self.write_tx().await?;
-        let at = tx.stamp();
-        let done = sqlx::query(
-            "UPDATE deployments SET state = $1, finished_at = $2, error = $3, lease_until = NULL
-             WHERE id = $4 AND state = 'running' AND lease_owner = $5",
-        )
-        .bind(state.as_str())
-        .bind(&at)
-        .bind(error)
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
 
     /// Cancels the queued deployments of an intent after the first failure.
     pub async fn cancel_queued_of_intent(&self, intent: &str, why: &str) -> Result<u64> {

@@ -45,7 +45,7 @@ pub async fn show(
         "deployment.html",
         context! {
             title => format!("Deployment {id}"), nav => "deployments", user => caller.email.as_str(),
-            d => Serde(&v.deployment), steps => Serde(&v.steps),
+            d => Serde(&v.deployment), steps => Serde(&v.steps), removed => Serde(&v.removed),
         },
     )?))
 }

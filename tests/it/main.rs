@@ -24,5 +24,6 @@ mod scale;
 mod signoff;
 mod support;
 mod tour;
+mod values;
 mod web;
 mod workflow;

@@ -16,6 +16,8 @@ pub(super) struct Inputs {
     pub package_dir: PathBuf,
     pub previous_dir: PathBuf,
     pub changes: PathBuf,
+    /// The environment's variables as one JSON object (`DTAP_SETTINGS_FILE`).
+    pub settings: PathBuf,
     pub work: PathBuf,
     pub out_dir: PathBuf,
     pub http_body: PathBuf,
@@ -43,6 +45,12 @@ impl App {
             .find(|p| p.package == d.package)
             .map(|p| p.rfcs.join(","))
             .unwrap_or_default();
+        let variables = self
+            .workspace
+            .pipeline
+            .get(&d.environment)
+            .map(|e| e.variables.clone())
+            .unwrap_or_default();
         let (repo, d2) = (self.repo.clone(), d.clone());
         let inputs = tokio::task::spawn_blocking(move || -> Result<Inputs> {
             let io =
@@ -66,6 +74,9 @@ impl App {
             let changes_json = serde_json::json!({ "added": c.added, "modified": c.changed, "deleted": c.removed });
             let changes = root.join("changes.json");
             std::fs::write(&changes, serde_json::to_vec_pretty(&changes_json).unwrap_or_default()).map_err(io)?;
+            // For tools that take a settings file (Power Platform's deployment settings).
+            let settings = root.join("settings.json");
+            std::fs::write(&settings, serde_json::to_vec_pretty(&variables).unwrap_or_default()).map_err(io)?;
             let work = root.join("work");
             let out_dir = root.join("out");
             std::fs::create_dir(&work).map_err(io)?;
@@ -76,6 +87,7 @@ impl App {
                 package_dir,
                 previous_dir,
                 changes,
+                settings,
                 work,
                 out_dir,
                 rfcs,
@@ -111,6 +123,7 @@ impl Inputs {
             ("DTAP_PACKAGE_DIR".into(), path(&self.package_dir)),
             ("DTAP_PREVIOUS_DIR".into(), path(&self.previous_dir)),
             ("DTAP_CHANGES".into(), path(&self.changes)),
+            ("DTAP_SETTINGS_FILE".into(), path(&self.settings)),
         ]);
         for (k, v) in &env.variables {
             out.push((format!("DTAP_VAR_{}", k.to_ascii_uppercase()), v.clone()));

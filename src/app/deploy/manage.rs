@@ -71,7 +71,21 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))?;
         let steps = self.store.deployment_steps(id).await?;
-        Ok(DeploymentView { deployment, steps })
+        let removed = self
+            .removals(
+                &deployment.environment,
+                &deployment.commit,
+                std::iter::once(deployment.package.as_str()),
+            )
+            .await?
+            .into_iter()
+            .flat_map(|r| r.files)
+            .collect();
+        Ok(DeploymentView {
+            deployment,
+            steps,
+            removed,
+        })
     }
 
     /// Each listed secret's value, from `DTAP_SECRET_<NAME>` or else the
@@ -199,5 +213,44 @@ impl App {
             .store
             .cancel_deployment(id, &format!("cancelled by {}", caller.email))
             .await?)
+    }
+}
+
+/// Files a commit removed from one package's folder in an environment.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Removal {
+    pub package: String,
+    pub files: Vec<String>,
+}
+
+impl App {
+    /// What `commit` removed from each of `packages` in `env` (empty ones left
+    /// out): deletions are shown on their own wherever a change is shown,
+    /// because in the CRM they take data with them.
+    pub async fn removals<'a>(
+        &self,
+        env: &str,
+        commit: &str,
+        packages: impl Iterator<Item = &'a str>,
+    ) -> Result<Vec<Removal>> {
+        let Some(e) = self.workspace.pipeline.get(env) else {
+            return Ok(Vec::new());
+        };
+        let paths: Vec<(String, String)> = packages.map(|p| (p.to_string(), format!("{}/{p}", e.path))).collect();
+        let (repo, commit) = (self.repo.clone(), commit.to_string());
+        let out = tokio::task::spawn_blocking(move || -> Result<Vec<Removal>> {
+            let mut out = Vec::new();
+            for (package, path) in paths {
+                let before = repo.tree_before(&commit, &path)?;
+                let after = repo.tree_at(&commit, &path)?;
+                let files = repo.tree_changes(before.as_deref(), after.as_deref())?.removed;
+                if !files.is_empty() {
+                    out.push(Removal { package, files });
+                }
+            }
+            Ok(out)
+        })
+        .await??;
+        Ok(out)
     }
 }

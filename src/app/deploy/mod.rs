@@ -42,6 +42,8 @@ pub struct DeploymentView {
     #[serde(flatten)]
     pub deployment: Deployment,
     pub steps: Vec<DeploymentStep>,
+    /// Files this deployment removes from the CRM (its commit removed them from the folder).
+    pub removed: Vec<String>,
 }
 
 /// The commit a deployment deploys: its action, intent and who made it.
@@ -183,14 +185,31 @@ impl App {
             "secrets" | "setup" => format!("{name}: {output}"),
             _ => format!("step `{name}` {state}"),
         });
-        self.store
-            .finish_deployment(id, &owner, state, error.as_deref())
-            .await?;
+        // The last deployment of a promotion to succeed and the packages'
+        // arrival (requests moved on, testers invited) are one write: a
+        // runner that dies between them must not leave the arrival undone.
+        let arrival = match state == DeployState::Succeeded && self.rest_of_commit_succeeded(&d).await? {
+            true => self.prepare_arrival(&d.intent_id).await?,
+            false => None,
+        };
+        let mut tx = self.store.write_tx().await?;
+        let finished = store::finish(&mut tx, id, &owner, state, error.as_deref()).await?;
+        if finished && let Some(a) = &arrival {
+            self.arrive_prepared(&mut tx, a).await?;
+        }
+        tx.commit().await?;
+        if !finished {
+            // Its lease was lost (another runner marked it interrupted and told the promoter).
+            let now = self
+                .store
+                .deployment(id)
+                .await?
+                .map_or(DeployState::Interrupted, |x| x.state());
+            return Ok(Some(now));
+        }
         self.audit_deploy(&d, "deploy.finished", json!({ "state": state, "error": error }))
             .await?;
-        if state == DeployState::Succeeded {
-            self.deployment_succeeded(&d).await?;
-        } else {
+        if state != DeployState::Succeeded {
             self.deployment_failed(&d, state, failed_step).await?;
         }
         Ok(Some(state))
@@ -298,6 +317,7 @@ impl App {
                 "package_dir" => dir.package_dir.display().to_string(),
                 "previous_dir" => dir.previous_dir.display().to_string(),
                 "changes" => dir.changes.display().to_string(),
+                "settings" => dir.settings.display().to_string(),
                 "out_dir" => dir.out_dir.display().to_string(),
                 "env" => d.environment.clone(),
                 "package" => d.package.clone(),
@@ -329,17 +349,21 @@ impl App {
         self.workspace.config.deploy_hosts().iter().any(|h| h == &host)
     }
 
-    async fn deployment_succeeded(&self, d: &Deployment) -> Result<()> {
-        // Per package of the commit its newest deployment (a retry replaces a failure).
+    /// Whether every other package of `d`'s promotion commit was deployed
+    /// (per package its newest deployment: a retry replaces a failure).
+    async fn rest_of_commit_succeeded(&self, d: &Deployment) -> Result<bool> {
+        if d.action != "promote" {
+            return Ok(false);
+        }
         let all = self.store.deployments_of_intent(&d.intent_id).await?;
         let mut newest: std::collections::BTreeMap<&str, &Deployment> = Default::default();
         for x in &all {
             newest.insert(x.package.as_str(), x);
         }
-        if newest.values().all(|x| x.state() == DeployState::Succeeded) && d.action == "promote" {
-            self.arrive_intent(&d.intent_id).await?;
-        }
-        Ok(())
+        Ok(newest
+            .values()
+            .filter(|x| x.package != d.package)
+            .all(|x| x.state() == DeployState::Succeeded))
     }
 
     /// The first failure cancels the rest of its commit and tells the

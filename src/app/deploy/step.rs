@@ -32,10 +32,7 @@ pub trait Watch: Send {
 /// Replaces each secret value by `***` and keeps the last [`TAIL`] bytes (on
 /// a character boundary).
 pub fn masked_tail(raw: &[u8], secrets: &[String]) -> String {
-    let mut text = String::from_utf8_lossy(raw).into_owned();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        text = text.replace(s.as_str(), "***");
-    }
+    let mut text = crate::domain::deploy::redact::redact(&String::from_utf8_lossy(raw), secrets);
     if text.len() > TAIL {
         let mut cut = text.len() - TAIL;
         while !text.is_char_boundary(cut) {

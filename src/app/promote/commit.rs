@@ -295,25 +295,42 @@ impl App {
         self.renew_rounds(tx, env, carried).await
     }
 
-    /// Every deployment of a promotion succeeded: its packages have arrived.
-    pub(crate) async fn arrive_intent(&self, intent: &str) -> Result<usize> {
+    /// What a promotion's packages arriving (every deployment succeeded)
+    /// will change, read before the transaction that records the last
+    /// deployment's end, so that end and the arrival are one write.
+    pub(crate) async fn prepare_arrival(&self, intent: &str) -> Result<Option<Arrival>> {
         let Some(i) = self.store.intent(intent).await? else {
-            return Ok(0);
+            return Ok(None);
         };
         let IntentPayload::Promote(packages) = self.store.intent_payload(&i).await? else {
-            return Ok(0);
+            return Ok(None);
         };
         let moved: Vec<Moved> = packages.iter().map(Moved::from).collect();
         let caller = Caller::stored(&i.actor, crate::store::audit::Origin::Cli)?;
         let carried = self.arrival_facts(&i.environment, &moved).await?;
-        let commit = i.commit_id.clone().unwrap_or_default();
-        let mut tx = self.store.write_tx().await?;
-        let n = self
-            .arrive_in(&mut tx, &i.environment, &caller, &moved, &commit, &carried)
-            .await?;
-        tx.commit().await?;
-        Ok(n)
+        Ok(Some(Arrival {
+            commit: i.commit_id.clone().unwrap_or_default(),
+            environment: i.environment,
+            caller,
+            moved,
+            carried,
+        }))
     }
+
+    /// The packages of a prepared arrival have arrived, in `tx`.
+    pub(crate) async fn arrive_prepared(&self, tx: &mut WriteTx, a: &Arrival) -> Result<usize> {
+        self.arrive_in(tx, &a.environment, &a.caller, &a.moved, &a.commit, &a.carried)
+            .await
+    }
+}
+
+/// A promotion's arrival, gathered: see [`App::prepare_arrival`].
+pub(crate) struct Arrival {
+    environment: String,
+    caller: Caller,
+    moved: Vec<Moved>,
+    commit: String,
+    carried: Carried,
 }
 
 /// What completing a promotion did.

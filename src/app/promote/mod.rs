@@ -34,6 +34,8 @@ pub struct PromoteRequest {
     pub no_wait: bool,
     /// A dry run skips the environment's `validate:` steps.
     pub no_validate: bool,
+    /// The promoter saw the files it removes (`confirm_deletions` environments).
+    pub confirm_deletions: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

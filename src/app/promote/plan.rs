@@ -221,6 +221,8 @@ impl App {
                         drift: drift.clone(),
                         source_drift: source_drift.clone(),
                         deployments: self.deploy_facts(&from, &to, &p.name, &p.source_tree).await?,
+                        removed: &p.files.removed,
+                        deletions_confirmed: req.confirm_deletions,
                     };
                     gates = promotion::evaluate(&facts);
                     if let Some((_, Some(expected))) = req.packages.iter().find(|(n, _)| n == &p.name)

@@ -163,9 +163,14 @@ impl App {
             [one] => format!("{} {} promoted to {}", one.package, one.version, e.label),
             many => format!("{} packages promoted to {}", many.len(), e.label),
         };
+        let removals = self
+            .removals(env, commit, moved.iter().map(|m| m.package.as_str()))
+            .await?;
+        let removed_total: usize = removals.iter().map(|r| r.files.len()).sum();
         let ctx = context! {
             summary, by, environment => env, environment_label => e.label.clone(), packages => Serde(moved),
             commit => commit.chars().take(12).collect::<String>(), reason, emergency,
+            removals => Serde(&removals), removed_total,
         };
         self.queue(conn, "promotion", e.notify.clone(), ctx).await
     }

@@ -150,6 +150,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "package_dir",
     "previous_dir",
     "changes",
+    "settings",
     "out_dir",
     "env",
     "package",

@@ -4,4 +4,5 @@
 pub mod config;
 pub mod gate;
 pub mod order;
+pub mod redact;
 pub mod state;

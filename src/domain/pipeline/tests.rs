@@ -21,6 +21,7 @@ pub(crate) fn spec(name: &str, order: i64) -> EnvironmentSpec {
         notify: vec![],
         deploy: None,
         validate_before_promote: false,
+        confirm_deletions: false,
         variables: Default::default(),
         secrets: vec![],
     }

@@ -15,6 +15,7 @@ use super::manifest::{Manifest, compare_platform};
 use super::pipeline::{Environment, Gate, Pipeline};
 use super::rfc::State;
 
+mod deletions;
 mod overwrite;
 pub use overwrite::{GATE as OVERWRITE_GATE, overwrite_gate};
 
@@ -124,6 +125,10 @@ pub struct Facts<'a> {
     pub source_drift: Vec<String>,
     /// Deployments into the target and of the package in the source.
     pub deployments: crate::domain::deploy::gate::DeployFacts,
+    /// Paths (relative to the package) the promotion removes from the target.
+    pub removed: &'a [String],
+    /// The promoter confirmed them (`--confirm-deletions`).
+    pub deletions_confirmed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -197,6 +202,7 @@ pub fn evaluate(f: &Facts<'_>) -> Vec<GateVerdict> {
         ));
     }
     v.push(rfc_gate(f, role));
+    v.extend(deletions::gate(f));
     v.push(dependency_gate(f));
     if let Some(g) = platform_gate(f) {
         v.push(g);

@@ -31,6 +31,7 @@ fn pipeline() -> Pipeline {
         notify: vec![],
         deploy: None,
         validate_before_promote: false,
+        confirm_deletions: false,
         variables: Default::default(),
         secrets: vec![],
     };
@@ -81,14 +82,14 @@ fn approved_everywhere(state: State) -> RfcFacts {
     }
 }
 
-struct Case {
-    p: Pipeline,
+pub(super) struct Case {
+    pub(super) p: Pipeline,
     m: Manifest,
     old: Version,
 }
 
 impl Case {
-    fn new() -> Case {
+    pub(super) fn new() -> Case {
         Case {
             p: pipeline(),
             m: manifest("1.3.0"),
@@ -96,7 +97,7 @@ impl Case {
         }
     }
 
-    fn facts(&self, to: &str) -> Facts<'_> {
+    pub(super) fn facts(&self, to: &str) -> Facts<'_> {
         let to_env = self.p.get(to).unwrap();
         let from = self.p.previous(to).unwrap();
         let state = match to {
@@ -124,6 +125,8 @@ impl Case {
             drift: vec![],
             source_drift: vec![],
             deployments: Default::default(),
+            removed: &[],
+            deletions_confirmed: false,
         }
     }
 }
@@ -216,7 +219,7 @@ fn every_change_traces_to_a_request() {
     assert!(failed(&evaluate(&f)).is_empty());
 }
 
-fn rebuild(envs: Vec<Environment>) -> Pipeline {
+pub(super) fn rebuild(envs: Vec<Environment>) -> Pipeline {
     let mut p = pipeline();
     p.replace_environments(envs);
     p

@@ -159,8 +159,21 @@ impl TestWorkspace {
     /// Deletes a folder from the config repo with a commit (a developer
     /// removing a package from develop), through the same clone.
     pub fn remove_folder(&self, message: &str, rel: &str) {
+        self.remove_paths(message, &[rel]);
+    }
+
+    /// Deletes files or folders (paths relative to the repo root) with one commit.
+    pub fn remove_paths(&self, message: &str, paths: &[&str]) {
         let work = self.work_clone();
-        std::fs::remove_dir_all(work.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        for rel in paths {
+            let p = work.join(rel);
+            let gone = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+            gone.unwrap_or_else(|e| panic!("{rel}: {e}"));
+        }
         self.git(&work, &["add", "-A"]);
         self.git(&work, &["commit", "-q", "-m", message]);
         self.git(&work, &["push", "-q", "origin", "HEAD:main"]);
