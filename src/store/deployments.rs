@@ -262,8 +262,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Ends a running deployment of ours in `state`.
-
     /// Cancels the queued deployments of an intent after the first failure.
     pub async fn cancel_queued_of_intent(&self, intent: &str, why: &str) -> Result<u64> {
         let mut tx = self.write_tx().await?;

@@ -22,10 +22,7 @@ pub fn dependency_order<'a>(packages: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&
         })
         .collect();
     let mut order = Vec::with_capacity(packages.len());
-    loop {
-        let Some(next) = waiting.iter().find(|(_, deps)| deps.is_empty()).map(|(n, _)| *n) else {
-            break;
-        };
+    while let Some(next) = waiting.iter().find(|(_, deps)| deps.is_empty()).map(|(n, _)| *n) {
         waiting.remove(next);
         for deps in waiting.values_mut() {
             deps.remove(next);

@@ -119,7 +119,7 @@ mod tests {
     /// Standard base64 with padding, as `base64` and HTTP clients print it.
     fn b64(s: &str) -> String {
         let mut e = encode(s.as_bytes());
-        while e.len() % 4 != 0 {
+        while !e.len().is_multiple_of(4) {
             e.push('=');
         }
         e
