@@ -13,6 +13,7 @@ mod drift;
 mod i18n;
 mod ops;
 mod promotion;
+mod recipes;
 mod remote;
 mod reports;
 mod retire;
