@@ -42,6 +42,9 @@ pub struct EnvironmentSpec {
     /// Names of the secrets the steps get (values never in git).
     #[serde(default)]
     pub secrets: Vec<Located<String>>,
+    /// `warn` (default) or `block`: promotions while the CRM differs (live drift).
+    #[serde(default)]
+    pub live_drift: Option<Located<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +107,7 @@ pub struct Environment {
     pub validate_before_promote: bool,
     pub variables: BTreeMap<String, String>,
     pub secrets: Vec<String>,
+    pub live_drift: super::live::LiveDriftMode,
 }
 
 /// The environments in promotion order.
@@ -310,6 +314,8 @@ impl Pipeline {
             }
 
             let (deploy, secrets) = deploy_config::of_environment(spec, &name, built.is_empty(), &mut p);
+            let has_export = deploy.as_ref().is_some_and(|d| !d.export.is_empty());
+            let live_drift = super::live::mode(spec.live_drift.as_ref(), has_export, &mut p);
             problems.extend(p.list);
             built.push(Environment {
                 name,
@@ -326,6 +332,7 @@ impl Pipeline {
                 validate_before_promote: spec.validate_before_promote,
                 variables: spec.variables.clone(),
                 secrets,
+                live_drift,
             });
         }
         // Keep only the first of duplicate names so lookups stay unambiguous.
@@ -385,6 +392,7 @@ pub(crate) mod tests_support {
                         validate_before_promote: false,
                         variables: Default::default(),
                         secrets: vec![],
+                        live_drift: None,
                     },
                 )
             })

@@ -23,6 +23,7 @@ pub(crate) fn spec(name: &str, order: i64) -> EnvironmentSpec {
         validate_before_promote: false,
         variables: Default::default(),
         secrets: vec![],
+        live_drift: None,
     }
 }
 

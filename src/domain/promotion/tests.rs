@@ -33,6 +33,7 @@ fn pipeline() -> Pipeline {
         validate_before_promote: false,
         variables: Default::default(),
         secrets: vec![],
+        live_drift: None,
     };
     let mut acc = spec("acceptance", 3);
     acc.gates = vec![gate("signoff", "test"), gate("min_soak", "1d")];
