@@ -194,10 +194,7 @@ pub struct DeploySettings {
     #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub lease: Duration,
     /// `dtap serve` checks live drift (the CRM against its folder) this often; unset: never.
-    #[serde(
-        deserialize_with = "optional_duration",
-        serialize_with = "shown_optional_duration"
-    )]
+    #[serde(deserialize_with = "optional_duration", serialize_with = "shown_optional_duration")]
     pub live_drift_every: Option<Duration>,
 }
 impl Default for DeploySettings {

@@ -201,7 +201,11 @@ mod tests {
         assert!(same.is_empty());
         assert_eq!(fingerprint(&same, &git, &git), "");
         // Without a manifest in the CRM nothing is missing either.
-        let no_manifest = files(&[("classes/A.cls", "a1"), ("classes/B.cls", "b1"), ("classes/C.cls", "c1")]);
+        let no_manifest = files(&[
+            ("classes/A.cls", "a1"),
+            ("classes/B.cls", "b1"),
+            ("classes/C.cls", "c1"),
+        ]);
         assert!(compare("p", &git, &no_manifest).is_empty());
     }
 
@@ -226,7 +230,11 @@ mod tests {
         let remedy = g.remedy.unwrap();
         assert!(remedy.contains("dtap drift adopt --live test ebikes-apex"), "{remedy}");
         assert!(remedy.contains("dtap drift ack --live test"), "{remedy}");
-        assert!(warning("test", LiveDriftMode::Warn, &["p".into()]).unwrap().contains("live drift in test"));
+        assert!(
+            warning("test", LiveDriftMode::Warn, &["p".into()])
+                .unwrap()
+                .contains("live drift in test")
+        );
         assert_eq!(warning("test", LiveDriftMode::Block, &["p".into()]), None);
         assert_eq!(warning("test", LiveDriftMode::Warn, &[]), None);
     }
@@ -242,7 +250,10 @@ mod tests {
         mode(Some(&at("block")), false, &mut p);
         let shown: Vec<String> = p.list.iter().map(|x| x.to_string()).collect();
         assert_eq!(shown.len(), 2, "{shown:?}");
-        assert!(shown[0].contains("environments/test.yaml:7") && shown[0].contains("`warn`"), "{shown:?}");
+        assert!(
+            shown[0].contains("environments/test.yaml:7") && shown[0].contains("`warn`"),
+            "{shown:?}"
+        );
         assert!(shown[1].contains("export:"), "{shown:?}");
     }
 }

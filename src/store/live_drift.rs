@@ -81,12 +81,7 @@ impl Store {
     /// Records one check of `environment`: each package's differences and
     /// fingerprint. With `all`, findings of packages not in `found` are
     /// dropped (the package left the folder).
-    pub async fn record_live_drift(
-        &self,
-        environment: &str,
-        found: &[(PackageDiff, String)],
-        all: bool,
-    ) -> Result<()> {
+    pub async fn record_live_drift(&self, environment: &str, found: &[(PackageDiff, String)], all: bool) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let now = self.now();
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());

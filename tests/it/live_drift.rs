@@ -56,7 +56,9 @@ fn by_hand(c: &Crm, sql: &str) {
 fn admin_edits_the_org(c: &Crm) {
     by_hand(
         c,
-        &format!("UPDATE components SET body = body || '\n// INC-9: discount by hand' WHERE package = '{APEX}' AND path = '{CLASS}'"),
+        &format!(
+            "UPDATE components SET body = body || '\n// INC-9: discount by hand' WHERE package = '{APEX}' AND path = '{CLASS}'"
+        ),
     );
     by_hand(
         c,
@@ -91,13 +93,22 @@ async fn a_change_made_in_the_crm_is_found_blocks_promotions_until_acknowledged_
     assert_eq!(v["packages"][0]["missing"], serde_json::json!([]));
     let table = c.ws.dtap(&["drift", "check", "--live", "test", "--package", APEX]);
     assert_eq!(code(&table), Some(3));
-    assert!(stdout(&table).contains(&format!("{APEX}  changed  {CLASS}")), "{}", text(&table));
+    assert!(
+        stdout(&table).contains(&format!("{APEX}  changed  {CLASS}")),
+        "{}",
+        text(&table)
+    );
 
     // live_drift: block refuses the next promotion, naming the package and the ways out.
     put(&c.ws, APEX, "1.0.1", &[&c.rfc], "next change");
     let refused = c.ws.as_user(RM, &["promote", APEX, "--to", "test"]);
     assert_eq!(code(&refused), Some(3), "{}", text(&refused));
-    for wanted in [APEX, "live drift", "dtap drift adopt --live test", "dtap drift ack --live test"] {
+    for wanted in [
+        APEX,
+        "live drift",
+        "dtap drift adopt --live test",
+        "dtap drift ack --live test",
+    ] {
         assert!(text(&refused).contains(wanted), "{wanted}: {}", text(&refused));
     }
     // Adopting would undo develop's own change to the same class: refused, naming it.
@@ -117,7 +128,8 @@ async fn a_change_made_in_the_crm_is_found_blocks_promotions_until_acknowledged_
     assert_eq!(a["version"], "1.0.2", "{a:#}");
     let class = c.ws.repo_git(&["show", &format!("HEAD:develop/{APEX}/{CLASS}")]);
     assert!(class.contains("INC-9: discount by hand"), "{class}");
-    let hotfix = c.ws.repo_git(&["show", &format!("HEAD:develop/{APEX}/classes/Hotfix.cls")]);
+    let hotfix =
+        c.ws.repo_git(&["show", &format!("HEAD:develop/{APEX}/classes/Hotfix.cls")]);
     assert_eq!(hotfix.trim(), "public class Hotfix {}");
     let manifest = c.ws.repo_git(&["show", &format!("HEAD:develop/{APEX}/package.yaml")]);
     assert!(manifest.contains("1.0.2"), "{manifest}");
@@ -144,7 +156,11 @@ async fn an_export_that_fails_is_exit_4_without_export_steps_is_a_usage_error_an
     );
     let failed = c.ws.dtap(&["drift", "check", "--live", "test"]);
     assert_eq!(code(&failed), Some(4), "{}", text(&failed));
-    assert!(text(&failed).contains("INVALID_SESSION_ID: session expired"), "{}", text(&failed));
+    assert!(
+        text(&failed).contains("INVALID_SESSION_ID: session expired"),
+        "{}",
+        text(&failed)
+    );
 
     with_export(&c, "");
     ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--no-wait"]));
@@ -177,9 +193,22 @@ async fn serve_checks_on_a_schedule_mails_the_notify_list_once_and_shows_a_badge
     }
     assert_eq!(seen.len(), 1, "no live drift mail: {}", serve.log_text());
     assert_eq!(seen[0].recipients(), ["ops@example.org".to_string()]);
-    assert!(seen[0].text.contains(CLASS) && seen[0].text.contains("classes/Hotfix.cls"), "{}", seen[0].text);
-    assert!(seen[0].text.contains(&format!("dtap drift adopt --live test {APEX}")), "{}", seen[0].text);
-    let page = reqwest::get(format!("{}/", serve.url)).await.unwrap().text().await.unwrap();
+    assert!(
+        seen[0].text.contains(CLASS) && seen[0].text.contains("classes/Hotfix.cls"),
+        "{}",
+        seen[0].text
+    );
+    assert!(
+        seen[0].text.contains(&format!("dtap drift adopt --live test {APEX}")),
+        "{}",
+        seen[0].text
+    );
+    let page = reqwest::get(format!("{}/", serve.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("live drift"), "no badge on the dashboard");
     // Further rounds find the same drift: no second mail.
     let rounds = |log: &str| log.matches("live drift checked").count();

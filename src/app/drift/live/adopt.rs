@@ -183,7 +183,10 @@ fn prepare(
             "{develop} has no package {package} ({dev_path} is missing): commit it there first, then adopt"
         )));
     };
-    let dev_root = dev_path.rsplit_once('/').map(|(r, _)| r.to_string()).unwrap_or_default();
+    let dev_root = dev_path
+        .rsplit_once('/')
+        .map(|(r, _)| r.to_string())
+        .unwrap_or_default();
     let dev_files = repo
         .package_files(std::slice::from_ref(&dev_root))?
         .remove(&dev_root)

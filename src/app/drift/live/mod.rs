@@ -53,7 +53,12 @@ impl App {
     /// The environment, if live drift can be checked there; a refusal says what to add.
     pub(crate) fn live_env(&self, name: &str) -> Result<Environment> {
         self.known_env(name)?;
-        let env = self.workspace.pipeline.get(name).cloned().ok_or_else(|| AppError::NotFound(name.into()))?;
+        let env = self
+            .workspace
+            .pipeline
+            .get(name)
+            .cloned()
+            .ok_or_else(|| AppError::NotFound(name.into()))?;
         if env.deploy.as_ref().is_none_or(|d| d.export.is_empty()) {
             return Err(AppError::refused(format!(
                 "{name} has no `export:` steps, so dtap cannot read its CRM: add `export:` under `deploy:` in \
@@ -113,7 +118,10 @@ impl App {
         let repo = self.repo.clone();
         let (path, wanted, name) = (env.path.clone(), package.map(str::to_string), env.name.clone());
         let compared = tokio::task::spawn_blocking(move || -> Result<Compared> {
-            let mut git = repo.package_files(std::slice::from_ref(&path))?.remove(&path).unwrap_or_default();
+            let mut git = repo
+                .package_files(std::slice::from_ref(&path))?
+                .remove(&path)
+                .unwrap_or_default();
             if let Some(p) = &wanted {
                 if !git.contains_key(p) {
                     return Err(AppError::refused(format!(
@@ -148,7 +156,10 @@ impl App {
     }
 
     /// The `live_drift` gate of a promotion into `to` (block mode only).
-    pub(crate) async fn live_drift_verdict(&self, to: &Environment) -> Result<Option<crate::domain::promotion::GateVerdict>> {
+    pub(crate) async fn live_drift_verdict(
+        &self,
+        to: &Environment,
+    ) -> Result<Option<crate::domain::promotion::GateVerdict>> {
         if to.live_drift != live::LiveDriftMode::Block {
             return Ok(None);
         }

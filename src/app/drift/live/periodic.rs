@@ -46,7 +46,9 @@ impl App {
                     tracing::warn!(environment = %env, step = %f.step, state = %f.state, "the export for live drift did not succeed")
                 }
                 // A deployment runs there: the next round checks.
-                Err(AppError::Refused(r)) => tracing::debug!(environment = %env, reason = ?r, "live drift not checked now"),
+                Err(AppError::Refused(r)) => {
+                    tracing::debug!(environment = %env, reason = ?r, "live drift not checked now")
+                }
                 Err(e) => tracing::error!(environment = %env, error = %e, "checking live drift"),
             }
         }
@@ -57,7 +59,13 @@ impl App {
         let Some(e) = self.workspace.pipeline.get(env) else {
             return Ok(());
         };
-        for f in self.store.live_drift(Some(env)).await?.into_iter().filter(|f| f.unnotified()) {
+        for f in self
+            .store
+            .live_drift(Some(env))
+            .await?
+            .into_iter()
+            .filter(|f| f.unnotified())
+        {
             if !self
                 .store
                 .mark_live_drift_notified(env, &f.diff.package, &f.fingerprint)
