@@ -12,7 +12,7 @@ use crate::domain::origin::Origin;
 /// Hand-made changes to environment folders: list, acknowledge, adopt.
 #[derive(Debug, Subcommand)]
 #[command(
-    after_help = "Examples:\n  dtap drift list                          (exit 3 while there is unacknowledged drift)\n  dtap drift ack production --reason \"Hotfix INC-123 made by hand, reviewed\"\n  dtap drift adopt production crm-core --reason \"Keep hotfix INC-123\"\n  dtap drift adopt production crm-core --dry-run\n\nAcknowledging never licenses overwriting: a promotion that would undo a hand-made change is refused\nuntil the change is adopted into develop, or the promotion says --overwrite-drift --reason TEXT."
+    after_help = "Examples:\n  dtap drift list                          (exit 3 while there is unacknowledged drift)\n  dtap drift ack production --reason \"Hotfix INC-123 made by hand, reviewed\"\n  dtap drift adopt production crm-core --reason \"Keep hotfix INC-123\"\n  dtap drift adopt production crm-core --dry-run\n  dtap drift check --live production [--package crm-core] [--json]   (exit 3 when the CRM differs)\n  dtap drift ack --live production --reason \"Field added by hand in INC-9, reviewed\"\n  dtap drift adopt --live production crm-core\n\nAcknowledging never licenses overwriting: a promotion that would undo a hand-made change is refused\nuntil the change is adopted into develop, or the promotion says --overwrite-drift --reason TEXT."
 )]
 pub enum DriftCommand {
     /// Show unacknowledged hand-made commits per environment (exit 3 when there are any).
@@ -20,15 +20,39 @@ pub enum DriftCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Record the current head as reviewed for an environment (permission drift.ack).
-    Ack {
+    /// With --live ENV: export the CRM's configuration and compare it with ENV's folder: files changed,
+    /// added or missing in the CRM (exit 3 when they differ, 4 when an export step failed).
+    Check {
+        /// Compare the CRM itself (runs ENV's `export:` steps).
+        #[arg(long)]
+        live: bool,
+        #[arg(value_name = "ENV")]
         environment: String,
+        /// Only this package.
+        #[arg(long)]
+        package: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the current head as reviewed for an environment (permission drift.ack); with --live, the
+    /// CRM's current differences (lifts `live_drift: block`, never licenses overwriting).
+    Ack {
+        /// Acknowledge live drift (found by `drift check --live`) instead of hand-made commits.
+        #[arg(long)]
+        live: bool,
+        environment: String,
+        /// With --live: only this package.
+        #[arg(long, requires = "live")]
+        package: Option<String>,
         #[arg(long)]
         reason: String,
     },
     /// Carry the hand-made change(s) in ENV's folder of PACKAGE into develop as a new patch version
     /// (three-way merge; refused on a conflict). Permission drift.ack.
     Adopt {
+        /// Take the CRM's version (a fresh export) of PACKAGE instead of hand-made commits.
+        #[arg(long)]
+        live: bool,
         #[arg(value_name = "ENV")]
         environment: String,
         package: String,
@@ -71,11 +95,50 @@ pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
                 return Err(CliError::Silent(3));
             }
         }
-        DriftCommand::Ack { environment, reason } => {
+        DriftCommand::Check {
+            live,
+            environment,
+            package,
+            json,
+        } => return super::drift_live::check(&app, *live, environment, package.as_deref(), *json).await,
+        DriftCommand::Ack {
+            live: true,
+            environment,
+            package,
+            reason,
+        } => {
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
+            let done = app
+                .ack_live_drift(&caller, environment, package.as_deref(), reason)
+                .await?;
+            outln!(
+                "Live drift in {environment} acknowledged: {}. A promotion that would overwrite it still needs --overwrite-drift.",
+                done.join(", ")
+            );
+        }
+        DriftCommand::Ack {
+            environment, reason, ..
+        } => {
             app.reconcile().await?;
             let caller = Caller::new(cli.identity()?, Origin::Cli);
             let head = app.ack_drift(&caller, environment, reason).await?;
             outln!("Drift in {environment} acknowledged up to {}.", &head[..12]);
+        }
+        DriftCommand::Adopt {
+            live: true,
+            environment,
+            package,
+            reason,
+            dry_run,
+            json,
+        } => {
+            if *dry_run {
+                return Err(CliError::Usage(
+                    "adopt --live has no --dry-run: `dtap drift check --live ENV --package PKG` shows what it would take".into(),
+                ));
+            }
+            let caller = Caller::new(cli.identity()?, Origin::Cli);
+            return super::drift_live::adopt(&app, &caller, environment, package, reason.as_deref(), *json).await;
         }
         DriftCommand::Adopt {
             environment,
@@ -83,6 +146,7 @@ pub async fn drift(cli: &Cli, cmd: &DriftCommand) -> CliResult {
             reason,
             dry_run,
             json,
+            ..
         } => {
             let caller = Caller::new(cli.identity()?, Origin::Cli);
             if !dry_run {

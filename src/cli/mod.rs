@@ -10,6 +10,7 @@ mod demo;
 mod deploy;
 mod doctor;
 mod drift;
+mod drift_live;
 mod emergency;
 mod history;
 mod init;

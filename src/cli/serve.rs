@@ -49,12 +49,20 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::app::worker::run(app.clone(), mailer, stopped.clone()));
     // So does the deployment runner (DESIGN §14).
-    let deployer = tokio::spawn(crate::app::deploy::run(app.clone(), stopped));
+    let deployer = tokio::spawn(crate::app::deploy::run(app.clone(), stopped.clone()));
+    // And, with [deploy] live_drift_every, the live drift check.
+    let live = app.workspace().config.deploy.live_drift_every.map(|every| {
+        let every = every.max(std::time::Duration::from_secs(1));
+        tokio::spawn(crate::app::drift::live::run(app.clone(), every, stopped))
+    });
     let stopping = app.clone();
     let result = crate::web::launch(app, listener, shutdown_signal()).await;
     let _ = stop.send(true);
     let _ = worker.await;
     let _ = deployer.await;
+    if let Some(live) = live {
+        let _ = live.await;
+    }
     if let Err(e) = stopping.stop_serving().await {
         tracing::warn!(error = %e, "cannot clear the address of this server from the database");
     }

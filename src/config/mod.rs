@@ -193,6 +193,9 @@ pub struct DeploySettings {
     /// A runner's claim on a deployment lasts this long unless renewed.
     #[serde(deserialize_with = "duration::deserialize", serialize_with = "shown_duration")]
     pub lease: Duration,
+    /// `dtap serve` checks live drift (the CRM against its folder) this often; unset: never.
+    #[serde(deserialize_with = "optional_duration", serialize_with = "shown_optional_duration")]
+    pub live_drift_every: Option<Duration>,
 }
 impl Default for DeploySettings {
     fn default() -> Self {
@@ -200,6 +203,7 @@ impl Default for DeploySettings {
             allowed_hosts: String::new(),
             secrets_file: None,
             lease: Duration::from_secs(30),
+            live_drift_every: None,
         }
     }
 }
@@ -333,6 +337,17 @@ fn ip_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
 
 fn shown_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&duration::format(*d))
+}
+
+fn optional_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration::deserialize(d).map(Some)
+}
+
+fn shown_optional_duration<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&duration::format(*d)),
+        None => s.serialize_none(),
+    }
 }
 
 fn shown_socket_addr<S: Serializer>(a: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod email;
 pub mod index;
 pub mod intent;
+pub mod live;
 pub mod located;
 pub mod mail;
 pub mod manifest;

@@ -45,6 +45,9 @@ pub struct EnvironmentSpec {
     /// Names of the secrets the steps get (values never in git).
     #[serde(default)]
     pub secrets: Vec<Located<String>>,
+    /// `warn` (default) or `block`: promotions while the CRM differs (live drift).
+    #[serde(default)]
+    pub live_drift: Option<Located<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +111,7 @@ pub struct Environment {
     pub confirm_deletions: bool,
     pub variables: BTreeMap<String, String>,
     pub secrets: Vec<String>,
+    pub live_drift: super::live::LiveDriftMode,
 }
 
 /// The environments in promotion order.
@@ -314,6 +318,8 @@ impl Pipeline {
             }
 
             let (deploy, secrets) = deploy_config::of_environment(spec, &name, built.is_empty(), &mut p);
+            let has_export = deploy.as_ref().is_some_and(|d| !d.export.is_empty());
+            let live_drift = super::live::mode(spec.live_drift.as_ref(), has_export, &mut p);
             problems.extend(p.list);
             built.push(Environment {
                 name,
@@ -331,6 +337,7 @@ impl Pipeline {
                 confirm_deletions: spec.confirm_deletions,
                 variables: spec.variables.clone(),
                 secrets,
+                live_drift,
             });
         }
         // Keep only the first of duplicate names so lookups stay unambiguous.
@@ -391,6 +398,7 @@ pub(crate) mod tests_support {
                         confirm_deletions: false,
                         variables: Default::default(),
                         secrets: vec![],
+                        live_drift: None,
                     },
                 )
             })

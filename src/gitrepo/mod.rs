@@ -6,6 +6,7 @@ pub mod drift;
 pub mod files;
 pub mod history;
 pub mod index;
+pub mod live;
 pub mod packages;
 pub mod progress;
 pub mod read;

@@ -33,6 +33,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("withdrawn.html", include_str!("templates/withdrawn.html")),
     ("deploy_failed.txt", include_str!("templates/deploy_failed.txt")),
     ("deploy_failed.html", include_str!("templates/deploy_failed.html")),
+    ("live_drift.txt", include_str!("templates/live_drift.txt")),
+    ("live_drift.html", include_str!("templates/live_drift.html")),
 ];
 
 const BUILTIN_NL: &[(&str, &str)] = &[
@@ -56,6 +58,8 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("withdrawn.html", include_str!("templates/nl/withdrawn.html")),
     ("deploy_failed.txt", include_str!("templates/nl/deploy_failed.txt")),
     ("deploy_failed.html", include_str!("templates/nl/deploy_failed.html")),
+    ("live_drift.txt", include_str!("templates/nl/live_drift.txt")),
+    ("live_drift.html", include_str!("templates/nl/live_drift.html")),
 ];
 
 /// The mail templates of one workspace, read from disk once when the app
@@ -189,6 +193,7 @@ pub fn sample_context() -> Value {
         round_change => "grew",
         removals => vec![context! { package => "crm-core", files => vec!["objects/Deal__c/fields/Old__c.field-meta.xml"] }],
         removed_total => 1,
+        changed => vec!["classes/ProductController.cls"], added => vec!["classes/Hotfix.cls"], missing => Vec::<String>::new(),
         id => 12, state => "failed", step => "deploy to the org", output => "ERROR: field Frame__c does not exist",
         review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
             reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },

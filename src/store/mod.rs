@@ -9,6 +9,7 @@ pub mod drift;
 pub mod emergency;
 pub mod gate_facts;
 pub mod intents;
+pub mod live_drift;
 pub mod meta;
 pub mod outbox;
 pub mod rate_limits;

@@ -8,6 +8,7 @@ use super::{AppState, WebError, templates};
 pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Html<String>, WebError> {
     let matrix = state.app.status().await?;
     let deployed = state.app.latest_deployments().await?;
+    let live = state.app.live_drift_cells().await?;
     let rows: Vec<_> = matrix
         .packages
         .iter()
@@ -24,8 +25,13 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
                             .is_some_and(|c| d.tree.as_deref() == Some(c.tree.as_str()));
                         context! { id => d.id, state => d.state.clone(), current }
                     });
+                    // The CRM differs from the folder here (live drift): acknowledged or not.
+                    let live_drift = live
+                        .get(&(env.clone(), row.name.clone()))
+                        .map(|acknowledged| context! { acknowledged => *acknowledged });
                     context! {
                         deploy,
+                        live_drift,
                         environment => env,
                         version => cell.as_ref().and_then(|c| c.version.clone()),
                         present => cell.is_some(),

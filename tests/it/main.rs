@@ -11,6 +11,7 @@ mod deploy_all;
 mod docs;
 mod drift;
 mod i18n;
+mod live_drift;
 mod ops;
 mod promotion;
 mod recipes;

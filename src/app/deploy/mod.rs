@@ -5,6 +5,7 @@
 //! promotion succeeded, its requests move on and the testers are invited;
 //! the first failure cancels the rest and tells the promoter.
 
+mod export;
 mod facts;
 mod inputs;
 mod manage;
@@ -12,6 +13,7 @@ mod runner;
 mod step;
 mod validate;
 
+pub use export::{Export, ExportFailed};
 pub use runner::run;
 
 use minijinja::context;

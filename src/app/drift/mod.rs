@@ -3,6 +3,7 @@
 //! `adopt`). Listing and acknowledging drift live in `app::history`.
 
 mod adopt;
+pub mod live;
 
 pub use adopt::{AdoptOutcome, AdoptRequest, AdoptedCommit};
 

@@ -272,6 +272,7 @@ impl App {
                         .await?,
                 );
             }
+            gates.extend(self.live_drift_verdict(&to).await?);
             // Validation runs last, and only for a version every other gate lets through.
             let validate = (req.dry_run && !req.no_validate) || (!req.dry_run && to.validate_before_promote);
             if validate && !already && gates.iter().all(|g| g.passed) {

@@ -1,6 +1,7 @@
 //! What a dry run warns about without refusing: the packages that would hold
 //! the same CRM component in the target environment afterwards, and the
-//! files another open RFC's package changes too.
+//! files another open RFC's package changes too; and live drift in the
+//! target where `live_drift: warn` (the default).
 
 use std::collections::BTreeSet;
 
@@ -14,6 +15,7 @@ impl App {
         if moving.is_empty() {
             return Ok(Vec::new());
         }
+        let live = self.live_drift_warning(&plan.environment).await?;
         let (from, to) = self.environments(&plan.environment)?;
         let (repo, paths) = (self.repo.clone(), vec![from.path.clone(), to.path.clone()]);
         let mut files = tokio::task::spawn_blocking(move || repo.package_files(&paths)).await??;
@@ -27,6 +29,6 @@ impl App {
             same_change: self.overlaps().await?.same_change,
         };
         found = found.concerning(&moving, None);
-        Ok(found.lines())
+        Ok(live.into_iter().chain(found.lines()).collect())
     }
 }

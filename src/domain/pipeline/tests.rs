@@ -24,6 +24,7 @@ pub(crate) fn spec(name: &str, order: i64) -> EnvironmentSpec {
         confirm_deletions: false,
         variables: Default::default(),
         secrets: vec![],
+        live_drift: None,
     }
 }
 

@@ -34,6 +34,7 @@ fn pipeline() -> Pipeline {
         confirm_deletions: false,
         variables: Default::default(),
         secrets: vec![],
+        live_drift: None,
     };
     let mut acc = spec("acceptance", 3);
     acc.gates = vec![gate("signoff", "test"), gate("min_soak", "1d")];

@@ -285,4 +285,21 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "started_at",
         ],
     ),
+    (
+        "live_drift",
+        &[
+            "environment",
+            "package",
+            "fingerprint",
+            "changed",
+            "added",
+            "missing",
+            "checked_at",
+            "acknowledged_fingerprint",
+            "acknowledged_by",
+            "acknowledged_at",
+            "ack_reason",
+            "notified_fingerprint",
+        ],
+    ),
 ];
