@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dtap deploy step for Salesforce (docs/recipes/README.md, "Salesforce").
 
-Usage: dtap-sf.py deploy|validate|destructive --org ALIAS [--test-level LEVEL]
+Usage: dtap-sf.py deploy|validate|destructive|export --org ALIAS [--test-level LEVEL]
 
 Reads what dtap gives every step (DTAP_PACKAGE_DIR, DTAP_CHANGES), makes a
 Salesforce DX project of the package in the current (empty) folder, builds
@@ -9,6 +9,9 @@ package.xml with `sf project generate manifest` and, when the promotion
 removes files, destructiveChanges.xml from DTAP_CHANGES' "deleted" paths,
 then runs `sf project deploy start` (or `validate`) with both manifests.
 `destructive` only prints the delete manifest (to check it by hand).
+`export` (an `export:` step, for `dtap drift check --live`) retrieves, per
+package in DTAP_ENV_DIR, exactly the components git says it holds, into
+DTAP_OUT_DIR/<package>, laid out as the package folder.
 """
 import argparse
 import json
@@ -116,33 +119,64 @@ def deleted_members():
     return out
 
 
-def sf(args):
+def sf(args, cwd=None):
     print("+ sf " + " ".join(args), flush=True)
-    return subprocess.call(["sf", *args])
+    return subprocess.call(["sf", *args], cwd=cwd)
+
+
+def project_of(package_dir, work):
+    """A Salesforce DX project in `work` holding the package's files."""
+    os.makedirs(work, exist_ok=True)
+    with open(os.path.join(work, "sfdx-project.json"), "w", encoding="utf-8") as f:
+        json.dump({"packageDirectories": [{"path": "force-app", "default": True}],
+                   "sourceApiVersion": API_VERSION}, f)
+    target = os.path.join(work, "force-app/main/default")
+    shutil.copytree(package_dir, target, ignore=shutil.ignore_patterns("package.yaml"))
+    for root, dirs, files in os.walk(os.path.join(work, "force-app")):  # dtap writes read-only
+        for n in dirs:
+            os.chmod(os.path.join(root, n), 0o755)
+        for n in files:
+            os.chmod(os.path.join(root, n), 0o644)
+    return sf(["project", "generate", "manifest", "--source-dir", "force-app", "--name", "package.xml",
+               "--output-dir", "."], cwd=work)
+
+
+def export(org):
+    out, env_dir = os.environ["DTAP_OUT_DIR"], os.environ["DTAP_ENV_DIR"]
+    for package in sorted(os.listdir(env_dir)):
+        work = os.path.abspath(f"export-{package}")
+        if project_of(os.path.join(env_dir, package), work) != 0:
+            return 1
+        retrieved = os.path.join(work, "retrieved")
+        if sf(["project", "retrieve", "start", "--manifest", "package.xml", "--target-org", org,
+               "--output-dir", retrieved, "--wait", "30"], cwd=work) != 0:
+            return 1
+        # Laid out as the package folder: classes/, lwc/, objects/ at its top.
+        top = retrieved
+        for sub in ("force-app", "main", "default"):
+            if os.path.isdir(os.path.join(top, sub)):
+                top = os.path.join(top, sub)
+        shutil.copytree(top, os.path.join(out, package))
+    return 0
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["deploy", "validate", "destructive"])
+    p.add_argument("mode", choices=["deploy", "validate", "destructive", "export"])
     p.add_argument("--org", required=False)
     p.add_argument("--test-level", default="NoTestRun")
     a = p.parse_args()
+    if a.mode == "export":
+        if not a.org:
+            p.error("--org is needed to export")
+        return export(a.org)
     removed = deleted_members()
     if a.mode == "destructive":
         sys.stdout.write(manifest(removed))
         return 0
     if not a.org:
         p.error("--org is needed to deploy or validate")
-    with open("sfdx-project.json", "w", encoding="utf-8") as f:
-        json.dump({"packageDirectories": [{"path": "force-app", "default": True}],
-                   "sourceApiVersion": API_VERSION}, f)
-    shutil.copytree(os.environ["DTAP_PACKAGE_DIR"], "force-app/main/default",
-                    ignore=shutil.ignore_patterns("package.yaml"))
-    for root, dirs, files in os.walk("force-app"):  # the copy keeps dtap's read-only modes
-        for n in dirs + files:
-            os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
-    if sf(["project", "generate", "manifest", "--source-dir", "force-app", "--name", "package.xml",
-           "--output-dir", "."]) != 0:
+    if project_of(os.environ["DTAP_PACKAGE_DIR"], ".") != 0:
         return 1
     args = ["project", "deploy", "start" if a.mode == "deploy" else "validate",
             "--manifest", "package.xml", "--target-org", a.org, "--wait", "60",

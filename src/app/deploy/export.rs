@@ -19,7 +19,7 @@ pub struct Export {
 
 impl Drop for Export {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+        super::inputs::remove_all(&self.root);
     }
 }
 
@@ -69,10 +69,23 @@ impl App {
             root,
             out_dir: out_dir.clone(),
         };
-        let mut vars: Vec<(String, String)> = ["PATH", "HOME", "LANG"]
-            .iter()
-            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-            .collect();
+        let settings = export.root.join("settings.json");
+        std::fs::write(&settings, serde_json::to_vec_pretty(&env.variables).unwrap_or_default())
+            .map_err(|e| AppError::Internal(format!("writing {}: {e}", settings.display())))?;
+        // What git says the environment holds, so a step can ask the CRM for exactly those components.
+        let env_dir = export.root.join("environment");
+        std::fs::create_dir(&env_dir)
+            .map_err(|e| AppError::Internal(format!("preparing {}: {e}", env_dir.display())))?;
+        let held = self.store.indexed_packages_in(&[env.path.as_str()]).await?;
+        let (repo, dir) = (self.repo.clone(), env_dir.clone());
+        tokio::task::spawn_blocking(move || {
+            held.iter()
+                .try_for_each(|p| repo.write_tree(&p.tree, &dir.join(&p.package)))
+        })
+        .await??;
+        let mut vars = step::base_environment();
+        vars.push(("DTAP_ENV_DIR".into(), env_dir.display().to_string()));
+        vars.push(("DTAP_SETTINGS_FILE".into(), settings.display().to_string()));
         vars.push(("DTAP_ENV".into(), env.name.clone()));
         vars.push(("DTAP_OUT_DIR".into(), out_dir.display().to_string()));
         for (k, v) in &env.variables {
@@ -83,6 +96,7 @@ impl App {
         let lookup = |name: &str| -> Option<String> {
             Some(match name {
                 "out_dir" => out_dir.display().to_string(),
+                "settings" => settings.display().to_string(),
                 "env" => env.name.clone(),
                 other => env.variables.get(other.strip_prefix("var.")?)?.clone(),
             })

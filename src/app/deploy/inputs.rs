@@ -107,10 +107,7 @@ impl Inputs {
         env: &Environment,
         secrets: &[(String, String)],
     ) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = ["PATH", "HOME", "LANG"]
-            .iter()
-            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-            .collect();
+        let mut out = super::step::base_environment();
         let path = |p: &PathBuf| p.display().to_string();
         out.extend([
             ("DTAP_DEPLOYMENT".to_string(), d.id.to_string()),
@@ -144,25 +141,27 @@ impl Inputs {
     /// Removes the folder, read-only parts included.
     pub async fn remove(self) {
         let root = self.root;
-        let _ = tokio::task::spawn_blocking(move || {
-            use std::os::unix::fs::PermissionsExt;
-            fn writable(p: &std::path::Path) {
-                if let Ok(m) = std::fs::symlink_metadata(p)
-                    && m.is_dir()
-                {
-                    let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755));
-                    if let Ok(rd) = std::fs::read_dir(p) {
-                        for e in rd.flatten() {
-                            writable(&e.path());
-                        }
-                    }
+        let _ = tokio::task::spawn_blocking(move || remove_all(&root)).await;
+    }
+}
+
+/// Removes a step's folder, the read-only parts dtap wrote included.
+pub(super) fn remove_all(root: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    fn writable(p: &std::path::Path) {
+        if let Ok(m) = std::fs::symlink_metadata(p)
+            && m.is_dir()
+        {
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755));
+            if let Ok(rd) = std::fs::read_dir(p) {
+                for e in rd.flatten() {
+                    writable(&e.path());
                 }
             }
-            writable(&root);
-            let _ = std::fs::remove_dir_all(&root);
-        })
-        .await;
+        }
     }
+    writable(root);
+    let _ = std::fs::remove_dir_all(root);
 }
 
 /// `curl` making the call: no shell, no redirects followed, the status on

@@ -29,6 +29,14 @@ pub trait Watch: Send {
     fn keep_going(&mut self) -> impl std::future::Future<Output = bool> + Send;
 }
 
+/// What a step keeps of dtap's own environment: nothing else leaks in.
+pub fn base_environment() -> Vec<(String, String)> {
+    ["PATH", "HOME", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+        .collect()
+}
+
 /// Replaces each secret value by `***` and keeps the last [`TAIL`] bytes (on
 /// a character boundary).
 pub fn masked_tail(raw: &[u8], secrets: &[String]) -> String {
