@@ -170,18 +170,23 @@ pub async fn run(cli: &Cli, cmd: &DeployCommand) -> CliResult {
 /// After a rollback or retirement: runs what it queued (where the
 /// environment deploys) and reports like a promotion (exit 4 on failure).
 pub(super) async fn run_queued_here(app: &App) -> CliResult {
-    let queued: Vec<i64> = app
+    let queued = queued_here(app).await?;
+    if queued.is_empty() {
+        return Ok(());
+    }
+    finish(&wait(app, &queued, true).await?)
+}
+
+/// Queued deployments, oldest first.
+pub(super) async fn queued_here(app: &App) -> Result<Vec<i64>, CliError> {
+    Ok(app
         .deployments(None, 1000)
         .await?
         .into_iter()
         .filter(|d| d.state() == DeployState::Queued)
         .map(|d| d.id)
         .rev()
-        .collect();
-    if queued.is_empty() {
-        return Ok(());
-    }
-    finish(&wait(app, &queued, true).await?)
+        .collect())
 }
 
 /// One line per deployment; exit 4 when one did not succeed.

@@ -8,7 +8,8 @@ use semver::Version;
 
 use super::{Cli, CliError, CliResult, print_json};
 use crate::app::App;
-use crate::app::promote::{Plan, PromoteOutcome, PromoteRequest};
+use crate::app::promote::{PendingRetirement, Plan, PromoteOutcome, PromoteRequest};
+use crate::app::retire::RetireOutcome;
 use crate::app::rfcs::Caller;
 use crate::app::rollback::{RollbackOutcome, RollbackRequest};
 use crate::domain::origin::Origin;
@@ -94,6 +95,28 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         w.iter()
             .any(|(_, _, s)| *s != crate::domain::deploy::state::DeployState::Succeeded)
     });
+    // `--all` includes what the previous environment no longer holds: it is
+    // retired here, once the promotion's deployments succeeded.
+    let queued_only =
+        args.no_wait && matches!(&outcome, PromoteOutcome::Promoted { deployments, .. } if !deployments.is_empty());
+    let retirements = match &outcome {
+        PromoteOutcome::Refused { .. } => Vec::new(),
+        o if args.all && !failed && !queued_only && !o.plan().retirements.is_empty() => {
+            let plan = o.plan();
+            let done = app
+                .retire_pending(
+                    &caller,
+                    &plan.environment,
+                    &plan.retirements,
+                    args.reason.as_deref(),
+                    args.dry_run,
+                )
+                .await?;
+            done
+        }
+        _ => Vec::new(),
+    };
+    let retirement_refused = retirements.iter().any(PendingRetirement::refused);
     if args.json {
         let mut v = serde_json::to_value(&outcome).unwrap_or_default();
         if let Some(w) = &waited {
@@ -102,16 +125,28 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
                 .map(|(id, package, state)| serde_json::json!({ "id": id, "package": package, "state": state }))
                 .collect();
         }
+        if !retirements.is_empty() {
+            v["retirements"] = serde_json::to_value(&retirements).unwrap_or_default();
+            // The retirements' deployments, run here like the promotion's.
+            let more = super::deploy::wait(&app, &super::deploy::queued_here(&app).await?, false).await?;
+            let list = v["deployments"].as_array().cloned().unwrap_or_default();
+            v["deployments"] =
+                list.into_iter()
+                    .chain(more.iter().map(
+                        |(id, package, state)| serde_json::json!({ "id": id, "package": package, "state": state }),
+                    ))
+                    .collect();
+        }
         print_json(&v)?;
         return match outcome {
             PromoteOutcome::Refused { .. } => Err(CliError::Silent(3)),
             _ if failed => Err(CliError::Silent(4)),
+            _ if retirement_refused => Err(CliError::Silent(3)),
             _ => Ok(()),
         };
     }
     match &outcome {
         PromoteOutcome::AlreadyThere { plan } => {
-            print_retirements(plan);
             if plan.packages.is_empty() {
                 outln!(
                     "Nothing to promote: every package in {} is already in {}.",
@@ -175,6 +210,20 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
             }
         }
     }
+    if queued_only {
+        print_retirements(outcome.plan());
+    }
+    let refused = super::retire::print_pending(&retirements);
+    if !args.dry_run
+        && retirements
+            .iter()
+            .any(|r| matches!(r.outcome, Some(RetireOutcome::Retired { .. })))
+    {
+        super::deploy::run_queued_here(&app).await?;
+    }
+    if refused {
+        return Err(CliError::Silent(3));
+    }
     Ok(())
 }
 
@@ -193,7 +242,6 @@ fn print_plan(plan: &Plan) {
     for w in &plan.warnings {
         outln!("warning: {w}");
     }
-    print_retirements(plan);
     for p in &plan.packages {
         outln!(
             "{} {} → {} into {} (from {})",
@@ -242,12 +290,14 @@ fn print_plan(plan: &Plan) {
     }
 }
 
+/// With `--no-wait` the retirements wait for the promotion's deployments.
 fn print_retirements(plan: &Plan) {
     for r in &plan.retirements {
         outln!(
-            "still to retire: {r} is in {} but no longer in {}: `dtap retire {r} --env {} --reason TEXT --rfc RFC-n`",
+            "still to retire: {r} is in {} but no longer in {}: once the deployments succeeded, run `dtap promote --all --to {}` again (or `dtap retire {r} --env {}`)",
             plan.environment,
             plan.from,
+            plan.environment,
             plan.environment
         );
     }

@@ -3,6 +3,7 @@
 use super::promote::print_gates;
 use super::{Cli, CliError, CliResult, outln, print_json};
 use crate::app::App;
+use crate::app::promote::PendingRetirement;
 use crate::app::retire::{RetireOutcome, RetirePlan, RetireRequest};
 use crate::app::rfcs::Caller;
 use crate::domain::origin::Origin;
@@ -74,6 +75,43 @@ pub async fn retire(cli: &Cli, args: &RetireArgs) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// `promote --all`'s pending retirements: each retired (or, in a dry run,
+/// judged) and told; true when one was refused.
+pub(super) fn print_pending(done: &[PendingRetirement]) -> bool {
+    let mut refused = false;
+    for p in done {
+        match (&p.outcome, &p.error) {
+            (_, Some(e)) => {
+                eprintln!("{} was not retired: {e}", p.package);
+                refused = true;
+            }
+            (Some(RetireOutcome::DryRun { plan }), _) => print_plan(plan),
+            (Some(RetireOutcome::Refused { plan }), _) => {
+                print_plan(plan);
+                eprintln!(
+                    "{} was not retired: a gate refused it. Retire it yourself once the gates allow: `dtap retire {} --env {} --reason TEXT --rfc RFC-n`",
+                    plan.package, plan.package, plan.environment
+                );
+                refused = true;
+            }
+            (Some(RetireOutcome::Retired { plan, commit }), _) => {
+                outln!(
+                    "Retired {} {} from {} (commit {}), as it was retired from the environment before.",
+                    plan.package,
+                    plan.version.as_deref().unwrap_or("?"),
+                    plan.environment,
+                    &commit[..12]
+                );
+                for r in &plan.returns {
+                    outln!("  {}: {} → {}", r.rfc, r.from, r.to);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    refused
 }
 
 fn print_plan(plan: &RetirePlan) {

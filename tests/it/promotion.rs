@@ -822,7 +822,8 @@ fn dependencies_must_be_there_first_or_come_along_with_all() {
         .iter()
         .map(|p| (p["package"].as_str().unwrap(), p["version"].as_str().unwrap()))
         .collect();
-    assert_eq!(moved, [("app", "1.0.0"), ("lib", "1.0.0")]);
+    // In dependency order: app needs lib, so lib is deployed first.
+    assert_eq!(moved, [("lib", "1.0.0"), ("app", "1.0.0")]);
     assert_eq!(
         ws.repo_git(&["log", "-1", "--format=%s", "main"]),
         "Promote 2 packages to test"

@@ -49,13 +49,18 @@ async fn a_replaced_package_is_retired_in_order_through_the_gates_down_to_produc
         text(&out)
     );
 
-    // `--all` moves the new package on and names the one to retire.
-    let all = stdout(&ok(ws.as_user(RM, &["promote", "--all", "--to", "test", "--dry-run"])));
+    // `--all` moves the new package on and retires the deleted one, which
+    // needs an RFC here: develop's deletion was a hand commit naming none.
+    let all = ws.as_user(RM, &["promote", "--all", "--to", "test", "--dry-run"]);
+    assert_eq!(code(&all), Some(3), "{}", text(&all));
+    let said = text(&all);
+    assert!(said.contains(&format!("{TILE} (absent) → 1.0.0 into test")), "{said}");
+    assert!(said.contains(&format!("{UI} 1.0.0 leaves test")), "{said}");
+    assert!(said.contains("FAIL rfcs"), "{said}");
     assert!(
-        all.contains(&format!("still to retire: {UI} is in test but no longer in develop")),
-        "{all}"
+        said.contains(&format!("`dtap retire {UI} --env test --reason TEXT --rfc RFC-n`")),
+        "{said}"
     );
-    assert!(all.contains(&format!("{TILE} (absent) → 1.0.0 into test")), "{all}");
 
     // In order, for an open RFC, with a reason.
     let out = retire(&ws, RM, "acceptance", &["--rfc", &rfc, "--json"]);
@@ -102,8 +107,20 @@ async fn a_replaced_package_is_retired_in_order_through_the_gates_down_to_produc
             .status,
         200
     );
-    ok(retire(&ws, RM, "acceptance", &["--rfc", &rfc]));
-    promote(&ws, RM, &[TILE], "acceptance");
+    // `--all` carries the retirement on, with the reason and RFC it had in test.
+    let said = stdout(&ok(ws.as_user(RM, &["promote", "--all", "--to", "acceptance"])));
+    assert!(
+        said.contains(&format!("Promoted {TILE} (new) → 1.0.0 into acceptance")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("Retired {UI} 1.0.0 from acceptance")), "{said}");
+    let message = ws.repo_git(&["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains("Dtap-Reason: Replaced by the product tile"),
+        "{message}"
+    );
+    assert!(message.contains(&format!("Dtap-RFCs: {rfc}")), "{message}");
+    assert!(!ws.packages_in("acceptance").contains(&UI.to_string()));
     ws.flush();
     assert_eq!(
         approve(&ws, &invitations(&smtp, LEE).last().unwrap().token())

@@ -6,7 +6,10 @@
 
 mod commit;
 mod plan;
+mod retirements;
 mod warnings;
+
+pub use retirements::PendingRetirement;
 
 use semver::Version;
 use serde::Serialize;
@@ -69,6 +72,17 @@ pub struct Plan {
     /// no longer does. They leave by `dtap retire`, never by a promotion.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retirements: Vec<String>,
+}
+
+impl PromoteOutcome {
+    pub fn plan(&self) -> &Plan {
+        match self {
+            PromoteOutcome::AlreadyThere { plan }
+            | PromoteOutcome::DryRun { plan }
+            | PromoteOutcome::Refused { plan }
+            | PromoteOutcome::Promoted { plan, .. } => plan,
+        }
+    }
 }
 
 impl Plan {
