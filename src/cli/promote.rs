@@ -103,16 +103,14 @@ pub async fn promote(cli: &Cli, args: &PromoteArgs) -> CliResult {
         PromoteOutcome::Refused { .. } => Vec::new(),
         o if args.all && !failed && !queued_only && !o.plan().retirements.is_empty() => {
             let plan = o.plan();
-            let done = app
-                .retire_pending(
-                    &caller,
-                    &plan.environment,
-                    &plan.retirements,
-                    args.reason.as_deref(),
-                    args.dry_run,
-                )
-                .await?;
-            done
+            app.retire_pending(
+                &caller,
+                &plan.environment,
+                &plan.retirements,
+                args.reason.as_deref(),
+                args.dry_run,
+            )
+            .await?
         }
         _ => Vec::new(),
     };
