@@ -29,6 +29,9 @@ pub struct PackageDiff {
     pub added: Vec<String>,
     /// In git, not in the CRM.
     pub missing: Vec<String>,
+    /// The CRM's content id at each `changed` path (not part of the report).
+    #[serde(skip)]
+    pub live: BTreeMap<String, String>,
 }
 
 impl PackageDiff {
@@ -61,7 +64,10 @@ pub fn compare(package: &str, git: &BTreeMap<String, String>, live: &BTreeMap<St
     };
     for (path, id) in git.iter().filter(|(p, _)| counts(p)) {
         match live.get(path) {
-            Some(l) if l != id => d.changed.push(path.clone()),
+            Some(l) if l != id => {
+                d.changed.push(path.clone());
+                d.live.insert(path.clone(), l.clone());
+            }
             Some(_) => {}
             None => d.missing.push(path.clone()),
         }
@@ -88,6 +94,56 @@ pub fn fingerprint(d: &PackageDiff, git: &BTreeMap<String, String>, live: &BTree
         h.update(format!("\n{path}\t{}\t{}", side(git), side(live)).as_bytes());
     }
     hex::encode(h.finalize())[..16].to_string()
+}
+
+/// The paths of a live finding that deploying `promoted` (path → content id
+/// of the promoted version) would undo: a file changed in the CRM that the
+/// promoted version has with other content, or a file deleted in the CRM
+/// that it brings back. Components added in the CRM are left alone by a
+/// deployment, so they are never undone.
+pub fn undone(d: &PackageDiff, promoted: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out: Vec<String> = d
+        .changed
+        .iter()
+        .filter(|p| promoted.get(*p) != d.live.get(*p))
+        .chain(d.missing.iter().filter(|p| promoted.contains_key(*p)))
+        .cloned()
+        .collect();
+    out.sort();
+    out
+}
+
+/// The gate a promotion over live drift passes only with `--overwrite-drift`
+/// (an acknowledgement lifts `live_drift: block`, never this); `None` when
+/// it undoes nothing.
+pub fn overwrite_gate(env: &str, package: &str, undone: &[String], overwrite: bool) -> Option<GateVerdict> {
+    if undone.is_empty() {
+        return None;
+    }
+    let files = undone.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    let more = undone.len().saturating_sub(5);
+    let files = if more > 0 {
+        format!("{files} and {more} more")
+    } else {
+        files
+    };
+    Some(if overwrite {
+        GateVerdict {
+            gate: "live overwrite".into(),
+            passed: true,
+            reason: format!("overwrites what was changed by hand in {env}'s CRM: {files} (--overwrite-drift)"),
+            remedy: None,
+        }
+    } else {
+        GateVerdict {
+            gate: "live overwrite".into(),
+            passed: false,
+            reason: format!("would undo what was changed by hand in {env}'s CRM in {package}: {files}"),
+            remedy: Some(format!(
+                "take the change into develop (`dtap drift adopt --live {env} {package}`) and promote that,                  or overwrite it on purpose with --overwrite-drift --reason TEXT"
+            )),
+        }
+    })
 }
 
 /// `live_drift:` of an environment: what unacknowledged live drift means
@@ -176,6 +232,32 @@ mod tests {
 
     fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(p, i)| (p.to_string(), i.to_string())).collect()
+    }
+
+    #[test]
+    fn a_promotion_undoes_a_changed_file_it_carries_otherwise_and_a_deleted_file_it_brings_back() {
+        let git = files(&[
+            ("classes/A.cls", "a1"),
+            ("classes/B.cls", "b1"),
+            ("classes/C.cls", "c1"),
+        ]);
+        let live = files(&[
+            ("classes/A.cls", "a-by-hand"),
+            ("classes/B.cls", "b1"),
+            ("classes/Extra.cls", "x"),
+        ]);
+        let d = compare("apex", &git, &live);
+        assert_eq!(d.live, files(&[("classes/A.cls", "a-by-hand")]));
+        // The same version again: A is overwritten, C (deleted in the CRM) comes back.
+        assert_eq!(undone(&d, &git), ["classes/A.cls", "classes/C.cls"]);
+        // A version that took the CRM's change in (adopted) and drops C undoes nothing;
+        // Extra, added in the CRM, is never touched by a deployment.
+        let adopted = files(&[("classes/A.cls", "a-by-hand"), ("classes/B.cls", "b2")]);
+        assert!(undone(&d, &adopted).is_empty());
+        assert!(overwrite_gate("test", "apex", &[], false).is_none());
+        let g = overwrite_gate("test", "apex", &undone(&d, &git), false).unwrap();
+        assert!(!g.passed && g.remedy.unwrap().contains("dtap drift adopt --live test apex"));
+        assert!(overwrite_gate("test", "apex", &undone(&d, &git), true).unwrap().passed);
     }
 
     #[test]

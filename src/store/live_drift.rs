@@ -48,12 +48,13 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<String>,
+    String,
 );
 
 macro_rules! columns {
     () => {
         "environment, package, fingerprint, changed, added, missing, checked_at, \
-         acknowledged_fingerprint, acknowledged_by, acknowledged_at, ack_reason, notified_fingerprint"
+         acknowledged_fingerprint, acknowledged_by, acknowledged_at, ack_reason, notified_fingerprint, live_ids"
     };
 }
 
@@ -67,6 +68,7 @@ fn finding(r: Row) -> LiveFinding {
             changed: list(&r.3),
             added: list(&r.4),
             missing: list(&r.5),
+            live: serde_json::from_str(&r.12).unwrap_or_default(),
         },
         environment: r.0,
         checked_at: r.6,
@@ -87,11 +89,11 @@ impl Store {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         for (d, fingerprint) in found {
             sqlx::query(
-                "INSERT INTO live_drift (environment, package, fingerprint, changed, added, missing, checked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                "INSERT INTO live_drift (environment, package, fingerprint, changed, added, missing, checked_at, live_ids) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (environment, package) DO UPDATE SET fingerprint = excluded.fingerprint, \
                  changed = excluded.changed, added = excluded.added, missing = excluded.missing, \
-                 checked_at = excluded.checked_at",
+                 checked_at = excluded.checked_at, live_ids = excluded.live_ids",
             )
             .bind(environment)
             .bind(&d.package)
@@ -100,6 +102,7 @@ impl Store {
             .bind(json(&d.added))
             .bind(json(&d.missing))
             .bind(&now)
+            .bind(serde_json::to_string(&d.live).unwrap_or_else(|_| "{}".into()))
             .execute(&mut *tx)
             .await?;
         }

@@ -116,10 +116,35 @@ async fn a_change_made_in_the_crm_is_found_blocks_promotions_until_acknowledged_
     assert_eq!(code(&clash), Some(3), "{}", text(&clash));
     assert!(text(&clash).contains(CLASS), "{}", text(&clash));
 
-    // Acknowledged, the gate lets promotions through again.
+    // Acknowledged, the block is lifted; but 1.0.1 would undo the org's change
+    // to the class, and an acknowledgement never licenses that (DESIGN §15).
     ok(c.ws.as_user(RM, &["drift", "ack", "--live", "test", "--reason", "INC-9 reviewed"]));
     let dry = c.ws.as_user(RM, &["promote", APEX, "--to", "test", "--dry-run"]);
-    assert_eq!(code(&dry), Some(0), "{}", text(&dry));
+    assert_eq!(code(&dry), Some(3), "{}", text(&dry));
+    let said = text(&dry);
+    assert!(!said.contains("FAIL live_drift"), "the block is lifted: {said}");
+    assert!(said.contains("FAIL live overwrite"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "would undo what was changed by hand in test's CRM in {APEX}: {CLASS}"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("--overwrite-drift"), "{said}");
+    let on_purpose = c.ws.as_user(
+        RM,
+        &[
+            "promote",
+            APEX,
+            "--to",
+            "test",
+            "--dry-run",
+            "--overwrite-drift",
+            "--reason",
+            "INC-9 is superseded by 1.0.1",
+        ],
+    );
+    assert_eq!(code(&on_purpose), Some(0), "{}", text(&on_purpose));
 
     // Develop back at test's files: the org's change is adopted as a commit in develop.
     put(&c.ws, APEX, "1.0.1", &[&c.rfc], "");

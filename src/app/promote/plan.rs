@@ -273,6 +273,12 @@ impl App {
                 );
             }
             gates.extend(self.live_drift_verdict(&to).await?);
+            if !already {
+                gates.extend(
+                    self.live_overwrite_verdict(&from, &to, &p.name, req.overwrite_drift)
+                        .await?,
+                );
+            }
             // Validation runs last, and only for a version every other gate lets through.
             let validate = (req.dry_run && !req.no_validate) || (!req.dry_run && to.validate_before_promote);
             if validate && !already && gates.iter().all(|g| g.passed) {

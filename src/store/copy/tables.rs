@@ -300,6 +300,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "acknowledged_at",
             "ack_reason",
             "notified_fingerprint",
+            "live_ids",
         ],
     ),
 ];

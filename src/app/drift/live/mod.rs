@@ -167,6 +167,38 @@ impl App {
         Ok(live::gate(&to.name, to.live_drift, &open))
     }
 
+    /// The `live overwrite` gate of promoting `package` from `from` into
+    /// `to`: refused when its deployment would undo a change made by hand
+    /// in `to`'s CRM (the latest live finding), unless `overwrite`.
+    pub(crate) async fn live_overwrite_verdict(
+        &self,
+        from: &Environment,
+        to: &Environment,
+        package: &str,
+        overwrite: bool,
+    ) -> Result<Option<crate::domain::promotion::GateVerdict>> {
+        let Some(found) = self
+            .store
+            .live_drift(Some(&to.name))
+            .await?
+            .into_iter()
+            .find(|f| f.diff.package == package && !f.fingerprint.is_empty())
+        else {
+            return Ok(None);
+        };
+        let (repo, path, name) = (self.repo.clone(), from.path.clone(), package.to_string());
+        let promoted = tokio::task::spawn_blocking(move || -> Result<BTreeMap<String, String>> {
+            Ok(repo
+                .package_files(std::slice::from_ref(&path))?
+                .remove(&path)
+                .and_then(|mut pkgs| pkgs.remove(&name))
+                .unwrap_or_default())
+        })
+        .await??;
+        let undone = live::undone(&found.diff, &promoted);
+        Ok(live::overwrite_gate(&to.name, package, &undone, overwrite))
+    }
+
     /// A dry run's warning about live drift in warn mode.
     pub(crate) async fn live_drift_warning(&self, to: &str) -> Result<Option<String>> {
         let Some(env) = self.workspace.pipeline.get(to) else {
