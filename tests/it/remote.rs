@@ -304,17 +304,6 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
         "{}",
         text(&out)
     );
-    if !cfg!(feature = "https") {
-        let out = ws.dtap_env(
-            &["status"],
-            &[
-                ("DTAP_REPO_URL", "https://127.0.0.1/x.git"),
-                ("DTAP_REPO_ALLOWED_HOSTS", "127.0.0.1"),
-            ],
-        );
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-        assert!(stderr(&out).contains("--features https"), "{}", text(&out));
-    }
 }
 
 #[test]
