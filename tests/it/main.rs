@@ -22,5 +22,6 @@ mod scale;
 mod signoff;
 mod support;
 mod tour;
+mod transport;
 mod web;
 mod workflow;
