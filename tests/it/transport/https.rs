@@ -146,3 +146,40 @@ fn an_untrusted_certificate_names_the_host_and_how_to_trust_the_company_ca() {
     let status = ok(with_token(&ws, RW_TOKEN, &["status"]));
     assert!(stdout(&status).contains("crm-core"), "{}", text(&status));
 }
+
+#[test]
+fn init_against_an_empty_https_repo_pushes_the_first_commit() {
+    let Some(programs) = programs_or_skip("init_against_an_empty_https_repo", &["nginx", "fcgiwrap"], "nginx fcgiwrap")
+    else {
+        return;
+    };
+    let ws = TestWorkspace::empty();
+    let server = ws.tmp.path().join("server/config.git");
+    ws.git_out(ws.tmp.path(), &["init", "-q", "--bare", server.to_str().unwrap()]);
+    let https = HttpsGit::start(&ws, server.parent().unwrap(), &programs[0], &programs[1]);
+    let url = https.url("config.git");
+    let ca = https.ca_file.display().to_string();
+    let out = ws.dtap_env(
+        &["init", ws.dir.to_str().unwrap()],
+        &[
+            ("DTAP_REPO_URL", url.as_str()),
+            ("DTAP_REPO_ALLOWED_HOSTS", "127.0.0.1"),
+            ("DTAP_REPO_TOKEN_ENV", VAR),
+            ("DTAP_REPO_CA_FILE", ca.as_str()),
+            (VAR, RW_TOKEN),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        ws.git_out(&server, &["log", "-1", "--format=%B", "main"])
+            .contains("Dtap-Action: init")
+    );
+    assert_eq!(
+        rev(&ws, &server, "main"),
+        rev(&ws, &ws.dir.join(".dtap/repo-cache.git"), "main")
+    );
+    // The settings were written into dtap.toml; the token was not.
+    let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
+    assert!(toml.contains(&format!("token_env = \"{VAR}\"")) && toml.contains("ca_file"), "{toml}");
+    assert_never_shown(&ws, &[&out], RW_TOKEN);
+}
