@@ -42,7 +42,14 @@ pub(crate) fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathB
 }
 
 /// Commits files in a colleague's clone; pushes them to the server when `push`.
-pub(crate) fn hand_commit(ws: &TestWorkspace, server: &Path, name: &str, message: &str, files: &[(&str, &str)], push: bool) {
+pub(crate) fn hand_commit(
+    ws: &TestWorkspace,
+    server: &Path,
+    name: &str,
+    message: &str,
+    files: &[(&str, &str)],
+    push: bool,
+) {
     let work = hand_clone(ws, server, name);
     for (rel, content) in files {
         let p = work.join(rel);

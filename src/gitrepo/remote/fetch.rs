@@ -7,8 +7,8 @@ use std::time::Duration;
 use git2::{AutotagOption, FetchOptions, Repository, RepositoryInitOptions};
 
 use super::auth::{Trouble, callbacks};
-use crate::domain::remote_url::Scheme;
 use super::{RemoteSpec, write_stamp};
+use crate::domain::remote_url::Scheme;
 use crate::gitrepo::progress::Progress;
 use crate::gitrepo::{ConfigRepo, RepoError, Result};
 

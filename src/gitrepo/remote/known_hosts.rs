@@ -58,11 +58,15 @@ pub fn check_host_key(file: &Path, host: &str, port: Option<u16>, key: &[u8]) ->
 fn names_host(field: &str, name: &str) -> bool {
     match field.strip_prefix("|1|") {
         Some(hashed) => {
-            let Some((salt, hash)) = hashed.split_once('|') else { return false };
+            let Some((salt, hash)) = hashed.split_once('|') else {
+                return false;
+            };
             let (Some(salt), Some(hash)) = (base64::decode(salt), base64::decode(hash)) else {
                 return false;
             };
-            let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(&salt) else { return false };
+            let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(&salt) else {
+                return false;
+            };
             mac.update(name.as_bytes());
             mac.verify_slice(&hash).is_ok()
         }
@@ -111,7 +115,11 @@ mod tests {
         let hashed = |name: &str| {
             let mut mac = Hmac::<Sha1>::new_from_slice(&salt).unwrap();
             mac.update(name.as_bytes());
-            format!("|1|{}|{}", base64::encode(&salt), base64::encode(&mac.finalize().into_bytes()))
+            format!(
+                "|1|{}|{}",
+                base64::encode(&salt),
+                base64::encode(&mac.finalize().into_bytes())
+            )
         };
         std::fs::write(
             &file,
@@ -136,5 +144,4 @@ mod tests {
             "b617318655057264e28bc0b6fb378c8ef146be00"
         );
     }
-
 }

@@ -99,7 +99,10 @@ impl HttpsGit {
                 if let Some(status) = nginx.0.try_wait().unwrap() {
                     let said = std::fs::read_to_string(&errors).unwrap_or_default()
                         + &std::fs::read_to_string(dir.join("nginx.out")).unwrap_or_default();
-                    assert!(said.contains("Address already in use"), "nginx exited ({status}): {said}");
+                    assert!(
+                        said.contains("Address already in use"),
+                        "nginx exited ({status}): {said}"
+                    );
                     break;
                 }
                 assert!(Instant::now() < deadline, "nginx never listened on {port}");
@@ -128,19 +131,59 @@ fn make_certificates(ws: &TestWorkspace, dir: &Path) -> PathBuf {
             .current_dir(dir)
             .output()
             .expect("run openssl");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(&[&["req", "-x509"][..], &ec, &["-days", "2", "-subj", "/CN=dtap test company CA", "-keyout", "ca.key", "-out", "ca.pem"]].concat());
-    openssl(&[&["req"][..], &ec, &["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"]].concat());
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=dtap test company CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"],
+        ]
+        .concat(),
+    );
     std::fs::write(
         dir.join("server.ext"),
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
     openssl(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", "server.ext", "-out", "server.pem",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
     ]);
     dir.join("ca.pem")
 }
@@ -158,7 +201,7 @@ fn basic(token: &str) -> String {
             out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }
     }
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     format!("Basic {out}")

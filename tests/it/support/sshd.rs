@@ -128,7 +128,11 @@ impl SshAgent {
             .env("SSH_AUTH_SOCK", &self.socket)
             .output()
             .unwrap();
-        assert!(out.status.success(), "ssh-add: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ssh-add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -149,14 +153,22 @@ impl TestWorkspace {
             .arg(&key)
             .output()
             .unwrap();
-        assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ssh-keygen: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         key
     }
 
     /// `program args`: its trimmed stdout, after insisting it succeeded.
     pub fn command_out(&self, program: &str, args: &[&str]) -> String {
         let out = self.isolated_command(program).args(args).output().unwrap();
-        assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }

@@ -58,12 +58,16 @@ fn https_with_a_token_clones_promotes_and_fetches_through_a_company_ca() {
     // Both directions went over https with the writer's token.
     let log = https.access_log();
     assert!(
-        log.contains("GET /config.git/info/refs?service=git-upload-pack") && log.contains("POST /config.git/git-receive-pack HTTP/1.1\" 200"),
+        log.contains("GET /config.git/info/refs?service=git-upload-pack")
+            && log.contains("POST /config.git/git-receive-pack HTTP/1.1\" 200"),
         "{log}"
     );
     // The token is in no output, not in the cache's config, in no file at all.
     let config = std::fs::read_to_string(cache.join("config")).unwrap();
-    assert!(!config.contains(RW_TOKEN) && !config.contains("extraheader"), "{config}");
+    assert!(
+        !config.contains(RW_TOKEN) && !config.contains("extraheader"),
+        "{config}"
+    );
     assert_never_shown(&ws, &[&status, &promoted, &history], RW_TOKEN);
 }
 
@@ -79,8 +83,9 @@ fn a_read_only_token_fetches_but_its_push_is_refused_naming_the_variable_and_the
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("the server accepted the token in {VAR} but refused to let it push to the repository (HTTP 403)"))
-            && err.contains("Azure DevOps: scope \"Code (Read & write)\"")
+        err.contains(&format!(
+            "the server accepted the token in {VAR} but refused to let it push to the repository (HTTP 403)"
+        )) && err.contains("Azure DevOps: scope \"Code (Read & write)\"")
             && err.contains("GitHub: \"Contents: Read and write\"")
             && err.contains("GitLab: \"write_repository\""),
         "{err}"
@@ -109,8 +114,9 @@ fn a_wrong_or_missing_token_is_named_by_its_variable_and_never_shown() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("authentication to 127.0.0.1 failed: the server did not accept the token in {VAR} (HTTP 401)"))
-            && err.contains("Azure DevOps: scope \"Code (Read)\""),
+        err.contains(&format!(
+            "authentication to 127.0.0.1 failed: the server did not accept the token in {VAR} (HTTP 401)"
+        )) && err.contains("Azure DevOps: scope \"Code (Read)\""),
         "{err}"
     );
     assert_never_shown(&ws, &[&out], wrong);
@@ -120,7 +126,9 @@ fn a_wrong_or_missing_token_is_named_by_its_variable_and_never_shown() {
     let out = ws.dtap(&["status"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        stderr(&out).contains(&format!("[repo] token_env names {VAR}, but that environment variable is not set for dtap")),
+        stderr(&out).contains(&format!(
+            "[repo] token_env names {VAR}, but that environment variable is not set for dtap"
+        )),
         "{}",
         text(&out)
     );
@@ -149,8 +157,11 @@ fn an_untrusted_certificate_names_the_host_and_how_to_trust_the_company_ca() {
 
 #[test]
 fn init_against_an_empty_https_repo_pushes_the_first_commit() {
-    let Some(programs) = programs_or_skip("init_against_an_empty_https_repo", &["nginx", "fcgiwrap"], "nginx fcgiwrap")
-    else {
+    let Some(programs) = programs_or_skip(
+        "init_against_an_empty_https_repo",
+        &["nginx", "fcgiwrap"],
+        "nginx fcgiwrap",
+    ) else {
         return;
     };
     let ws = TestWorkspace::empty();
@@ -180,6 +191,9 @@ fn init_against_an_empty_https_repo_pushes_the_first_commit() {
     );
     // The settings were written into dtap.toml; the token was not.
     let toml = std::fs::read_to_string(ws.dir.join("dtap.toml")).unwrap();
-    assert!(toml.contains(&format!("token_env = \"{VAR}\"")) && toml.contains("ca_file"), "{toml}");
+    assert!(
+        toml.contains(&format!("token_env = \"{VAR}\"")) && toml.contains("ca_file"),
+        "{toml}"
+    );
     assert_never_shown(&ws, &[&out], RW_TOKEN);
 }

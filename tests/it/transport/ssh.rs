@@ -97,7 +97,8 @@ fn known_hosts_an_unknown_host_is_refused_with_how_to_add_it_and_hashed_entries_
 
     // Hashed by ssh-keygen -H, as HashKnownHosts writes it: the name is not readable, and it counts.
     std::fs::write(&known_hosts, sshd.known_hosts_line()).unwrap();
-    ok(ws.isolated_command("ssh-keygen")
+    ok(ws
+        .isolated_command("ssh-keygen")
         .arg("-H")
         .arg("-f")
         .arg(&known_hosts)
@@ -132,7 +133,10 @@ fn a_key_the_server_refuses_and_a_missing_key_file_are_named() {
     let out = run(&ws, Some(&missing), None, &["status"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        stderr(&out).contains(&format!("[repo] ssh_key names {}, which does not exist", missing.display())),
+        stderr(&out).contains(&format!(
+            "[repo] ssh_key names {}, which does not exist",
+            missing.display()
+        )),
         "{}",
         text(&out)
     );
@@ -164,7 +168,12 @@ fn without_a_key_file_the_ssh_agent_offers_its_keys() {
     agent.add(&ws, &sshd.client_key);
     let status = ok(run(&ws, None, Some(&agent.socket), &["status"]));
     assert!(stdout(&status).contains("crm-core"), "{}", text(&status));
-    ok(run(&ws, None, Some(&agent.socket), &["promote", "crm-core", "--to", "test"]));
+    ok(run(
+        &ws,
+        None,
+        Some(&agent.socket),
+        &["promote", "crm-core", "--to", "test"],
+    ));
     assert_eq!(
         rev(&ws, &server, "main:test/crm-core"),
         rev(&ws, &server, "main:develop/crm-core")
