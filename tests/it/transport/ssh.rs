@@ -111,7 +111,7 @@ fn known_hosts_an_unknown_host_is_refused_with_how_to_add_it_and_hashed_entries_
 }
 
 #[test]
-fn a_key_the_server_refuses_and_a_missing_key_file_are_named() {
+fn a_key_the_server_refuses_a_locked_key_and_a_missing_key_file_are_named() {
     let Some((ws, _server, sshd, known_hosts)) = ssh_workspace("a_refused_or_missing_key_is_named") else {
         return;
     };
@@ -125,6 +125,25 @@ fn a_key_the_server_refuses_and_a_missing_key_file_are_named() {
             stranger.display(),
             stranger.display()
         )),
+        "{}",
+        text(&out)
+    );
+
+    let locked = ws.tmp.path().join("locked_key");
+    ok(ws
+        .isolated_command("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "secret phrase", "-f"])
+        .arg(&locked)
+        .output()
+        .unwrap());
+    std::fs::copy(locked.with_extension("pub"), sshd.dir.join("authorized_keys")).unwrap();
+    // dtap asks for no passphrase: such a key is named, with the way out.
+    let out = run(&ws, Some(&locked), None, &["status"]);
+    assert!(
+        stderr(&out).contains(&format!(
+            "dtap could not use the key {} ([repo] ssh_key)",
+            locked.display()
+        )) && stderr(&out).contains("load it into ssh-agent with ssh-add and leave ssh_key unset"),
         "{}",
         text(&out)
     );
