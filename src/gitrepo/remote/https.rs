@@ -103,10 +103,10 @@ impl<'a> Git<'a> {
             ("protocol.https.allow", "always".into()),
             ("gc.auto", "0".into()),
             ("maintenance.auto", "false".into()),
+            // The cache is dtap's own, whoever owns its folder (git refuses
+            // "dubious ownership" otherwise, and the user's config is not read).
+            ("safe.directory", git_dir.display().to_string()),
         ];
-        // The cache is dtap's own, whoever owns its folder (git refuses
-        // "dubious ownership" otherwise, and the user's config is not read).
-        settings.push(("safe.directory", git_dir.display().to_string()));
         if let Some(a) = &self.authorization {
             settings.push(("http.extraHeader", format!("Authorization: {a}")));
         }

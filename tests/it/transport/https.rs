@@ -149,6 +149,21 @@ fn an_untrusted_certificate_names_the_host_and_how_to_trust_the_company_ca() {
     );
     assert_never_shown(&ws, &[&out], RW_TOKEN);
 
+    // A CA file that is not there is named as such.
+    let gone = ws.tmp.path().join("no-such-ca.pem");
+    let out = ws.dtap_env(
+        &["status"],
+        &[(VAR, RW_TOKEN), ("DTAP_REPO_CA_FILE", gone.to_str().unwrap())],
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "[repo] ca_file names {}, which cannot be read",
+            gone.display()
+        )),
+        "{}",
+        text(&out)
+    );
+
     // Doing what the message says is enough.
     ok(ws.dtap(&["config", "set", "repo.ca_file", https.ca_file.to_str().unwrap()]));
     let status = ok(with_token(&ws, RW_TOKEN, &["status"]));
