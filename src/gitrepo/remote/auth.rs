@@ -103,7 +103,7 @@ pub(super) fn callbacks<'a>(
                 Ok(()) => Ok(CertificateCheckStatus::CertificateOk),
                 Err(e) => trouble.fail(e),
             },
-            // An X.509 certificate: libgit2 has verified it against the system's roots.
+            // Not an SSH host key: libgit2 here speaks no TLS (https goes through git).
             None => Ok(CertificateCheckStatus::CertificatePassthrough),
         }
     });
