@@ -57,6 +57,7 @@ pub(crate) fn repo_of(ws: &Workspace) -> ConfigRepo {
             token_env: c.repo.token_env.clone(),
             ssh_key: c.repo.ssh_key.as_deref().map(|k| Config::resolve_home(&ws.dir, k)),
             known_hosts: Config::resolve_home(&ws.dir, &c.repo.known_hosts),
+            ca_file: c.repo.ca_file.as_deref().map(|f| Config::resolve_home(&ws.dir, f)),
             fresh_for: c.repo.fresh_for,
         }),
         None => repo,

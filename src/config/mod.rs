@@ -61,6 +61,9 @@ pub struct RepoConfig {
     pub known_hosts: String,
     /// Comma-separated hosts `url` may name (ssh, https, git).
     pub allowed_hosts: String,
+    /// https: a PEM file of the CA(s) that sign the git server's certificate
+    /// (a company CA), used instead of the system's roots.
+    pub ca_file: Option<String>,
 }
 impl Default for RepoConfig {
     fn default() -> Self {
@@ -74,6 +77,7 @@ impl Default for RepoConfig {
             ssh_key: None,
             known_hosts: "~/.ssh/known_hosts".into(),
             allowed_hosts: String::new(),
+            ca_file: None,
         }
     }
 }

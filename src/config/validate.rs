@@ -74,16 +74,6 @@ fn repo_problems(config: &Config) -> Vec<(&'static str, String)> {
             return out;
         }
     };
-    if parsed.scheme == remote_url::Scheme::Https && !cfg!(feature = "https") {
-        // libgit2 with OpenSSL parses the whole system CA store when it
-        // starts: ~20 ms on every command, so https is a build option.
-        out.push((
-            "url",
-            "https:// needs dtap built with `cargo build --release --features https`; \
-             or use ssh:// (a deploy key) or git:// on a trusted network"
-                .into(),
-        ));
-    }
     if let Some(host) = &parsed.host
         && !config.allowed_hosts().iter().any(|h| h == host)
     {

@@ -66,6 +66,12 @@ pub enum RepoError {
         "the SSH host key of {host} does not match the one in {known_hosts}: the server may be impersonated, or its key changed. Ask its admin before replacing the line"
     )]
     HostKeyMismatch { host: String, known_hosts: String },
+    #[error("the TLS certificate of {host} is not trusted ({detail}): {fix}")]
+    UntrustedCertificate { host: String, detail: String, fix: String },
+    #[error(
+        "an https:// config repo needs the `git` program, which was not found on PATH: install git (e.g. apt-get install git)"
+    )]
+    GitProgramMissing,
 }
 
 impl RepoError {
@@ -79,6 +85,8 @@ impl RepoError {
                 | RepoError::HostNotAllowed { .. }
                 | RepoError::UnknownHost { .. }
                 | RepoError::HostKeyMismatch { .. }
+                | RepoError::UntrustedCertificate { .. }
+                | RepoError::GitProgramMissing
         )
     }
 }

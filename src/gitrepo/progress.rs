@@ -63,6 +63,7 @@ mod tests {
             token_env: None,
             ssh_key: None,
             known_hosts: dir.path().join("known_hosts"),
+            ca_file: None,
             fresh_for: Duration::ZERO,
         };
         let cache = ConfigRepo::new(dir.path().join("cache.git"), "main".into())

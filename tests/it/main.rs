@@ -26,6 +26,7 @@ mod scale;
 mod signoff;
 mod support;
 mod tour;
+mod transport;
 mod values;
 mod web;
 mod workflow;

@@ -16,7 +16,7 @@ use crate::support::{
 // ---------------------------------------------------------------- helpers
 
 /// A report RFC submitted and approved for build, with kim as tester in test.
-fn approved_rfc_with_tester(ws: &TestWorkspace) -> String {
+pub(crate) fn approved_rfc_with_tester(ws: &TestWorkspace) -> String {
     let id = ws.approved_rfc("Weekly sales button");
     ws.appoint(&id, "test", KIM);
     id
@@ -28,7 +28,7 @@ fn file_url(path: &Path) -> String {
 
 /// A colleague's clone of the server repo (`name` keeps several apart),
 /// up to date with its branch.
-fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathBuf {
+pub(crate) fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathBuf {
     let work = ws.tmp.path().join(name);
     if work.exists() {
         ws.git_out(&work, &["pull", "-q", "--ff-only"]);
@@ -42,7 +42,14 @@ fn hand_clone(ws: &TestWorkspace, server: &Path, name: &str) -> PathBuf {
 }
 
 /// Commits files in a colleague's clone; pushes them to the server when `push`.
-fn hand_commit(ws: &TestWorkspace, server: &Path, name: &str, message: &str, files: &[(&str, &str)], push: bool) {
+pub(crate) fn hand_commit(
+    ws: &TestWorkspace,
+    server: &Path,
+    name: &str,
+    message: &str,
+    files: &[(&str, &str)],
+    push: bool,
+) {
     let work = hand_clone(ws, server, name);
     for (rel, content) in files {
         let p = work.join(rel);
@@ -56,7 +63,7 @@ fn hand_commit(ws: &TestWorkspace, server: &Path, name: &str, message: &str, fil
     }
 }
 
-fn put_package(ws: &TestWorkspace, server: &Path, rfc: &str, version: &str) {
+pub(crate) fn put_package(ws: &TestWorkspace, server: &Path, rfc: &str, version: &str) {
     hand_commit(
         ws,
         server,
@@ -73,15 +80,15 @@ fn put_package(ws: &TestWorkspace, server: &Path, rfc: &str, version: &str) {
     );
 }
 
-fn rev(ws: &TestWorkspace, repo: &Path, what: &str) -> String {
+pub(crate) fn rev(ws: &TestWorkspace, repo: &Path, what: &str) -> String {
     ws.git_out(repo, &["rev-parse", what])
 }
 
-fn promote(ws: &TestWorkspace) -> Output {
+pub(crate) fn promote(ws: &TestWorkspace) -> Output {
     ws.dtap(&["promote", "crm-core", "--to", "test"])
 }
 
-fn promotions_in_history(ws: &TestWorkspace) -> Vec<Value> {
+pub(crate) fn promotions_in_history(ws: &TestWorkspace) -> Vec<Value> {
     json_of(&ws.dtap(&["history", "--json"]))
         .as_array()
         .unwrap()
@@ -92,7 +99,7 @@ fn promotions_in_history(ws: &TestWorkspace) -> Vec<Value> {
 }
 
 /// Mails to kim in the outbox (sign-off invitations).
-fn mails_to_kim(ws: &TestWorkspace) -> usize {
+pub(crate) fn mails_to_kim(ws: &TestWorkspace) -> usize {
     let list = json_of(&ws.dtap(&["mail", "list", "--json"]));
     list.as_array()
         .unwrap()
@@ -102,7 +109,7 @@ fn mails_to_kim(ws: &TestWorkspace) -> usize {
 }
 
 /// A pre-receive hook on the server repo (a shell script).
-fn hook(server: &Path, script: &str) {
+pub(crate) fn hook(server: &Path, script: &str) {
     let path = server.join("hooks/pre-receive");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
@@ -304,17 +311,6 @@ fn command_transports_and_unlisted_hosts_are_refused_before_anything_runs() {
         "{}",
         text(&out)
     );
-    if !cfg!(feature = "https") {
-        let out = ws.dtap_env(
-            &["status"],
-            &[
-                ("DTAP_REPO_URL", "https://127.0.0.1/x.git"),
-                ("DTAP_REPO_ALLOWED_HOSTS", "127.0.0.1"),
-            ],
-        );
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-        assert!(stderr(&out).contains("--features https"), "{}", text(&out));
-    }
 }
 
 #[test]

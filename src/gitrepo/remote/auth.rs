@@ -1,6 +1,7 @@
-//! What every transfer answers the server with: credentials (SSH key, agent
-//! or token), the allowed-hosts and host key checks, and progress for a
-//! watcher; and the error a failed callback leaves behind.
+//! What every libgit2 transfer (ssh, git://, file://) answers the server
+//! with: credentials (an SSH key file or the agent), the allowed-hosts and
+//! host key checks, and progress for a watcher; and the error a failed
+//! callback leaves behind. https goes through git itself (https.rs).
 
 use std::cell::{Cell, RefCell};
 
@@ -16,6 +17,8 @@ use crate::gitrepo::progress::{Progress, Watcher};
 pub(super) struct Trouble {
     pub(super) error: RefCell<Option<RepoError>>,
     auth_tries: Cell<u32>,
+    /// An SSH key (file or agent) was offered once.
+    key_offered: Cell<bool>,
 }
 
 impl Trouble {
@@ -27,10 +30,26 @@ impl Trouble {
 
     /// The callback's own error when there was one, else the git error explained.
     pub(super) fn explain(&self, spec: &RemoteSpec, doing: &str, e: git2::Error) -> RepoError {
-        self.error.borrow_mut().take().unwrap_or_else(|| RepoError::Remote {
+        if let Some(mine) = self.error.borrow_mut().take() {
+            return mine;
+        }
+        // libssh2 could not read the key file (before anything was offered).
+        if let Some(key) = &spec.ssh_key
+            && e.message().contains("private key")
+        {
+            return RepoError::Auth {
+                host: spec.url.host.clone().unwrap_or_default(),
+                hint: format!(
+                    "dtap could not use the key {} ([repo] ssh_key): {}. A key protected by a passphrase cannot be read by dtap: load it into ssh-agent with ssh-add and leave ssh_key unset",
+                    key.display(),
+                    e.message()
+                ),
+            };
+        }
+        RepoError::Remote {
             url: spec.shown().to_string(),
             message: format!("{doing}: {}", e.message()),
-        })
+        }
     }
 }
 
@@ -45,45 +64,34 @@ pub(super) fn callbacks<'a>(
         let tries = trouble.auth_tries.get() + 1;
         trouble.auth_tries.set(tries);
         let host = spec.url.host.clone().unwrap_or_default();
+        let fail = |hint: String| trouble.fail(RepoError::Auth { host: host.clone(), hint });
         if tries > 3 {
-            return trouble.fail(RepoError::Auth {
-                host,
-                hint: auth_hint(spec),
-            });
+            return fail(refused_hint(spec));
         }
-        let user = user_from_url.or(spec.url.user.as_deref());
+        let user = user_from_url.or(spec.url.user.as_deref()).unwrap_or("git");
         if allowed.contains(CredentialType::USERNAME) {
-            return Cred::username(user.unwrap_or("git"));
+            return Cred::username(user);
         }
-        if allowed.contains(CredentialType::SSH_KEY) {
-            let user = user.unwrap_or("git");
-            return match &spec.ssh_key {
-                Some(key) => Cred::ssh_key(user, None, key, None),
-                None => Cred::ssh_key_from_agent(user),
-            };
+        if !allowed.contains(CredentialType::SSH_KEY) {
+            return fail(
+                "the server asks for a kind of credentials dtap does not offer over ssh (it offers an SSH key file or the ssh-agent)".into(),
+            );
         }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            let Some(var) = &spec.token_env else {
-                return trouble.fail(RepoError::Auth {
-                    host,
-                    hint: "the server asks for a login: set [repo] token_env to the name of an environment variable holding an access token".into(),
-                });
-            };
-            let token = match std::env::var(var) {
-                Ok(t) if !t.is_empty() => t,
-                _ => {
-                    return trouble.fail(RepoError::Auth {
-                        host,
-                        hint: format!("[repo] token_env names {var}, but that environment variable is not set for dtap"),
-                    });
-                }
-            };
-            return Cred::userpass_plaintext(user.unwrap_or("x-access-token"), &token);
+        // Asked again: the server refused what the first answer offered.
+        if trouble.key_offered.replace(true) {
+            return fail(refused_hint(spec));
         }
-        trouble.fail(RepoError::Auth {
-            host,
-            hint: "the server asks for a kind of credentials dtap does not offer (it offers an SSH key or agent, or a token over https)".into(),
-        })
+        match &spec.ssh_key {
+            Some(key) if !key.is_file() => fail(format!(
+                "[repo] ssh_key names {}, which does not exist: point it at the private key whose public half the server knows",
+                key.display()
+            )),
+            Some(key) => Cred::ssh_key(user, None, key, None),
+            None if std::env::var_os("SSH_AUTH_SOCK").is_none_or(|s| s.is_empty()) => fail(
+                "no [repo] ssh_key is set and no ssh-agent runs for dtap (SSH_AUTH_SOCK is not set): set [repo] ssh_key to the private key file the server knows, or start ssh-agent and ssh-add that key".into(),
+            ),
+            None => Cred::ssh_key_from_agent(user),
+        }
     });
     cb.certificate_check(move |cert, host| {
         let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
@@ -95,7 +103,7 @@ pub(super) fn callbacks<'a>(
                 Ok(()) => Ok(CertificateCheckStatus::CertificateOk),
                 Err(e) => trouble.fail(e),
             },
-            // An X.509 certificate: libgit2 has verified it against the system's roots.
+            // Not an SSH host key: libgit2 here speaks no TLS (https goes through git).
             None => Ok(CertificateCheckStatus::CertificatePassthrough),
         }
     });
@@ -111,12 +119,14 @@ pub(super) fn callbacks<'a>(
     cb
 }
 
-fn auth_hint(spec: &RemoteSpec) -> String {
-    match (&spec.token_env, &spec.ssh_key) {
-        (Some(var), _) => format!("check the token in {var} and its rights on the repository"),
-        (None, Some(key)) => format!("check that the key {} is allowed on the repository", key.display()),
-        (None, None) => {
-            "check that the ssh-agent holds a key allowed on the repository (ssh-add -l), or set [repo] ssh_key".into()
-        }
+/// The server turned the offered key (or every key of the agent) away.
+fn refused_hint(spec: &RemoteSpec) -> String {
+    match &spec.ssh_key {
+        Some(key) => format!(
+            "the server refused the key {} ([repo] ssh_key): add its public half ({}.pub) to the repository's deploy keys, or point ssh_key at the key the server knows",
+            key.display(),
+            key.display()
+        ),
+        None => "the server refused every key the ssh-agent offered (see `ssh-add -l`): add the right key with ssh-add, or set [repo] ssh_key to its file".into(),
     }
 }

@@ -8,6 +8,7 @@ use git2::{AutotagOption, FetchOptions, Repository, RepositoryInitOptions};
 
 use super::auth::{Trouble, callbacks};
 use super::{RemoteSpec, write_stamp};
+use crate::domain::remote_url::Scheme;
 use crate::gitrepo::progress::Progress;
 use crate::gitrepo::{ConfigRepo, RepoError, Result};
 
@@ -28,6 +29,17 @@ impl ConfigRepo {
     }
 
     pub(super) fn fetch_into(&self, git: &Repository, spec: &RemoteSpec) -> Result<()> {
+        if spec.url.scheme == Scheme::Https {
+            let watcher = self.progress.as_ref();
+            if let Some(w) = watcher {
+                w.tell(Progress::Started("fetching the config repo"));
+            }
+            let fetched = super::https::fetch(spec, git.path(), &self.branch_ref());
+            if let Some(w) = watcher {
+                w.tell(Progress::Finished);
+            }
+            return fetched;
+        }
         let refspec = format!("+{b}:{b}", b = self.branch_ref());
         let mut tries = 0;
         loop {

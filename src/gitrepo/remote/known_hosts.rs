@@ -1,11 +1,16 @@
-//! SSH host keys checked against a known_hosts file.
+//! SSH host keys checked against a known_hosts file: plain entries
+//! (`host,host2 type key`) and hashed ones (`|1|salt|hash type key`, written
+//! by `ssh-keygen -H` or `HashKnownHosts yes`).
 
 use std::path::Path;
 
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+use super::base64;
 use crate::gitrepo::{RepoError, Result};
 
-/// Checks an SSH host key against a known_hosts file (plain entries; hashed
-/// `|1|` entries cannot be matched and are skipped).
+/// Checks an SSH host key against a known_hosts file.
 pub fn check_host_key(file: &Path, host: &str, port: Option<u16>, key: &[u8]) -> Result<()> {
     let text = std::fs::read_to_string(file).unwrap_or_default();
     let names: Vec<String> = match port {
@@ -22,14 +27,11 @@ pub fn check_host_key(file: &Path, host: &str, port: Option<u16>, key: &[u8]) ->
         let (Some(hosts), Some(_kind), Some(b64)) = (fields.next(), fields.next(), fields.next()) else {
             continue;
         };
-        if !hosts
-            .split(',')
-            .any(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h)))
-        {
+        if !names.iter().any(|n| names_host(hosts, n)) {
             continue;
         }
         listed = true;
-        if base64_decode(b64).as_deref() == Some(key) {
+        if base64::decode(b64).as_deref() == Some(key) {
             return Ok(());
         }
     }
@@ -52,26 +54,24 @@ pub fn check_host_key(file: &Path, host: &str, port: Option<u16>, key: &[u8]) ->
     }
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes().take_while(|&c| c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
+/// Does the host field of a known_hosts line name `name` (`host` or `[host]:port`)?
+fn names_host(field: &str, name: &str) -> bool {
+    match field.strip_prefix("|1|") {
+        Some(hashed) => {
+            let Some((salt, hash)) = hashed.split_once('|') else {
+                return false;
+            };
+            let (Some(salt), Some(hash)) = (base64::decode(salt), base64::decode(hash)) else {
+                return false;
+            };
+            let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(&salt) else {
+                return false;
+            };
+            mac.update(name.as_bytes());
+            mac.verify_slice(&hash).is_ok()
         }
+        None => field.split(',').any(|h| h.eq_ignore_ascii_case(name)),
     }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -88,7 +88,7 @@ mod tests {
             "# comment\n|1|abc=|def= ssh-ed25519 AAAA\ngit.example.org,10.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n[git.example.org]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n",
         )
         .unwrap();
-        let key = base64_decode("AAAAC3NzaC1lZDI1NTE5").unwrap();
+        let key = base64::decode("AAAAC3NzaC1lZDI1NTE5").unwrap();
         assert_eq!(&key[4..15], b"ssh-ed25519");
         assert!(check_host_key(&file, "git.example.org", None, &key).is_ok());
         assert!(check_host_key(&file, "10.0.0.1", Some(22), &key).is_ok());
@@ -104,5 +104,44 @@ mod tests {
         );
         let e = check_host_key(&dir.path().join("missing"), "h", None, &key).unwrap_err();
         assert!(matches!(e, RepoError::UnknownHost { .. }));
+    }
+
+    #[test]
+    fn hashed_entries_match_their_host_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("known_hosts");
+        // Written by `ssh-keygen -H` for "[127.0.0.1]:2222" and "git.example.org".
+        let salt = [7u8; 20];
+        let hashed = |name: &str| {
+            let mut mac = Hmac::<Sha1>::new_from_slice(&salt).unwrap();
+            mac.update(name.as_bytes());
+            format!(
+                "|1|{}|{}",
+                base64::encode(&salt),
+                base64::encode(&mac.finalize().into_bytes())
+            )
+        };
+        std::fs::write(
+            &file,
+            format!(
+                "{} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n{} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n",
+                hashed("[127.0.0.1]:2222"),
+                hashed("git.example.org")
+            ),
+        )
+        .unwrap();
+        let key = base64::decode("AAAAC3NzaC1lZDI1NTE5").unwrap();
+        assert!(check_host_key(&file, "127.0.0.1", Some(2222), &key).is_ok());
+        let e = check_host_key(&file, "127.0.0.1", Some(2223), &key).unwrap_err();
+        assert!(matches!(e, RepoError::UnknownHost { .. }), "{e}");
+        let e = check_host_key(&file, "git.example.org", None, &key).unwrap_err();
+        assert!(matches!(e, RepoError::HostKeyMismatch { .. }), "{e}");
+        // A known answer: RFC 2202's first HMAC-SHA1 test case.
+        let mut mac = Hmac::<Sha1>::new_from_slice(&[0x0b; 20]).unwrap();
+        mac.update(b"Hi There");
+        assert_eq!(
+            hex::encode(mac.finalize().into_bytes()),
+            "b617318655057264e28bc0b6fb378c8ef146be00"
+        );
     }
 }

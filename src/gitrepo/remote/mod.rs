@@ -6,15 +6,20 @@
 //! Credentials come from an SSH key file or the ssh-agent, or for https from
 //! a token in the environment variable `[repo] token_env` names; they are
 //! never logged. SSH host keys are checked against a known_hosts file and
-//! every host dtap connects to (also after a redirect) must be allowed.
+//! every host dtap connects to must be allowed (https follows no redirects).
 //!
-//! fetch.rs brings the branch in (and clones the cache), push.rs sends a
-//! commit out with the lease, auth.rs answers the server's questions
-//! (credentials, host checks) and known_hosts.rs checks SSH host keys. This
-//! module holds how to reach the remote and when the cache was last fetched.
+//! ssh, git:// and file:// go through libgit2; https through the system
+//! `git` program (https.rs), which keeps TLS start-up out of every command
+//! that never touches the network. fetch.rs brings the branch in (and clones
+//! the cache), push.rs sends a commit out with the lease, auth.rs answers the
+//! server's questions (credentials, host checks) for libgit2 and
+//! known_hosts.rs checks SSH host keys. This module holds how to reach the
+//! remote and when the cache was last fetched.
 
 mod auth;
+mod base64;
 mod fetch;
+mod https;
 mod known_hosts;
 mod push;
 
@@ -35,6 +40,8 @@ pub struct RemoteSpec {
     pub token_env: Option<String>,
     pub ssh_key: Option<PathBuf>,
     pub known_hosts: PathBuf,
+    /// https: the CA certificates (PEM) to trust instead of the system's.
+    pub ca_file: Option<PathBuf>,
     pub fresh_for: Duration,
 }
 

@@ -7,11 +7,12 @@ use git2::{Direction, Oid, PushOptions, Repository};
 
 use super::auth::{Trouble, callbacks};
 use super::{RemoteSpec, write_stamp};
+use crate::domain::remote_url::Scheme;
 use crate::gitrepo::write::CasOutcome;
 use crate::gitrepo::{ConfigRepo, RepoError, Result};
 
 /// The result of one push attempt, before the server is asked where the branch is.
-enum Attempt {
+pub(super) enum Attempt {
     Pushed,
     /// The branch on the server did not hold the expected value.
     LeaseBroken,
@@ -68,6 +69,9 @@ impl ConfigRepo {
 
     fn push_once(&self, git: &Repository, spec: &RemoteSpec, temp: &str, expected: Option<Oid>) -> Result<Attempt> {
         let branch = self.branch_ref();
+        if spec.url.scheme == Scheme::Https {
+            return super::https::push(spec, git.path(), temp, &branch, expected);
+        }
         let mut remote = git.remote_anonymous(&spec.url.text)?;
         let trouble = Trouble::default();
         // Connect first: a failure here means nothing was sent.
@@ -114,16 +118,7 @@ impl ConfigRepo {
         if let Some(e) = trouble.error.borrow_mut().take() {
             return Err(e);
         }
-        // The server's words go to a terminal: no escape sequences.
-        let printable = |t: &str| -> String { t.chars().map(|c| if c.is_control() { ' ' } else { c }).collect() };
-        let server_said = said
-            .borrow()
-            .lines()
-            .map(printable)
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join("; ");
+        let server_said = server_words(&said.borrow());
         let with_output = |reason: String| {
             if server_said.is_empty() {
                 reason
@@ -155,4 +150,19 @@ impl ConfigRepo {
         }
         Ok(())
     }
+}
+
+/// The server's words go to a terminal: no escape sequences.
+fn printable(t: &str) -> String {
+    t.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// What the server's hooks printed ("remote: ..." lines), on one line.
+pub(super) fn server_words(said: &str) -> String {
+    said.lines()
+        .map(printable)
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -1,13 +1,9 @@
 //! The config repo read with plain git (what a release manager can check
 //! without dtap), and a real `git daemon` serving repos on loopback.
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
+use super::inetd::Inetd;
 use super::workspace::TestWorkspace;
 
 impl TestWorkspace {
@@ -67,23 +63,17 @@ impl TestWorkspace {
 /// git daemon cannot be told to take any free port (it reads `--port=0` as
 /// its default 9418), and picking a port for it by binding and releasing one
 /// races with every other test. So the test holds the listening socket
-/// itself and hands each connection to `git daemon --inetd`, the mode in
-/// which inetd or systemd runs it: the daemon speaks the protocol and runs
-/// receive-pack with its hooks as in its standalone mode.
+/// itself and hands each connection to `git daemon --inetd` ([`Inetd`]), the
+/// mode in which inetd or systemd runs it: the daemon speaks the protocol and
+/// runs receive-pack with its hooks as in its standalone mode.
 pub struct GitDaemon {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    children: Arc<Mutex<Vec<Child>>>,
-    accepter: Option<std::thread::JoinHandle<()>>,
+    inetd: Inetd,
 }
 
 impl GitDaemon {
     pub fn start(ws: &TestWorkspace, base: &Path) -> GitDaemon {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
         // git-daemon itself, not the `git` wrapper: killing the wrapper would orphan it.
         let exec_path = PathBuf::from(ws.git(ws.tmp.path(), &["--exec-path"]).trim());
-        let log = ws.tmp.path().join("git-daemon.log");
         let mut command = ws.isolated_command(exec_path.join("git-daemon"));
         command
             .args([
@@ -95,58 +85,12 @@ impl GitDaemon {
                 &base.display().to_string(),
             ])
             .current_dir(ws.tmp.path());
-        let stop = Arc::new(AtomicBool::new(false));
-        let children: Arc<Mutex<Vec<Child>>> = Arc::default();
-        let accepter = {
-            let (stop, children) = (stop.clone(), children.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let errors = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&log)
-                        .unwrap();
-                    let input = OwnedFd::from(conn.try_clone().unwrap());
-                    let child = command
-                        .stdin(Stdio::from(input))
-                        .stdout(Stdio::from(OwnedFd::from(conn)))
-                        .stderr(errors)
-                        .spawn()
-                        .expect("start git daemon --inetd");
-                    let mut all = children.lock().unwrap();
-                    all.retain_mut(|c| c.try_wait().ok().flatten().is_none());
-                    all.push(child);
-                }
-            })
-        };
         GitDaemon {
-            port,
-            stop,
-            children,
-            accepter: Some(accepter),
+            inetd: Inetd::start(command, ws.tmp.path().join("git-daemon.log")),
         }
     }
 
     pub fn url(&self, name: &str) -> String {
-        format!("git://127.0.0.1:{}/{name}", self.port)
-    }
-}
-
-impl Drop for GitDaemon {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accepting thread, which then sees `stop`.
-        let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port));
-        if let Some(t) = self.accepter.take() {
-            let _ = t.join();
-        }
-        for mut c in self.children.lock().unwrap().drain(..) {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        format!("git://127.0.0.1:{}/{name}", self.inetd.port)
     }
 }

@@ -9,6 +9,9 @@
 //!   (`approved_rfc`, `appoint`, `put_package`, `promote`, `flush`).
 //! - [`git`]: the config repo read with plain git (`head`, `tree_of`,
 //!   `packages_in`); [`GitDaemon`], a real git daemon on loopback.
+//! - [`https_git`], [`sshd`]: the git servers teams use, on loopback: nginx
+//!   with TLS and tokens in front of `git http-backend`, and OpenSSH's sshd
+//!   (plus an ssh-agent); [`programs`] finds them or skips (CI requires them).
 //! - [`server`]: [`TestApp`], the web app in-process on a passed listener:
 //!   pages, forms with their CSRF token, `follow` a mailed link, `approve` /
 //!   `reject` through a sign-off link, `sign_in` by the mailed login link;
@@ -24,8 +27,12 @@ pub mod cli;
 pub mod db;
 pub mod docs;
 pub mod git;
+pub mod https_git;
+pub mod inetd;
 pub mod mail;
+pub mod programs;
 pub mod server;
+pub mod sshd;
 pub mod workspace;
 
 pub use cli::*;
