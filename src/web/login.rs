@@ -1,13 +1,12 @@
 //! `/login`: sign in with a link sent by mail; `/logout`.
 
-use std::net::SocketAddr;
-
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 
+use super::auth::client::ClientIp;
 use super::auth::csrf;
 use super::auth::session::{COOKIE, cookie as cookie_value, session_cookie};
 use super::viewer::local_return;
@@ -29,6 +28,24 @@ fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// An unknown, expired or used login link: 404, one and the same page,
+/// with the sign-in form to send a new link.
+fn gone(state: &AppState) -> Response {
+    let token = csrf::token(&state.secret, "login", &today());
+    match templates::render(
+        "login_gone.html",
+        context! { title => "This link does not work", nav => "login", user => (), csrf_token => token },
+    ) {
+        Ok(body) => no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response()),
+        Err(e) => no_referrer(WebError::from(e).into_response()),
+    }
+}
+
+/// Within the client's budget and the link's.
+async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
+    Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
 /// The cookie that carries the page asked for from the sign-in form to the
@@ -57,10 +74,10 @@ pub async fn form(
 
 pub async fn request(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.app.allow_request(peer.ip()).await? {
+    if !state.app.allow_request(client).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
@@ -105,10 +122,10 @@ pub async fn request(
 
 pub async fn confirm(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
 ) -> Response {
-    let allowed = match state.app.allow_request(peer.ip()).await {
+    let allowed = match allowed(&state, client, &token).await {
         Ok(a) => a,
         Err(e) => return WebError::from(e).into_response(),
     };
@@ -128,10 +145,8 @@ pub async fn confirm(
                 action => format!("/login/{token}"), csrf_token => csrf::token(&state.secret, "login-link", &token),
             },
         ),
-        _ => templates::render(
-            "signoff_gone.html",
-            context! { title => "This link does not work", nav => "", user => () },
-        ),
+        Ok(None) => return gone(&state),
+        Err(e) => return no_referrer(WebError::from(e).into_response()),
     };
     match body {
         Ok(b) => no_referrer(Html(b).into_response()),
@@ -141,12 +156,12 @@ pub async fn confirm(
 
 pub async fn complete(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.app.allow_request(peer.ip()).await? {
+    if !allowed(&state, client, &token).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; try again in a minute.",
@@ -155,11 +170,7 @@ pub async fn complete(
     }
     csrf::verify(&state.secret, "login-link", &token, &pairs)?;
     let Some((session, _user)) = state.app.complete_login(&token).await? else {
-        let body = templates::render(
-            "signoff_gone.html",
-            context! { title => "This link does not work", nav => "", user => () },
-        )?;
-        return Ok(no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response()));
+        return Ok(gone(&state));
     };
     let secure = if state.app.workspace().config.web.base_url.starts_with("https://") {
         "; Secure"

@@ -29,7 +29,7 @@ pub struct Viewer {
     pub may: Menu,
 }
 
-/// The menu's pages the viewer may open; the dashboard is open to all.
+/// The menu's pages the viewer may open; every page needs a role in access.yaml.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Menu {
     pub rfcs: bool,
@@ -79,11 +79,12 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         if let Some((email, by_session)) = &resolved.0 {
             let caller = Caller::new(email.clone(), Origin::Web);
             let app = &state.app;
+            let member = app.may_view(&caller).is_ok();
             viewer.may = Menu {
-                rfcs: app.may_view(&caller).is_ok(),
+                rfcs: member,
                 file: app.may_file(&caller),
                 reports: app.may_read(&caller, "reports.view").is_ok(),
-                calendar: true,
+                calendar: member,
                 access: app.may_read(&caller, "access.view").is_ok(),
                 audit: app.may_read(&caller, "audit.view").is_ok(),
                 // Only where some environment deploys, and the user may see it.

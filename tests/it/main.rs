@@ -8,6 +8,7 @@ mod dbcopy;
 mod deploy;
 mod docs;
 mod drift;
+mod hardening;
 mod i18n;
 mod ops;
 mod promotion;

@@ -2,6 +2,7 @@
 //! `[web] dev_user`, which `serve` allows on loopback only. With the session
 //! cookie and the CSRF defences; handlers import from here, never the reverse.
 
+pub mod client;
 pub mod csrf;
 pub mod session;
 

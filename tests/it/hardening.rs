@@ -1,0 +1,7 @@
+//! The penetration test's findings (issue 18), each with the test that
+//! proves it fixed. Every test runs on SQLite and, on the PostgreSQL pass,
+//! on PostgreSQL.
+
+mod limits;
+mod links;
+mod routes;
