@@ -242,12 +242,13 @@ impl App {
             let author = Identity::from_email(&caller.email);
             let repo2 = repo.clone();
             let (base_s, msg2) = (head.clone(), message.clone());
+            let anchor = self.store.audit_head().await?;
             let made = tokio::task::spawn_blocking(move || {
                 let entry = match restored {
                     Some(t) => Entry::Tree(t),
                     None => Entry::Remove,
                 };
-                repo.commit_replacing(&head, &[(path, entry)], &message, &author)
+                repo.commit_replacing(&head, &[(path, entry)], &message, &author, &anchor)
             })
             .await??;
             failpoint("after-commit-object");

@@ -2,6 +2,7 @@
 //! Everything here is deterministic and tested exhaustively.
 
 pub mod access;
+pub mod anchor;
 pub mod calendar;
 pub mod changes;
 pub mod deploy;

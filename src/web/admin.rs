@@ -80,8 +80,15 @@ pub async fn audit(
         context! {
             title => "Audit trail", nav => "audit", user => caller.email.as_str(),
             events => Serde(&events), total, since, actor, action,
-            intact => verified.is_ok(),
-            broken => verified.err().map(|b| format!("event {}: {}", b.seq, b.reason)),
+            intact => verified.intact(),
+            broken => verified
+                .broken
+                .as_ref()
+                .map(|b| format!("event {}: {}", b.seq, b.reason))
+                .into_iter()
+                .chain(verified.findings.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("; "),
         },
     )?))
 }

@@ -32,6 +32,7 @@ pub struct Viewer {
 /// The menu's pages the viewer may open; every page needs a role in access.yaml.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Menu {
+    pub dashboard: bool,
     pub rfcs: bool,
     pub file: bool,
     pub reports: bool,
@@ -81,6 +82,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             let app = &state.app;
             let member = app.may_view(&caller).is_ok();
             viewer.may = Menu {
+                dashboard: member,
                 rfcs: member,
                 file: app.may_file(&caller),
                 reports: app.may_read(&caller, "reports.view").is_ok(),

@@ -2,6 +2,7 @@
 //! proves it fixed. Every test runs on SQLite and, on the PostgreSQL pass,
 //! on PostgreSQL.
 
+mod audit;
 mod limits;
 mod links;
 mod routes;

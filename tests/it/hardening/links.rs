@@ -31,3 +31,23 @@ async fn a_dead_login_link_answers_404_with_a_form_for_a_new_link() {
     assert_eq!(app.get(&fresh).await.status, 200);
     app.stop().await;
 }
+
+/// Known or not, a login request does the same work (a link written in one
+/// transaction, dead at birth for an unknown address), so its timing tells
+/// nothing; only the known address gets mail.
+#[tokio::test]
+async fn a_login_request_for_an_unknown_address_does_the_same_work_and_mails_nobody() {
+    let ws = TestWorkspace::init();
+    let app = TestApp::start(&ws).await;
+    for who in [SALES, "nobody@example.org"] {
+        let asked = app.submit("/login", "/login", &[("email", who)]).await;
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        assert!(asked.body.contains("Check your mail"));
+    }
+    // Read in the database: the work is what no page shows.
+    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM login_links").await, 2, "a link per request");
+    ws.flush();
+    let to: Vec<Vec<String>> = ws.mailbox().iter().map(|m| m.recipients()).collect();
+    assert_eq!(to, vec![vec![SALES.to_string()]], "mail only to the known address");
+    app.stop().await;
+}
