@@ -3,6 +3,7 @@
 //! on PostgreSQL.
 
 mod audit;
+mod input;
 mod limits;
 mod links;
 mod routes;

@@ -357,6 +357,13 @@ impl App {
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {
     if title.is_empty() {
         errors.push(FieldError::new("title", "is required: give the request a short title"));
+    } else if title.chars().any(char::is_control) {
+        // A line break would cut the mail subject that quotes the title and
+        // put the rest, of the requester's choosing, into other people's mails.
+        errors.push(FieldError::new(
+            "title",
+            "must be one line: remove the line breaks (and tabs) and put details in the fields",
+        ));
     } else if title.chars().count() > MAX_TITLE {
         errors.push(FieldError::new(
             "title",
