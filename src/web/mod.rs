@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::host::layer))
         .layer(axum::middleware::map_response(security_headers))
         .layer(
             TraceLayer::new_for_http()

@@ -3,6 +3,7 @@
 //! on PostgreSQL.
 
 mod audit;
+mod dev_user;
 mod input;
 mod limits;
 mod links;

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod csrf;
+pub mod host;
 pub mod session;
 
 use axum::extract::FromRequestParts;
