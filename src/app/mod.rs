@@ -20,6 +20,7 @@ pub mod overlaps;
 pub mod promote;
 pub mod publish;
 pub mod ratelimit;
+pub mod refusals;
 pub mod reconcile;
 pub mod release_notes;
 pub mod remote;

@@ -13,6 +13,7 @@ pub mod i18n;
 mod login;
 mod openapi;
 mod packages;
+mod refusals;
 mod reports;
 mod rfcs;
 pub mod signoff;
@@ -130,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), refusals::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::host::layer))

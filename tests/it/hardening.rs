@@ -7,4 +7,5 @@ mod dev_user;
 mod input;
 mod limits;
 mod links;
-mod routes;
+mod refusals;
+pub mod routes;

@@ -48,6 +48,7 @@ impl App {
                 steps.trim(),
                 expected.trim(),
                 &caller.email,
+                caller.origin,
             )
             .await?;
         Ok(())
@@ -60,6 +61,6 @@ impl App {
                 "editing the test plan needs permission rfc.edit: ask a functional admin",
             ));
         }
-        Ok(self.store.remove_test_case(rfc.id.0, case, &caller.email).await?)
+        Ok(self.store.remove_test_case(rfc.id.0, case, &caller.email, caller.origin).await?)
     }
 }
