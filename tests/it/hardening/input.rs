@@ -40,3 +40,15 @@ async fn a_title_with_a_line_break_is_refused_everywhere_with_a_clear_error() {
     assert!(text(&out).contains("one line"), "{}", text(&out));
     assert_eq!(ws.rfc_json(&id)["title"], "Weekly sales button");
 }
+
+#[test]
+fn release_notes_in_markdown_show_requesters_html_as_text() {
+    let ws = TestWorkspace::init();
+    let rfc = ws.approved_rfc("Weekly <img src=x onerror=alert(1)> sales | button");
+    ws.put_package("crm-core", "1.0.0", &[&rfc], "v1");
+    ws.promote(RM, "test");
+    let notes = stdout(&ok(ws.as_user(RM, &["release-notes", "--env", "test"])));
+    assert!(notes.contains(&rfc), "{notes}");
+    assert!(!notes.contains("<img"), "raw HTML in the Markdown notes:\n{notes}");
+    assert!(notes.contains("Weekly &lt;img src=x onerror=alert(1)&gt; sales \\| button"), "{notes}");
+}
