@@ -2,6 +2,7 @@
 //! proves it fixed. Every test runs on SQLite and, on the PostgreSQL pass,
 //! on PostgreSQL.
 
+mod advisories;
 mod audit;
 mod dev_user;
 mod input;
