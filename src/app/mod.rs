@@ -14,6 +14,7 @@ pub mod history;
 pub mod index;
 pub mod init;
 pub mod login;
+pub mod metrics;
 pub mod migrate;
 pub mod outbox;
 pub mod overlaps;

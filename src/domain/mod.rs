@@ -24,6 +24,7 @@ pub mod remote_url;
 pub mod report;
 pub mod rfc;
 pub mod round;
+pub mod scope;
 pub mod signoff;
 pub mod stamp;
 pub mod status;

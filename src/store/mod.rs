@@ -10,6 +10,7 @@ pub mod emergency;
 pub mod gate_facts;
 pub mod intents;
 pub mod meta;
+pub mod metrics;
 pub mod outbox;
 pub mod rate_limits;
 pub mod repo_index;

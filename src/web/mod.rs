@@ -11,6 +11,7 @@ mod guard;
 mod health;
 pub mod i18n;
 mod login;
+mod metrics;
 mod openapi;
 mod packages;
 mod refusals;
@@ -111,6 +112,7 @@ fn routes() -> Routes {
         .at("/deployments/{id}", get(deployments::show))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
+        .at("/metrics", get(metrics::show))
         .at("/static/style.css", get(stylesheet))
         .at("/static/favicon.svg", get(favicon_svg))
         .at("/favicon.ico", get(favicon_ico));
@@ -144,6 +146,7 @@ pub fn router(state: AppState) -> Router {
                 // internal errors, by `WebError`.
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .with_state(state)
 }
 
@@ -161,7 +164,13 @@ pub async fn launch(
     }
     let secret = Arc::new(app.server_secret().await?);
     let origins = Arc::new(csrf::own_origins(&app.workspace().config.web.base_url, addr));
-    let router = router(AppState { app, secret, origins });
+    let metrics = Arc::new(metrics::Counters::default());
+    let router = router(AppState {
+        app,
+        secret,
+        origins,
+        metrics,
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -8,5 +8,6 @@ mod dev_user;
 mod input;
 mod limits;
 mod links;
+mod metrics;
 mod refusals;
 pub mod routes;

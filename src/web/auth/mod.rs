@@ -72,8 +72,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         if let Some(token) = bearer {
-            return match state.app.token_user(token).await {
-                Ok(Some(user)) => Ok(ApiUser(Caller::new(user, Origin::Api))),
+            // Reading takes scope `read`; every API write is an RFC's.
+            let needed = if parts.method.is_safe() { "read" } else { "rfc.write" };
+            return match state.app.token_grant(token).await {
+                Ok(Some((user, scopes))) if scopes.allows(needed) => Ok(ApiUser(Caller::new(user, Origin::Api))),
+                Ok(Some(_)) => Err(ApiError::Forbidden(format!(
+                    "this token lacks scope {needed}: make one with `dtap token create --name NAME --scope {needed}`"
+                ))),
                 Ok(None) => Err(ApiError::Unauthorized),
                 Err(e) => Err(ApiError::App(e)),
             };

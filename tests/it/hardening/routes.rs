@@ -59,6 +59,8 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
     ("GET", "/api/v1/deployments", "/api/v1/deployments", Want::Bearer),
     ("GET", "/api/v1/deployments/{id}", "/api/v1/deployments/1", Want::Bearer),
     ("GET", "/healthz", "/healthz", Want::Open),
+    // From loopback, as every visitor here is (hardening::metrics tries the rest).
+    ("GET", "/metrics", "/metrics", Want::Open),
     ("GET", "/readyz", "/readyz", Want::Open),
     ("GET", "/static/style.css", "/static/style.css", Want::Open),
     ("GET", "/static/favicon.svg", "/static/favicon.svg", Want::Open),
