@@ -124,7 +124,7 @@ pub async fn approve_emergency(
     axum::extract::Path(id): axum::extract::Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    super::auth::csrf::verify(&state.secret, "form", &caller.email, &pairs)?;
+    super::auth::csrf::verify_form(&state.secret, &caller.email, &pairs)?;
     let comment = pairs
         .iter()
         .find(|(k, _)| k == "comment")

@@ -8,7 +8,7 @@ use minijinja::context;
 
 use super::auth::client::ClientIp;
 use super::auth::csrf;
-use super::auth::session::{COOKIE, cookie as cookie_value, session_cookie};
+use super::auth::session::{cookie as cookie_value, session_cookie, set_cookie};
 use super::viewer::local_return;
 use super::{AppState, WebError, templates};
 
@@ -172,14 +172,10 @@ pub async fn complete(
     let Some((session, _user)) = state.app.complete_login(&token).await? else {
         return Ok(gone(&state));
     };
-    let secure = if state.app.workspace().config.web.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={session}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
-        crate::app::login::SESSION_HOURS * 3600
+    let cookie = set_cookie(
+        &state.app.workspace().config.web.base_url,
+        &session,
+        crate::app::login::SESSION_HOURS * 3600,
     );
     // Back to the page asked for before signing in, if this browser asked.
     let next = cookie_value(&headers, NEXT_COOKIE)
@@ -205,21 +201,17 @@ pub async fn logout(
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if let Some(session) = session_cookie(&headers) {
+    let base_url = &state.app.workspace().config.web.base_url;
+    if let Some(session) = session_cookie(&headers, base_url) {
         if let Ok(Some(user)) = state.app.session_user(&session).await {
-            csrf::verify(
-                &state.secret,
-                "form",
-                &crate::domain::names::normalise_email(&user),
-                &pairs,
-            )?;
+            csrf::verify_form(&state.secret, &crate::domain::names::normalise_email(&user), &pairs)?;
         }
         state.app.logout(&session).await?;
     }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("dtap_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
+        HeaderValue::from_str(&set_cookie(base_url, "", 0)).map_err(|e| WebError::internal(e.to_string()))?,
     );
     Ok(r)
 }

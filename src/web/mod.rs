@@ -127,6 +127,7 @@ pub fn route_paths() -> Vec<String> {
 }
 
 pub fn router(state: AppState) -> Router {
+    let https = auth::session::https(&state.app.workspace().config.web.base_url);
     routes()
         .router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::layer))
@@ -137,7 +138,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::host::layer))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response(move |res| security_headers(res, https)))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -196,8 +197,15 @@ pub fn redact_path(path: &str) -> String {
 
 /// Headers every response carries: no framing, no sniffing, no inline script,
 /// and no Referer leaking a token to another site.
-async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+/// Under an https `base_url`, browsers are told to come back over https only (HSTS).
+async fn security_headers(mut res: axum::response::Response, https: bool) -> axum::response::Response {
     let h = res.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),

@@ -69,6 +69,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .uri()
         .path_and_query()
         .map_or(path.clone(), |p| p.as_str().to_string());
+    let mut session = None;
     let mut viewer = Viewer {
         sign_in: sign_in_link(&here),
         here,
@@ -98,13 +99,14 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                     .any(|e| e.deploy.is_some() && app.may_see_deployments(&caller, &e.name)),
             };
             if *by_session {
-                viewer.sign_out = Some(auth::csrf::token(&state.secret, "form", email));
+                session = auth::session::session_cookie(req.headers(), &app.workspace().config.web.base_url);
+                viewer.sign_out = Some(auth::csrf::form_token_in(&state.secret, email, session.as_deref()));
             }
             viewer.email = Some(email.to_string());
         }
         req.extensions_mut().insert(resolved);
     }
-    VIEWER.scope(viewer, next.run(req)).await
+    auth::csrf::with_session(session, VIEWER.scope(viewer, next.run(req))).await
 }
 
 /// `/login?next=<here>`, or plain `/login` for a page not worth coming back

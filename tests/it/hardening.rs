@@ -11,3 +11,4 @@ mod links;
 mod metrics;
 mod refusals;
 pub mod routes;
+mod sessions;

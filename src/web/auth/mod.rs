@@ -33,7 +33,7 @@ pub async fn resolve(headers: &HeaderMap, extensions: &Extensions, state: &AppSt
     if let Some(user) = proxy_user(headers, extensions, state) {
         return Ok(Resolved(Some((user, false))));
     }
-    if let Some(session) = session::session_cookie(headers)
+    if let Some(session) = session::session_cookie(headers, &state.app.workspace().config.web.base_url)
         && let Some(user) = state.app.session_user(&session).await?
     {
         return Ok(Resolved(Some((user, true))));
