@@ -78,6 +78,9 @@ impl App {
         if req.reason.trim().is_empty() {
             refusals.push("a rollback needs --reason TEXT saying why".into());
         }
+        if let Some(e) = crate::domain::limits::too_long("reason", &req.reason, crate::domain::limits::REASON) {
+            return Err(AppError::Invalid(vec![e]));
+        }
         for _ in 0..5 {
             let repo = self.repo.clone();
             let (path, pkg, to_version) = (env.path.clone(), req.package.clone(), req.to_version.clone());

@@ -41,6 +41,12 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
             if name.trim().is_empty() {
                 return Err(CliError::Usage("--name must say what the token is for".into()));
             }
+            if name.trim().chars().count() > crate::domain::limits::LINE {
+                return Err(CliError::Usage(format!(
+                    "--name is longer than {} characters",
+                    crate::domain::limits::LINE
+                )));
+            }
             let expires_at = match expires {
                 Some(e) => {
                     let d =

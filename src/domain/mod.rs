@@ -11,6 +11,7 @@ pub mod duration;
 pub mod email;
 pub mod index;
 pub mod intent;
+pub mod limits;
 pub mod located;
 pub mod mail;
 pub mod manifest;

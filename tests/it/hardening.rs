@@ -7,6 +7,7 @@ mod audit;
 mod dev_user;
 mod input;
 mod limits;
+mod limits_text;
 mod links;
 mod metrics;
 mod refusals;

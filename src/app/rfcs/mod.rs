@@ -263,12 +263,14 @@ impl App {
                 };
             }
         }
+        let names: Vec<&str> = changed.iter().map(String::as_str).collect();
+        // Checked even when nothing changes: a no-op edit by someone without
+        // the right is refused, never "saved".
+        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
+            .map_err(|r| AppError::Refused(vec![r]))?;
         if changed.is_empty() {
             return Ok(rfc);
         }
-        let names: Vec<&str> = changed.iter().map(String::as_str).collect();
-        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
-            .map_err(|r| AppError::Refused(vec![r]))?;
         self.save_edit(
             caller,
             &rfc,

@@ -36,6 +36,12 @@ impl App {
         if title.trim().is_empty() {
             errors.push(FieldError::new("title", "give the test case a title"));
         }
+        use crate::domain::limits::{LINE, TEXT, too_long};
+        errors.extend(
+            [("title", title, LINE), ("steps", steps, TEXT), ("expected", expected, TEXT)]
+                .into_iter()
+                .filter_map(|(f, v, max)| too_long(f, v.trim(), max)),
+        );
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
