@@ -106,3 +106,24 @@ async fn test_plan_changes_are_audited() {
     assert!(actions.contains(&"rfc.test_case.add".to_string()), "{actions:?}");
     assert!(actions.contains(&"rfc.test_case.remove".to_string()), "{actions:?}");
 }
+
+/// A tester who promoted the round's package may not sign it off there, so
+/// gets no invitation they could not use; the other tester does.
+#[tokio::test]
+async fn the_promoter_is_not_invited_to_sign_off_what_they_promoted() {
+    let ws = TestWorkspace::init();
+    let rfc = ws.approved_rfc("Weekly sales button");
+    ws.appoint(&rfc, "test", RM);
+    ws.appoint(&rfc, "test", KIM);
+    ws.put_package("crm-core", "1.0.0", &[&rfc], "v1");
+    ws.promote(RM, "test");
+    ws.flush();
+    let invited: Vec<Vec<String>> = ws
+        .mailbox()
+        .iter()
+        .filter(|m| !m.links("/signoff/").is_empty())
+        .map(|m| m.recipients())
+        .collect();
+    assert!(invited.iter().any(|r| r.contains(&KIM.to_string())), "{invited:?}");
+    assert!(!invited.iter().any(|r| r.contains(&RM.to_string())), "the promoter got a link: {invited:?}");
+}
