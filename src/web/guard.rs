@@ -53,6 +53,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("/reports/{file}", Rule::Member),
     ("/calendar", Rule::Member),
     ("/calendar.ics", Rule::Link),
+    ("/calendar/feed", Rule::Member),
     ("/packages/{name}/diff", Rule::Member),
     ("/deployments", Rule::Member),
     ("/deployments/{id}", Rule::Member),

@@ -7,6 +7,7 @@ mod chart;
 mod dashboard;
 mod deployments;
 mod error;
+mod feed;
 mod guard;
 mod health;
 pub mod i18n;
@@ -106,7 +107,8 @@ fn routes() -> Routes {
         .at("/reports", get(reports::page))
         .at("/reports/{file}", get(reports::csv))
         .at("/calendar", get(reports::calendar_page))
-        .at("/calendar.ics", get(reports::calendar_feed))
+        .at("/calendar.ics", get(feed::calendar_feed))
+        .at("/calendar/feed", post(feed::revoke))
         .at("/packages/{name}/diff", get(packages::diff))
         .at("/deployments", get(deployments::list))
         .at("/deployments/{id}", get(deployments::show))

@@ -48,6 +48,7 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
     ("GET", "/reports", "/reports", Want::Member(Some("reports.view"))),
     ("GET", "/reports/{file}", "/reports/states.csv", Want::Member(Some("reports.view"))),
     ("GET", "/calendar", "/calendar", Want::Member(None)),
+    ("POST", "/calendar/feed", "/calendar/feed", Want::Member(None)),
     ("GET", "/calendar.ics", "/calendar.ics?user=kim@example.org&token=00", Want::Link(401)),
     ("GET", "/packages/{name}/diff", "/packages/accounts/diff?from=develop&to=test", Want::Member(None)),
     ("GET", "/deployments", "/deployments", Want::Member(None)),

@@ -56,3 +56,45 @@ async fn form_tokens_are_bound_to_the_session_and_change_at_each_sign_in() {
     assert_eq!(second.get("/").await.status, 401);
     assert_eq!(first.get("/").await.status, 200, "the other session lives on");
 }
+
+/// The feed address from the calendar page, as a path on the test app.
+async fn feed_of(app: &TestApp, user: &str) -> (String, String) {
+    let r = app.http.get(app.url("/calendar")).header("X-Forwarded-User", user).send().await.unwrap();
+    let body = r.text().await.unwrap();
+    let at = body.find("class=\"feed-url\" readonly value=\"").expect("a feed address") + 33;
+    let url = body[at..at + body[at..].find('"').unwrap()]
+        .replace("&amp;", "&")
+        .replace("&#x2f;", "/");
+    (path_of(&url), csrf_token_in(&body))
+}
+
+#[tokio::test]
+async fn the_calendar_feed_address_expires_and_can_be_revoked() {
+    let ws = TestWorkspace::init();
+    crate::hardening::routes::behind_proxy(&ws);
+    let app = TestApp::start(&ws).await;
+    let (feed, token) = feed_of(&app, SALES).await;
+    assert_eq!(app.get(&feed).await.status, 200, "{feed}");
+    // It names its last day, 180 days on, and the token covers it.
+    let until = feed.split("until=").nth(1).unwrap()[..10].to_string();
+    let expected = (time::OffsetDateTime::now_utc() + time::Duration::days(180)).date().to_string();
+    assert_eq!(until, expected);
+    for other in ["2099-12-31", "2020-01-01"] {
+        assert_eq!(app.get(&feed.replace(&until, other)).await.status, 401, "until={other}");
+    }
+    // Revoking voids it; the page then offers a new one that works.
+    let r = app
+        .http
+        .post(app.url("/calendar/feed"))
+        .header("X-Forwarded-User", SALES)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.get(&feed).await.status, 401, "a revoked address");
+    let (fresh, _) = feed_of(&app, SALES).await;
+    assert_ne!(fresh, feed);
+    assert_eq!(app.get(&fresh).await.status, 200);
+    app.stop().await;
+}
