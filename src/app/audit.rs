@@ -102,7 +102,10 @@ impl App {
             events: rows.len(),
             anchors: anchors.len(),
             broken: verify_chain(&rows).err(),
-            findings: anchor::check(&chain, &anchors).iter().map(ToString::to_string).collect(),
+            findings: anchor::check(&chain, &anchors)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         })
     }
 
@@ -125,7 +128,10 @@ impl App {
         if time::OffsetDateTime::now_utc() - last.datetime() < time::Duration::days(1) {
             return Ok(None);
         }
-        let caller = Caller::new(crate::domain::Email::parse(ANCHOR_BY).expect("a valid address"), Origin::Cli);
+        let caller = Caller::new(
+            crate::domain::Email::parse(ANCHOR_BY).expect("a valid address"),
+            Origin::Cli,
+        );
         Ok(Some(self.anchor_audit(&caller).await?.1))
     }
 }

@@ -27,7 +27,10 @@ impl App {
         let known = !self.workspace.access.roles_of(&email).is_empty();
         let send = known && within;
         if !send {
-            tracing::info!(known, "login link not sent (an address without a role, or too many asked)");
+            tracing::info!(
+                known,
+                "login link not sent (an address without a role, or too many asked)"
+            );
         }
         let token = crate::random::hex::<32>()?;
         let now = self.now_utc();

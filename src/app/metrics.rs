@@ -23,9 +23,18 @@ impl App {
     /// Every series: `requests` are the web's counts per (method, status).
     pub async fn metrics_text(&self, requests: &BTreeMap<(String, u16), u64>) -> Result<String> {
         let mut out = String::new();
-        head(&mut out, "dtap_http_requests_total", "counter", "HTTP requests answered by this instance, by method and status.");
+        head(
+            &mut out,
+            "dtap_http_requests_total",
+            "counter",
+            "HTTP requests answered by this instance, by method and status.",
+        );
         for ((method, status), n) in requests {
-            let _ = writeln!(out, "dtap_http_requests_total{{method=\"{}\",status=\"{status}\"}} {n}", label(method));
+            let _ = writeln!(
+                out,
+                "dtap_http_requests_total{{method=\"{}\",status=\"{status}\"}} {n}",
+                label(method)
+            );
         }
         let mails = self.store.mail_counts().await?;
         head(&mut out, "dtap_outbox_mails", "gauge", "Mails in the outbox, by state.");
@@ -39,7 +48,12 @@ impl App {
             .sum();
         head(&mut out, "dtap_outbox_depth", "gauge", "Mails waiting to be delivered.");
         let _ = writeln!(out, "dtap_outbox_depth {depth}");
-        head(&mut out, "dtap_deployments_total", "counter", "Deployments, by environment and state.");
+        head(
+            &mut out,
+            "dtap_deployments_total",
+            "counter",
+            "Deployments, by environment and state.",
+        );
         for (env, state, n) in self.store.deployment_counts().await? {
             let _ = writeln!(
                 out,
@@ -55,20 +69,36 @@ impl App {
                 runs.entry(env).or_default().push(secs);
             }
         }
-        head(&mut out, "dtap_deployment_duration_seconds", "histogram", "How long finished deployments ran, by environment.");
+        head(
+            &mut out,
+            "dtap_deployment_duration_seconds",
+            "histogram",
+            "How long finished deployments ran, by environment.",
+        );
         for (env, secs) in &runs {
             let env = label(env);
             for le in DURATION_BUCKETS {
                 let n = secs.iter().filter(|s| **s <= *le).count();
-                let _ = writeln!(out, "dtap_deployment_duration_seconds_bucket{{environment=\"{env}\",le=\"{le}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "dtap_deployment_duration_seconds_bucket{{environment=\"{env}\",le=\"{le}\"}} {n}"
+                );
             }
             let _ = writeln!(
                 out,
                 "dtap_deployment_duration_seconds_bucket{{environment=\"{env}\",le=\"+Inf\"}} {}",
                 secs.len()
             );
-            let _ = writeln!(out, "dtap_deployment_duration_seconds_sum{{environment=\"{env}\"}} {}", secs.iter().sum::<f64>());
-            let _ = writeln!(out, "dtap_deployment_duration_seconds_count{{environment=\"{env}\"}} {}", secs.len());
+            let _ = writeln!(
+                out,
+                "dtap_deployment_duration_seconds_sum{{environment=\"{env}\"}} {}",
+                secs.iter().sum::<f64>()
+            );
+            let _ = writeln!(
+                out,
+                "dtap_deployment_duration_seconds_count{{environment=\"{env}\"}} {}",
+                secs.len()
+            );
         }
         Ok(out)
     }

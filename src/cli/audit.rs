@@ -61,13 +61,22 @@ pub async fn run(cli: &Cli, args: &AuditArgs) -> CliResult {
             .iter()
             .map(|b| format!("the audit chain is broken at event {}: {}", b.seq, b.reason))
             .collect();
-        problems.extend(check.findings.iter().map(|f| format!("the audit chain does not match git: {f}")));
+        problems.extend(
+            check
+                .findings
+                .iter()
+                .map(|f| format!("the audit chain does not match git: {f}")),
+        );
         return Err(CliError::Failed(problems.join("\n")));
     }
     if let Some(AuditCommand::Anchor) = args.command {
         let caller = Caller::new(cli.identity()?, crate::domain::origin::Origin::Cli);
         let (head, commit) = app.anchor_audit(&caller).await?;
-        outln!("anchored the audit chain at event {} in commit {}", head.seq, &commit[..12]);
+        outln!(
+            "anchored the audit chain at event {} in commit {}",
+            head.seq,
+            &commit[..12]
+        );
         return Ok(());
     }
     let events = app

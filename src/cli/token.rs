@@ -59,7 +59,8 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                     app.now_utc() + time::Duration::days(crate::app::tokens::DEFAULT_TOKEN_DAYS),
                 )),
             };
-            let scopes = crate::domain::scope::Scopes::parse(scopes).map_err(|e| CliError::Usage(format!("--scope: {e}")))?;
+            let scopes =
+                crate::domain::scope::Scopes::parse(scopes).map_err(|e| CliError::Usage(format!("--scope: {e}")))?;
             let (id, token) = app
                 .create_token(&user, name.trim(), expires_at.as_deref(), &scopes)
                 .await?;

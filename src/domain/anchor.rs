@@ -213,11 +213,28 @@ mod tests {
         ));
         let mut forged = rows(6);
         forged[1].hash = "f".repeat(64);
-        assert!(matches!(check(&forged, &anchors)[..], [Finding::Rewritten { seq: 2, .. }]));
+        assert!(matches!(
+            check(&forged, &anchors)[..],
+            [Finding::Rewritten { seq: 2, .. }]
+        ));
         // Row 6 dated long before the commit that anchored row 5.
         let mut back = rows(6);
-        back[5].at = at(5).datetime().checked_sub(time::Duration::minutes(30)).map(Stamp::from_datetime).unwrap();
+        back[5].at = at(5)
+            .datetime()
+            .checked_sub(time::Duration::minutes(30))
+            .map(Stamp::from_datetime)
+            .unwrap();
         let found = check(&back, &[anchor(5, 40)]);
-        assert!(matches!(found[..], [Finding::Backdated { seq: 6, anchored: 5, .. }]), "{found:?}");
+        assert!(
+            matches!(
+                found[..],
+                [Finding::Backdated {
+                    seq: 6,
+                    anchored: 5,
+                    ..
+                }]
+            ),
+            "{found:?}"
+        );
     }
 }

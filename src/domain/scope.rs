@@ -35,7 +35,9 @@ impl Scopes {
 
     /// As stored: a JSON array, or `None` for every scope.
     pub fn stored(&self) -> Option<String> {
-        self.0.as_ref().map(|v| serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
+        self.0
+            .as_ref()
+            .map(|v| serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
     }
 
     /// From the stored column (NULL: every scope; damage: none).
@@ -67,7 +69,11 @@ mod tests {
         let two = Scopes::parse(&["read".into(), "rfc.write".into(), "read".into()]).unwrap();
         assert_eq!(two.stored().as_deref(), Some(r#"["read","rfc.write"]"#));
         assert_eq!(Scopes::from_stored(two.stored().as_deref()), two);
-        assert!(Scopes::parse(&["admin".into()]).unwrap_err().contains("unknown scope `admin`"));
+        assert!(
+            Scopes::parse(&["admin".into()])
+                .unwrap_err()
+                .contains("unknown scope `admin`")
+        );
         let old = Scopes::from_stored(None);
         assert!(SCOPES.iter().all(|s| old.allows(s)));
         assert_eq!(old.shown(), "*");

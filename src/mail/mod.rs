@@ -168,7 +168,9 @@ mod header_tests {
 
     #[test]
     fn header_values_are_one_line() {
-        assert!(header_value_ok("Graag testen: RFC-7 in Acceptatie: Weekly sales button"));
+        assert!(header_value_ok(
+            "Graag testen: RFC-7 in Acceptatie: Weekly sales button"
+        ));
         for bad in ["a\r\nBcc: x@example.org", "a\nb", "a\rb", "a\u{0}b", "a\tb"] {
             assert!(!header_value_ok(bad), "{bad:?}");
         }

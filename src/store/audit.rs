@@ -102,12 +102,15 @@ impl Store {
 
     /// The chain's head: the last row's sequence number and hash.
     pub async fn audit_head(&self) -> Result<crate::domain::anchor::AuditHead> {
-        let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(last.map_or_else(crate::domain::anchor::AuditHead::genesis, |(seq, hash)| {
-            crate::domain::anchor::AuditHead { seq, hash }
-        }))
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(
+            last.map_or_else(crate::domain::anchor::AuditHead::genesis, |(seq, hash)| {
+                crate::domain::anchor::AuditHead { seq, hash }
+            }),
+        )
     }
 
     pub async fn audit_events(&self, limit: i64) -> Result<Vec<AuditEvent>> {

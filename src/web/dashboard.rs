@@ -66,9 +66,7 @@ pub async fn show(
     let may_assess = user
         .as_deref()
         .is_some_and(|u| state.app.workspace().access.can(u, "rfc.assess"));
-    let csrf_token = user
-        .as_deref()
-        .map(|u| super::auth::csrf::form_token(&state.secret, u));
+    let csrf_token = user.as_deref().map(|u| super::auth::csrf::form_token(&state.secret, u));
     let user = user.map(String::from);
     let pipeline = &state.app.workspace().pipeline;
     let recent: Vec<_> = state

@@ -27,7 +27,9 @@ fn subject(email: &str, until: &str, generation: &str) -> String {
 /// The feed address for `email` (valid from today for [`FEED_DAYS`]), and
 /// its last day.
 pub async fn url(state: &AppState, email: &str, locale: Locale) -> Result<(String, String), WebError> {
-    let until = (state.app.now_utc() + time::Duration::days(FEED_DAYS)).date().to_string();
+    let until = (state.app.now_utc() + time::Duration::days(FEED_DAYS))
+        .date()
+        .to_string();
     let generation = state.app.feed_generation(email).await?;
     let token = csrf::token(&state.secret, FEED, &subject(email, &until, &generation));
     let base = state.app.workspace().config.web.base_url.trim_end_matches('/');
@@ -43,7 +45,10 @@ pub async fn url(state: &AppState, email: &str, locale: Locale) -> Result<(Strin
 /// subscribes to. It needs no session: the token reads the calendar and
 /// nothing else; it stops working at `until`, when revoked, and when the
 /// user leaves access.yaml.
-pub async fn calendar_feed(State(state): State<AppState>, Query(q): Query<CalendarQuery>) -> Result<Response, WebError> {
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    Query(q): Query<CalendarQuery>,
+) -> Result<Response, WebError> {
     let user = crate::domain::names::normalise_email(q.user.as_deref().unwrap_or(""));
     let until = q.until.clone().unwrap_or_default();
     let today = state.app.now_utc().date().to_string();

@@ -120,11 +120,7 @@ pub async fn request(
     Ok(r)
 }
 
-pub async fn confirm(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    Path(token): Path<String>,
-) -> Response {
+pub async fn confirm(State(state): State<AppState>, ClientIp(client): ClientIp, Path(token): Path<String>) -> Response {
     let allowed = match allowed(&state, client, &token).await {
         Ok(a) => a,
         Err(e) => return WebError::from(e).into_response(),

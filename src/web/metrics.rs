@@ -52,7 +52,10 @@ pub async fn show(State(state): State<AppState>, ClientIp(client): ClientIp, hea
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let Some(token) = bearer else {
-            return (StatusCode::UNAUTHORIZED, "metrics: a bearer token of scope metrics, or a loopback client\n")
+            return (
+                StatusCode::UNAUTHORIZED,
+                "metrics: a bearer token of scope metrics, or a loopback client\n",
+            )
                 .into_response();
         };
         match state.app.token_grant(token).await {

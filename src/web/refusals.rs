@@ -53,6 +53,13 @@ async fn api_user(state: &AppState, headers: &HeaderMap) -> Option<String> {
         .map(str::trim);
     match bearer {
         Some(t) => state.app.token_user(t).await.ok().flatten().map(|e| e.to_string()),
-        None => state.app.workspace().config.web.dev_user.as_ref().map(|e| e.to_string()),
+        None => state
+            .app
+            .workspace()
+            .config
+            .web
+            .dev_user
+            .as_ref()
+            .map(|e| e.to_string()),
     }
 }

@@ -166,11 +166,7 @@ fn render_form(
 }
 
 /// GET shows the form and changes nothing: mail scanners open every link.
-pub async fn show(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    Path(token): Path<String>,
-) -> Response {
+pub async fn show(State(state): State<AppState>, ClientIp(client): ClientIp, Path(token): Path<String>) -> Response {
     match allowed(&state, client, &token).await {
         Ok(true) => {}
         Ok(false) => return too_many(),

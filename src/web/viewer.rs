@@ -55,7 +55,10 @@ pub fn current() -> Viewer {
 fn renders_no_page(path: &str) -> bool {
     path.starts_with("/api/")
         || path.starts_with("/static/")
-        || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico" | "/calendar.ics")
+        || matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/favicon.ico" | "/calendar.ics"
+        )
 }
 
 /// Middleware: resolves the user once, hands it to `CurrentUser` through

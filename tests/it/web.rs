@@ -111,7 +111,19 @@ fn blocking_get(url: &str) -> String {
 #[tokio::test]
 async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
     let ws = TestWorkspace::init();
-    let out = ok(ws.as_user(SALES, &["token", "create", "--name", "ci", "--scope", "read", "--scope", "rfc.write"]));
+    let out = ok(ws.as_user(
+        SALES,
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--scope",
+            "read",
+            "--scope",
+            "rfc.write",
+        ],
+    ));
     let printed = stdout(&out);
     let token = printed
         .lines()

@@ -155,7 +155,12 @@ impl App {
     ) -> Result<usize> {
         // Whoever promoted a package of the round may not sign it off
         // (segregation of duties): no link they could not use.
-        let path = self.workspace.pipeline.get(env).map(|e| e.path.clone()).unwrap_or_default();
+        let path = self
+            .workspace
+            .pipeline
+            .get(env)
+            .map(|e| e.path.clone())
+            .unwrap_or_default();
         let trees = round::trees_of(round.packages);
         let promoters: BTreeSet<String> = self
             .store

@@ -38,9 +38,13 @@ impl App {
         }
         use crate::domain::limits::{LINE, TEXT, too_long};
         errors.extend(
-            [("title", title, LINE), ("steps", steps, TEXT), ("expected", expected, TEXT)]
-                .into_iter()
-                .filter_map(|(f, v, max)| too_long(f, v.trim(), max)),
+            [
+                ("title", title, LINE),
+                ("steps", steps, TEXT),
+                ("expected", expected, TEXT),
+            ]
+            .into_iter()
+            .filter_map(|(f, v, max)| too_long(f, v.trim(), max)),
         );
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
@@ -67,6 +71,9 @@ impl App {
                 "editing the test plan needs permission rfc.edit: ask a functional admin",
             ));
         }
-        Ok(self.store.remove_test_case(rfc.id.0, case, &caller.email, caller.origin).await?)
+        Ok(self
+            .store
+            .remove_test_case(rfc.id.0, case, &caller.email, caller.origin)
+            .await?)
     }
 }

@@ -96,7 +96,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = format!("{title} ({env})");
-        test_plan_audit(&mut tx, by, origin, "rfc.test_case.add", rfc, serde_json::json!({"environment": env, "kind": kind, "title": title})).await?;
+        test_plan_audit(
+            &mut tx,
+            by,
+            origin,
+            "rfc.test_case.add",
+            rfc,
+            serde_json::json!({"environment": env, "kind": kind, "title": title}),
+        )
+        .await?;
         add_event(
             &mut tx,
             &NewEvent {
@@ -122,7 +130,15 @@ impl Store {
             .await?;
         if done.rows_affected() == 1 {
             let detail = format!("case {case}");
-            test_plan_audit(&mut tx, by, origin, "rfc.test_case.remove", rfc, serde_json::json!({"case": case})).await?;
+            test_plan_audit(
+                &mut tx,
+                by,
+                origin,
+                "rfc.test_case.remove",
+                rfc,
+                serde_json::json!({"case": case}),
+            )
+            .await?;
             add_event(
                 &mut tx,
                 &NewEvent {

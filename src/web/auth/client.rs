@@ -81,16 +81,25 @@ mod tests {
     fn the_right_most_untrusted_hop_is_the_client() {
         let trusted = [ip("127.0.0.1"), ip("10.0.0.2")];
         // Straight from a client: the header is the client's to forge, and ignored.
-        assert_eq!(client_ip(ip("192.0.2.9"), &xff(&["1.1.1.1"]), &trusted), ip("192.0.2.9"));
+        assert_eq!(
+            client_ip(ip("192.0.2.9"), &xff(&["1.1.1.1"]), &trusted),
+            ip("192.0.2.9")
+        );
         // Through the proxy: its hop; the client's own writing further left is ignored.
         let h = xff(&["6.6.6.6, 203.0.113.7"]);
         assert_eq!(client_ip(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.7"));
         // Two proxies, the header on two lines.
         let h = xff(&["6.6.6.6, 203.0.113.7", "10.0.0.2"]);
         assert_eq!(client_ip(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.7"));
-        assert_eq!(client_ip(ip("127.0.0.1"), &xff(&["[2001:db8::1]:443"]), &trusted), ip("2001:db8::1"));
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &xff(&["[2001:db8::1]:443"]), &trusted),
+            ip("2001:db8::1")
+        );
         // No header, or garbage: the proxy itself.
         assert_eq!(client_ip(ip("127.0.0.1"), &HeaderMap::new(), &trusted), ip("127.0.0.1"));
-        assert_eq!(client_ip(ip("127.0.0.1"), &xff(&["1.1.1.1, junk"]), &trusted), ip("127.0.0.1"));
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &xff(&["1.1.1.1, junk"]), &trusted),
+            ip("127.0.0.1")
+        );
     }
 }

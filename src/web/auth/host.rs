@@ -59,10 +59,23 @@ mod tests {
     #[test]
     fn only_loopback_and_the_base_url_host_pass() {
         let base = "http://dtap.example.org:8080";
-        for ok in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.1.2.3", "dtap.example.org:8080"] {
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST",
+            "[::1]:8080",
+            "127.1.2.3",
+            "dtap.example.org:8080",
+        ] {
             assert!(host_allowed(ok, base), "{ok}");
         }
-        for bad in ["evil.example:8080", "", "dtap.example.org.evil.example", "10.0.0.1:8080", "[2001:db8::1]:80"] {
+        for bad in [
+            "evil.example:8080",
+            "",
+            "dtap.example.org.evil.example",
+            "10.0.0.1:8080",
+            "[2001:db8::1]:80",
+        ] {
             assert!(!host_allowed(bad, base), "{bad}");
         }
     }

@@ -19,7 +19,6 @@ use super::{AppState, WebError};
 use crate::app::rfcs::Caller;
 use crate::domain::rfc::RfcId;
 
-
 type Pairs = Vec<(String, String)>;
 
 fn parse_id(id: &str) -> Result<RfcId, WebError> {

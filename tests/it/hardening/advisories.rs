@@ -26,7 +26,12 @@ fn a_locked_version_with_an_advisory_fails_and_ours_pass() {
     .unwrap();
     let out = run(&lock);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(said.contains("RUSTSEC-2016-0002 hyper 0.9.3"), "{said}");
     assert!(!said.contains("smallvec"), "a patched version passes: {said}");
     let ours = run(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock")));

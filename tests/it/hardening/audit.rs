@@ -8,7 +8,18 @@ use sqlx::Connection;
 
 use crate::support::*;
 
-type Row = (i64, String, String, String, String, String, String, String, String, String);
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 /// A workspace with audit rows and dtap commits: a promotion, then an
 /// anchor commit made by `dtap audit anchor`.
@@ -18,7 +29,11 @@ fn busy_workspace() -> TestWorkspace {
     ws.put_package("crm-core", "1.0.0", &[&rfc], "v1");
     ws.promote(RM, "test");
     let out = ok(ws.dtap(&["audit", "anchor"]));
-    assert!(stdout(&out).contains("anchored the audit chain at event"), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("anchored the audit chain at event"),
+        "{}",
+        text(&out)
+    );
     ws
 }
 
@@ -117,7 +132,11 @@ async fn every_dtap_commit_anchors_the_audit_chain_and_verify_checks_the_anchors
     assert!(commits[0].contains("Dtap-Action: anchor"), "{}", commits[0]);
     let out = ok(ws.dtap(&["audit", "verify"]));
     assert!(stdout(&out).contains("audit chain intact"), "{}", text(&out));
-    assert!(stdout(&out).contains(&format!("{} anchors in git agree", commits.len())), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(&format!("{} anchors in git agree", commits.len())),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]

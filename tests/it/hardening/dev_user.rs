@@ -16,7 +16,11 @@ async fn with_dev_user_only_loopback_and_base_url_host_names_are_answered() {
     // A DNS-rebinding page's request names its own host.
     assert_eq!(status_for_host(&app, &format!("evil.example:{port}")).await, 421);
     assert_eq!(status_for_host(&app, "127.0.0.1.evil.example").await, 421);
-    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "dtap.example.org:8080".into()] {
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "dtap.example.org:8080".into(),
+    ] {
         assert_eq!(status_for_host(&app, &host).await, 200, "{host}");
     }
     app.stop().await;
@@ -33,6 +37,10 @@ fn serve_refuses_dev_user_off_loopback_before_printing_a_url() {
     ws.set_dev_user(Some(ADMIN));
     let out = ws.dtap(&["serve", "--bind", "0.0.0.0:0"]);
     assert_eq!(code(&out), Some(3), "{}", text(&out));
-    assert!(text(&out).contains("only allowed on a loopback address"), "{}", text(&out));
+    assert!(
+        text(&out).contains("only allowed on a loopback address"),
+        "{}",
+        text(&out)
+    );
     assert!(!stdout(&out).contains("http://"), "no URL printed: {}", stdout(&out));
 }

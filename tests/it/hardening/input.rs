@@ -9,7 +9,10 @@ use crate::support::*;
 async fn a_title_with_a_line_break_is_refused_everywhere_with_a_clear_error() {
     let ws = TestWorkspace::init();
     let app = TestApp::start_as(&ws, SALES).await;
-    for title in ["Weekly sales\r\nBcc: everyone@example.org", "Weekly sales\nPlease also wire money"] {
+    for title in [
+        "Weekly sales\r\nBcc: everyone@example.org",
+        "Weekly sales\nPlease also wire money",
+    ] {
         let r = app
             .http
             .post(app.url("/api/v1/rfcs"))
@@ -21,7 +24,9 @@ async fn a_title_with_a_line_break_is_refused_everywhere_with_a_clear_error() {
         let body: serde_json::Value = r.json().await.unwrap();
         let errors = body["errors"].as_array().unwrap();
         assert!(
-            errors.iter().any(|e| e["field"] == "title" && e["message"].as_str().unwrap().contains("one line")),
+            errors
+                .iter()
+                .any(|e| e["field"] == "title" && e["message"].as_str().unwrap().contains("one line")),
             "{body}"
         );
     }
@@ -50,5 +55,8 @@ fn release_notes_in_markdown_show_requesters_html_as_text() {
     let notes = stdout(&ok(ws.as_user(RM, &["release-notes", "--env", "test"])));
     assert!(notes.contains(&rfc), "{notes}");
     assert!(!notes.contains("<img"), "raw HTML in the Markdown notes:\n{notes}");
-    assert!(notes.contains("Weekly &lt;img src=x onerror=alert(1)&gt; sales \\| button"), "{notes}");
+    assert!(
+        notes.contains("Weekly &lt;img src=x onerror=alert(1)&gt; sales \\| button"),
+        "{notes}"
+    );
 }

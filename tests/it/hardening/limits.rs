@@ -15,7 +15,10 @@ fn documented_web_section() -> String {
         .expect("docs/operations.md shows trusted_proxies in a toml block");
     let web = block.split("[web]").nth(1).expect("the block has a [web] section");
     let lines: Vec<&str> = web.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    assert!(lines.iter().any(|l| l.starts_with("trusted_proxies = [")), "the example is a list: {web}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("trusted_proxies = [")),
+        "the example is a list: {web}"
+    );
     format!("[web]\n{}\n", lines.join("\n"))
 }
 
@@ -51,7 +54,11 @@ fn the_documented_trusted_proxies_example_passes_check() {
     let shown = ws.dtap(&["config", "get", "web.trusted_proxies"]);
     assert!(stdout(&shown).contains("127.0.0.1"), "{}", text(&shown));
     // The comma-separated string still works.
-    ws.edit("dtap.toml", "trusted_proxies = [\"127.0.0.1\"]", "trusted_proxies = \"127.0.0.1, 10.0.0.2\"");
+    ws.edit(
+        "dtap.toml",
+        "trusted_proxies = [\"127.0.0.1\"]",
+        "trusted_proxies = \"127.0.0.1, 10.0.0.2\"",
+    );
     assert!(ws.dtap(&["check"]).status.success());
 }
 
@@ -104,7 +111,11 @@ async fn login_mails_to_one_address_are_limited_whoever_asks() {
         assert_eq!(r.status(), 200, "every asker sees the same answer");
     }
     ws.flush();
-    let mails = ws.mailbox().into_iter().filter(|m| m.recipients().contains(&SALES.to_string())).count();
+    let mails = ws
+        .mailbox()
+        .into_iter()
+        .filter(|m| m.recipients().contains(&SALES.to_string()))
+        .count();
     assert_eq!(mails, 5, "five login mails an hour to one address");
     app.stop().await;
 }

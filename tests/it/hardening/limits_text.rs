@@ -15,13 +15,24 @@ async fn an_oversized_emergency_comment_or_test_case_is_refused_and_nothing_stor
         .submit(
             &format!("/rfcs/{id}"),
             &format!("/rfcs/{id}/cases"),
-            &[("op", "add"), ("environment", "test"), ("kind", "functional-test"), ("title", "A case"), ("steps", &huge), ("expected", "ok")],
+            &[
+                ("op", "add"),
+                ("environment", "test"),
+                ("kind", "functional-test"),
+                ("title", "A case"),
+                ("steps", &huge),
+                ("expected", "ok"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422, "{}", &r.body[..200.min(r.body.len())]);
     assert!(r.body.contains("is longer than 10000 characters"));
     app.stop().await;
-    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM rfc_test_cases WHERE title = 'A case'").await, 0, "nothing stored");
+    assert_eq!(
+        db_count(&ws, "SELECT COUNT(*) FROM rfc_test_cases WHERE title = 'A case'").await,
+        0,
+        "nothing stored"
+    );
     // An emergency approval's comment, on the page and on the command line.
     let out = ws.as_user(CM, &["emergency", "approve", "1", "--comment", &"y".repeat(10_001)]);
     assert!(!out.status.success());

@@ -10,18 +10,27 @@ async fn a_dead_login_link_answers_404_with_a_form_for_a_new_link() {
     assert_eq!(session.get("/").await.status, 200);
     let used = ws.latest_mail_with_link(SALES, "/login/").links("/login/").remove(0);
     let used = path_of(&used);
-    for path in [used.as_str(), "/login/0000000000000000000000000000000000000000000000000000000000000000"] {
+    for path in [
+        used.as_str(),
+        "/login/0000000000000000000000000000000000000000000000000000000000000000",
+    ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 404, "{path}: {}", page.body);
         assert!(page.body.contains("Send me a new link"), "{}", page.body);
         let posted = app.post_owned(path, &[("csrf_token".into(), page.csrf())]).await;
-        assert_eq!(posted.status, 403, "a dead link's form posts nothing (its token is for /login)");
+        assert_eq!(
+            posted.status, 403,
+            "a dead link's form posts nothing (its token is for /login)"
+        );
     }
     // The page's own form mails a new link.
     let before = ws.mailbox().len();
     let page = app.get(&used).await;
     let asked = app
-        .post_owned("/login", &[("csrf_token".into(), page.csrf()), ("email".into(), SALES.into())])
+        .post_owned(
+            "/login",
+            &[("csrf_token".into(), page.csrf()), ("email".into(), SALES.into())],
+        )
         .await;
     assert_eq!(asked.status, 200, "{}", asked.body);
     ws.flush();
@@ -45,7 +54,11 @@ async fn a_login_request_for_an_unknown_address_does_the_same_work_and_mails_nob
         assert!(asked.body.contains("Check your mail"));
     }
     // Read in the database: the work is what no page shows.
-    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM login_links").await, 2, "a link per request");
+    assert_eq!(
+        db_count(&ws, "SELECT COUNT(*) FROM login_links").await,
+        2,
+        "a link per request"
+    );
     ws.flush();
     let to: Vec<Vec<String>> = ws.mailbox().iter().map(|m| m.recipients()).collect();
     assert_eq!(to, vec![vec![SALES.to_string()]], "mail only to the known address");

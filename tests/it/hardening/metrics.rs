@@ -6,7 +6,10 @@ use crate::support::*;
 /// Test deploys with one step that succeeds.
 fn deploying_test_env(ws: &TestWorkspace) {
     let env = ws.read("environments/test.yaml");
-    ws.write("environments/test.yaml", &format!("{env}deploy:\n  timeout: 60s\n  steps:\n    - name: deploy\n      run: [\"true\"]\n"));
+    ws.write(
+        "environments/test.yaml",
+        &format!("{env}deploy:\n  timeout: 60s\n  steps:\n    - name: deploy\n      run: [\"true\"]\n"),
+    );
     let check = ws.dtap(&["check"]);
     assert!(check.status.success(), "{}", text(&check));
 }
@@ -17,7 +20,11 @@ fn token(ws: &TestWorkspace, user: &str, scopes: &[&str]) -> String {
         args.extend(["--scope", s]);
     }
     let out = ok(ws.as_user(user, &args));
-    stdout(&out).lines().find(|l| l.starts_with("dtap_")).unwrap().to_string()
+    stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("dtap_"))
+        .unwrap()
+        .to_string()
 }
 
 async fn metrics(app: &TestApp, from: &str, bearer: Option<&str>) -> (u16, String) {
@@ -78,7 +85,11 @@ async fn api_tokens_have_scopes_and_expire_after_90_days_unless_told() {
     assert_eq!(listed[1]["scopes"], "read rfc.write");
     let created = listed[0]["created_at"].as_str().unwrap()[..10].to_string();
     let expires = listed[0]["expires_at"].as_str().expect("an expiry by default");
-    let days = (time::Date::parse(&expires[..10], time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    let days = (time::Date::parse(
+        &expires[..10],
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap()
         - time::Date::parse(&created, time::macros::format_description!("[year]-[month]-[day]")).unwrap())
     .whole_days();
     assert_eq!(days, 90);
@@ -88,10 +99,23 @@ async fn api_tokens_have_scopes_and_expire_after_90_days_unless_told() {
     let app = TestApp::start(&ws).await;
     let body = serde_json::json!({"template": "report", "title": "From a script", "fields": {}});
     for (t, want) in [(&read, 403), (&write, 201), (&old, 201)] {
-        let r = app.http.post(app.url("/api/v1/rfcs")).bearer_auth(t).json(&body).send().await.unwrap();
+        let r = app
+            .http
+            .post(app.url("/api/v1/rfcs"))
+            .bearer_auth(t)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), want, "{}", r.text().await.unwrap());
     }
-    let r = app.http.get(app.url("/api/v1/rfcs")).bearer_auth(&read).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/api/v1/rfcs"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(metrics(&app, "127.0.0.1", Some(&old)).await.0, 200);
     app.stop().await;

@@ -35,12 +35,21 @@ async fn refusals_on_the_web_the_api_and_the_cli_are_audited_and_a_flood_is_capp
     crate::hardening::routes::behind_proxy(&ws);
     let app = TestApp::start(&ws).await;
     for _ in 0..20 {
-        let r = app.http.get(app.url("/")).header("X-Forwarded-User", KIM).send().await.unwrap();
+        let r = app
+            .http
+            .get(app.url("/"))
+            .header("X-Forwarded-User", KIM)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 403);
     }
     let web = refused_by(&ws, KIM);
     assert_eq!(web.len(), 10, "at most ten refusals a minute per person are recorded");
-    assert!(web.iter().all(|e| e["action"] == "web GET" && e["object"] == "/" && e["origin"] == "web"));
+    assert!(
+        web.iter()
+            .all(|e| e["action"] == "web GET" && e["object"] == "/" && e["origin"] == "web")
+    );
     // The API: the requester approving through it.
     let r = app
         .http
@@ -62,7 +71,10 @@ async fn refusals_on_the_web_the_api_and_the_cli_are_audited_and_a_flood_is_capp
         .unwrap();
     assert_eq!(r.status(), 403);
     app.stop().await;
-    let api: Vec<Value> = refused_by(&ws, SALES).into_iter().filter(|e| e["origin"] == "api").collect();
+    let api: Vec<Value> = refused_by(&ws, SALES)
+        .into_iter()
+        .filter(|e| e["origin"] == "api")
+        .collect();
     assert_eq!(api.len(), 1, "{api:?}");
     assert_eq!(api[0]["object"], format!("/api/v1/rfcs/{id}/transitions"));
     // Every refusal row still chains.
@@ -94,7 +106,11 @@ async fn test_plan_changes_are_audited() {
     let at = page.body.find(marker).expect("a remove button for the case") + marker.len();
     let case = page.body[at..at + page.body[at..].find('"').unwrap()].to_string();
     let removed = app
-        .submit(&format!("/rfcs/{id}"), &format!("/rfcs/{id}/cases"), &[("op", "remove"), ("case", &case)])
+        .submit(
+            &format!("/rfcs/{id}"),
+            &format!("/rfcs/{id}/cases"),
+            &[("op", "remove"), ("case", &case)],
+        )
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     app.stop().await;
@@ -125,5 +141,8 @@ async fn the_promoter_is_not_invited_to_sign_off_what_they_promoted() {
         .map(|m| m.recipients())
         .collect();
     assert!(invited.iter().any(|r| r.contains(&KIM.to_string())), "{invited:?}");
-    assert!(!invited.iter().any(|r| r.contains(&RM.to_string())), "the promoter got a link: {invited:?}");
+    assert!(
+        !invited.iter().any(|r| r.contains(&RM.to_string())),
+        "the promoter got a link: {invited:?}"
+    );
 }

@@ -31,10 +31,25 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
     ("POST", "/rfcs", "/rfcs", Want::Member(None)),
     ("GET", "/rfcs/new", "/rfcs/new", Want::Member(None)),
     ("GET", "/rfcs/{id}", "/rfcs/RFC-1", Want::Member(None)),
-    ("GET", "/rfcs/{id}/edit", "/rfcs/RFC-1/edit", Want::MemberOnly(&[SALES, FA])),
+    (
+        "GET",
+        "/rfcs/{id}/edit",
+        "/rfcs/RFC-1/edit",
+        Want::MemberOnly(&[SALES, FA]),
+    ),
     ("POST", "/rfcs/{id}/edit", "/rfcs/RFC-1/edit", Want::Member(None)),
-    ("POST", "/rfcs/{id}/transition", "/rfcs/RFC-1/transition", Want::Member(None)),
-    ("POST", "/rfcs/{id}/comments", "/rfcs/RFC-1/comments", Want::Member(None)),
+    (
+        "POST",
+        "/rfcs/{id}/transition",
+        "/rfcs/RFC-1/transition",
+        Want::Member(None),
+    ),
+    (
+        "POST",
+        "/rfcs/{id}/comments",
+        "/rfcs/RFC-1/comments",
+        Want::Member(None),
+    ),
     ("POST", "/rfcs/{id}/testers", "/rfcs/RFC-1/testers", Want::Member(None)),
     ("POST", "/rfcs/{id}/cases", "/rfcs/RFC-1/cases", Want::Member(None)),
     ("GET", "/signoff/{token}", "/signoff/made-up", Want::Link(404)),
@@ -42,20 +57,45 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
     ("GET", "/login/{token}", "/login/made-up", Want::Link(404)),
     ("POST", "/logout", "/logout", Want::Open),
     ("GET", "/access", "/access", Want::Member(Some("access.view"))),
-    ("POST", "/emergency/{id}/approve", "/emergency/1/approve", Want::Member(None)),
+    (
+        "POST",
+        "/emergency/{id}/approve",
+        "/emergency/1/approve",
+        Want::Member(None),
+    ),
     ("GET", "/audit", "/audit", Want::Member(Some("audit.view"))),
     ("GET", "/audit.csv", "/audit.csv", Want::Member(Some("audit.view"))),
     ("GET", "/reports", "/reports", Want::Member(Some("reports.view"))),
-    ("GET", "/reports/{file}", "/reports/states.csv", Want::Member(Some("reports.view"))),
+    (
+        "GET",
+        "/reports/{file}",
+        "/reports/states.csv",
+        Want::Member(Some("reports.view")),
+    ),
     ("GET", "/calendar", "/calendar", Want::Member(None)),
     ("POST", "/calendar/feed", "/calendar/feed", Want::Member(None)),
-    ("GET", "/calendar.ics", "/calendar.ics?user=kim@example.org&token=00", Want::Link(401)),
-    ("GET", "/packages/{name}/diff", "/packages/accounts/diff?from=develop&to=test", Want::Member(None)),
+    (
+        "GET",
+        "/calendar.ics",
+        "/calendar.ics?user=kim@example.org&token=00",
+        Want::Link(401),
+    ),
+    (
+        "GET",
+        "/packages/{name}/diff",
+        "/packages/accounts/diff?from=develop&to=test",
+        Want::Member(None),
+    ),
     ("GET", "/deployments", "/deployments", Want::Member(None)),
     ("GET", "/deployments/{id}", "/deployments/1", Want::Member(None)),
     ("GET", "/api/v1/rfcs", "/api/v1/rfcs", Want::Bearer),
     ("GET", "/api/v1/rfcs/{id}", "/api/v1/rfcs/RFC-1", Want::Bearer),
-    ("POST", "/api/v1/rfcs/{id}/transitions", "/api/v1/rfcs/RFC-1/transitions", Want::Bearer),
+    (
+        "POST",
+        "/api/v1/rfcs/{id}/transitions",
+        "/api/v1/rfcs/RFC-1/transitions",
+        Want::Bearer,
+    ),
     ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", Want::Open),
     ("GET", "/api/v1/deployments", "/api/v1/deployments", Want::Bearer),
     ("GET", "/api/v1/deployments/{id}", "/api/v1/deployments/1", Want::Bearer),
@@ -72,7 +112,10 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
 const ROLES: &[(&str, &[&str])] = &[
     (SALES, &["rfc.file"]),
     (FA, &["rfc.file", "rfc.edit", "reports.view"]),
-    (CM, &["rfc.file", "rfc.assess", "reports.view", "audit.view", "access.view"]),
+    (
+        CM,
+        &["rfc.file", "rfc.assess", "reports.view", "audit.view", "access.view"],
+    ),
     (RM, &["reports.view", "audit.view"]),
 ];
 
@@ -102,11 +145,17 @@ fn every_route_of_the_router_has_a_row_in_the_table() {
     let routed: BTreeSet<String> = dtap::web::route_paths().into_iter().collect();
     let tabled: BTreeSet<String> = TABLE.iter().map(|(_, r, _, _)| r.to_string()).collect();
     let missing: Vec<_> = routed.difference(&tabled).collect();
-    assert!(missing.is_empty(), "routes without a row in this test's table: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a row in this test's table: {missing:?}"
+    );
     let stale: Vec<_> = tabled.difference(&routed).collect();
     assert!(stale.is_empty(), "rows for routes the router no longer has: {stale:?}");
     for r in &routed {
-        assert!(dtap::web::route_rule(r).is_some(), "route {r} has no rule in web::guard::RULES");
+        assert!(
+            dtap::web::route_rule(r).is_some(),
+            "route {r} has no rule in web::guard::RULES"
+        );
     }
 }
 
@@ -128,7 +177,9 @@ async fn every_route_answers_each_visitor_as_its_rule_says() {
             }
             Want::Link(code) => {
                 if nobody != code {
-                    wrong.push(format!("{method} {route}: nobody with a made-up token got {nobody}, wants {code}"));
+                    wrong.push(format!(
+                        "{method} {route}: nobody with a made-up token got {nobody}, wants {code}"
+                    ));
                 }
             }
             Want::Bearer => {
@@ -141,7 +192,9 @@ async fn every_route_answers_each_visitor_as_its_rule_says() {
                     wrong.push(format!("{method} {route}: nobody got {nobody}, wants 401"));
                 }
                 if outsider != 403 {
-                    wrong.push(format!("{method} {route}: {KIM} (not in access.yaml) got {outsider}, wants 403"));
+                    wrong.push(format!(
+                        "{method} {route}: {KIM} (not in access.yaml) got {outsider}, wants 403"
+                    ));
                 }
                 if method != "GET" {
                     continue;
@@ -153,9 +206,16 @@ async fn every_route_answers_each_visitor_as_its_rule_says() {
                         Want::Member(permission) => permission.is_none_or(|p| perms.contains(&p)),
                         _ => unreachable!(),
                     };
-                    let ok = if may { !matches!(got, 401 | 403 | 500) } else { got == 403 };
+                    let ok = if may {
+                        !matches!(got, 401 | 403 | 500)
+                    } else {
+                        got == 403
+                    };
                     if !ok {
-                        wrong.push(format!("{method} {route}: {user} got {got}, wants {}", if may { "in" } else { "403" }));
+                        wrong.push(format!(
+                            "{method} {route}: {user} got {got}, wants {}",
+                            if may { "in" } else { "403" }
+                        ));
                     }
                 }
             }
@@ -172,10 +232,21 @@ async fn the_dashboard_and_the_calendar_need_a_user_in_access_yaml() {
     let app = TestApp::start(&ws).await;
     let page = app.get("/").await;
     assert_eq!(page.status, 401, "{}", page.body);
-    assert!(!page.body.contains("@example.org"), "the sign-in page shows nobody's address");
+    assert!(
+        !page.body.contains("@example.org"),
+        "the sign-in page shows nobody's address"
+    );
     for path in ["/", "/calendar"] {
-        assert_eq!(status(&app, "GET", path, Some(KIM)).await, 403, "{path} for someone not in access.yaml");
-        assert_eq!(status(&app, "GET", path, Some(SALES)).await, 200, "{path} for a requester");
+        assert_eq!(
+            status(&app, "GET", path, Some(KIM)).await,
+            403,
+            "{path} for someone not in access.yaml"
+        );
+        assert_eq!(
+            status(&app, "GET", path, Some(SALES)).await,
+            200,
+            "{path} for a requester"
+        );
     }
     // The probes stay open and say nothing.
     assert_eq!(app.get("/healthz").await.body, "ok");

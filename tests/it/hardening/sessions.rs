@@ -9,7 +9,11 @@ async fn under_https_the_cookie_is_host_bound_and_browsers_are_told_to_stay_on_h
     ws.set_base_url("https://dtap.example.org");
     let app = TestApp::start(&ws).await;
     let session = app.sign_in(&ws, SALES).await;
-    assert!(session.cookie().starts_with("__Host-dtap_session="), "{}", session.cookie());
+    assert!(
+        session.cookie().starts_with("__Host-dtap_session="),
+        "{}",
+        session.cookie()
+    );
     assert_eq!(session.get("/").await.status, 200);
     let r = app.http.get(app.url("/login")).send().await.unwrap();
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
@@ -28,7 +32,10 @@ async fn under_https_the_cookie_is_host_bound_and_browsers_are_told_to_stay_on_h
     ws.set_base_url("http://127.0.0.1:8080");
     let app = TestApp::start(&ws).await;
     let r = app.http.get(app.url("/login")).send().await.unwrap();
-    assert!(r.headers().get("strict-transport-security").is_none(), "no HSTS over http");
+    assert!(
+        r.headers().get("strict-transport-security").is_none(),
+        "no HSTS over http"
+    );
     let session = app.sign_in(&ws, SALES).await;
     assert!(session.cookie().starts_with("dtap_session="), "{}", session.cookie());
     app.stop().await;
@@ -46,9 +53,13 @@ async fn form_tokens_are_bound_to_the_session_and_change_at_each_sign_in() {
     let new = second.get(&page).await.csrf();
     assert_ne!(old, new, "a new sign-in, new form tokens");
     let comment = format!("/rfcs/{id}/comments");
-    let stale = second.post(&comment, &[("csrf_token", &old), ("body", "with the old token")]).await;
+    let stale = second
+        .post(&comment, &[("csrf_token", &old), ("body", "with the old token")])
+        .await;
     assert_eq!(stale.status, 403, "another session's token is refused");
-    let fresh = second.post(&comment, &[("csrf_token", &new), ("body", "with my token")]).await;
+    let fresh = second
+        .post(&comment, &[("csrf_token", &new), ("body", "with my token")])
+        .await;
     assert_eq!(fresh.status, 303, "{}", fresh.body);
     // Signing out ends the session; its cookie signs in nobody.
     let out = second.post("/logout", &[("csrf_token", &new)]).await;
@@ -59,9 +70,18 @@ async fn form_tokens_are_bound_to_the_session_and_change_at_each_sign_in() {
 
 /// The feed address from the calendar page, as a path on the test app.
 async fn feed_of(app: &TestApp, user: &str) -> (String, String) {
-    let r = app.http.get(app.url("/calendar")).header("X-Forwarded-User", user).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/calendar"))
+        .header("X-Forwarded-User", user)
+        .send()
+        .await
+        .unwrap();
     let body = r.text().await.unwrap();
-    let at = body.find("class=\"feed-url\" readonly value=\"").expect("a feed address") + 33;
+    let at = body
+        .find("class=\"feed-url\" readonly value=\"")
+        .expect("a feed address")
+        + 33;
     let url = body[at..at + body[at..].find('"').unwrap()]
         .replace("&amp;", "&")
         .replace("&#x2f;", "/");
@@ -77,7 +97,9 @@ async fn the_calendar_feed_address_expires_and_can_be_revoked() {
     assert_eq!(app.get(&feed).await.status, 200, "{feed}");
     // It names its last day, 180 days on, and the token covers it.
     let until = feed.split("until=").nth(1).unwrap()[..10].to_string();
-    let expected = (time::OffsetDateTime::now_utc() + time::Duration::days(180)).date().to_string();
+    let expected = (time::OffsetDateTime::now_utc() + time::Duration::days(180))
+        .date()
+        .to_string();
     assert_eq!(until, expected);
     for other in ["2099-12-31", "2020-01-01"] {
         assert_eq!(app.get(&feed.replace(&until, other)).await.status, 401, "until={other}");
