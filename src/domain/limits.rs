@@ -10,9 +10,23 @@ pub const REASON: usize = 2_000;
 /// A comment, test steps, an expected result.
 pub const TEXT: usize = 10_000;
 
-/// An error for `field` when `value` is longer than `max` characters.
+/// An error for `field` when `value` is longer than `max` characters (the
+/// message as the catalogue has it: `is longer than 10,000 characters`).
 pub fn too_long(field: &str, value: &str, max: usize) -> Option<FieldError> {
-    (value.chars().count() > max).then(|| FieldError::new(field, format!("is longer than {max} characters")))
+    (value.chars().count() > max).then(|| FieldError::new(field, format!("is longer than {} characters", grouped(max))))
+}
+
+/// `10000` → `10,000`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -24,6 +38,8 @@ mod tests {
         assert!(too_long("comment", &"é".repeat(TEXT), TEXT).is_none());
         let e = too_long("comment", &"a".repeat(TEXT + 1), TEXT).unwrap();
         assert_eq!(e.field, "comment");
-        assert!(e.message.contains("10000"), "{}", e.message);
+        assert_eq!(e.message, "is longer than 10,000 characters");
+        assert_eq!(grouped(200), "200");
+        assert_eq!(grouped(2_000), "2,000");
     }
 }

@@ -26,7 +26,7 @@ async fn an_oversized_emergency_comment_or_test_case_is_refused_and_nothing_stor
         )
         .await;
     assert_eq!(r.status, 422, "{}", &r.body[..200.min(r.body.len())]);
-    assert!(r.body.contains("is longer than 10000 characters"));
+    assert!(r.body.contains("is longer than 10,000 characters"));
     app.stop().await;
     assert_eq!(
         db_count(&ws, "SELECT COUNT(*) FROM rfc_test_cases WHERE title = 'A case'").await,
@@ -36,7 +36,7 @@ async fn an_oversized_emergency_comment_or_test_case_is_refused_and_nothing_stor
     // An emergency approval's comment, on the page and on the command line.
     let out = ws.as_user(CM, &["emergency", "approve", "1", "--comment", &"y".repeat(10_001)]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("longer than 10000 characters"), "{}", text(&out));
+    assert!(text(&out).contains("longer than 10,000 characters"), "{}", text(&out));
 }
 
 #[tokio::test]
