@@ -11,7 +11,7 @@ use crate::gitrepo::Identity;
 use crate::store::audit::{AuditEvent, BrokenLink, verify_chain};
 
 /// Who `serve`'s daily anchor commits are by.
-pub const ANCHOR_BY: &str = "dtap@localhost";
+pub const ANCHOR_BY: &str = "dtap@localhost.invalid";
 
 /// What `audit verify` found: the links, and the anchors in git.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,10 +128,8 @@ impl App {
         if time::OffsetDateTime::now_utc() - last.datetime() < time::Duration::days(1) {
             return Ok(None);
         }
-        let caller = Caller::new(
-            crate::domain::Email::parse(ANCHOR_BY).expect("a valid address"),
-            Origin::Cli,
-        );
+        let by = crate::domain::Email::parse(ANCHOR_BY).map_err(|e| AppError::Internal(e.to_string()))?;
+        let caller = Caller::new(by, Origin::Cli);
         Ok(Some(self.anchor_audit(&caller).await?.1))
     }
 }

@@ -169,3 +169,43 @@ async fn a_row_forged_after_the_last_anchor_but_dated_before_it_is_caught() {
     .await;
     verify_fails_saying(&ws, "forged");
 }
+
+/// `serve` anchors the chain when the branch saw no commit for a day.
+#[test]
+fn serve_anchors_the_chain_after_a_day_without_commits() {
+    let ws = TestWorkspace::init();
+    ws.file_rfc("Weekly sales button");
+    // The newest commit is two days old (a developer's, dated so).
+    let work = ws.tmp.path().join("old-clone");
+    ws.git(ws.tmp.path(), &["clone", "-q", ws.repo_path().to_str().unwrap(), work.to_str().unwrap()]);
+    std::fs::write(work.join("README.md"), "old\n").unwrap();
+    ws.git(&work, &["add", "-A"]);
+    let when = (time::OffsetDateTime::now_utc() - time::Duration::days(2)).unix_timestamp();
+    let date = format!("@{when} +0000");
+    let out = ws
+        .isolated_command("git")
+        .current_dir(&work)
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .args(["commit", "-q", "-m", "An old change"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    ws.git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let before = ws.head();
+    let serve = Serve::start(&ws);
+    let mut anchored = false;
+    for _ in 0..100 {
+        if ws.head() != before {
+            anchored = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    serve.stop();
+    assert!(anchored, "serve made no anchor commit");
+    let message = ws.repo_git(&["log", "-1", "--format=%B", "main"]);
+    assert!(message.contains("Dtap-Action: anchor"), "{message}");
+    assert!(message.contains("Dtap-Audit-Head: "), "{message}");
+    ok(ws.dtap(&["audit", "verify"]));
+}
