@@ -177,7 +177,10 @@ fn serve_anchors_the_chain_after_a_day_without_commits() {
     ws.file_rfc("Weekly sales button");
     // The newest commit is two days old (a developer's, dated so).
     let work = ws.tmp.path().join("old-clone");
-    ws.git(ws.tmp.path(), &["clone", "-q", ws.repo_path().to_str().unwrap(), work.to_str().unwrap()]);
+    ws.git(
+        ws.tmp.path(),
+        &["clone", "-q", ws.repo_path().to_str().unwrap(), work.to_str().unwrap()],
+    );
     std::fs::write(work.join("README.md"), "old\n").unwrap();
     ws.git(&work, &["add", "-A"]);
     let when = (time::OffsetDateTime::now_utc() - time::Duration::days(2)).unix_timestamp();
