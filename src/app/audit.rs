@@ -4,7 +4,31 @@ use super::caller::Caller;
 use super::{App, AppError, Result};
 use serde::Serialize;
 
+use crate::domain::anchor::{self, AuditHead, ChainRow};
+use crate::domain::origin::Origin;
+use crate::domain::stamp::Stamp;
+use crate::gitrepo::Identity;
 use crate::store::audit::{AuditEvent, BrokenLink, verify_chain};
+
+/// Who `serve`'s daily anchor commits are by.
+pub const ANCHOR_BY: &str = "dtap@localhost.invalid";
+
+/// What `audit verify` found: the links, and the anchors in git.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditCheck {
+    pub events: usize,
+    pub anchors: usize,
+    /// The first row whose link does not hold.
+    pub broken: Option<BrokenLink>,
+    /// What the anchors found (truncated, rewritten, forged), one line each.
+    pub findings: Vec<String>,
+}
+
+impl AuditCheck {
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.findings.is_empty()
+    }
+}
 
 /// One audit event as pages, CSV and `--json` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,11 +80,57 @@ impl App {
             .collect())
     }
 
-    /// Verifies the whole chain; `Err` names the first broken row.
-    pub async fn verify_audit(&self, caller: &Caller) -> Result<std::result::Result<usize, BrokenLink>> {
+    /// Verifies the whole chain, then every anchor in git against it:
+    /// the links catch a changed row, the anchors a truncated, rewritten or
+    /// backdated chain (which relinking would hide from the links).
+    pub async fn verify_audit(&self, caller: &Caller) -> Result<AuditCheck> {
         self.may_read(caller, "audit.view")?;
         let rows = self.store.audit_since(None, None, None).await.map_err(AppError::from)?;
-        Ok(verify_chain(&rows))
+        let repo = self.repo.clone();
+        let anchors = tokio::task::spawn_blocking(move || repo.audit_anchors()).await??;
+        let chain: Vec<ChainRow> = rows
+            .iter()
+            .map(|r| {
+                Ok(ChainRow {
+                    seq: r.seq,
+                    hash: r.hash.clone(),
+                    at: Stamp::parse(&r.at).map_err(|e| AppError::Internal(format!("audit event {}: {e}", r.seq)))?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(AuditCheck {
+            events: rows.len(),
+            anchors: anchors.len(),
+            broken: verify_chain(&rows).err(),
+            findings: anchor::check(&chain, &anchors)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        })
+    }
+
+    /// Makes an empty commit whose trailer anchors the chain's head now.
+    pub async fn anchor_audit(&self, caller: &Caller) -> Result<(AuditHead, String)> {
+        let head = self.store.audit_head().await?;
+        let (repo, by, h) = (self.repo.clone(), Identity::from_email(&caller.email), head.clone());
+        let commit = tokio::task::spawn_blocking(move || repo.commit_anchor(&h, &by)).await??;
+        self.store.record_dtap_commit(&commit, "anchor").await?;
+        Ok((head, commit))
+    }
+
+    /// `serve`'s daily anchor: an anchor commit when the branch saw no
+    /// commit for a day. Returns the commit made, if any.
+    pub async fn anchor_if_quiet(&self) -> Result<Option<String>> {
+        let repo = self.repo.clone();
+        let last = tokio::task::spawn_blocking(move || repo.head_time()).await??;
+        // Git's commit times are the system clock's, so is this comparison
+        // (a test's shifted clock must not make anchors).
+        if time::OffsetDateTime::now_utc() - last.datetime() < time::Duration::days(1) {
+            return Ok(None);
+        }
+        let by = crate::domain::Email::parse(ANCHOR_BY).map_err(|e| AppError::Internal(e.to_string()))?;
+        let caller = Caller::new(by, Origin::Cli);
+        Ok(Some(self.anchor_audit(&caller).await?.1))
     }
 }
 

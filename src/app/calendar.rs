@@ -114,3 +114,34 @@ fn host_of(base_url: &str) -> String {
     let rest = base_url.split("://").nth(1).unwrap_or(base_url);
     rest.split(['/', ':']).next().unwrap_or("dtap").to_string()
 }
+
+impl super::App {
+    /// The user's calendar feed generation: feed addresses name it, and
+    /// revoking moves it on.
+    pub async fn feed_generation(&self, email: &str) -> super::Result<String> {
+        Ok(self
+            .store
+            .meta(&format!("feed_generation:{email}"))
+            .await?
+            .unwrap_or_else(|| "0".into()))
+    }
+
+    /// Voids every calendar feed address given to the caller (audited).
+    pub async fn revoke_feed(&self, caller: &super::caller::Caller) -> super::Result<()> {
+        let next = crate::random::hex::<8>()?;
+        self.store
+            .set_meta(&format!("feed_generation:{}", caller.email), &next)
+            .await?;
+        self.store
+            .record(&crate::store::NewAuditEvent {
+                actor: caller.email.to_string(),
+                action: "calendar.feed.revoke".into(),
+                object: caller.email.to_string(),
+                outcome: "ok".into(),
+                origin: caller.origin,
+                detail: serde_json::json!({}),
+            })
+            .await?;
+        Ok(())
+    }
+}

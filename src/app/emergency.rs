@@ -77,6 +77,9 @@ impl App {
     /// Approves an emergency change afterwards: needs rfc.assess, and never
     /// by whoever made the change.
     pub async fn approve_emergency(&self, caller: &Caller, id: i64, comment: &str) -> Result<()> {
+        if let Some(e) = crate::domain::limits::too_long("comment", comment, crate::domain::limits::TEXT) {
+            return Err(AppError::Invalid(vec![e]));
+        }
         let review = self
             .store
             .emergency_review(id)

@@ -12,28 +12,49 @@ pub const SESSION_HOURS: i64 = 12;
 
 impl App {
     /// Mails a single-use login link when `email` is in the authorization
-    /// matrix. Says nothing either way, so addresses cannot be probed.
+    /// matrix and has not had [`super::ratelimit::LOGIN_MAILS_PER_HOUR`]
+    /// this hour. Says nothing either way, and does the same work either
+    /// way (count the request against the address, draw a token, render the
+    /// mail, write the link in one transaction), so neither the answer nor
+    /// its timing tells whether an address is known. An unknown address's
+    /// link is dead when written, and its mail is not queued.
     pub async fn request_login(&self, email: &str) -> Result<()> {
-        let email = Email::parse(email).ok();
-        let Some(email) = email.filter(|e| !self.workspace.access.roles_of(e).is_empty()) else {
-            tracing::info!("login requested for an address without a role");
+        // The address's form is no secret: nothing to hide there.
+        let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
+        let within = self.allow_login_mail(email.as_str()).await?;
+        let known = !self.workspace.access.roles_of(&email).is_empty();
+        let send = known && within;
+        if !send {
+            tracing::info!(
+                known,
+                "login link not sent (an address without a role, or too many asked)"
+            );
+        }
         let token = crate::random::hex::<32>()?;
-        let expires = self.now_utc() + time::Duration::minutes(LINK_TTL_MINUTES);
-        self.store
-            .create_login_link(
-                &super::signoff::token_hash(&token),
-                &email,
-                &crate::domain::stamp::stamp(expires),
-            )
-            .await?;
+        let now = self.now_utc();
+        let expires = if send {
+            now + time::Duration::minutes(LINK_TTL_MINUTES)
+        } else {
+            now
+        };
         let ctx = context! {
             link => format!("{}/login/{token}", self.workspace.config.web.base_url.trim_end_matches('/')),
             minutes => LINK_TTL_MINUTES,
         };
+        let mail = self.render_mail("login", vec![email.to_string()], ctx)?;
         let mut tx = self.store.write_tx().await?;
-        self.queue(&mut tx, "login", vec![email.into_string()], ctx).await?;
+        crate::store::sessions::create_login_link(
+            &mut tx,
+            &super::signoff::token_hash(&token),
+            &email,
+            &crate::domain::stamp::stamp(expires),
+        )
+        .await?;
+        if send {
+            self.enqueue(&mut tx, mail.as_ref()).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -67,15 +67,45 @@ fn render_source(name: &str, source: String, notes: &ReleaseNotes) -> std::resul
     env.set_auto_escape_callback(|n| {
         if n.ends_with(".html") {
             AutoEscape::Html
+        } else if n.ends_with(".md") {
+            AutoEscape::Custom("markdown".into())
         } else {
             AutoEscape::None
         }
+    });
+    // Markdown passes raw HTML through to the published page: what
+    // requesters typed (titles, summaries) is shown as text, never as HTML.
+    env.set_formatter(|out, state, value| {
+        if !matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "markdown") {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        let text = match value.as_str() {
+            Some(s) if !value.is_safe() => markdown_text(s),
+            _ => value.to_string(),
+        };
+        out.write_str(&text).map_err(minijinja::Error::from)
     });
     env.add_template_owned(name.to_string(), source)
         .map_err(|e| describe(&e))?;
     env.get_template(name)
         .and_then(|t| t.render(minijinja::context! { notes => minijinja::value::Serde(notes) }))
         .map_err(|e| describe(&e))
+}
+
+/// Text for Markdown: HTML's special characters as entities (shown as
+/// themselves, never run), and `|` escaped so a table row stays one row.
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("\\|"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn describe(e: &minijinja::Error) -> String {

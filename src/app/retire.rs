@@ -263,8 +263,9 @@ impl App {
         let (head, path) = (plan.head.clone(), format!("{}/{}", env.path, plan.package));
         let author = Identity::from_email(&caller.email);
         let (repo2, msg2) = (repo.clone(), message.clone());
+        let anchor = self.store.audit_head().await?;
         let made = tokio::task::spawn_blocking(move || {
-            repo.commit_replacing(&head, &[(path, Entry::Remove)], &message, &author)
+            repo.commit_replacing(&head, &[(path, Entry::Remove)], &message, &author, &anchor)
         })
         .await??;
         failpoint("after-commit-object");

@@ -78,6 +78,9 @@ impl App {
         if req.reason.trim().is_empty() {
             refusals.push("a rollback needs --reason TEXT saying why".into());
         }
+        if let Some(e) = crate::domain::limits::too_long("reason", &req.reason, crate::domain::limits::REASON) {
+            return Err(AppError::Invalid(vec![e]));
+        }
         for _ in 0..5 {
             let repo = self.repo.clone();
             let (path, pkg, to_version) = (env.path.clone(), req.package.clone(), req.to_version.clone());
@@ -242,12 +245,13 @@ impl App {
             let author = Identity::from_email(&caller.email);
             let repo2 = repo.clone();
             let (base_s, msg2) = (head.clone(), message.clone());
+            let anchor = self.store.audit_head().await?;
             let made = tokio::task::spawn_blocking(move || {
                 let entry = match restored {
                     Some(t) => Entry::Tree(t),
                     None => Entry::Remove,
                 };
-                repo.commit_replacing(&head, &[(path, entry)], &message, &author)
+                repo.commit_replacing(&head, &[(path, entry)], &message, &author, &anchor)
             })
             .await??;
             failpoint("after-commit-object");

@@ -17,6 +17,9 @@ const SWEEP_EVERY: u64 = 30;
 
 /// `host:pid`: who holds a mail claim or a promotion lease. Read once per
 /// process, so async code never touches the file system for it.
+/// Rounds (of two seconds) between checks for a day without commits.
+const ANCHOR_EVERY: u64 = 1800;
+
 pub fn worker_id() -> String {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| {
@@ -82,6 +85,15 @@ pub async fn run(app: App, mailer: Mailer, mut stop: tokio::sync::watch::Receive
         }
         for (step, e) in &round.failed {
             tracing::error!(error = %e, "{step}");
+        }
+        // About hourly: anchor the audit chain in git when a day passed
+        // without a commit (docs/security.md).
+        if rounds.is_multiple_of(ANCHOR_EVERY) {
+            match app.anchor_if_quiet().await {
+                Ok(Some(commit)) => tracing::info!(%commit, "audit chain anchored in git"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "anchoring the audit chain"),
+            }
         }
         rounds += 1;
         tokio::select! {

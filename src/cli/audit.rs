@@ -11,7 +11,7 @@ use crate::app::caller::Caller;
 #[derive(Debug, clap::Args)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  dtap audit --since 2026-11-01\n  dtap audit --actor rm@example.org --json\n  dtap audit --csv > audit.csv\n  dtap audit verify              exit 1 naming the first row that was changed"
+    after_help = "Examples:\n  dtap audit --since 2026-11-01\n  dtap audit --actor rm@example.org --json\n  dtap audit --csv > audit.csv\n  dtap audit verify              exit 1 naming the first row that was changed, or the anchor in git the table no longer matches\n  dtap audit anchor              an empty commit witnessing the chain's head (serve makes one daily)"
 )]
 pub struct AuditArgs {
     #[command(subcommand)]
@@ -33,23 +33,51 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the SHA-256 chain over every row.
+    /// Check the SHA-256 chain over every row, and every anchor in git
+    /// (`Dtap-Audit-Head` trailers) against the table.
     Verify,
+    /// Make an empty commit that anchors the chain's head in git.
+    Anchor,
 }
 
 pub async fn run(cli: &Cli, args: &AuditArgs) -> CliResult {
     let app = App::open(&cli.workspace).await?;
     if let Some(AuditCommand::Verify) = args.command {
-        return match app.verify_audit(&Caller::local()).await? {
-            Ok(n) => {
-                outln!("audit chain intact: {n} events");
-                Ok(())
-            }
-            Err(b) => Err(CliError::Failed(format!(
-                "the audit chain is broken at event {}: {}",
-                b.seq, b.reason
-            ))),
-        };
+        let check = app.verify_audit(&Caller::local()).await?;
+        if args.json {
+            print_json(&check)?;
+        } else if check.intact() {
+            outln!(
+                "audit chain intact: {} events, {} anchors in git agree",
+                check.events,
+                check.anchors
+            );
+        }
+        if check.intact() {
+            return Ok(());
+        }
+        let mut problems: Vec<String> = check
+            .broken
+            .iter()
+            .map(|b| format!("the audit chain is broken at event {}: {}", b.seq, b.reason))
+            .collect();
+        problems.extend(
+            check
+                .findings
+                .iter()
+                .map(|f| format!("the audit chain does not match git: {f}")),
+        );
+        return Err(CliError::Failed(problems.join("\n")));
+    }
+    if let Some(AuditCommand::Anchor) = args.command {
+        let caller = Caller::new(cli.identity()?, crate::domain::origin::Origin::Cli);
+        let (head, commit) = app.anchor_audit(&caller).await?;
+        outln!(
+            "anchored the audit chain at event {} in commit {}",
+            head.seq,
+            &commit[..12]
+        );
+        return Ok(());
     }
     let events = app
         .audit(

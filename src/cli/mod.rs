@@ -159,12 +159,44 @@ pub fn run() -> ExitCode {
     match runtime.block_on(dispatch(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let CliError::App(AppError::Refused(reasons)) = &e {
+                runtime.block_on(audit_refusal(&cli, reasons));
+            }
             let text = e.to_string();
             if !text.is_empty() {
                 eprintln!("error: {text}");
             }
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// A command refused by a rule is audited (outcome `refused`), as whoever
+/// ran it; without an identity or a database there is nobody to record.
+async fn audit_refusal(cli: &Cli, reasons: &[crate::domain::rfc::Refusal]) {
+    let Ok(actor) = cli.identity() else { return };
+    let Ok(app) = crate::app::App::open(&cli.workspace).await else {
+        return;
+    };
+    let command: String = format!("{:?}", cli.command)
+        .chars()
+        .take_while(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let object: String = args.join(" ").chars().take(200).collect();
+    let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    let recorded = app
+        .record_refusal(
+            actor.as_str(),
+            crate::domain::origin::Origin::Cli,
+            &format!("cli {command}"),
+            &object,
+            &reasons,
+        )
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "recording the refusal in the audit trail");
     }
 }
 

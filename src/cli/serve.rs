@@ -30,6 +30,12 @@ pub async fn run(cli: &Cli, args: &Args) -> CliResult {
         super::emit(&format!("Reconciled an unfinished {r}\n"));
     }
     let bind: SocketAddr = args.bind.unwrap_or(app.workspace().config.web.bind);
+    // Refused before listening, so no URL is ever printed for it.
+    if app.workspace().config.web.dev_user.is_some() && !bind.ip().is_loopback() {
+        return Err(CliError::Refused(
+            crate::web::LaunchError::DevUserNotLoopback(bind).to_string(),
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
         CliError::Failed(format!(
             "cannot listen on {bind}: {e}. Is another dtap running? Try --bind 127.0.0.1:0"

@@ -10,16 +10,19 @@ use crate::app::caller::{Caller, Origin};
 /// API tokens: `Authorization: Bearer <token>` on /api/v1.
 #[derive(Debug, Subcommand)]
 #[command(
-    after_help = "Examples:\n  dtap token create --name ci-pipeline --expires 90d\n  dtap token list\n  dtap token revoke 3\n\nThe token is shown once; dtap keeps only its SHA-256."
+    after_help = "Examples:\n  dtap token create --name ci-pipeline --scope read --scope rfc.write\n  dtap token create --name prometheus --scope metrics --expires 365d\n  dtap token list\n  dtap token revoke 3\n\nScopes: read (GET on /api/v1), rfc.write (create, edit and move RFCs), promote, metrics (/metrics); none given means read. The token is shown once; dtap keeps only its SHA-256."
 )]
 pub enum TokenCommand {
     /// Create a token acting as you (--user).
     Create {
         #[arg(long)]
         name: String,
-        /// Lifetime such as 90d; default: until revoked.
+        /// Lifetime such as 30d; default 90d.
         #[arg(long)]
         expires: Option<String>,
+        /// What the token may do (repeatable): read, rfc.write, promote, metrics. Default: read.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
     /// Your tokens (never their secret).
     List {
@@ -34,9 +37,15 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
     let user = cli.identity()?;
     let app = App::open(&cli.workspace).await?;
     match cmd {
-        TokenCommand::Create { name, expires } => {
+        TokenCommand::Create { name, expires, scopes } => {
             if name.trim().is_empty() {
                 return Err(CliError::Usage("--name must say what the token is for".into()));
+            }
+            if name.trim().chars().count() > crate::domain::limits::LINE {
+                return Err(CliError::Usage(format!(
+                    "--name is longer than {} characters",
+                    crate::domain::limits::LINE
+                )));
             }
             let expires_at = match expires {
                 Some(e) => {
@@ -46,12 +55,19 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> CliResult {
                         app.now_utc() + time::Duration::seconds(d.as_secs() as i64),
                     ))
                 }
-                None => None,
+                None => Some(crate::domain::stamp::stamp(
+                    app.now_utc() + time::Duration::days(crate::app::tokens::DEFAULT_TOKEN_DAYS),
+                )),
             };
-            let (id, token) = app.create_token(&user, name.trim(), expires_at.as_deref()).await?;
+            let scopes =
+                crate::domain::scope::Scopes::parse(scopes).map_err(|e| CliError::Usage(format!("--scope: {e}")))?;
+            let (id, token) = app
+                .create_token(&user, name.trim(), expires_at.as_deref(), &scopes)
+                .await?;
             outln!(
-                "Token {id} \"{}\" for {user}{}:",
+                "Token {id} \"{}\" for {user} ({}){}:",
                 name.trim(),
+                scopes.shown(),
                 expires_at.map(|e| format!(", valid until {e}")).unwrap_or_default()
             );
             outln!("{token}");

@@ -123,7 +123,8 @@ pub struct WebConfig {
     /// A header set by a trusted reverse proxy naming the signed-in user,
     /// e.g. `X-Forwarded-User`; off when empty.
     pub proxy_header: Option<String>,
-    /// The addresses the proxy header is accepted from, written comma-separated.
+    /// The addresses the proxy header (and X-Forwarded-For) is accepted
+    /// from: a list, or one comma-separated string.
     #[serde(deserialize_with = "ip_list", serialize_with = "shown_ip_list")]
     pub trusted_proxies: Vec<IpAddr>,
     /// The language of pages when the browser states none we have, and of mails: `en` or `nl`.
@@ -327,10 +328,23 @@ fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> 
         .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an address with a port, e.g. 127.0.0.1:8080")))
 }
 
+/// `trusted_proxies`: a list (`["127.0.0.1", "10.0.0.2"]`) or one
+/// comma-separated string (`"127.0.0.1, 10.0.0.2"`, as `DTAP_*` variables
+/// and `dtap config set` write it).
 fn ip_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
-    let text = String::deserialize(d)?;
-    text.split(',')
-        .map(str::trim)
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        List(Vec<String>),
+    }
+    let parts: Vec<String> = match Written::deserialize(d)? {
+        Written::Text(text) => text.split(',').map(str::to_string).collect(),
+        Written::List(list) => list,
+    };
+    parts
+        .iter()
+        .map(|p| p.trim())
         .filter(|p| !p.is_empty())
         .map(|p| {
             p.parse()

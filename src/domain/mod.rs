@@ -2,6 +2,7 @@
 //! Everything here is deterministic and tested exhaustively.
 
 pub mod access;
+pub mod anchor;
 pub mod calendar;
 pub mod changes;
 pub mod deploy;
@@ -10,6 +11,7 @@ pub mod duration;
 pub mod email;
 pub mod index;
 pub mod intent;
+pub mod limits;
 pub mod live;
 pub mod located;
 pub mod mail;
@@ -24,6 +26,7 @@ pub mod remote_url;
 pub mod report;
 pub mod rfc;
 pub mod round;
+pub mod scope;
 pub mod signoff;
 pub mod stamp;
 pub mod status;

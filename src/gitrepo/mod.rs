@@ -2,6 +2,7 @@
 //! per package. Everything here is blocking; async callers use
 //! `spawn_blocking`.
 
+pub mod anchors;
 pub mod drift;
 pub mod files;
 pub mod history;
@@ -212,6 +213,8 @@ impl ConfigRepo {
                 names.join(", "),
                 by.email
             );
+            // The chain is empty when the repo is made: its anchor is the genesis.
+            let message = write::anchored(&message, &crate::domain::anchor::AuditHead::genesis());
             if self.remote.is_some() {
                 // A remote repo gets its first commit by a push that expects no branch there.
                 let c = repo.commit(None, &sig, &sig, &message, &tree, &[])?;

@@ -213,6 +213,7 @@ impl ConfigRepo {
         changes: &[(String, Entry)],
         message: &str,
         author: &Identity,
+        head: &crate::domain::anchor::AuditHead,
     ) -> Result<String> {
         let git = self.open()?;
         let base = oid(base)?;
@@ -222,7 +223,9 @@ impl ConfigRepo {
             let id = replace_path(&git, Some(&tree), &parts, entry)?;
             tree = git.find_tree(id)?;
         }
-        Ok(self.make_commit(&git, base, tree.id(), message, author)?.to_string())
+        Ok(self
+            .make_commit(&git, base, tree.id(), message, author, head)?
+            .to_string())
     }
 
     /// Moves the branch from `base` to `commit` if it still points at `base`

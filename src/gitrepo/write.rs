@@ -4,6 +4,7 @@
 use git2::{FileMode, Oid, Repository, Tree};
 
 use super::{ConfigRepo, Identity, RepoError, Result};
+use crate::domain::anchor::{self, AuditHead};
 
 /// What to put at a path: a blob, a tree (by its id), or nothing (remove).
 pub enum Entry {
@@ -69,12 +70,15 @@ impl ConfigRepo {
         tree: Oid,
         message: &str,
         author: &Identity,
+        head: &AuditHead,
     ) -> Result<CasOutcome> {
-        let commit = self.make_commit(repo, expected, tree, message, author)?;
+        let commit = self.make_commit(repo, expected, tree, message, author, head)?;
         self.move_branch(repo, expected, commit, message)
     }
 
     /// Writes a commit object on top of `parent` without moving any branch.
+    /// Every commit dtap writes goes through here, and carries the audit
+    /// chain's `head` as its `Dtap-Audit-Head` trailer.
     pub fn make_commit(
         &self,
         repo: &Repository,
@@ -82,7 +86,10 @@ impl ConfigRepo {
         tree: Oid,
         message: &str,
         author: &Identity,
+        head: &AuditHead,
     ) -> Result<Oid> {
+        let message = anchored(message, head);
+        let message = message.as_str();
         let parent = repo.find_commit(parent)?;
         let tree = repo.find_tree(tree)?;
         let author_sig = git2::Signature::now(&author.name, &author.email)?;
@@ -114,6 +121,15 @@ impl ConfigRepo {
     }
 }
 
+/// `message` with the audit chain's head as its last trailer.
+pub fn anchored(message: &str, head: &AuditHead) -> String {
+    let body = message.trim_end();
+    let last = body.lines().last().unwrap_or("");
+    let in_trailers = last.starts_with("Dtap-") && last.contains(": ");
+    let sep = if in_trailers { "\n" } else { "\n\n" };
+    format!("{body}{sep}{}: {head}\n", anchor::TRAILER)
+}
+
 /// Builds a commit message with trailers: `Key: value` lines after a blank line.
 pub fn message(subject: &str, body: Option<&str>, trailers: &[(&str, String)]) -> String {
     let mut m = String::from(subject.trim());
@@ -140,17 +156,23 @@ pub fn message(subject: &str, body: Option<&str>, trailers: &[(&str, String)]) -
 impl ConfigRepo {
     /// Commits a set of path changes on top of the branch head, retrying on a
     /// lost compare-and-swap race. Paths are `/`-separated, relative to the root.
-    pub fn commit_changes(&self, changes: &[(String, Entry)], message: &str, author: &Identity) -> Result<Oid> {
+    pub fn commit_changes(
+        &self,
+        changes: &[(String, Entry)],
+        message: &str,
+        author: &Identity,
+        head: &AuditHead,
+    ) -> Result<Oid> {
         let repo = self.open()?;
         for _ in 0..8 {
-            let head = self.head(&repo)?;
-            let mut tree = repo.find_commit(head)?.tree()?;
+            let branch_head = self.head(&repo)?;
+            let mut tree = repo.find_commit(branch_head)?.tree()?;
             for (path, entry) in changes {
                 let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
                 let id = replace_path(&repo, Some(&tree), &parts, entry)?;
                 tree = repo.find_tree(id)?;
             }
-            if let CasOutcome::Committed(c) = self.commit_cas(&repo, head, tree.id(), message, author)? {
+            if let CasOutcome::Committed(c) = self.commit_cas(&repo, branch_head, tree.id(), message, author, head)? {
                 return Ok(c);
             }
         }

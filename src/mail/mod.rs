@@ -94,6 +94,15 @@ impl Mailer {
     }
 
     fn message(&self, mail: &Outgoing) -> Result<Message, Failure> {
+        // Every header value is one line: a line break would start a header
+        // (or the body) of someone else's choosing.
+        let values = [&mail.subject, &mail.message_id].into_iter().chain(&mail.recipients);
+        if let Some(bad) = values.into_iter().find(|v| !header_value_ok(v)) {
+            return Err(Failure::Permanent(format!(
+                "a header value holds a line break or control character: {:?}",
+                bad.chars().take(80).collect::<String>()
+            )));
+        }
         let mut b = Message::builder()
             .from(self.from.clone())
             .subject(mail.subject.clone())
@@ -144,6 +153,26 @@ impl Mailer {
                 Err(e) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
                 Err(e) => Err(Failure::Temporary(e.to_string())),
             },
+        }
+    }
+}
+
+/// A header value dtap may send: no line break, no other control character.
+pub fn header_value_ok(value: &str) -> bool {
+    !value.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::header_value_ok;
+
+    #[test]
+    fn header_values_are_one_line() {
+        assert!(header_value_ok(
+            "Graag testen: RFC-7 in Acceptatie: Weekly sales button"
+        ));
+        for bad in ["a\r\nBcc: x@example.org", "a\nb", "a\rb", "a\u{0}b", "a\tb"] {
+            assert!(!header_value_ok(bad), "{bad:?}");
         }
     }
 }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{Result, Store};
 
 /// The hash before the first event.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub use crate::domain::anchor::GENESIS;
 
 pub use crate::domain::origin::Origin;
 
@@ -98,6 +98,19 @@ impl Store {
         let row = append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// The chain's head: the last row's sequence number and hash.
+    pub async fn audit_head(&self) -> Result<crate::domain::anchor::AuditHead> {
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(
+            last.map_or_else(crate::domain::anchor::AuditHead::genesis, |(seq, hash)| {
+                crate::domain::anchor::AuditHead { seq, hash }
+            }),
+        )
     }
 
     pub async fn audit_events(&self, limit: i64) -> Result<Vec<AuditEvent>> {

@@ -11,6 +11,7 @@ pub mod gate_facts;
 pub mod intents;
 pub mod live_drift;
 pub mod meta;
+pub mod metrics;
 pub mod outbox;
 pub mod rate_limits;
 pub mod repo_index;

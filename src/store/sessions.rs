@@ -1,19 +1,21 @@
 //! Login links and sessions.
 
-use super::{Result, Store};
+use super::{Result, Store, WriteTx};
+
+/// Writes a login link (only its token's hash), in the caller's transaction.
+pub async fn create_login_link(conn: &mut WriteTx, token_hash: &str, email: &str, expires_at: &str) -> Result<()> {
+    let at = conn.stamp();
+    sqlx::query("INSERT INTO login_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(email)
+        .bind(&at)
+        .bind(expires_at)
+        .execute(&mut **conn)
+        .await?;
+    Ok(())
+}
 
 impl Store {
-    pub async fn create_login_link(&self, token_hash: &str, email: &str, expires_at: &str) -> Result<()> {
-        sqlx::query("INSERT INTO login_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(email)
-            .bind(self.now())
-            .bind(expires_at)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     /// The e-mail of an open login link (unused, unexpired).
     pub async fn login_link(&self, token_hash: &str) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(

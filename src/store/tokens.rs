@@ -14,6 +14,8 @@ pub struct ApiToken {
     pub expires_at: Option<Stamp>,
     pub revoked_at: Option<Stamp>,
     pub last_used_at: Option<Stamp>,
+    /// A JSON array of scopes; NULL: every scope (made before scopes).
+    pub scopes: Option<String>,
 }
 
 impl Store {
@@ -23,16 +25,18 @@ impl Store {
         user: &str,
         token_hash: &str,
         expires_at: Option<&str>,
+        scopes: Option<&str>,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_tokens (name, \"user\", token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (name, \"user\", token_hash, created_at, expires_at, scopes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(name)
         .bind(user)
         .bind(token_hash)
         .bind(self.now())
         .bind(expires_at)
+        .bind(scopes)
         .fetch_one(&mut *tx)
         .await?;
         super::audit::append(
@@ -43,7 +47,7 @@ impl Store {
                 object: format!("token {id}"),
                 outcome: "ok".into(),
                 origin: super::Origin::Cli,
-                detail: serde_json::json!({ "name": name, "expires_at": expires_at }),
+                detail: serde_json::json!({ "name": name, "expires_at": expires_at, "scopes": scopes }),
             },
         )
         .await?;
@@ -51,29 +55,29 @@ impl Store {
         Ok(id)
     }
 
-    /// The user of a valid (known, unrevoked, unexpired) token.
-    pub async fn token_user(&self, token_hash: &str) -> Result<Option<String>> {
+    /// The user and scopes of a valid (known, unrevoked, unexpired) token.
+    pub async fn token_user(&self, token_hash: &str) -> Result<Option<(String, Option<String>)>> {
         let at = self.now();
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, \"user\" FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, \"user\", scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
         .bind(&at)
         .fetch_optional(self.pool())
         .await?;
-        if let Some((id, _)) = &row {
+        if let Some((id, _, _)) = &row {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(&at)
                 .bind(id)
                 .execute(self.pool())
                 .await?;
         }
-        Ok(row.map(|r| r.1))
+        Ok(row.map(|r| (r.1, r.2)))
     }
 
     pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<ApiToken>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, \"user\", created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+            "SELECT id, name, \"user\", created_at, expires_at, revoked_at, last_used_at, scopes FROM api_tokens
              WHERE ($1 IS NULL OR \"user\" = $1) ORDER BY id",
         )
         .bind(user)

@@ -80,8 +80,15 @@ pub async fn audit(
         context! {
             title => "Audit trail", nav => "audit", user => caller.email.as_str(),
             events => Serde(&events), total, since, actor, action,
-            intact => verified.is_ok(),
-            broken => verified.err().map(|b| format!("event {}: {}", b.seq, b.reason)),
+            intact => verified.intact(),
+            broken => verified
+                .broken
+                .as_ref()
+                .map(|b| format!("event {}: {}", b.seq, b.reason))
+                .into_iter()
+                .chain(verified.findings.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("; "),
         },
     )?))
 }
@@ -117,7 +124,7 @@ pub async fn approve_emergency(
     axum::extract::Path(id): axum::extract::Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    super::auth::csrf::verify(&state.secret, "form", &caller.email, &pairs)?;
+    super::auth::csrf::verify_form(&state.secret, &caller.email, &pairs)?;
     let comment = pairs
         .iter()
         .find(|(k, _)| k == "comment")

@@ -5,7 +5,10 @@ use minijinja::context;
 use super::{AppState, WebError, templates};
 
 /// `/`: which version of each package is in which environment.
-pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Html<String>, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    super::auth::CurrentUser(caller): super::auth::CurrentUser,
+) -> Result<Html<String>, WebError> {
     let matrix = state.app.status().await?;
     let deployed = state.app.latest_deployments().await?;
     let live = state.app.live_drift_cells().await?;
@@ -46,12 +49,8 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
             context! { name => row.name.clone(), cells }
         })
         .collect();
-    // The dashboard is public; it greets whoever is signed in.
-    let user = match super::auth::session::session_cookie(&headers) {
-        Some(s) => state.app.session_user(&s).await?,
-        None => None,
-    }
-    .or_else(|| state.app.workspace().config.web.dev_user.clone());
+    // Only signed-in users in access.yaml get here (web::guard).
+    let user = Some(caller.email.clone());
     let pending: Vec<_> = state
         .app
         .pending_signoffs()
@@ -73,9 +72,7 @@ pub async fn show(State(state): State<AppState>, headers: axum::http::HeaderMap)
     let may_assess = user
         .as_deref()
         .is_some_and(|u| state.app.workspace().access.can(u, "rfc.assess"));
-    let csrf_token = user
-        .as_deref()
-        .map(|u| super::auth::csrf::token(&state.secret, "form", u));
+    let csrf_token = user.as_deref().map(|u| super::auth::csrf::form_token(&state.secret, u));
     let user = user.map(String::from);
     let pipeline = &state.app.workspace().pipeline;
     let recent: Vec<_> = state

@@ -10,6 +10,17 @@ use serde_json::{Value, json};
 
 use crate::app::AppError;
 
+/// Put on a response that refused an action by a rule (a permission or
+/// segregation of duties): the reasons, for the refusal's audit event.
+#[derive(Debug, Clone)]
+pub struct Refusal(pub Vec<String>);
+
+/// `response`, marked as a refusal for these reasons.
+pub fn refusal(mut response: Response, reasons: Vec<String>) -> Response {
+    response.extensions_mut().insert(Refusal(reasons));
+    response
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("not found")]
@@ -84,10 +95,12 @@ impl IntoResponse for WebError {
         };
         let body = super::templates::render(
             "error.html",
-            context! { title, message, reasons, status => status.as_u16(), nav => "", user => () },
+            context! { title, message, reasons => reasons.clone(), status => status.as_u16(), nav => "", user => () },
         )
         .unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
-        (status, Html(body)).into_response()
+        let refused = matches!(self, WebError::App(AppError::Refused(_)));
+        let response = (status, Html(body)).into_response();
+        if refused { refusal(response, reasons) } else { response }
     }
 }
 
@@ -121,6 +134,10 @@ fn errors(list: Vec<(Option<String>, String)>) -> Value {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let reasons: Option<Vec<String>> = match &self {
+            ApiError::App(AppError::Refused(rs)) => Some(rs.iter().map(|r| r.to_string()).collect()),
+            _ => None,
+        };
         let (status, body) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -148,6 +165,10 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(body)).into_response()
+        let response = (status, Json(body)).into_response();
+        match reasons {
+            Some(r) => refusal(response, r),
+            None => response,
+        }
     }
 }

@@ -1,15 +1,14 @@
 //! `/login`: sign in with a link sent by mail; `/logout`.
 
-use std::net::SocketAddr;
-
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 
+use super::auth::client::ClientIp;
 use super::auth::csrf;
-use super::auth::session::{COOKIE, cookie as cookie_value, session_cookie};
+use super::auth::session::{cookie as cookie_value, session_cookie, set_cookie};
 use super::viewer::local_return;
 use super::{AppState, WebError, templates};
 
@@ -29,6 +28,24 @@ fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// An unknown, expired or used login link: 404, one and the same page,
+/// with the sign-in form to send a new link.
+fn gone(state: &AppState) -> Response {
+    let token = csrf::token(&state.secret, "login", &today());
+    match templates::render(
+        "login_gone.html",
+        context! { title => "This link does not work", nav => "login", user => (), csrf_token => token },
+    ) {
+        Ok(body) => no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response()),
+        Err(e) => no_referrer(WebError::from(e).into_response()),
+    }
+}
+
+/// Within the client's budget and the link's.
+async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
+    Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
 /// The cookie that carries the page asked for from the sign-in form to the
@@ -57,10 +74,10 @@ pub async fn form(
 
 pub async fn request(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.app.allow_request(peer.ip()).await? {
+    if !state.app.allow_request(client).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
@@ -103,12 +120,8 @@ pub async fn request(
     Ok(r)
 }
 
-pub async fn confirm(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(token): Path<String>,
-) -> Response {
-    let allowed = match state.app.allow_request(peer.ip()).await {
+pub async fn confirm(State(state): State<AppState>, ClientIp(client): ClientIp, Path(token): Path<String>) -> Response {
+    let allowed = match allowed(&state, client, &token).await {
         Ok(a) => a,
         Err(e) => return WebError::from(e).into_response(),
     };
@@ -128,10 +141,8 @@ pub async fn confirm(
                 action => format!("/login/{token}"), csrf_token => csrf::token(&state.secret, "login-link", &token),
             },
         ),
-        _ => templates::render(
-            "signoff_gone.html",
-            context! { title => "This link does not work", nav => "", user => () },
-        ),
+        Ok(None) => return gone(&state),
+        Err(e) => return no_referrer(WebError::from(e).into_response()),
     };
     match body {
         Ok(b) => no_referrer(Html(b).into_response()),
@@ -141,12 +152,12 @@ pub async fn confirm(
 
 pub async fn complete(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !state.app.allow_request(peer.ip()).await? {
+    if !allowed(&state, client, &token).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; try again in a minute.",
@@ -155,20 +166,12 @@ pub async fn complete(
     }
     csrf::verify(&state.secret, "login-link", &token, &pairs)?;
     let Some((session, _user)) = state.app.complete_login(&token).await? else {
-        let body = templates::render(
-            "signoff_gone.html",
-            context! { title => "This link does not work", nav => "", user => () },
-        )?;
-        return Ok(no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response()));
+        return Ok(gone(&state));
     };
-    let secure = if state.app.workspace().config.web.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={session}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
-        crate::app::login::SESSION_HOURS * 3600
+    let cookie = set_cookie(
+        &state.app.workspace().config.web.base_url,
+        &session,
+        crate::app::login::SESSION_HOURS * 3600,
     );
     // Back to the page asked for before signing in, if this browser asked.
     let next = cookie_value(&headers, NEXT_COOKIE)
@@ -194,21 +197,17 @@ pub async fn logout(
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if let Some(session) = session_cookie(&headers) {
+    let base_url = &state.app.workspace().config.web.base_url;
+    if let Some(session) = session_cookie(&headers, base_url) {
         if let Ok(Some(user)) = state.app.session_user(&session).await {
-            csrf::verify(
-                &state.secret,
-                "form",
-                &crate::domain::names::normalise_email(&user),
-                &pairs,
-            )?;
+            csrf::verify_form(&state.secret, &crate::domain::names::normalise_email(&user), &pairs)?;
         }
         state.app.logout(&session).await?;
     }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("dtap_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
+        HeaderValue::from_str(&set_cookie(base_url, "", 0)).map_err(|e| WebError::internal(e.to_string()))?,
     );
     Ok(r)
 }

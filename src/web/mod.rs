@@ -7,11 +7,15 @@ mod chart;
 mod dashboard;
 mod deployments;
 mod error;
+mod feed;
+mod guard;
 mod health;
 pub mod i18n;
 mod login;
+mod metrics;
 mod openapi;
 mod packages;
+mod refusals;
 mod reports;
 mod rfcs;
 pub mod signoff;
@@ -27,7 +31,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tokio::net::TcpListener;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -36,6 +40,7 @@ use self::auth::csrf;
 use crate::app::App;
 
 pub use error::{ApiError, WebError};
+pub use guard::rule as route_rule;
 pub use state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,52 +55,92 @@ pub enum LaunchError {
     App(#[from] crate::app::AppError),
 }
 
+/// A router that remembers the paths it was given, so that the route table
+/// test (and [`guard::RULES`]) can see every route.
+struct Routes {
+    router: Router<AppState>,
+    paths: Vec<String>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    fn at(mut self, path: &str, method_router: MethodRouter<AppState>) -> Routes {
+        self.paths.push(path.to_string());
+        self.router = self.router.route(path, method_router);
+        self
+    }
+}
+
+fn routes() -> Routes {
+    let mut api = Routes::new()
+        .at("/rfcs", get(api::list).post(api::create))
+        .at("/rfcs/{id}", get(api::get).patch(api::edit))
+        .at("/rfcs/{id}/transitions", post(api::transition))
+        .at("/openapi.json", get(api::openapi))
+        .at("/deployments", get(api::deployments))
+        .at("/deployments/{id}", get(api::deployment));
+    api.router = api.router.fallback(api::not_found);
+    let mut all = Routes::new()
+        .at("/", get(dashboard::show))
+        .at("/rfcs", get(rfcs::list).post(rfcs::create))
+        .at("/rfcs/new", get(rfcs::new_form))
+        .at("/rfcs/{id}", get(rfcs::show))
+        .at("/rfcs/{id}/edit", get(rfcs::edit_form).post(rfcs::update))
+        .at("/rfcs/{id}/transition", post(rfcs::transition))
+        .at("/rfcs/{id}/comments", post(rfcs::comment))
+        .at("/rfcs/{id}/testers", post(rfcs::testers))
+        .at("/rfcs/{id}/cases", post(rfcs::cases))
+        .at("/signoff/{token}", get(signoff::show).post(signoff::submit))
+        .at("/login", get(login::form).post(login::request))
+        .at("/login/{token}", get(login::confirm).post(login::complete))
+        .at("/logout", post(login::logout))
+        .at("/access", get(admin::access))
+        .at("/emergency/{id}/approve", post(admin::approve_emergency))
+        .at("/audit", get(admin::audit))
+        .at("/audit.csv", get(admin::audit_csv))
+        .at("/reports", get(reports::page))
+        .at("/reports/{file}", get(reports::csv))
+        .at("/calendar", get(reports::calendar_page))
+        .at("/calendar.ics", get(feed::calendar_feed))
+        .at("/calendar/feed", post(feed::revoke))
+        .at("/packages/{name}/diff", get(packages::diff))
+        .at("/deployments", get(deployments::list))
+        .at("/deployments/{id}", get(deployments::show))
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/metrics", get(metrics::show))
+        .at("/static/style.css", get(stylesheet))
+        .at("/static/favicon.svg", get(favicon_svg))
+        .at("/favicon.ico", get(favicon_ico));
+    all.paths.extend(api.paths.iter().map(|p| format!("/api/v1{p}")));
+    all.router = all.router.nest("/api/v1", api.router);
+    all
+}
+
+/// Every route path of the router, as it spells them (`/rfcs/{id}`).
+pub fn route_paths() -> Vec<String> {
+    routes().paths
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/rfcs", get(api::list).post(api::create))
-        .route("/rfcs/{id}", get(api::get).patch(api::edit))
-        .route("/rfcs/{id}/transitions", post(api::transition))
-        .route("/openapi.json", get(api::openapi))
-        .route("/deployments", get(api::deployments))
-        .route("/deployments/{id}", get(api::deployment))
-        .fallback(api::not_found);
-    Router::new()
-        .route("/", get(dashboard::show))
-        .route("/rfcs", get(rfcs::list).post(rfcs::create))
-        .route("/rfcs/new", get(rfcs::new_form))
-        .route("/rfcs/{id}", get(rfcs::show))
-        .route("/rfcs/{id}/edit", get(rfcs::edit_form).post(rfcs::update))
-        .route("/rfcs/{id}/transition", post(rfcs::transition))
-        .route("/rfcs/{id}/comments", post(rfcs::comment))
-        .route("/rfcs/{id}/testers", post(rfcs::testers))
-        .route("/rfcs/{id}/cases", post(rfcs::cases))
-        .route("/signoff/{token}", get(signoff::show).post(signoff::submit))
-        .route("/login", get(login::form).post(login::request))
-        .route("/login/{token}", get(login::confirm).post(login::complete))
-        .route("/logout", post(login::logout))
-        .route("/access", get(admin::access))
-        .route("/emergency/{id}/approve", post(admin::approve_emergency))
-        .route("/audit", get(admin::audit))
-        .route("/audit.csv", get(admin::audit_csv))
-        .route("/reports", get(reports::page))
-        .route("/reports/{file}", get(reports::csv))
-        .route("/calendar", get(reports::calendar_page))
-        .route("/calendar.ics", get(reports::calendar_feed))
-        .route("/packages/{name}/diff", get(packages::diff))
-        .route("/deployments", get(deployments::list))
-        .route("/deployments/{id}", get(deployments::show))
-        .nest("/api/v1", api)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/static/style.css", get(stylesheet))
-        .route("/static/favicon.svg", get(favicon_svg))
-        .route("/favicon.ico", get(favicon_ico))
+    let https = auth::session::https(&state.app.workspace().config.web.base_url);
+    routes()
+        .router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::layer))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), refusals::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), i18n::layer))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::host::layer))
+        .layer(axum::middleware::map_response(move |res| security_headers(res, https)))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -104,6 +149,7 @@ pub fn router(state: AppState) -> Router {
                 // internal errors, by `WebError`.
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .with_state(state)
 }
 
@@ -121,7 +167,13 @@ pub async fn launch(
     }
     let secret = Arc::new(app.server_secret().await?);
     let origins = Arc::new(csrf::own_origins(&app.workspace().config.web.base_url, addr));
-    let router = router(AppState { app, secret, origins });
+    let metrics = Arc::new(metrics::Counters::default());
+    let router = router(AppState {
+        app,
+        secret,
+        origins,
+        metrics,
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
@@ -147,8 +199,15 @@ pub fn redact_path(path: &str) -> String {
 
 /// Headers every response carries: no framing, no sniffing, no inline script,
 /// and no Referer leaking a token to another site.
-async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+/// Under an https `base_url`, browsers are told to come back over https only (HSTS).
+async fn security_headers(mut res: axum::response::Response, https: bool) -> axum::response::Response {
     let h = res.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),

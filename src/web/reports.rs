@@ -241,14 +241,14 @@ pub async fn csv(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct CalendarQuery {
-    env: Option<String>,
-    user: Option<String>,
-    token: Option<String>,
+    pub(super) env: Option<String>,
+    pub(super) user: Option<String>,
+    pub(super) until: Option<String>,
+    pub(super) token: Option<String>,
+    done: Option<String>,
 }
 
-const FEED: &str = "calendar-feed";
-
-fn kind_words(kind: Kind, locale: Locale) -> String {
+pub(super) fn kind_words(kind: Kind, locale: Locale) -> String {
     i18n::t(
         locale,
         match kind {
@@ -269,14 +269,9 @@ pub async fn calendar_page(
     let env = q.env.as_deref().filter(|e| !e.is_empty());
     let now = state.app.now_utc();
     let entries = state.app.calendar(env, now).await?;
-    let email = &caller.email;
-    let token = csrf::token(&state.secret, FEED, email);
-    let base = state.app.workspace().config.web.base_url.trim_end_matches('/');
-    let feed = format!(
-        "{base}/calendar.ics?user={}&token={token}&lang={}",
-        urlencode(email),
-        locale.code()
-    );
+    let (feed, feed_until) = super::feed::url(&state, &caller.email, locale).await?;
+    let revoked = q.done.as_deref() == Some("revoked");
+    let revoke_token = csrf::form_token(&state.secret, &caller.email);
     let rows: Vec<_> = entries
         .iter()
         .map(|e| {
@@ -307,43 +302,8 @@ pub async fn calendar_page(
         "calendar.html",
         context! {
             title => "Release calendar", nav => "calendar", user => caller.email.as_str(),
-            rows, environments, env, feed, past_days => crate::app::calendar::PAST_DAYS,
+            rows, environments, env, feed, feed_until, revoked, csrf_token => revoke_token,
+            past_days => crate::app::calendar::PAST_DAYS,
         },
     )?))
-}
-
-/// `/calendar.ics?user=…&token=…`: the feed a calendar client subscribes to.
-/// It needs no session: the token is an HMAC of the user with the server
-/// secret for this purpose only, so it reads the calendar and nothing else,
-/// and it stops working when the user leaves access.yaml.
-pub async fn calendar_feed(
-    State(state): State<AppState>,
-    Query(q): Query<CalendarQuery>,
-) -> Result<Response, WebError> {
-    let user = crate::domain::names::normalise_email(q.user.as_deref().unwrap_or(""));
-    let pairs = vec![(csrf::FIELD.to_string(), q.token.clone().unwrap_or_default())];
-    if user.is_empty()
-        || csrf::verify(&state.secret, FEED, &user, &pairs).is_err()
-        || !state.app.workspace().access.users.contains_key(user.as_str())
-    {
-        return Err(WebError::Unauthorized);
-    }
-    let locale = i18n::current().locale;
-    let env = q.env.as_deref().filter(|e| !e.is_empty());
-    let now = state.app.now_utc();
-    let entries = state.app.calendar(env, now).await?;
-    let name = format!("dtap · {}", i18n::t(locale, "Release calendar"));
-    let ics = calendar::to_ics(&name, &entries, |k| kind_words(k, locale), now);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/calendar; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-        ],
-        ics,
-    )
-        .into_response())
 }

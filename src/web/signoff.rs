@@ -1,15 +1,14 @@
 //! `/signoff/<token>`: the tester's form. No account and no cookie needed:
 //! the link is the credential for this one form, and nothing else.
 
-use std::net::SocketAddr;
-
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 
+use super::auth::client::ClientIp;
 use super::auth::csrf;
 use super::{AppState, WebError, i18n, templates};
 use crate::app::AppError;
@@ -50,6 +49,11 @@ fn too_many() -> Response {
         )
             .into_response(),
     )
+}
+
+/// Within the client's budget and the link's.
+async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
+    Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
 /// A field's error in the tester's language (the rules speak English).
@@ -162,12 +166,8 @@ fn render_form(
 }
 
 /// GET shows the form and changes nothing: mail scanners open every link.
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(token): Path<String>,
-) -> Response {
-    match state.app.allow_request(peer.ip()).await {
+pub async fn show(State(state): State<AppState>, ClientIp(client): ClientIp, Path(token): Path<String>) -> Response {
+    match allowed(&state, client, &token).await {
         Ok(true) => {}
         Ok(false) => return too_many(),
         Err(e) => return no_referrer(WebError::from(e).into_response()),
@@ -184,11 +184,11 @@ pub async fn show(
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    match state.app.allow_request(peer.ip()).await {
+    match allowed(&state, client, &token).await {
         Ok(true) => {}
         Ok(false) => return too_many(),
         Err(e) => return no_referrer(WebError::from(e).into_response()),

@@ -13,6 +13,8 @@ pub struct AppState {
     pub secret: Arc<Vec<u8>>,
     /// The `host:port`s a same-site Origin or Referer may name.
     pub origins: Arc<Vec<String>>,
+    /// Requests counted for `/metrics`.
+    pub metrics: Arc<super::metrics::Counters>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("access.html", include_str!("templates/access.html")),
     ("login.html", include_str!("templates/login.html")),
     ("login_confirm.html", include_str!("templates/login_confirm.html")),
+    ("login_gone.html", include_str!("templates/login_gone.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("signoff_done.html", include_str!("templates/signoff_done.html")),
     ("signoff_gone.html", include_str!("templates/signoff_gone.html")),

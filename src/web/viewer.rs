@@ -29,9 +29,10 @@ pub struct Viewer {
     pub may: Menu,
 }
 
-/// The menu's pages the viewer may open; the dashboard is open to all.
+/// The menu's pages the viewer may open; every page needs a role in access.yaml.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Menu {
+    pub dashboard: bool,
     pub rfcs: bool,
     pub file: bool,
     pub reports: bool,
@@ -54,7 +55,10 @@ pub fn current() -> Viewer {
 fn renders_no_page(path: &str) -> bool {
     path.starts_with("/api/")
         || path.starts_with("/static/")
-        || matches!(path, "/healthz" | "/readyz" | "/favicon.ico" | "/calendar.ics")
+        || matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/favicon.ico" | "/calendar.ics"
+        )
 }
 
 /// Middleware: resolves the user once, hands it to `CurrentUser` through
@@ -68,6 +72,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .uri()
         .path_and_query()
         .map_or(path.clone(), |p| p.as_str().to_string());
+    let mut session = None;
     let mut viewer = Viewer {
         sign_in: sign_in_link(&here),
         here,
@@ -79,11 +84,13 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         if let Some((email, by_session)) = &resolved.0 {
             let caller = Caller::new(email.clone(), Origin::Web);
             let app = &state.app;
+            let member = app.may_view(&caller).is_ok();
             viewer.may = Menu {
-                rfcs: app.may_view(&caller).is_ok(),
+                dashboard: member,
+                rfcs: member,
                 file: app.may_file(&caller),
                 reports: app.may_read(&caller, "reports.view").is_ok(),
-                calendar: true,
+                calendar: member,
                 access: app.may_read(&caller, "access.view").is_ok(),
                 audit: app.may_read(&caller, "audit.view").is_ok(),
                 // Only where some environment deploys, and the user may see it.
@@ -95,13 +102,14 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                     .any(|e| e.deploy.is_some() && app.may_see_deployments(&caller, &e.name)),
             };
             if *by_session {
-                viewer.sign_out = Some(auth::csrf::token(&state.secret, "form", email));
+                session = auth::session::session_cookie(req.headers(), &app.workspace().config.web.base_url);
+                viewer.sign_out = Some(auth::csrf::form_token_in(&state.secret, email, session.as_deref()));
             }
             viewer.email = Some(email.to_string());
         }
         req.extensions_mut().insert(resolved);
     }
-    VIEWER.scope(viewer, next.run(req)).await
+    auth::csrf::with_session(session, VIEWER.scope(viewer, next.run(req))).await
 }
 
 /// `/login?next=<here>`, or plain `/login` for a page not worth coming back

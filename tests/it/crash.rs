@@ -124,6 +124,8 @@ impl Crash {
             &files,
             &format!("crm-core {v}"),
             &dtap::gitrepo::Identity::from_email("dev@example.org"),
+            // No Dtap-Action: a hand-made commit, whose anchor counts for nothing.
+            &dtap::domain::anchor::AuditHead::genesis(),
         )
         .unwrap_or_else(|e| panic!("{} committing {v} into develop: {e}", self.ctx()));
     }

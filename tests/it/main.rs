@@ -10,6 +10,7 @@ mod deploy;
 mod deploy_all;
 mod docs;
 mod drift;
+mod hardening;
 mod i18n;
 mod live_drift;
 mod ops;

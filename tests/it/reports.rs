@@ -262,7 +262,7 @@ async fn release_calendar_page_and_feed() {
 
     // The feed needs no session, only its token; a wrong token gets nothing.
     let feed = feed_path(&page);
-    assert!(feed.contains("user=admin%40example.org&token="), "{feed}");
+    assert!(feed.contains("user=admin%40example.org&until="), "{feed}");
     let anonymous = reqwest::Client::new();
     let r = anonymous.get(server.url(&feed)).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -629,10 +629,10 @@ async fn who_may_use_the_api() {
 /// The API routes the router serves, read from its source: path → methods.
 fn routed() -> Vec<(String, Vec<String>)> {
     let src = include_str!("../../src/web/mod.rs");
-    let start = src.find("let api = Router::new()").expect("the API router");
+    let start = src.find("let mut api = Routes::new()").expect("the API router");
     let block = &src[start..start + src[start..].find(".fallback(").expect("its fallback")];
     let mut out = Vec::new();
-    for part in block.split(".route(\"").skip(1) {
+    for part in block.split(".at(\"").skip(1) {
         let path = &part[..part.find('"').unwrap()];
         let mut methods: Vec<String> = ["get", "post", "put", "patch", "delete"]
             .iter()

@@ -907,7 +907,9 @@ async fn a_rebound_host_name_is_not_this_site() {
             .unwrap(),
     )
     .await;
-    assert_eq!(r.status, 403, "{} {}", r.location, r.body);
+    // Refused: under dev_user a Host naming another site is not answered at
+    // all (421, DNS rebinding), before the same-origin check (403) is reached.
+    assert!(matches!(r.status, 403 | 421), "{} {} {}", r.status, r.location, r.body);
     let show = server.get("/rfcs/RFC-1").await;
     assert!(show.body.contains(&state_badge("draft", "Draft")), "not withdrawn");
     server.stop().await;

@@ -571,7 +571,8 @@ async fn a_hundred_concurrent_posts_with_one_token_record_one_verdict() {
     let fields = verdict_form(&csrf, "approve", "", &cases);
 
     // Each request from its own loopback address, so the per-address rate
-    // limit lets all of them reach the verdict.
+    // limit lets them through; the per-link limit (10 a minute) turns the
+    // rest away with 429 before they reach the verdict.
     const N: u8 = 100;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N as usize));
     let mut tasks = Vec::new();
@@ -589,6 +590,7 @@ async fn a_hundred_concurrent_posts_with_one_token_record_one_verdict() {
     let mut thanked = 0;
     let mut gone_bodies = std::collections::BTreeSet::new();
     let mut other = Vec::new();
+    let mut limited = 0;
     for t in tasks {
         let p = t.await.unwrap();
         match p.status {
@@ -596,9 +598,11 @@ async fn a_hundred_concurrent_posts_with_one_token_record_one_verdict() {
             404 => {
                 gone_bodies.insert(p.body);
             }
+            429 => limited += 1,
             s => other.push((s, p.body)),
         }
     }
+    assert!(limited >= 90 - 1, "the link's own budget: {limited} turned away");
     server.stop().await;
     assert!(other.is_empty(), "neither the verdict nor the gone page: {other:#?}");
     assert_eq!(thanked, 1);

@@ -3,7 +3,7 @@
 use dtap::app::App;
 
 use crate::support::{
-    ADMIN, SALES, Serve, TestApp, TestWorkspace, code, csrf_token_in, db_connect, db_dump, html_escape,
+    ADMIN, RM, SALES, Serve, TestApp, TestWorkspace, code, csrf_token_in, db_connect, db_dump, html_escape,
     http_no_redirect, manifest, ok, on_postgres, stdout, text,
 };
 
@@ -30,9 +30,14 @@ async fn health_ready_and_dashboard() {
     let r = http.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 
+    // The dashboard is for signed-in users in access.yaml.
     let r = http.get(server.url("/")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(!r.text().await.unwrap().contains("crm-core"));
+    let session = server.sign_in(&ws, RM).await;
+    let r = session.get("/").await;
+    assert_eq!(r.status, 200);
+    let page = r.body;
     assert!(page.contains("crm-core"), "{page}");
     assert!(page.contains("2.1.0") && page.contains("2.0.0"));
     assert!(page.contains("Acceptatie") && page.contains("Productie"));
@@ -106,7 +111,19 @@ fn blocking_get(url: &str) -> String {
 #[tokio::test]
 async fn api_tokens_authenticate_scripts_and_can_be_revoked() {
     let ws = TestWorkspace::init();
-    let out = ok(ws.as_user(SALES, &["token", "create", "--name", "ci"]));
+    let out = ok(ws.as_user(
+        SALES,
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--scope",
+            "read",
+            "--scope",
+            "rfc.write",
+        ],
+    ));
     let printed = stdout(&out);
     let token = printed
         .lines()
@@ -401,7 +418,7 @@ async fn every_route_authorizes_its_caller() {
     ];
     // Expected status per user, in the order of `users`.
     let pages: &[(&str, [u16; 5])] = &[
-        ("/", [200, 200, 200, 200, 200]),
+        ("/", [401, 200, 200, 200, 200]),
         ("/rfcs", [401, 200, 200, 200, 200]),
         ("/rfcs?q=sales&state=draft", [401, 200, 200, 200, 200]),
         ("/rfcs/new", [401, 200, 200, 200, 200]),
@@ -544,7 +561,8 @@ async fn the_menu_offers_only_the_pages_each_role_may_open() {
     let http = http_no_redirect();
     let everything = ["/", "/rfcs", "/rfcs/new", "/reports", "/calendar", "/access", "/audit"];
     let menus: &[(&str, &[&str])] = &[
-        ("", &["/"]),
+        // Nobody, and a tester without a role: every page needs a role.
+        ("", &[]),
         ("sales@example.org", &["/", "/rfcs", "/rfcs/new", "/calendar"]),
         ("fa@example.org", &["/", "/rfcs", "/rfcs/new", "/reports", "/calendar"]),
         (
@@ -552,8 +570,8 @@ async fn the_menu_offers_only_the_pages_each_role_may_open() {
             &["/", "/rfcs", "/rfcs/new", "/reports", "/calendar", "/access", "/audit"],
         ),
         ("rm@example.org", &["/", "/rfcs", "/reports", "/calendar", "/audit"]),
-        // A tester without a role: signed in, but no request pages.
-        ("kim@example.org", &["/", "/calendar"]),
+        // A tester without a role: signed in, but no pages (sign-off links need none).
+        ("kim@example.org", &[]),
     ];
     for (user, want) in menus {
         for path in ["/", "/nothing-here", "/access"] {

@@ -92,9 +92,11 @@ impl App {
             Some("Sample data made by `dtap demo` for a first look around."),
             &[("Dtap-Action", "demo".into()), ("Dtap-By", ADMIN.into())],
         );
-        let commit =
-            tokio::task::spawn_blocking(move || repo.commit_changes(&changes, &message, &Identity::from_email(ADMIN)))
-                .await??;
+        let anchor = self.store.audit_head().await?;
+        let commit = tokio::task::spawn_blocking(move || {
+            repo.commit_changes(&changes, &message, &Identity::from_email(ADMIN), &anchor)
+        })
+        .await??;
         self.store.record_dtap_commit(&commit.to_string(), "demo").await?;
         Ok((
             packages.iter().map(|(p, _)| p.to_string()).collect(),

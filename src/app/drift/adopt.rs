@@ -289,7 +289,9 @@ impl App {
             ),
         ];
         let (head, msg, author) = (p.head.clone(), message.clone(), Identity::from_email(&caller.email));
-        let made = tokio::task::spawn_blocking(move || repo.commit_replacing(&head, &changes, &msg, &author)).await??;
+        let anchor = self.store.audit_head().await?;
+        let made = tokio::task::spawn_blocking(move || repo.commit_replacing(&head, &changes, &msg, &author, &anchor))
+            .await??;
         let repo = self.repo.clone();
         match self
             .publish_commit(&repo, &p.head, &made, &message, "adopt", None)

@@ -132,9 +132,10 @@ impl App {
         let author = Identity::from_email(&caller.email);
         let repo2 = repo.clone();
         let (base_s, msg2) = (head.clone(), message.clone());
+        let anchor = self.store.audit_head().await?;
         let made = tokio::task::spawn_blocking(move || {
             let changes: Vec<(String, Entry)> = changes.into_iter().map(|(p, t)| (p, Entry::Tree(t))).collect();
-            repo.commit_replacing(&head, &changes, &message, &author)
+            repo.commit_replacing(&head, &changes, &message, &author, &anchor)
         })
         .await??;
         failpoint("after-commit-object");

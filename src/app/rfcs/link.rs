@@ -47,6 +47,7 @@ impl App {
             Identity::from_email(&caller.email),
             caller.email.clone(),
         );
+        let anchor = self.store.audit_head().await?;
         let outcome = tokio::task::spawn_blocking(move || -> Result<LinkOutcome> {
             for _ in 0..5 {
                 let path = format!("{}/{}/package.yaml", env.path, pkg);
@@ -103,6 +104,7 @@ impl App {
                     &[(path.clone(), Entry::Blob(new_text.into_bytes()))],
                     &message,
                     &who,
+                    &anchor,
                 )?;
                 match repo.publish(&head, &made, &message)? {
                     CasOutcome::Committed(c) => {

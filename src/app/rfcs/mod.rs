@@ -263,12 +263,14 @@ impl App {
                 };
             }
         }
+        let names: Vec<&str> = changed.iter().map(String::as_str).collect();
+        // Checked even when nothing changes: a no-op edit by someone without
+        // the right is refused, never "saved".
+        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
+            .map_err(|r| AppError::Refused(vec![r]))?;
         if changed.is_empty() {
             return Ok(rfc);
         }
-        let names: Vec<&str> = changed.iter().map(String::as_str).collect();
-        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
-            .map_err(|r| AppError::Refused(vec![r]))?;
         self.save_edit(
             caller,
             &rfc,
@@ -357,6 +359,13 @@ impl App {
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {
     if title.is_empty() {
         errors.push(FieldError::new("title", "is required: give the request a short title"));
+    } else if title.chars().any(char::is_control) {
+        // A line break would cut the mail subject that quotes the title and
+        // put the rest, of the requester's choosing, into other people's mails.
+        errors.push(FieldError::new(
+            "title",
+            "must be one line: remove the line breaks (and tabs) and put details in the fields",
+        ));
     } else if title.chars().count() > MAX_TITLE {
         errors.push(FieldError::new(
             "title",

@@ -153,10 +153,28 @@ impl App {
         expires: Stamp,
         only: Option<&str>,
     ) -> Result<usize> {
+        // Whoever promoted a package of the round may not sign it off
+        // (segregation of duties): no link they could not use.
+        let path = self
+            .workspace
+            .pipeline
+            .get(env)
+            .map(|e| e.path.clone())
+            .unwrap_or_default();
+        let trees = round::trees_of(round.packages);
+        let promoters: BTreeSet<String> = self
+            .store
+            .indexed_packages_in(&[path.as_str()])
+            .await?
+            .into_iter()
+            .filter(|p| round::covers(&trees, &p.package, &p.tree))
+            .map(|p| crate::domain::names::normalise_email(&p.by))
+            .collect();
         let testers: Vec<String> = links::testers_in(tx, rfc.id.0, env)
             .await?
             .into_iter()
             .filter(|t| only.is_none_or(|o| o == t))
+            .filter(|t| !promoters.contains(&crate::domain::names::normalise_email(t)))
             .collect();
         if testers.is_empty() {
             return Ok(0);

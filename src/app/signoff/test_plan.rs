@@ -36,6 +36,16 @@ impl App {
         if title.trim().is_empty() {
             errors.push(FieldError::new("title", "give the test case a title"));
         }
+        use crate::domain::limits::{LINE, TEXT, too_long};
+        errors.extend(
+            [
+                ("title", title, LINE),
+                ("steps", steps, TEXT),
+                ("expected", expected, TEXT),
+            ]
+            .into_iter()
+            .filter_map(|(f, v, max)| too_long(f, v.trim(), max)),
+        );
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -48,6 +58,7 @@ impl App {
                 steps.trim(),
                 expected.trim(),
                 &caller.email,
+                caller.origin,
             )
             .await?;
         Ok(())
@@ -60,6 +71,9 @@ impl App {
                 "editing the test plan needs permission rfc.edit: ask a functional admin",
             ));
         }
-        Ok(self.store.remove_test_case(rfc.id.0, case, &caller.email).await?)
+        Ok(self
+            .store
+            .remove_test_case(rfc.id.0, case, &caller.email, caller.origin)
+            .await?)
     }
 }

@@ -255,13 +255,20 @@ pub fn evaluate(f: &Facts<'_>) -> Vec<GateVerdict> {
     }
 
     // Configurable, and bypassed by a recorded emergency.
-    let emergency = f.emergency.filter(|r| !r.trim().is_empty());
+    let too_long = f
+        .emergency
+        .is_some_and(|r| r.chars().count() > crate::domain::limits::REASON);
+    let emergency = f.emergency.filter(|r| !r.trim().is_empty() && !too_long);
     if f.emergency.is_some() {
         v.push(match (emergency, f.may_emergency) {
             (Some(r), true) => pass("emergency", format!("emergency change: {r}")),
             (None, _) => fail(
                 "emergency",
-                "--emergency needs a reason",
+                if too_long {
+                    "the --reason is longer than 2000 characters"
+                } else {
+                    "--emergency needs a reason"
+                },
                 "pass --reason TEXT saying why this cannot wait",
             ),
             (Some(_), false) => fail(

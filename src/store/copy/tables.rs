@@ -219,6 +219,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "expires_at",
             "revoked_at",
             "last_used_at",
+            "scopes",
         ],
     ),
     (

@@ -80,6 +80,7 @@ impl Store {
         steps: &str,
         expected: &str,
         by: &str,
+        origin: crate::store::Origin,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
@@ -95,6 +96,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = format!("{title} ({env})");
+        test_plan_audit(
+            &mut tx,
+            by,
+            origin,
+            "rfc.test_case.add",
+            rfc,
+            serde_json::json!({"environment": env, "kind": kind, "title": title}),
+        )
+        .await?;
         add_event(
             &mut tx,
             &NewEvent {
@@ -111,7 +121,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn remove_test_case(&self, rfc: i64, case: i64, by: &str) -> Result<bool> {
+    pub async fn remove_test_case(&self, rfc: i64, case: i64, by: &str, origin: crate::store::Origin) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM rfc_test_cases WHERE rfc_id = $1 AND id = $2")
             .bind(rfc)
@@ -120,6 +130,15 @@ impl Store {
             .await?;
         if done.rows_affected() == 1 {
             let detail = format!("case {case}");
+            test_plan_audit(
+                &mut tx,
+                by,
+                origin,
+                "rfc.test_case.remove",
+                rfc,
+                serde_json::json!({"case": case}),
+            )
+            .await?;
             add_event(
                 &mut tx,
                 &NewEvent {
@@ -224,4 +243,25 @@ impl Store {
         .await?;
         Ok(row.and_then(|r| r.0))
     }
+}
+
+/// The audit event of a test plan change, in its transaction.
+async fn test_plan_audit(
+    tx: &mut crate::store::WriteTx,
+    by: &str,
+    origin: crate::store::Origin,
+    action: &str,
+    rfc: i64,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let event = crate::store::NewAuditEvent {
+        actor: by.to_string(),
+        action: action.to_string(),
+        object: RfcId(rfc).to_string(),
+        outcome: "ok".into(),
+        origin,
+        detail,
+    };
+    crate::store::audit::append(tx, &event).await?;
+    Ok(())
 }

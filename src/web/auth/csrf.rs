@@ -42,6 +42,46 @@ pub fn verify(secret: &[u8], purpose: &str, subject: &str, pairs: &[(String, Str
     mac.verify_slice(&given).map_err(|_| WebError::Csrf)
 }
 
+tokio::task_local! {
+    /// The session id of the current page request, when its user came by
+    /// the session cookie: form tokens are bound to it.
+    static SESSION: Option<String>;
+}
+
+/// Runs `f` (a page request) with its session for the form tokens.
+pub async fn with_session<F: std::future::Future>(session: Option<String>, f: F) -> F::Output {
+    SESSION.scope(session, f).await
+}
+
+/// What a form token is bound to: the user and, for a session cookie's
+/// user, that session, so signing in again (or out) makes every older
+/// form token void. A proxy or dev_user has no session: the user alone.
+fn form_subject(email: &str) -> String {
+    form_subject_in(email, SESSION.try_with(Clone::clone).ok().flatten().as_deref())
+}
+
+fn form_subject_in(email: &str, session: Option<&str>) -> String {
+    match session {
+        Some(session) => format!("{email}\n{session}"),
+        None => email.to_string(),
+    }
+}
+
+/// The token of the forms shown to `email` in this request.
+pub fn form_token(secret: &[u8], email: &str) -> String {
+    token(secret, "form", &form_subject(email))
+}
+
+/// The form token for `email` in `session`, outside a request's scope.
+pub fn form_token_in(secret: &[u8], email: &str, session: Option<&str>) -> String {
+    token(secret, "form", &form_subject_in(email, session))
+}
+
+/// Checks a posted form's token for `email` in this request.
+pub fn verify_form(secret: &[u8], email: &str, pairs: &[(String, String)]) -> Result<(), WebError> {
+    verify(secret, "form", &form_subject(email), pairs)
+}
+
 /// Refuses a state-changing request whose Origin (or, lacking it, Referer)
 /// names another site than the one it was sent to. A request with neither is
 /// judged by its CSRF token alone.

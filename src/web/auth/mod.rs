@@ -2,7 +2,9 @@
 //! `[web] dev_user`, which `serve` allows on loopback only. With the session
 //! cookie and the CSRF defences; handlers import from here, never the reverse.
 
+pub mod client;
 pub mod csrf;
+pub mod host;
 pub mod session;
 
 use axum::extract::FromRequestParts;
@@ -31,7 +33,7 @@ pub async fn resolve(headers: &HeaderMap, extensions: &Extensions, state: &AppSt
     if let Some(user) = proxy_user(headers, extensions, state) {
         return Ok(Resolved(Some((user, false))));
     }
-    if let Some(session) = session::session_cookie(headers)
+    if let Some(session) = session::session_cookie(headers, &state.app.workspace().config.web.base_url)
         && let Some(user) = state.app.session_user(&session).await?
     {
         return Ok(Resolved(Some((user, true))));
@@ -70,8 +72,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         if let Some(token) = bearer {
-            return match state.app.token_user(token).await {
-                Ok(Some(user)) => Ok(ApiUser(Caller::new(user, Origin::Api))),
+            // Reading takes scope `read`; every API write is an RFC's.
+            let needed = if parts.method.is_safe() { "read" } else { "rfc.write" };
+            return match state.app.token_grant(token).await {
+                Ok(Some((user, scopes))) if scopes.allows(needed) => Ok(ApiUser(Caller::new(user, Origin::Api))),
+                Ok(Some(_)) => Err(ApiError::Forbidden(format!(
+                    "this token lacks scope {needed}: make one with `dtap token create --name NAME --scope {needed}`"
+                ))),
                 Ok(None) => Err(ApiError::Unauthorized),
                 Err(e) => Err(ApiError::App(e)),
             };

@@ -30,7 +30,10 @@ pub async fn transition(
         Err(AppError::Refused(reasons)) => {
             let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
             let page = render_show(&state, &caller, id, None, &texts, None).await?;
-            Ok((StatusCode::FORBIDDEN, Html(page)).into_response())
+            Ok(crate::web::error::refusal(
+                (StatusCode::FORBIDDEN, Html(page)).into_response(),
+                texts,
+            ))
         }
         Err(e) => Err(e.into()),
     }

@@ -19,8 +19,6 @@ use super::{AppState, WebError};
 use crate::app::rfcs::Caller;
 use crate::domain::rfc::RfcId;
 
-const FORM: &str = "form";
-
 type Pairs = Vec<(String, String)>;
 
 fn parse_id(id: &str) -> Result<RfcId, WebError> {
@@ -32,11 +30,11 @@ fn value_of<'a>(pairs: &'a Pairs, key: &str) -> Option<&'a str> {
 }
 
 fn csrf_token(state: &AppState, caller: &Caller) -> String {
-    csrf::token(&state.secret, FORM, &caller.email)
+    csrf::form_token(&state.secret, &caller.email)
 }
 
 fn check_csrf(state: &AppState, caller: &Caller, pairs: &Pairs) -> Result<(), WebError> {
-    csrf::verify(&state.secret, FORM, &caller.email, pairs)
+    csrf::verify_form(&state.secret, &caller.email, pairs)
 }
 
 /// A form a signed-in user posted to one RFC's page, its CSRF token checked

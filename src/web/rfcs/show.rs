@@ -165,5 +165,11 @@ pub(super) async fn refused_on_page(
         ),
         other => return Err(other.into()),
     };
-    Ok((status, Html(render_show(state, caller, id, None, &texts, None).await?)).into_response())
+    let page = render_show(state, caller, id, None, &texts, None).await?;
+    let response = (status, Html(page)).into_response();
+    Ok(if status == StatusCode::FORBIDDEN {
+        crate::web::error::refusal(response, texts)
+    } else {
+        response
+    })
 }

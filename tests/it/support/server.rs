@@ -169,6 +169,25 @@ pub struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// The session cookie as sent (`name=value`).
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
+    /// Posts a form's fields with the session cookie.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .app
+            .http
+            .post(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        Page::of(r).await
+    }
+
     pub async fn get(&self, path: &str) -> Page {
         let r = self
             .app

@@ -117,8 +117,10 @@ impl App {
                 message.clone(),
                 Identity::from_email(&caller.email),
             );
+            let anchor = self.store.audit_head().await?;
             let made =
-                tokio::task::spawn_blocking(move || repo.commit_replacing(&head, &changes, &msg, &author)).await??;
+                tokio::task::spawn_blocking(move || repo.commit_replacing(&head, &changes, &msg, &author, &anchor))
+                    .await??;
             let repo = self.repo.clone();
             let commit = match self
                 .publish_commit(&repo, &prepared.head, &made, &message, "adopt", None)
