@@ -303,3 +303,120 @@ async fn the_power_platform_recipe_writes_the_deployment_settings_from_the_varia
         })
     );
 }
+
+/// A stand-in for `pac` and the Dataverse environment behind it (neither can
+/// run here): "solutions" are JSON files of their files; `import` writes a
+/// solution's files into `<org>/<unique name>/` with the settings file
+/// beside it, `export` reads them back. (The org's folder is written into
+/// the program: a step's environment is clean, so no variable reaches it.)
+const FAKE_PAC: &str = r#"#!/usr/bin/env python3
+import json, os, re, shutil, sys
+org, a = "ORG_FOLDER", sys.argv[1:]
+opt = lambda name: a[a.index(name) + 1]
+def read_tree(folder):
+    out = {}
+    for root, _, files in os.walk(folder):
+        for f in files:
+            p = os.path.join(root, f)
+            out[os.path.relpath(p, folder)] = open(p).read()
+    return out
+def write_tree(files, folder):
+    for rel, body in files.items():
+        p = os.path.join(folder, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        open(p, "w").write(body)
+if a[:2] == ["auth", "create"]:
+    sys.exit(0 if opt("--clientSecret") == "app-secret-for-test" else 1)
+if a[:2] == ["solution", "pack"]:
+    json.dump(read_tree(opt("--folder")), open(opt("--zipfile"), "w")); sys.exit(0)
+if a[:2] == ["solution", "import"]:
+    files = json.load(open(opt("--path")))
+    assert "package.yaml" not in files, "dtap's manifest reached the solution"
+    name = re.search(r"<UniqueName>(.*?)</UniqueName>", files["Other/Solution.xml"]).group(1)
+    shutil.rmtree(os.path.join(org, name), ignore_errors=True)
+    write_tree(files, os.path.join(org, name))
+    shutil.copy(opt("--settings-file"), os.path.join(org, name + ".settings.json"))
+    print("imported", name, "as an upgrade" if "--stage-and-upgrade" in a else "as an update"); sys.exit(0)
+if a[:2] == ["solution", "export"]:
+    json.dump(read_tree(os.path.join(org, opt("--name"))), open(opt("--path"), "w")); sys.exit(0)
+if a[:2] == ["solution", "unpack"]:
+    write_tree(json.load(open(opt("--zipfile"))), opt("--folder")); sys.exit(0)
+print("fake pac: not understood:", a, file=sys.stderr); sys.exit(2)
+"#;
+
+#[tokio::test]
+async fn the_power_platform_recipe_imports_with_its_settings_and_finds_live_drift() {
+    let c = crm();
+    let (bin, org) = (c.dir.join("bin"), c.dir.join("dataverse"));
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&org).unwrap();
+    std::fs::write(bin.join("pac"), FAKE_PAC.replace("ORG_FOLDER", org.to_str().unwrap())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("pac"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The recipe's acceptance file, as test.
+    let env = installed("power-platform/acceptance.yaml")
+        .replace("name: acceptance", "name: test")
+        .replace("label: Acceptatie", "label: Test")
+        .replace("order: 3", "order: 2")
+        .replace("path: acceptance", "path: test")
+        .replace("gates:\n  - signoff: test", "gates: []")
+        .replace("release-team@example.org", "cm@example.org");
+    c.ws.write("environments/test.yaml", &env);
+    let check = c.ws.dtap(&["check"]);
+    assert_eq!(code(&check), Some(0), "{}", text(&check));
+    // An unpacked solution as the package.
+    let solution = "<ImportExportXml><SolutionManifest><UniqueName>contoso_core</UniqueName><Version>1.0.0.0</Version></SolutionManifest></ImportExportXml>\n";
+    c.ws.commit_files(
+        "contoso-core 1.0.0",
+        &[
+            (
+                "develop/contoso-core/package.yaml",
+                &crate::support::manifest("contoso-core", "1.0.0", &[&c.rfc]),
+            ),
+            ("develop/contoso-core/Other/Solution.xml", solution),
+            (
+                "develop/contoso-core/Entities/contact/Entity.xml",
+                "<Entity><Name>contact</Name></Entity>\n",
+            ),
+        ],
+    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let vars = [
+        ("DTAP_USER", RM),
+        ("PATH", path.as_str()),
+        ("DTAP_SECRET_PAC_CLIENT_SECRET", "app-secret-for-test"),
+    ];
+    let out = c.ws.dtap_env(&["promote", "contoso-core", "--to", "test"], &vars);
+    assert_eq!(
+        code(&out),
+        Some(0),
+        "{}\n{}",
+        text(&out),
+        stdout(&c.ws.dtap(&["deploy", "log", "1"]))
+    );
+    assert!(org.join("contoso_core/Entities/contact/Entity.xml").exists());
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(org.join("contoso_core.settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["EnvironmentVariables"][0]["SchemaName"], "contoso_ApiBaseUrl");
+    let log = stdout(&ok(c.ws.dtap(&["deploy", "log", "1"])));
+    assert!(log.contains("imported contoso_core as an update"), "{log}");
+    assert!(!log.contains("app-secret-for-test"), "{log}");
+
+    // Customised by hand in the maker portal: the export finds it.
+    let drift = || c.ws.dtap_env(&["drift", "check", "--live", "test", "--json"], &vars);
+    let same = drift();
+    assert_eq!(code(&same), Some(0), "{}", text(&same));
+    std::fs::write(
+        org.join("contoso_core/Entities/contact/Entity.xml"),
+        "<Entity><Name>contact</Name><Field>new_loyaltytier</Field></Entity>\n",
+    )
+    .unwrap();
+    let differs = drift();
+    assert_eq!(code(&differs), Some(3), "{}", text(&differs));
+    let v: Value = serde_json::from_slice(&differs.stdout).unwrap();
+    assert_eq!(
+        v["packages"][0]["changed"],
+        serde_json::json!(["Entities/contact/Entity.xml"]),
+        "{v:#}"
+    );
+}
