@@ -201,6 +201,8 @@ async fn serve_checks_on_a_schedule_mails_the_notify_list_once_and_shows_a_badge
     ok(c.ws.dtap(&["config", "set", "deploy.live_drift_every", "1s"]));
     ok(c.ws.as_user(RM, &["promote", APEX, "--to", "test"]));
     admin_edits_the_org(&c);
+    // The dashboard needs a signed-in user: the release manager, on loopback.
+    c.ws.set_dev_user(Some(RM));
     let serve = Serve::start(&c.ws);
     let mails = || -> Vec<_> {
         c.ws.mailbox()
@@ -234,7 +236,7 @@ async fn serve_checks_on_a_schedule_mails_the_notify_list_once_and_shows_a_badge
         .text()
         .await
         .unwrap();
-    assert!(page.contains("live drift"), "no badge on the dashboard");
+    assert!(page.contains("live drift"), "no badge on the dashboard: {page}");
     // Further rounds find the same drift: no second mail.
     let rounds = |log: &str| log.matches("live drift checked").count();
     let at = rounds(&serve.log_text());
