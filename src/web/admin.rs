@@ -46,7 +46,12 @@ pub struct AuditQuery {
     since: Option<String>,
     actor: Option<String>,
     action: Option<String>,
+    /// 1 is the newest page.
+    page: Option<usize>,
 }
+
+/// Events per page of `/audit`: a screenful on a laptop, scrollable on a phone.
+const AUDIT_PAGE: usize = 100;
 
 impl AuditQuery {
     fn clean(v: &Option<String>) -> Option<String> {
@@ -73,13 +78,18 @@ pub async fn audit(
         .await?;
     events.reverse();
     let total = events.len();
-    events.truncate(500);
+    let pages = total.div_ceil(AUDIT_PAGE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let first = (page - 1) * AUDIT_PAGE;
+    let events: Vec<_> = events.into_iter().skip(first).take(AUDIT_PAGE).collect();
+    let shown = (first + 1, first + events.len());
     let verified = state.app.verify_audit(&caller).await?;
     Ok(Html(templates::render(
         "audit.html",
         context! {
             title => "Audit trail", nav => "audit", user => caller.email.as_str(),
             events => Serde(&events), total, since, actor, action,
+            page, pages, shown_from => shown.0, shown_to => shown.1,
             intact => verified.intact(),
             broken => verified
                 .broken
