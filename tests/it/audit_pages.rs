@@ -30,7 +30,7 @@ async fn the_audit_trail_pages_through_every_event_newest_first_keeping_the_filt
         (total - 99..=total).rev().collect::<Vec<_>>(),
         "the newest hundred"
     );
-    assert!(first.body.contains(&"shown: 1–100"), "{}", first.body);
+    assert!(first.body.contains("shown: 1–100"), "{}", first.body);
     assert!(
         first
             .body
