@@ -72,6 +72,29 @@ pub fn concrete_permissions(environments: &[&str]) -> Vec<String> {
     v
 }
 
+/// What a concrete permission lets its holder do, in one sentence (a
+/// catalogue key; `{env}` stands for the environment of `promote.<env>` and
+/// `rollback.<env>`): the access page explains each code it shows.
+pub fn meaning(permission: &str) -> &'static str {
+    match permission.split_once('.').map_or(permission, |(head, _)| head) {
+        "promote" => "Promote packages into {env}, and retire them from it",
+        "rollback" => "Roll packages back in {env}",
+        _ => match permission {
+            "rfc.file" => "File requests for change and follow them",
+            "rfc.edit" => "Edit requests, their test plans and their testers",
+            "rfc.assess" => {
+                "Assess requests (approve, reject, hold, close, reopen) and review emergency changes afterwards"
+            }
+            "emergency" => "Promote in an emergency, past freeze windows and minimum soak, with a reason",
+            "drift.ack" => "Acknowledge or adopt changes made by hand in an environment's folder or its CRM",
+            "reports.view" => "See the reports and their figures",
+            "audit.view" => "Read the audit trail and the deployment logs",
+            "access.view" => "See this matrix",
+            _ => "",
+        },
+    }
+}
+
 /// Does a granted permission pattern cover the asked permission? `*` as the
 /// last segment matches any rest.
 pub fn pattern_matches(pattern: &str, asked: &str) -> bool {
@@ -174,6 +197,14 @@ impl AccessMatrix {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_permission_the_matrix_shows_is_explained() {
+        for p in concrete_permissions(&["develop", "test"]) {
+            assert!(!meaning(&p).is_empty(), "{p} has no meaning");
+        }
+        assert!(meaning("promote.test").contains("{env}"));
+    }
     use super::*;
     use crate::domain::Pos;
 

@@ -26,7 +26,8 @@ pub async fn access(State(state): State<AppState>, CurrentUser(caller): CurrentU
                 .values()
                 .map(|g| g.iter().any(|x| pattern_matches(x, &p)))
                 .collect();
-            context! { permission => p, cells }
+            let env = p.split_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
+            context! { meaning => crate::domain::access::meaning(&p), env, permission => p, cells }
         })
         .collect();
     let users: Vec<_> = ws

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary, real SQLite, real git repositories and
 //! the real web app over HTTP. One test binary keeps link time down.
 
+mod access_page;
 mod audit_pages;
 mod browser;
 mod browser_deploy;
