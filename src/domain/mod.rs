@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod anchor;
+pub mod base64;
 pub mod calendar;
 pub mod changes;
 pub mod deploy;

@@ -18,8 +18,8 @@ use std::time::Duration;
 use git2::Oid;
 
 use super::RemoteSpec;
-use super::base64;
 use super::push::{Attempt, server_words};
+use crate::domain::base64;
 use crate::gitrepo::{RepoError, Result};
 
 /// What a transfer does with the repository: the token's rights depend on it.

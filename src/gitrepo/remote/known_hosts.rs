@@ -7,7 +7,7 @@ use std::path::Path;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::base64;
+use crate::domain::base64;
 use crate::gitrepo::{RepoError, Result};
 
 /// Checks an SSH host key against a known_hosts file.

@@ -17,7 +17,6 @@
 //! remote and when the cache was last fetched.
 
 mod auth;
-mod base64;
 mod fetch;
 mod https;
 mod known_hosts;

@@ -1,5 +1,6 @@
-//! Standard base64 (RFC 4648, with padding): known_hosts keys and salts, and
-//! the `Authorization: Basic` header of an https token.
+//! Standard base64 (RFC 4648, with padding): known_hosts keys and salts, the
+//! `Authorization: Basic` header of an https token, and the encoded forms of
+//! a secret that deploy output is masked for.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
