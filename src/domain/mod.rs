@@ -17,6 +17,7 @@ pub mod live;
 pub mod located;
 pub mod mail;
 pub mod manifest;
+pub mod message;
 pub mod names;
 pub mod origin;
 pub mod overlap;
@@ -35,4 +36,5 @@ pub mod template;
 
 pub use email::Email;
 pub use located::{Located, OrderedMap, Pos};
+pub use message::Msg;
 pub use problem::Problem;

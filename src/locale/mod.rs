@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::domain::Msg;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Locale {
     #[default]
@@ -39,12 +41,29 @@ impl Locale {
     }
 }
 
+/// The Dutch catalogue's parts: the pages' own words in `nl.toml`, and one
+/// file per area in `nl/` (so work on one area does not touch another's file).
+/// A key in two parts is a mistake the unit tests catch.
+pub const NL_PARTS: &[(&str, &str)] = &[
+    ("nl.toml", include_str!("nl.toml")),
+    ("nl/messages.toml", include_str!("nl/messages.toml")),
+    ("nl/attachments.toml", include_str!("nl/attachments.toml")),
+    ("nl/notifications.toml", include_str!("nl/notifications.toml")),
+    ("nl/packages.toml", include_str!("nl/packages.toml")),
+    ("nl/pages.toml", include_str!("nl/pages.toml")),
+];
+
 static NL: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    let table: toml::Table = include_str!("nl.toml").parse().expect("nl.toml parses");
-    table
-        .into_iter()
-        .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
-        .collect()
+    let mut all = HashMap::new();
+    for (name, text) in NL_PARTS {
+        let table: toml::Table = text.parse().unwrap_or_else(|e| panic!("{name} parses: {e}"));
+        all.extend(
+            table
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))),
+        );
+    }
+    all
 });
 
 /// The Dutch catalogue: English text → Dutch text.
@@ -66,6 +85,19 @@ pub fn tr(locale: Locale, text: &str) -> String {
     match locale {
         Locale::En => text.to_string(),
         Locale::Nl => NL.get(text).cloned().unwrap_or_else(|| text.to_string()),
+    }
+}
+
+/// A message ([`Msg`]) in `locale`: the catalogue's text for its key, filled
+/// in, with vocabulary words translated too. A key the catalogue lacks is
+/// shown in English (a unit test makes sure none does).
+pub fn render(locale: Locale, message: &Msg) -> String {
+    match locale {
+        Locale::En => message.to_string(),
+        Locale::Nl => {
+            let template = NL.get(message.key).map(String::as_str).unwrap_or(message.key);
+            message.render_with(template, |w| tr(Locale::Nl, w))
+        }
     }
 }
 
@@ -135,4 +167,97 @@ pub fn from_accept_language(header: &str) -> Option<Locale> {
         }
     }
     best.map(|(_, l)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogue_part_parses_and_no_key_is_in_two_parts() {
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for (name, text) in NL_PARTS {
+            let table: toml::Table = text.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+            for key in table.keys() {
+                if let Some(first) = seen.insert(key.clone(), name) {
+                    panic!("{key:?} is in both {first} and {name}");
+                }
+            }
+        }
+        assert!(seen.len() > 300, "the catalogue lost its parts: {} keys", seen.len());
+    }
+
+    /// Every `msg!` key literal in `dir`, with the file it is in.
+    fn message_keys(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                message_keys(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("domain/message.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, _) in text.match_indices(concat!("msg", "!(")) {
+                    let rest = text[i + 5..].trim_start();
+                    if let Some(key) = rest.strip_prefix('"').and_then(string_literal) {
+                        out.push((key, path.display().to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The value of a Rust string literal whose opening quote is already read.
+    fn string_literal(s: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match chars.next()? {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    '\n' => {
+                        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                            chars.next();
+                        }
+                    }
+                    other => out.push(other),
+                },
+                c => out.push(c),
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn every_message_in_the_source_has_dutch_with_the_same_holes() {
+        let mut keys = Vec::new();
+        message_keys(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut keys);
+        let mut problems = Vec::new();
+        for (key, file) in &keys {
+            match NL.get(key) {
+                None => problems.push(format!("{file}: no Dutch for {key:?}")),
+                Some(nl) => {
+                    let (mut a, mut b) = (Msg::holes(key), Msg::holes(nl));
+                    a.sort();
+                    b.sort();
+                    if a != b {
+                        problems.push(format!("{file}: {key:?} has holes {a:?}, its Dutch {b:?}"));
+                    }
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_message_renders_in_dutch_with_its_words_translated() {
+        let m = crate::msg!("Drift in {env}:", env = word("yes"));
+        assert_eq!(render(Locale::Nl, &m), "Afwijking in ja:");
+        assert_eq!(render(Locale::En, &m), "Drift in yes:");
+    }
 }
