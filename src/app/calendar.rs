@@ -14,14 +14,16 @@ pub const PAST_DAYS: i64 = 90;
 
 impl App {
     /// Calendar entries from `PAST_DAYS` ago on, optionally for one environment.
-    pub async fn calendar(&self, environment: Option<&str>, now: OffsetDateTime) -> Result<Vec<Entry>> {
+    /// Environments are named by their labels in `locale`.
+    pub async fn calendar(
+        &self,
+        environment: Option<&str>,
+        now: OffsetDateTime,
+        locale: crate::locale::Locale,
+    ) -> Result<Vec<Entry>> {
         let ws = &self.workspace;
         let from = now - Duration::days(PAST_DAYS);
-        let label = |env: &str| {
-            ws.pipeline
-                .get(env)
-                .map_or_else(|| env.to_string(), |e| e.label.clone())
-        };
+        let label = |env: &str| ws.env_label(env, locale);
         let host = host_of(&ws.config.web.base_url);
         let wanted = |env: &str| environment.is_none_or(|e| e == env);
         let mut out = Vec::new();
@@ -34,9 +36,9 @@ impl App {
                     when: When::Days { from: w.from, to: w.to },
                     start: w.from.to_string(),
                     summary: if w.reason.is_empty() {
-                        env.label.clone()
+                        label(&env.name)
                     } else {
-                        format!("{} · {}", env.label, w.reason)
+                        format!("{} · {}", label(&env.name), w.reason)
                     },
                     detail: String::new(),
                 });

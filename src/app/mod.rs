@@ -171,7 +171,8 @@ impl App {
     pub(crate) async fn assemble(mut workspace: Workspace, store: Store, repo: ConfigRepo) -> Result<App> {
         let links_follow_serve = serving::follow_serve(&mut workspace, &store).await;
         let dir = workspace.dir.clone();
-        let mail_templates = tokio::task::spawn_blocking(move || MailTemplates::load(&dir)).await?;
+        let texts = workspace.texts.clone();
+        let mail_templates = tokio::task::spawn_blocking(move || MailTemplates::load(&dir).with_texts(texts)).await?;
         let clock = crate::clock::Clock::from_env().map_err(AppError::Internal)?;
         Ok(App {
             workspace: Arc::new(workspace),

@@ -33,6 +33,7 @@ pub mod signoff;
 pub mod stamp;
 pub mod status;
 pub mod template;
+pub mod text;
 
 pub use email::Email;
 pub use located::{Located, OrderedMap, Pos};

@@ -15,7 +15,7 @@ use super::{Located, OrderedMap, Problem, duration, names};
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentSpec {
     pub name: Located<String>,
-    pub label: Located<String>,
+    pub label: Located<crate::domain::text::Text>,
     pub order: Located<i64>,
     #[serde(default)]
     pub path: Option<Located<String>>,
@@ -96,6 +96,9 @@ impl FreezeWindow {
 pub struct Environment {
     pub name: String,
     pub label: String,
+    /// The label in Dutch, when the author gave it (`label: {en: …, nl: …}`).
+    #[serde(skip)]
+    pub label_nl: Option<String>,
     pub order: i64,
     /// Its folder in the config repo.
     pub path: String,
@@ -214,7 +217,7 @@ impl Pipeline {
                     ),
                 );
             }
-            if spec.label.value.trim().is_empty() {
+            if spec.label.value.is_blank() {
                 p.add(
                     spec.label.pos,
                     "label is empty: give the environment a human name such as \"Acceptatie\"",
@@ -323,7 +326,8 @@ impl Pipeline {
             problems.extend(p.list);
             built.push(Environment {
                 name,
-                label: spec.label.value.clone(),
+                label: spec.label.value.en.clone(),
+                label_nl: spec.label.value.translation().map(|(_, nl)| nl),
                 order: spec.order.value,
                 path,
                 platform_version: spec.platform_version.as_ref().map(|v| v.value.clone()),
@@ -384,7 +388,7 @@ pub(crate) mod tests_support {
                     format!("environments/{n}.yaml"),
                     EnvironmentSpec {
                         name: at(n.to_string()),
-                        label: at(n.to_string()),
+                        label: Located::new(crate::domain::text::Text::plain(*n), Pos::new(1, 1)),
                         order: Located::new(i as i64 + 1, Pos::new(1, 1)),
                         path: None,
                         platform_version: None,

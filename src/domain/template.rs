@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::problem::Problems;
+use super::text::{Choice, Text};
 use super::{Located, Problem, names};
 
 /// `rfc-templates/<id>.yaml` as written.
@@ -16,9 +17,9 @@ use super::{Located, Problem, names};
 #[serde(deny_unknown_fields)]
 pub struct TemplateSpec {
     pub id: Located<String>,
-    pub title: Located<String>,
+    pub title: Located<Text>,
     #[serde(default)]
-    pub description: String,
+    pub description: Text,
     #[serde(default)]
     pub department: Option<String>,
     pub fields: Vec<Located<FieldSpec>>,
@@ -30,9 +31,9 @@ pub struct TemplateSpec {
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     pub id: Located<String>,
-    pub label: Located<String>,
+    pub label: Located<Text>,
     #[serde(default)]
-    pub help: Option<String>,
+    pub help: Option<Text>,
     #[serde(rename = "type")]
     pub kind: Located<String>,
     #[serde(default)]
@@ -44,9 +45,9 @@ pub struct FieldSpec {
     #[serde(default)]
     pub pattern: Option<Located<String>>,
     #[serde(default)]
-    pub pattern_message: Option<String>,
+    pub pattern_message: Option<Text>,
     #[serde(default)]
-    pub options: Vec<Located<String>>,
+    pub options: Vec<Located<Choice>>,
     #[serde(default)]
     pub default: Option<Located<String>>,
 }
@@ -63,11 +64,11 @@ pub enum RequiredIfSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestCaseSpec {
-    pub title: Located<String>,
+    pub title: Located<Text>,
     #[serde(default)]
-    pub steps: String,
+    pub steps: Text,
     #[serde(default)]
-    pub expected: String,
+    pub expected: Text,
     pub environment: Located<String>,
     pub kind: Located<String>,
 }
@@ -166,8 +167,22 @@ pub struct Field {
     #[serde(serialize_with = "ser_regex")]
     pub pattern: Option<regex::Regex>,
     pub pattern_message: Option<String>,
+    /// The values an answer may take.
     pub options: Vec<String>,
+    /// Each option's label (English; the workspace's catalogue has the Dutch), as `options`.
+    pub option_labels: Vec<String>,
     pub default: Option<String>,
+}
+
+impl Field {
+    /// What people see for an answer `value`: its option's label, else the value.
+    pub fn option_label<'a>(&'a self, value: &'a str) -> &'a str {
+        self.options
+            .iter()
+            .position(|o| o == value)
+            .and_then(|i| self.option_labels.get(i))
+            .map_or(value, String::as_str)
+    }
 }
 
 fn ser_regex<S: serde::Serializer>(r: &Option<regex::Regex>, s: S) -> Result<S::Ok, S::Error> {
@@ -194,6 +209,9 @@ pub struct Template {
     pub department: Option<String>,
     pub fields: Vec<Field>,
     pub test_cases: Vec<TestCaseTemplate>,
+    /// English → Dutch for the texts the author gave in both languages.
+    #[serde(skip)]
+    pub texts: Vec<(String, String)>,
 }
 
 impl Template {
@@ -243,7 +261,7 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
             ),
         );
     }
-    if spec.title.value.trim().is_empty() {
+    if spec.title.value.is_blank() {
         p.add(
             spec.title.pos,
             "title is empty: say in business words what this template is for",
@@ -276,7 +294,7 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
         if !seen.insert(id) {
             p.add(f.id.pos, format!("duplicate field id `{id}`"));
         }
-        if f.label.value.trim().is_empty() {
+        if f.label.value.is_blank() {
             p.add(f.label.pos, format!("field `{id}` has an empty label"));
         }
         let Some(kind) = FieldType::parse(&f.kind.value) else {
@@ -300,8 +318,8 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
             }
             let mut opts = HashSet::new();
             for o in &f.options {
-                if !opts.insert(o.value.as_str()) {
-                    p.add(o.pos, format!("field `{id}` lists option `{}` twice", o.value));
+                if !opts.insert(o.value.value.as_str()) {
+                    p.add(o.pos, format!("field `{id}` lists option `{}` twice", o.value.value));
                 }
             }
         } else if let Some(o) = f.options.first() {
@@ -378,7 +396,7 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
                 .value
                 .split(',')
                 .map(str::trim)
-                .all(|v| f.options.iter().any(|o| o.value == v))
+                .all(|v| f.options.iter().any(|o| o.value.value == v))
         {
             p.add(
                 d.pos,
@@ -390,22 +408,23 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
         }
         fields.push(Field {
             id: id.to_string(),
-            label: f.label.value.clone(),
-            help: f.help.clone(),
+            label: f.label.value.en.clone(),
+            help: f.help.as_ref().map(|h| h.en.clone()),
             kind,
             required: f.required,
             required_if,
             required_with,
             pattern,
-            pattern_message: f.pattern_message.clone(),
-            options: f.options.iter().map(|o| o.value.clone()).collect(),
+            pattern_message: f.pattern_message.as_ref().map(|m| m.en.clone()),
+            options: f.options.iter().map(|o| o.value.value.clone()).collect(),
+            option_labels: f.options.iter().map(|o| o.value.label.en.clone()).collect(),
             default: f.default.as_ref().map(|d| d.value.clone()),
         });
     }
     let mut test_cases = Vec::new();
     for tc in &spec.test_cases {
         let tc = &tc.value;
-        if tc.title.value.trim().is_empty() {
+        if tc.title.value.is_blank() {
             p.add(tc.title.pos, "test case has an empty title");
         }
         if !environments.contains(&tc.environment.value.as_str()) {
@@ -430,9 +449,9 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
         }
         if let Some(kind) = kind {
             test_cases.push(TestCaseTemplate {
-                title: tc.title.value.clone(),
-                steps: tc.steps.clone(),
-                expected: tc.expected.clone(),
+                title: tc.title.value.en.clone(),
+                steps: tc.steps.en.clone(),
+                expected: tc.expected.en.clone(),
                 environment: tc.environment.value.clone(),
                 kind,
             });
@@ -441,13 +460,29 @@ pub fn build(file: &str, spec: &TemplateSpec, environments: &[&str]) -> (Option<
     let ok = p.list.is_empty();
     let template = Template {
         id: spec.id.value.clone(),
-        title: spec.title.value.clone(),
-        description: spec.description.clone(),
+        title: spec.title.value.en.clone(),
+        description: spec.description.en.clone(),
         department: spec.department.clone(),
         fields,
         test_cases,
+        texts: translations(spec),
     };
     (ok.then_some(template), p.list)
+}
+
+/// English → Dutch for every text of `spec` written in both languages.
+fn translations(spec: &TemplateSpec) -> Vec<(String, String)> {
+    let mut texts: Vec<&Text> = vec![&spec.title.value, &spec.description];
+    for f in &spec.fields {
+        let f = &f.value;
+        texts.push(&f.label.value);
+        texts.extend(f.help.iter().chain(f.pattern_message.iter()));
+        texts.extend(f.options.iter().map(|o| &o.value.label));
+    }
+    for tc in &spec.test_cases {
+        texts.extend([&tc.value.title.value, &tc.value.steps, &tc.value.expected]);
+    }
+    texts.into_iter().filter_map(Text::translation).collect()
 }
 
 #[cfg(test)]

@@ -101,6 +101,15 @@ pub fn render(locale: Locale, message: &Msg) -> String {
     }
 }
 
+/// As [`tr`], with a workspace's own catalogue (its templates' and
+/// environments' Dutch) consulted after the built-in one.
+pub fn tr_with(locale: Locale, text: &str, own: &HashMap<String, String>) -> String {
+    match locale {
+        Locale::En => text.to_string(),
+        Locale::Nl => NL.get(text).or_else(|| own.get(text)).cloned().unwrap_or_else(|| text.to_string()),
+    }
+}
+
 /// A date (`YYYY-MM-DD…`) as people in `locale` write it: `2026-11-23` or `23-11-2026`.
 pub fn date(locale: Locale, stamp: &str) -> String {
     let Some(d) = stamp.get(..10) else {

@@ -74,6 +74,8 @@ pub struct MailTemplates {
     sources: std::collections::HashMap<(Locale, String), String>,
     /// (language, file name) → the override file it came from, if any.
     overrides: std::collections::HashMap<(Locale, String), std::path::PathBuf>,
+    /// The workspace's own catalogue (`Workspace::texts`), for `tr`.
+    texts: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl MailTemplates {
@@ -96,7 +98,17 @@ impl MailTemplates {
                 sources.insert((locale, name.to_string()), src);
             }
         }
-        MailTemplates { sources, overrides }
+        MailTemplates {
+            sources,
+            overrides,
+            texts: Default::default(),
+        }
+    }
+
+    /// With the workspace's own catalogue, so `tr` translates its templates' and environments' texts.
+    pub fn with_texts(mut self, texts: std::sync::Arc<std::collections::HashMap<String, String>>) -> MailTemplates {
+        self.texts = texts;
+        self
     }
 
     /// The workspace's own templates that do not parse, as `dtap check`
@@ -138,7 +150,8 @@ impl MailTemplates {
         let locale = Locale::parse(locale).unwrap_or_default();
         let mut env = Environment::new();
         env.add_filter("date", move |s: &str| crate::locale::date(locale, s));
-        env.add_function("tr", move |s: &str| crate::locale::tr(locale, s));
+        let texts = self.texts.clone();
+        env.add_function("tr", move |s: &str| crate::locale::tr_with(locale, s, &texts));
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
                 AutoEscape::Html

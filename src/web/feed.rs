@@ -66,7 +66,7 @@ pub async fn calendar_feed(
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
     let now = state.app.now_utc();
-    let entries = state.app.calendar(env, now).await?;
+    let entries = state.app.calendar(env, now, locale).await?;
     let name = format!("dtap · {}", i18n::t(locale, "Release calendar"));
     let ics = calendar::to_ics(&name, &entries, |k| kind_words(k, locale), now);
     Ok((

@@ -109,12 +109,7 @@ fn label(state: &AppState, column: &str, value: String, locale: Locale) -> Strin
         "state" => value
             .parse::<crate::domain::rfc::State>()
             .map_or(value, |s| i18n::tr(locale, s.label())),
-        "environment" => state
-            .app
-            .workspace()
-            .pipeline
-            .get(&value)
-            .map_or(value, |e| e.label.clone()),
+        "environment" => state.app.workspace().env_label(&value, locale),
         "department" if value.is_empty() => i18n::t(locale, "(none)"),
         _ => value,
     }
@@ -176,7 +171,10 @@ pub async fn page(
         "reports.html",
         context! {
             title => "Reports", nav => "reports", user => caller.email.as_str(),
-            reports, f => Serde(&filter), departments, templates => template_ids,
+            reports, f => Serde(&filter), departments,
+            templates => template_ids.iter().map(|id| context! {
+                id, title => state.app.workspace().template(id).map_or(id.as_str(), |t| t.title.as_str()),
+            }).collect::<Vec<_>>(),
         },
     )?))
 }
@@ -268,7 +266,7 @@ pub async fn calendar_page(
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
     let now = state.app.now_utc();
-    let entries = state.app.calendar(env, now).await?;
+    let entries = state.app.calendar(env, now, i18n::current().locale).await?;
     let (feed, feed_until) = super::feed::url(&state, &caller.email, locale).await?;
     let revoked = q.done.as_deref() == Some("revoked");
     let revoke_token = csrf::form_token(&state.secret, &caller.email);

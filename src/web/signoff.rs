@@ -125,21 +125,7 @@ fn render_form(
     for e in errors.iter().filter(|e| !known(&e.field)) {
         summary.push(context! { href => "#signoff-form", text => said(&e.message) });
     }
-    let answers: Vec<_> = state
-        .app
-        .workspace()
-        .template(&v.rfc.template)
-        .map(|t| {
-            t.fields
-                .iter()
-                .filter_map(|f| {
-                    v.rfc
-                        .field_text(&f.id)
-                        .map(|val| context! { label => f.label.clone(), value => val })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let answers = super::rfcs::answers::template_answers(state.app.workspace().template(&v.rfc.template), &v.rfc, true);
     Ok(templates::render(
         "signoff.html",
         context! {

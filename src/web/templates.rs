@@ -49,6 +49,7 @@ pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         lang => current.locale.code(),
         other_lang => current.locale.other().code(),
         switch_url => current.switch_url,
+        pipeline => current.pipeline,
         viewer => minijinja::value::Serde(super::viewer::current()),
         ..ctx
     };

@@ -39,6 +39,10 @@ pub struct Workspace {
     pub pipeline: Pipeline,
     pub templates: Vec<Template>,
     pub access: AccessMatrix,
+    /// The workspace's own catalogue: English → Dutch for the texts its
+    /// templates and environments give in both languages. Pages and mails
+    /// look a text up here after the built-in catalogue.
+    pub texts: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 /// What `dtap check` looked at.
@@ -55,6 +59,14 @@ pub struct CheckReport {
 }
 
 impl Workspace {
+    /// An environment's label in `locale` (its name when there is no such environment).
+    pub fn env_label(&self, name: &str, locale: crate::locale::Locale) -> String {
+        self.pipeline.get(name).map_or_else(
+            || name.to_string(),
+            |e| crate::locale::tr_with(locale, &e.label, &self.texts),
+        )
+    }
+
     /// Loads and validates; any problem is an error.
     pub fn load(dir: &Path) -> Result<Workspace, WorkspaceError> {
         let (ws, report) = Self::check(dir, std::env::vars())?;
@@ -158,12 +170,14 @@ impl Workspace {
         report
             .problems
             .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        let texts = std::sync::Arc::new(own_catalogue(&pipeline, &templates, &mut report.warnings));
         let ws = config.map(|config| Workspace {
             dir: dir.to_path_buf(),
             config,
             pipeline,
             templates,
             access,
+            texts,
         });
         Ok((ws, report))
     }
@@ -214,4 +228,31 @@ fn yaml_files(dir: &Path, sub: &str, problems: &mut Vec<Problem>) -> Vec<String>
         .collect();
     files.sort();
     files
+}
+
+/// English → Dutch from the environments' labels and the templates' texts.
+/// One English text with two Dutch ones is valid but likely a slip: the
+/// first wins, and `dtap check` warns.
+fn own_catalogue(
+    pipeline: &Pipeline,
+    templates: &[Template],
+    warnings: &mut Vec<String>,
+) -> std::collections::HashMap<String, String> {
+    let envs = pipeline
+        .environments()
+        .iter()
+        .filter_map(|e| e.label_nl.clone().map(|nl| (e.label.clone(), nl)));
+    let mut texts = std::collections::HashMap::new();
+    for (en, nl) in envs.chain(templates.iter().flat_map(|t| t.texts.iter().cloned())) {
+        match texts.get(&en) {
+            Some(first) if *first != nl => warnings.push(format!(
+                "\"{en}\" has two Dutch texts, \"{first}\" and \"{nl}\": pages show the first; give both the same Dutch"
+            )),
+            Some(_) => {}
+            None => {
+                texts.insert(en, nl);
+            }
+        }
+    }
+    texts
 }

@@ -252,7 +252,7 @@ async fn release_calendar_page_and_feed() {
     let server = TestApp::start_as(&ws, ADMIN).await;
     let page = server.get("/calendar").await.body;
     assert!(page.contains("year-end closing, all teams; no exceptions"), "{page}");
-    assert!(page.contains("Productie · crm-core 1.0.1"), "{page}");
+    assert!(page.contains("Production · crm-core 1.0.1"), "{page}");
     assert!(
         page.contains(&format!("{rfc} · Test (1)")),
         "kim's open invitation has a deadline: {page}"
@@ -313,7 +313,7 @@ print(json.dumps(out))
     let freeze = find("year-end closing");
     assert_eq!(
         freeze["summary"],
-        "Freeze: Productie · year-end closing, all teams; no exceptions"
+        "Freeze: Production · year-end closing, all teams; no exceptions"
     );
     assert_eq!(freeze["start"], from.to_string());
     assert_eq!(
@@ -323,7 +323,7 @@ print(json.dumps(out))
     );
     assert_eq!(freeze["uid"], format!("freeze-production-{from}-{to}@127.0.0.1"));
     assert!(
-        find("Promotion: Productie · crm-core 1.0.1")["start"]
+        find("Promotion: Production · crm-core 1.0.1")["start"]
             .as_str()
             .unwrap()
             .ends_with("+00:00")

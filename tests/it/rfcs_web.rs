@@ -149,7 +149,7 @@ async fn file_through_the_form_then_find_search_and_filter() {
         p.contains("<dd>Only me, My team</dd>"),
         "both choices of the multiselect"
     );
-    assert!(p.contains("<dd>should</dd>"), "the priority");
+    assert!(p.contains("<dd>Should have</dd>"), "the priority, by its label, not the stored `should`");
     assert!(p.contains("<dd>sales@example.org</dd>"), "the requester");
     assert!(
         p.contains("Report shows the right records and totals"),
@@ -652,7 +652,7 @@ async fn lifecycle_through_the_buttons() {
     assert_eq!(r.status, 303, "{}", r.body);
     let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(show.body.contains("<dd>Sales saves an hour a week</dd>"));
-    assert!(show.body.contains("<dd>medium</dd>"));
+    assert!(show.body.contains("<dd>Medium</dd>"));
     assert!(
         show.body.contains("Weekly sales button"),
         "the title is not the assessor's to change"

@@ -212,7 +212,7 @@ async fn promotion_into_acceptance_mails_each_appointed_tester_once() {
         assert_eq!(m.recipients(), vec![tester.to_string()]);
         assert_eq!(
             m.subject(),
-            format!("Please test {rfc} in Acceptatie: Weekly sales button")
+            format!("Please test {rfc} in Acceptance: Weekly sales button")
         );
         assert!(m.text.contains(CASE_ACCEPT), "{}", m.text);
         assert!(!m.text.contains(CASE_TOTALS), "{}", m.text);
@@ -223,7 +223,7 @@ async fn promotion_into_acceptance_mails_each_appointed_tester_once() {
     // The notify list hears of the promotion; the requester of each state change.
     let team = smtp.to(TEAM);
     assert_eq!(team.len(), 1, "{team:#?}");
-    assert_eq!(team[0].subject(), "crm-core 1.0.0 promoted to Acceptatie");
+    assert_eq!(team[0].subject(), "crm-core 1.0.0 promoted to Acceptance");
     assert!(
         team[0].text.contains(&format!("crm-core (new) → 1.0.0 ({rfc})")),
         "{}",
@@ -814,7 +814,7 @@ async fn a_rejection_sends_the_rfc_back_to_development_and_tells_the_team() {
         .collect();
     assert_eq!(rejection.len(), 1, "{rejection:#?}");
     let m = &rejection[0];
-    assert_eq!(m.subject(), format!("{rfc} rejected in Acceptatie by {LEE}"));
+    assert_eq!(m.subject(), format!("{rfc} rejected in Acceptance by {LEE}"));
     let mut to = m.recipients();
     to.sort();
     assert_eq!(to, vec![ADMIN.to_string(), FA.to_string(), SALES.to_string()]);

@@ -40,7 +40,7 @@ async fn health_ready_and_dashboard() {
     let page = r.body;
     assert!(page.contains("crm-core"), "{page}");
     assert!(page.contains("2.1.0") && page.contains("2.0.0"));
-    assert!(page.contains("Acceptatie") && page.contains("Productie"));
+    assert!(page.contains("Acceptance") && page.contains("Production"));
     assert!(page.contains("/static/style.css"));
     assert!(!page.contains("<script>x"), "folder names are escaped");
     assert!(page.contains("&lt;script&gt;x"), "{page}");

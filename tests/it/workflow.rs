@@ -86,7 +86,7 @@ fn status_shows_what_is_where() {
         .map(|e| e["name"].as_str().unwrap())
         .collect();
     assert_eq!(envs, ["develop", "test", "acceptance", "production"]);
-    assert_eq!(v["environments"][2]["label"], "Acceptatie");
+    assert_eq!(v["environments"][2]["label"], "Acceptance");
     let pkgs = v["packages"].as_array().unwrap();
     let core = pkgs.iter().find(|p| p["name"] == "crm-core").unwrap();
     assert_eq!(core["cells"]["develop"]["version"], "1.3.0");

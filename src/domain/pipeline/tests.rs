@@ -10,7 +10,7 @@ fn at<T>(v: T, line: u32) -> Located<T> {
 pub(crate) fn spec(name: &str, order: i64) -> EnvironmentSpec {
     EnvironmentSpec {
         name: at(name.to_string(), 1),
-        label: at(name.to_uppercase(), 2),
+        label: at(name.to_uppercase().into(), 2),
         order: at(order, 3),
         path: None,
         platform_version: None,

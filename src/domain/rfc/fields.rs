@@ -82,6 +82,21 @@ pub fn is_core(id: &str) -> bool {
     CORE.iter().any(|(c, _, _)| *c == id)
 }
 
+/// What people read for a core field's option value (`should` is stored,
+/// "Should have" is shown); any other value is shown as it is.
+pub fn core_option_label(value: &str) -> &str {
+    match value {
+        "must" => "Must have",
+        "should" => "Should have",
+        "could" => "Could have",
+        "wont" => "Won't have this time",
+        "low" => "Low",
+        "medium" => "Medium",
+        "high" => "High",
+        other => other,
+    }
+}
+
 /// Groups `name=value` pairs (a form post, repeated `--field` options) into
 /// answers: repeated names of a multiselect field become one list. With
 /// `only_known`, names that are neither template nor core fields are skipped

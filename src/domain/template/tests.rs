@@ -12,7 +12,7 @@ fn at<T>(v: T, line: u32) -> Located<T> {
 fn field(id: &str, kind: &str, line: u32) -> FieldSpec {
     FieldSpec {
         id: at(id.into(), line),
-        label: at(format!("Label of {id}"), line),
+        label: at(format!("Label of {id}").into(), line),
         help: None,
         kind: at(kind.into(), line + 1),
         required: false,
@@ -29,7 +29,7 @@ fn template(fields: Vec<FieldSpec>) -> TemplateSpec {
     TemplateSpec {
         id: at("report".into(), 1),
         title: at("Report or dashboard".into(), 2),
-        description: String::new(),
+        description: Default::default(),
         department: None,
         fields: fields.into_iter().map(|f| at(f, 3)).collect(),
         test_cases: vec![],

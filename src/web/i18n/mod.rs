@@ -29,6 +29,10 @@ pub use crate::locale::{Locale, catalogue, date, datetime, from_accept_language,
 pub struct RequestLocale {
     pub locale: Locale,
     pub switch_url: String,
+    /// The workspace's own catalogue (`Workspace::texts`).
+    pub texts: std::sync::Arc<std::collections::HashMap<String, String>>,
+    /// The environments' labels in pipeline order, in this language (the footer).
+    pub pipeline: Vec<String>,
 }
 
 tokio::task_local! {
@@ -45,7 +49,7 @@ pub fn with_locale<R>(locale: Locale, f: impl FnOnce() -> R) -> R {
     CURRENT.sync_scope(
         RequestLocale {
             locale,
-            switch_url: String::new(),
+            ..RequestLocale::default()
         },
         f,
     )
@@ -96,6 +100,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let current = RequestLocale {
         locale,
         switch_url: switch_url(req.uri().query(), locale.other()),
+        texts: state.app.workspace().texts.clone(),
+        pipeline: {
+            let ws = state.app.workspace();
+            let labels = ws.pipeline.environments().iter();
+            labels.map(|e| crate::locale::tr_with(locale, &e.label, &ws.texts)).collect()
+        },
     };
     let mut res = CURRENT.scope(current, next.run(req)).await;
     let h = res.headers_mut();
@@ -127,7 +137,10 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_function("t", |text: &str, kwargs: Option<Kwargs>| {
         fill(t(current().locale, text), kwargs)
     });
-    env.add_function("tr", |text: &str| tr(current().locale, text));
+    env.add_function("tr", |text: &str| {
+        let here = current();
+        crate::locale::tr_with(here.locale, text, &here.texts)
+    });
     env.add_filter("date", |s: &str| date(current().locale, s));
     env.add_filter("datetime", |s: &str| datetime(current().locale, s));
     env.add_filter("num", |v: f64, decimals: Option<usize>| {

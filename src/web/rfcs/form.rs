@@ -5,7 +5,7 @@ use minijinja::context;
 
 use super::csrf_token;
 use crate::app::rfcs::Caller;
-use crate::domain::rfc::fields::{CORE, FieldError};
+use crate::domain::rfc::fields::{CORE, FieldError, core_option_label};
 use crate::domain::rfc::{FieldValue, Fields, Rfc};
 use crate::domain::template::{FieldType, Template};
 use crate::web::{AppState, WebError, templates};
@@ -59,7 +59,7 @@ pub(super) fn render_form(state: &AppState, p: FormPage<'_>) -> Result<String, W
                 kind => kind_name(f.kind),
                 required => f.required,
                 conditional => f.required_if.is_some() || p.template.fields.iter().any(|o| o.required_with.contains(&f.id)),
-                options => f.options.clone(),
+                options => f.options.iter().zip(&f.option_labels).map(|(value, label)| context! { value, label }).collect::<Vec<_>>(),
                 value => text_of(&f.id),
                 values => list_of(&f.id),
                 checked => matches!(p.values.get(&f.id), Some(FieldValue::Text(t)) if t == "true"),
@@ -74,7 +74,7 @@ pub(super) fn render_form(state: &AppState, p: FormPage<'_>) -> Result<String, W
             context! {
                 id => *id,
                 label => *label,
-                options => options.map(|o| o.to_vec()),
+                options => options.map(|o| o.iter().map(|v| context! { value => *v, label => core_option_label(v) }).collect::<Vec<_>>()),
                 value => text_of(id),
                 error => error_of(id),
             }

@@ -134,6 +134,7 @@ pub async fn list(
             f => Serde(query.filter()),
             states,
             templates => templates_list,
+            template_titles => app.workspace().templates.iter().map(|t| (t.id.clone(), t.title.clone())).collect::<std::collections::BTreeMap<_, _>>(),
             departments,
             sorts,
             sort => query.sort.clone().unwrap_or_else(|| "newest".into()),

@@ -2,6 +2,7 @@
 //! module per use case; this one holds what their forms share.
 
 mod actions;
+pub(crate) mod answers;
 mod edit;
 mod file;
 mod form;

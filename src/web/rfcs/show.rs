@@ -12,7 +12,6 @@ use super::{csrf_token, parse_id};
 use crate::app::AppError;
 use crate::app::rfcs::Caller;
 use crate::domain::rfc::RfcId;
-use crate::domain::rfc::fields::CORE;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppState, WebError, templates};
 
@@ -64,18 +63,8 @@ pub(super) async fn render_show(
     let view = app.rfc_view(caller, id).await?;
     let rfc = &view.rfc;
     let template = app.workspace().template(&rfc.template);
-    let answers: Vec<_> = template
-        .map(|t| {
-            t.fields
-                .iter()
-                .map(|f| context! { label => f.label.clone(), value => rfc.field_text(&f.id) })
-                .collect()
-        })
-        .unwrap_or_default();
-    let core: Vec<_> = CORE
-        .iter()
-        .map(|(id, label, _)| context! { label => *label, value => rfc.field_text(id) })
-        .collect();
+    let answers = super::answers::template_answers(template, rfc, false);
+    let core = super::answers::core_answers(rfc);
     let actions: Vec<_> = app
         .actions_for(caller, rfc)
         .into_iter()

@@ -11,7 +11,7 @@ fn at<T>(v: T) -> Located<T> {
 fn field(id: &str, kind: &str) -> FieldSpec {
     FieldSpec {
         id: at(id.into()),
-        label: at(format!("The {id}")),
+        label: at(format!("The {id}").into()),
         help: None,
         kind: at(kind.into()),
         required: false,
@@ -46,7 +46,7 @@ fn template() -> Template {
     let spec = TemplateSpec {
         id: at("t".into()),
         title: at("T".into()),
-        description: String::new(),
+        description: Default::default(),
         department: None,
         fields: [
             screen,
