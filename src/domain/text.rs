@@ -212,7 +212,8 @@ mod tests {
 
     #[test]
     fn an_option_is_a_value_or_a_value_with_a_label() {
-        let c: Vec<Choice> = yaml("[must, {value: should, label: {en: Should have, nl: Zou moeten}}, {value: x}]").unwrap();
+        let c: Vec<Choice> =
+            yaml("[must, {value: should, label: {en: Should have, nl: Zou moeten}}, {value: x}]").unwrap();
         assert_eq!(c[0].value, "must");
         assert_eq!(c[0].label.en, "must");
         assert_eq!(c[1].label.en, "Should have");
@@ -222,7 +223,10 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let both: Choice = yaml("{en: Last week, nl: Vorige week}").unwrap();
         assert_eq!(both.value, "Last week");
-        assert_eq!(both.label.translation(), Some(("Last week".into(), "Vorige week".into())));
+        assert_eq!(
+            both.label.translation(),
+            Some(("Last week".into(), "Vorige week".into()))
+        );
         assert!(yaml::<Choice>("{value: a, en: b}").unwrap_err().contains("not a mix"));
     }
 }

@@ -106,7 +106,11 @@ pub fn render(locale: Locale, message: &Msg) -> String {
 pub fn tr_with(locale: Locale, text: &str, own: &HashMap<String, String>) -> String {
     match locale {
         Locale::En => text.to_string(),
-        Locale::Nl => NL.get(text).or_else(|| own.get(text)).cloned().unwrap_or_else(|| text.to_string()),
+        Locale::Nl => NL
+            .get(text)
+            .or_else(|| own.get(text))
+            .cloned()
+            .unwrap_or_else(|| text.to_string()),
     }
 }
 

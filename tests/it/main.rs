@@ -3,6 +3,7 @@
 
 mod access_page;
 mod audit_pages;
+mod bilingual;
 mod browser;
 mod browser_deploy;
 mod check;

@@ -149,7 +149,10 @@ async fn file_through_the_form_then_find_search_and_filter() {
         p.contains("<dd>Only me, My team</dd>"),
         "both choices of the multiselect"
     );
-    assert!(p.contains("<dd>Should have</dd>"), "the priority, by its label, not the stored `should`");
+    assert!(
+        p.contains("<dd>Should have</dd>"),
+        "the priority, by its label, not the stored `should`"
+    );
     assert!(p.contains("<dd>sales@example.org</dd>"), "the requester");
     assert!(
         p.contains("Report shows the right records and totals"),

@@ -104,7 +104,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         pipeline: {
             let ws = state.app.workspace();
             let labels = ws.pipeline.environments().iter();
-            labels.map(|e| crate::locale::tr_with(locale, &e.label, &ws.texts)).collect()
+            labels
+                .map(|e| crate::locale::tr_with(locale, &e.label, &ws.texts))
+                .collect()
         },
     };
     let mut res = CURRENT.scope(current, next.run(req)).await;
