@@ -125,6 +125,34 @@ pub fn date(locale: Locale, stamp: &str) -> String {
     }
 }
 
+/// A date as typed in either language's way, `2026-11-23` or `23-11-2026`
+/// (also with `/` or `.`, and one-digit days and months), as `YYYY-MM-DD`;
+/// `None` when it is no date of the calendar.
+pub fn parse_date(input: &str) -> Option<String> {
+    let parts: Vec<&str> = input.trim().split(['-', '/', '.']).collect();
+    let [a, b, c] = parts.as_slice() else { return None };
+    let (y, m, d) = if a.len() == 4 { (a, b, c) } else { (c, b, a) };
+    let (y, m, d): (i32, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
+}
+
+/// How a date is typed in `locale`, for a field's label.
+pub fn date_format(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => "YYYY-MM-DD",
+        Locale::Nl => "DD-MM-JJJJ",
+    }
+}
+
 /// A stamp as date and minutes (UTC): `2026-11-23 10:05` or `23-11-2026 10:05`.
 pub fn datetime(locale: Locale, stamp: &str) -> String {
     match stamp.get(11..16) {
@@ -264,6 +292,30 @@ mod tests {
             "{} problems:\n{}",
             problems.len(),
             problems.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_date_is_read_in_either_languages_way() {
+        for (typed, iso) in [
+            ("2026-11-23", Some("2026-11-23")),
+            ("23-11-2026", Some("2026-11-23")),
+            ("3-1-2027", Some("2027-01-03")),
+            (" 23/11/2026 ", Some("2026-11-23")),
+            ("23.11.2026", Some("2026-11-23")),
+            ("29-02-2028", Some("2028-02-29")),
+            ("29-02-2027", None),
+            ("2026-13-01", None),
+            ("23-11-26", None),
+            ("yesterday", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_date(typed).as_deref(), iso, "{typed:?}");
+        }
+        assert_eq!(
+            date(Locale::Nl, &parse_date("23-11-2026").unwrap()),
+            "23-11-2026",
+            "round trip"
         );
     }
 

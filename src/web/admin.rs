@@ -69,7 +69,7 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Html<String>, WebError> {
     let (since, actor, action) = (
-        AuditQuery::clean(&q.since),
+        super::i18n::typed_date("since", q.since.as_deref())?,
         AuditQuery::clean(&q.actor),
         AuditQuery::clean(&q.action),
     );
@@ -113,7 +113,7 @@ pub async fn audit_csv(
         .app
         .audit(
             &caller,
-            AuditQuery::clean(&q.since).as_deref(),
+            super::i18n::typed_date("since", q.since.as_deref())?.as_deref(),
             AuditQuery::clean(&q.actor).as_deref(),
             AuditQuery::clean(&q.action).as_deref(),
         )

@@ -87,19 +87,19 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
-    fn filter(&self) -> Filter {
+    fn filter(&self) -> Result<Filter, WebError> {
         let clean = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        Filter {
-            since: clean(&self.since),
-            until: clean(&self.until),
+        Ok(Filter {
+            since: i18n::typed_date("since", self.since.as_deref())?,
+            until: i18n::typed_date("until", self.until.as_deref())?,
             department: clean(&self.department),
             template: clean(&self.template),
-        }
+        })
     }
 }
 
@@ -147,7 +147,7 @@ pub async fn page(
     Query(q): Query<ReportQuery>,
 ) -> Result<Html<String>, WebError> {
     let locale = i18n::current().locale;
-    let filter = q.filter();
+    let filter = q.filter()?;
     let tables = state.app.reports(&caller, &filter).await?;
     let (departments, template_ids) = state.app.report_choices(&caller).await?;
     let query = serde_urlencoded_pairs(&filter);
@@ -219,7 +219,7 @@ pub async fn csv(
     if !report::NAMES.contains(&name) {
         return Err(WebError::NotFound);
     }
-    let t = state.app.report(&caller, name, &q.filter()).await?;
+    let t = state.app.report(&caller, name, &q.filter()?).await?;
     let disposition = format!("attachment; filename=\"dtap-{name}.csv\"");
     Ok((
         [

@@ -50,6 +50,7 @@ pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         other_lang => current.locale.other().code(),
         switch_url => current.switch_url,
         pipeline => current.pipeline,
+        date_format => crate::locale::date_format(current.locale),
         viewer => minijinja::value::Serde(super::viewer::current()),
         ..ctx
     };

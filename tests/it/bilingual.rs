@@ -76,3 +76,45 @@ async fn a_dutch_invitation_names_the_test_cases_and_environment_in_dutch() {
         assert!(!part.contains("Report shows the right records"), "{part}");
     }
 }
+
+#[tokio::test]
+async fn date_filters_take_and_show_the_pages_date_format() {
+    let ws = TestWorkspace::init();
+    ws.file_rfc("Weekly sales button");
+    let server = TestApp::start_as(&ws, ADMIN).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let (iso, dutch) = (
+        format!("{:04}-{:02}-{:02}", today.year(), u8::from(today.month()), today.day()),
+        format!("{:02}-{:02}-{:04}", today.day(), u8::from(today.month()), today.year()),
+    );
+
+    // Typed the Dutch way on a Dutch page, shown back the same way, and it filters.
+    let nl = server.get(&format!("/audit?lang=nl&since={dutch}")).await;
+    assert_eq!(nl.status, 200, "{}", nl.body);
+    assert!(nl.body.contains("Vanaf (DD-MM-JJJJ)"), "{}", nl.body);
+    assert!(
+        nl.body.contains(&format!(r#"name="since" value="{dutch}""#)),
+        "{}",
+        nl.body
+    );
+    assert!(nl.body.contains("rfc.file"), "today's filing is found: {}", nl.body);
+    // The English way, on an English page.
+    let en = server.get(&format!("/audit?lang=en&since={iso}")).await;
+    assert!(
+        en.body.contains(&format!(r#"name="since" value="{iso}""#)),
+        "{}",
+        en.body
+    );
+    assert!(en.body.contains("Since (YYYY-MM-DD)"), "{}", en.body);
+    let later = server.get(&format!("/audit?lang=en&since={}", today.year() + 1)).await;
+    assert_eq!(later.status, 422, "a year alone is no date");
+    let bad = server.get("/reports?lang=nl&until=31-02-2026").await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body
+            .contains("31-02-2026 is geen datum: schrijf hem als DD-MM-JJJJ"),
+        "{}",
+        bad.body
+    );
+    server.stop().await;
+}

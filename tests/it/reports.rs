@@ -212,10 +212,7 @@ async fn reports_count_what_happened() {
     assert_eq!(r.status, 404);
     let r = admin.get("/reports?since=last+week").await;
     assert_eq!(r.status, 422);
-    assert!(
-        r.body
-            .contains("since `last week` is not a date: write it as YYYY-MM-DD")
-    );
+    assert!(r.body.contains("last week is not a date: write it as YYYY-MM-DD"));
 
     // Without reports.view, no reports.
     let sales = server.sign_in(&ws, SALES).await;

@@ -124,6 +124,23 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
+/// A date typed into a filter, in either language's way, as `YYYY-MM-DD`:
+/// nothing when empty, and a field error that shows the expected form when
+/// it is no date (never a silent filter on a string that matches nothing).
+pub fn typed_date(field: &str, value: Option<&str>) -> Result<Option<String>, crate::web::WebError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match crate::locale::parse_date(value) {
+        Some(iso) => Ok(Some(iso)),
+        None => {
+            let format = crate::locale::date_format(current().locale);
+            let message = crate::msg!("{value} is not a date: write it as {format}", value, format);
+            Err(crate::app::AppError::Invalid(vec![crate::domain::rfc::FieldError::new(field, message)]).into())
+        }
+    }
+}
+
 /// Registers `t`, `tr` and the locale-aware filters `date`, `datetime` and `num`.
 pub fn register(env: &mut minijinja::Environment<'static>) {
     use minijinja::value::Kwargs;
