@@ -6,6 +6,7 @@ mod audit_pages;
 mod bilingual;
 mod browser;
 mod browser_deploy;
+mod browser_pages;
 mod check;
 mod crash;
 mod dbcopy;
