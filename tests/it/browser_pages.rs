@@ -1,7 +1,7 @@
 //! Every page in a real Chromium at 390 and 320 px, in English and Dutch:
 //! no horizontal scroll (WCAG 1.4.10 reflow), no axe-core violation, the
 //! menu a button on a phone and a bar on a wide window. The results per page
-//! are printed as a table (run with `--nocapture` to read them).
+//! are written to stderr as a table (run with `--nocapture` to read them).
 
 use crate::browser::{Browser, ENTER, RM2, TAB, axe_source, rfc_in_test};
 use crate::support::browser::browser_or_skip;
@@ -104,7 +104,7 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
             }
         }
     }
-    println!("{}", table(&rows, axe.is_some()));
+    eprintln!("{}", table(&rows, axe.is_some()));
     let wide: Vec<String> = rows
         .iter()
         .filter(|r| r.overflow > 0)
