@@ -146,7 +146,10 @@ fn default_locale_is_en_or_nl() {
 
 #[test]
 fn max_attachment_is_a_size_with_a_unit() {
-    assert_eq!(Config::parse("", no_env()).unwrap().web.max_attachment, 10 * 1024 * 1024);
+    assert_eq!(
+        Config::parse("", no_env()).unwrap().web.max_attachment,
+        10 * 1024 * 1024
+    );
     let c = Config::parse("[web]\nmax_attachment = \"300 KB\"\n", no_env()).unwrap();
     assert_eq!(c.web.max_attachment, 300 * 1024);
     let err = Config::parse("[web]\nmax_attachment = \"huge\"\n", no_env()).unwrap_err();

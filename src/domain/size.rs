@@ -99,7 +99,16 @@ mod tests {
 
     #[test]
     fn bad_sizes_say_how_to_write_one() {
-        for bad in ["", "MB", "ten MB", "10 TB", "1.5 MB", "-1 MB", "10 M B", "99999999999999999999 GB"] {
+        for bad in [
+            "",
+            "MB",
+            "ten MB",
+            "10 TB",
+            "1.5 MB",
+            "-1 MB",
+            "10 M B",
+            "99999999999999999999 GB",
+        ] {
             let e = parse(bad).unwrap_err();
             assert!(e.0.contains("e.g. `10 MB`"), "{bad:?}: {e}");
         }

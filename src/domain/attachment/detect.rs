@@ -98,7 +98,11 @@ fn markup(text: &[u8]) -> Option<Refused> {
     if text[start] != b'<' {
         return None;
     }
-    let lower: Vec<u8> = text[start..].iter().take(64 * 1024).map(u8::to_ascii_lowercase).collect();
+    let lower: Vec<u8> = text[start..]
+        .iter()
+        .take(64 * 1024)
+        .map(u8::to_ascii_lowercase)
+        .collect();
     let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
     if has(b"<svg") {
         return Some(Refused::Svg);

@@ -37,7 +37,13 @@ fn ooxml(main: &str) -> Vec<u8> {
 }
 
 fn odf(mime: &str) -> Vec<u8> {
-    zip(&[("mimetype", mime.as_bytes()), ("content.xml", b"<office:document-content/>")], false)
+    zip(
+        &[
+            ("mimetype", mime.as_bytes()),
+            ("content.xml", b"<office:document-content/>"),
+        ],
+        false,
+    )
 }
 
 #[test]
@@ -61,9 +67,15 @@ fn images_and_pdf_are_told_by_their_magic_bytes() {
 
 #[test]
 fn text_is_utf8_without_nul_and_csv_by_its_name() {
-    assert_eq!(detect(b"Saved the quote, got error 500\n", true, "log.txt"), Ok(Kind::Text));
+    assert_eq!(
+        detect(b"Saved the quote, got error 500\n", true, "log.txt"),
+        Ok(Kind::Text)
+    );
     assert_eq!(detect("één, twee\n".as_bytes(), true, "notes"), Ok(Kind::Text));
-    assert_eq!(detect(b"\xef\xbb\xbfname;amount\nA;1\n", true, "export.CSV"), Ok(Kind::Csv));
+    assert_eq!(
+        detect(b"\xef\xbb\xbfname;amount\nA;1\n", true, "export.CSV"),
+        Ok(Kind::Csv)
+    );
     assert_eq!(detect(b"a\tb\n", true, "x.tsv"), Ok(Kind::Csv));
     assert_eq!(detect(b"text with a \0 NUL", true, "a.txt"), Err(Refused::Unknown));
     assert_eq!(detect(b"latin-1 caf\xe9", true, "a.txt"), Err(Refused::Unknown));
@@ -95,9 +107,15 @@ fn web_pages_and_svg_are_refused_whatever_their_name() {
         assert_eq!(detect(svg.as_bytes(), true, "shot.png"), Err(Refused::Svg), "{svg}");
     }
     // Text that only mentions markup later on (a CSV of mail bodies) is text.
-    assert_eq!(detect(b"subject;body\nHi;<html>x</html>\n", true, "m.csv"), Ok(Kind::Csv));
+    assert_eq!(
+        detect(b"subject;body\nHi;<html>x</html>\n", true, "m.csv"),
+        Ok(Kind::Csv)
+    );
     // XML that is no page is text.
-    assert_eq!(detect(b"<?xml version=\"1.0\"?><Layout/>", true, "a.xml"), Ok(Kind::Text));
+    assert_eq!(
+        detect(b"<?xml version=\"1.0\"?><Layout/>", true, "a.xml"),
+        Ok(Kind::Text)
+    );
 }
 
 #[test]
@@ -109,7 +127,11 @@ fn programs_are_refused() {
         b"\xca\xfe\xba\xbe\0\0\0\x02",
         b"#!/bin/sh\nrm -rf /\n",
     ] {
-        assert_eq!(detect(program, true, "report.pdf"), Err(Refused::Program), "{program:?}");
+        assert_eq!(
+            detect(program, true, "report.pdf"),
+            Err(Refused::Program),
+            "{program:?}"
+        );
     }
 }
 
@@ -121,7 +143,13 @@ fn unknown_binaries_and_plain_zips_are_refused() {
     let archive = zip(&[("photos/1.jpg", b"\xff\xd8\xff"), ("readme.txt", b"hi")], false);
     assert_eq!(detect(&archive, true, "a.docx"), Err(Refused::Unknown));
     // An OPC package that is no office document (a Visual Studio extension).
-    let vsix = zip(&[("[Content_Types].xml", b"<Types/>"), ("extension.vsixmanifest", b"<x/>")], false);
+    let vsix = zip(
+        &[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("extension.vsixmanifest", b"<x/>"),
+        ],
+        false,
+    );
     assert_eq!(detect(&vsix, true, "a.vsix"), Err(Refused::Unknown));
     assert_eq!(detect(b"", true, "a.txt"), Err(Refused::Empty));
 }
@@ -145,7 +173,10 @@ fn office_documents_are_told_by_what_their_zip_holds() {
         false,
     );
     assert_eq!(detect(&macros, true, "x.docm"), Err(Refused::Macros));
-    assert_eq!(detect(&odf("application/vnd.oasis.opendocument.text"), true, "x"), Ok(Kind::Odt));
+    assert_eq!(
+        detect(&odf("application/vnd.oasis.opendocument.text"), true, "x"),
+        Ok(Kind::Odt)
+    );
     assert_eq!(
         detect(&odf("application/vnd.oasis.opendocument.spreadsheet"), true, "x"),
         Ok(Kind::Ods)
@@ -195,7 +226,10 @@ fn no_kind_is_served_as_html_or_svg() {
     ];
     for k in all {
         let t = k.content_type();
-        assert!(!t.contains("html") && !t.contains("svg") && !t.contains("xml+"), "{k:?}: {t}");
+        assert!(
+            !t.contains("html") && !t.contains("svg") && !t.contains("xml+"),
+            "{k:?}: {t}"
+        );
         assert!(!k.extensions().is_empty());
         assert_eq!(k.is_text(), t.starts_with("text/"), "{k:?}");
     }
@@ -300,10 +334,18 @@ fn downloads_are_offered_as_attachments_with_a_utf8_name() {
 fn every_refusal_names_the_file_and_what_is_accepted() {
     for r in [Refused::Html, Refused::Svg, Refused::Program, Refused::Unknown] {
         let m = r.message("x.png", "10 MB").to_string();
-        assert!(m.contains("x.png") && m.contains("PNG, JPEG, GIF, WebP") && m.contains("PDF"), "{m}");
+        assert!(
+            m.contains("x.png") && m.contains("PNG, JPEG, GIF, WebP") && m.contains("PDF"),
+            "{m}"
+        );
     }
     let m = Refused::TooLarge.message("big.pdf", "10 MB").to_string();
     assert_eq!(m, "big.pdf is larger than 10 MB, the most an attachment may be");
-    assert!(Refused::Empty.message("e.txt", "1 MB").to_string().contains("e.txt is empty"));
+    assert!(
+        Refused::Empty
+            .message("e.txt", "1 MB")
+            .to_string()
+            .contains("e.txt is empty")
+    );
     assert!(Refused::Macros.message("m.docm", "1 MB").to_string().contains("macros"));
 }
