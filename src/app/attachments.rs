@@ -109,13 +109,14 @@ impl Upload {
                 }
                 Ok(())
             }
-            Err(reason) => Err(self.refuse(reason).await),
+            Err(reason) => Err(self.refuse(reason, self.intake.size()).await),
         }
     }
 
     /// The end of the file: the last chunk stored and every check passed.
     pub async fn finish(mut self) -> std::result::Result<Pending, UploadError> {
         let intake = std::mem::replace(&mut self.intake, Intake::new("", 0));
+        let size = intake.size();
         match intake.finish() {
             Ok((last, checked)) => {
                 if !last.is_empty() {
@@ -123,7 +124,7 @@ impl Upload {
                 }
                 Ok(Pending { id: self.id, checked })
             }
-            Err(reason) => Err(self.refuse(reason).await),
+            Err(reason) => Err(self.refuse(reason, size).await),
         }
     }
 
@@ -133,7 +134,7 @@ impl Upload {
     }
 
     /// Drops what was stored and audits the refusal; the message for the sender.
-    async fn refuse(&self, reason: Refused) -> UploadError {
+    async fn refuse(&self, reason: Refused, size: u64) -> UploadError {
         discard(&self.store, self.id).await;
         let message = reason.message(&self.given, &size::format(self.limit));
         let event = NewAuditEvent {
@@ -142,7 +143,7 @@ impl Upload {
             object: self.rfc.to_string(),
             outcome: "refused".into(),
             origin: self.origin,
-            detail: json!({ "file": self.given, "reason": message.to_string(), "size_so_far": self.intake.size() }),
+            detail: json!({ "file": self.given, "reason": message.to_string(), "size_so_far": size }),
         };
         if let Err(e) = self.store.record(&event).await {
             return UploadError::Other(e.into());

@@ -162,7 +162,8 @@ fn render_form(
             comment => input.comment.clone(),
             verdict_error => verdict_error.as_deref().map(sentence),
             comment_error => comment_error.as_deref().map(sentence),
-            attachment_error => attachment_error.as_deref().map(sentence),
+            // A file name starts the message: kept as written.
+            attachment_error,
             attachments => Serde(&v.attachments),
             max_attachment => state.app.max_attachment().1,
             accept_attachments => crate::web::attachments::ACCEPT,
@@ -249,7 +250,7 @@ pub async fn submit(
             if !posted.files.is_empty() {
                 errors.push(FieldError::new(
                     "attachment",
-                    "choose the file again: it is kept only with your verdict",
+                    "Choose the file again: it is kept only with your verdict",
                 ));
             }
             match render_form(&state, &token, &view, &input, &errors) {
