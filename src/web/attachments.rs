@@ -32,6 +32,8 @@ pub const ACCEPT: &str = "image/png,image/jpeg,image/gif,image/webp,application/
 /// The most one text field of a form may hold, and all of them together.
 const MAX_FIELD: usize = 64 * 1024;
 const MAX_FIELDS: usize = 1024 * 1024;
+/// The most files one form may carry (each up to `[web] max_attachment`).
+const MAX_FILES: usize = 5;
 
 /// Where a posted file goes: an RFC the user may view, or the RFC of a live sign-off link.
 pub enum Target<'a> {
@@ -148,6 +150,9 @@ async fn read_parts(
         }
         if !csrf_ok(&posted.pairs) {
             return Err(WebError::Csrf.into());
+        }
+        if posted.files.len() == MAX_FILES {
+            return Err(bad_form(format!("send at most {MAX_FILES} files at a time")).into());
         }
         let begun = match target {
             Target::Rfc(caller, id) => state.app.begin_upload(caller, *id, &file_name).await,
