@@ -112,12 +112,12 @@ fn render_form(
     if let Some(e) = &comment_error {
         summary.push(context! { href => "#comment", text => format!("{}: {e}", i18n::t(locale, "Comment")) });
     }
-    // Errors about no field on this form (a case id that is not one of its
-    // cases: a tampered form) still show, linked to the form's start.
     let attachment_error = error_of("attachment");
     if let Some(e) = &attachment_error {
         summary.push(context! { href => "#attachment", text => format!("{}: {e}", i18n::t(locale, "Attach a screenshot or file")) });
     }
+    // Errors about no field on this form (a case id that is not one of its
+    // cases: a tampered form) still show, linked to the form's start.
     let known = |f: &str| {
         f == "verdict"
             || f == "attachment"
