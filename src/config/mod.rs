@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::domain::{Email, Problem, duration, remote_url};
+use crate::domain::{Email, Problem, duration, remote_url, size};
 
 pub use secrets::{SecretUrl, redact_url};
 pub use source::offset_to_pos;
@@ -129,6 +129,9 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// The language of pages when the browser states none we have, and of mails: `en` or `nl`.
     pub default_locale: String,
+    /// The largest attachment accepted: `"10 MB"`, `"512 KB"` (a KB is 1024 bytes).
+    #[serde(deserialize_with = "size::deserialize", serialize_with = "shown_size")]
+    pub max_attachment: u64,
 }
 impl Default for WebConfig {
     fn default() -> Self {
@@ -139,6 +142,7 @@ impl Default for WebConfig {
             proxy_header: None,
             trusted_proxies: Vec::new(),
             default_locale: "en".into(),
+            max_attachment: 10 * 1024 * 1024,
         }
     }
 }
@@ -366,6 +370,10 @@ fn shown_optional_duration<S: Serializer>(d: &Option<Duration>, s: S) -> Result<
         Some(d) => s.serialize_str(&duration::format(*d)),
         None => s.serialize_none(),
     }
+}
+
+fn shown_size<S: Serializer>(bytes: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&size::format(*bytes))
 }
 
 fn shown_socket_addr<S: Serializer>(a: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {

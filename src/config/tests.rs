@@ -145,6 +145,21 @@ fn default_locale_is_en_or_nl() {
 }
 
 #[test]
+fn max_attachment_is_a_size_with_a_unit() {
+    assert_eq!(
+        Config::parse("", no_env()).unwrap().web.max_attachment,
+        10 * 1024 * 1024
+    );
+    let c = Config::parse("[web]\nmax_attachment = \"300 KB\"\n", no_env()).unwrap();
+    assert_eq!(c.web.max_attachment, 300 * 1024);
+    let err = Config::parse("[web]\nmax_attachment = \"huge\"\n", no_env()).unwrap_err();
+    assert_eq!(err[0].line, Some(2));
+    assert!(err[0].message.contains("e.g. `10 MB`"), "{}", err[0]);
+    let env = vec![("DTAP_WEB_MAX_ATTACHMENT".to_string(), "2 MB".to_string())];
+    assert_eq!(Config::parse("", env).unwrap().web.max_attachment, 2 * 1024 * 1024);
+}
+
+#[test]
 fn every_bad_value_is_reported_at_its_key_in_one_run() {
     let text = "[signoff]\nlink_ttl = \"a week\"\n[web]\nbind = \"localhost\"\ndev_user = \"me\"\nbase_url = \"ftp://x\"\n[mail]\ntransport = \"pigeon\"\n";
     let err = Config::parse(text, no_env()).unwrap_err();

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod anchor;
+pub mod attachment;
 pub mod base64;
 pub mod calendar;
 pub mod changes;
@@ -30,6 +31,7 @@ pub mod rfc;
 pub mod round;
 pub mod scope;
 pub mod signoff;
+pub mod size;
 pub mod stamp;
 pub mod status;
 pub mod template;

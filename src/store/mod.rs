@@ -1,6 +1,7 @@
 //! The database: SQLite by default, PostgreSQL for several instances. Callers see `Store` and its methods only,
 //! so a PostgreSQL backend can stand beside SQLite without touching them.
 
+pub mod attachments;
 pub mod audit;
 pub mod copy;
 pub mod deployments;

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod api;
+pub(crate) mod attachments;
 pub mod auth;
 mod chart;
 mod dashboard;
@@ -29,6 +30,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
@@ -96,7 +98,19 @@ fn routes() -> Routes {
         .at("/rfcs/{id}/comments", post(rfcs::comment))
         .at("/rfcs/{id}/testers", post(rfcs::testers))
         .at("/rfcs/{id}/cases", post(rfcs::cases))
-        .at("/signoff/{token}", get(signoff::show).post(signoff::submit))
+        .at(
+            "/rfcs/{id}/attachments",
+            // Uploads stream into the store with their own limits (`[web] max_attachment`).
+            post(attachments::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .at("/rfcs/{id}/attachments/{n}", get(attachments::download))
+        .at(
+            "/signoff/{token}",
+            get(signoff::show)
+                .post(signoff::submit)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .at("/signoff/{token}/attachments/{n}", get(attachments::signoff_download))
         .at("/login", get(login::form).post(login::request))
         .at("/login/{token}", get(login::confirm).post(login::complete))
         .at("/logout", post(login::logout))
@@ -134,7 +148,7 @@ pub fn router(state: AppState) -> Router {
         .router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::layer))
         .fallback(not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), refusals::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin))
@@ -208,8 +222,8 @@ async fn security_headers(mut res: axum::response::Response, https: bool) -> axu
             HeaderValue::from_static("max-age=31536000"),
         );
     }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // A download keeps its own, stricter policy (`sandbox`).
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -1,8 +1,7 @@
 //! `/signoff/<token>`: the tester's form. No account and no cookie needed:
 //! the link is the credential for this one form, and nothing else.
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
@@ -10,7 +9,7 @@ use minijinja::value::Serde;
 
 use super::auth::client::ClientIp;
 use super::auth::csrf;
-use super::{AppState, WebError, i18n, templates};
+use super::{AppState, WebError, attachments, i18n, templates};
 use crate::app::AppError;
 use crate::app::signoff::SignoffView;
 use crate::domain::rfc::FieldError;
@@ -22,7 +21,7 @@ const PURPOSE: &str = "signoff";
 /// other sites.
 /// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
 /// `Origin: null` with the page's own form, which the CSRF check refuses.
-fn no_referrer(mut r: Response) -> Response {
+pub(super) fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r.headers_mut()
@@ -31,7 +30,7 @@ fn no_referrer(mut r: Response) -> Response {
 }
 
 /// Unknown, expired, used or revoked: one and the same page.
-fn gone() -> Response {
+pub(super) fn gone() -> Response {
     let body = templates::render(
         "signoff_gone.html",
         context! { title => "This link does not work", nav => "", user => () },
@@ -40,7 +39,7 @@ fn gone() -> Response {
     no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response())
 }
 
-fn too_many() -> Response {
+pub(super) fn too_many() -> Response {
     no_referrer(
         (
             StatusCode::TOO_MANY_REQUESTS,
@@ -52,7 +51,7 @@ fn too_many() -> Response {
 }
 
 /// Within the client's budget and the link's.
-async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
+pub(super) async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
     Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
@@ -113,10 +112,15 @@ fn render_form(
     if let Some(e) = &comment_error {
         summary.push(context! { href => "#comment", text => format!("{}: {e}", i18n::t(locale, "Comment")) });
     }
+    let attachment_error = error_of("attachment");
+    if let Some(e) = &attachment_error {
+        summary.push(context! { href => "#attachment", text => format!("{}: {e}", i18n::t(locale, "Attach a screenshot or file")) });
+    }
     // Errors about no field on this form (a case id that is not one of its
     // cases: a tampered form) still show, linked to the form's start.
     let known = |f: &str| {
         f == "verdict"
+            || f == "attachment"
             || f == "comment"
             || v.cases
                 .iter()
@@ -144,6 +148,11 @@ fn render_form(
             comment => input.comment.clone(),
             verdict_error => verdict_error.as_deref().map(sentence),
             comment_error => comment_error.as_deref().map(sentence),
+            // A file name starts the message: kept as written.
+            attachment_error,
+            attachments => Serde(&v.attachments),
+            max_attachment => state.app.max_attachment().1,
+            accept_attachments => crate::web::attachments::ACCEPT,
             errors => summary,
             action => format!("/signoff/{token}"),
             csrf_token => csrf::token(&state.secret, PURPOSE, token),
@@ -172,7 +181,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Path(token): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    req: Request,
 ) -> Response {
     match allowed(&state, client, &token).await {
         Ok(true) => {}
@@ -186,11 +195,31 @@ pub async fn submit(
         Err(AppError::NotFound(_)) => return gone(),
         Err(e) => return no_referrer(WebError::from(e).into_response()),
     };
-    if csrf::verify(&state.secret, PURPOSE, &token, &pairs).is_err() {
+    // The form may carry a screenshot: it streams into the store as it
+    // arrives and becomes visible with the verdict, or not at all.
+    let csrf_ok = |pairs: &Vec<(String, String)>| csrf::verify(&state.secret, PURPOSE, &token, pairs).is_ok();
+    let posted = match attachments::read_form(&state, req, attachments::Target::Link(&token), &csrf_ok).await {
+        Ok(posted) => posted,
+        Err(attachments::FormError::Refused { reason, message, pairs }) => {
+            let said = crate::locale::render(i18n::current().locale, &message);
+            let errors = [FieldError::new("attachment", said)];
+            return match render_form(&state, &token, &view, &SignoffInput::from_pairs(&pairs), &errors) {
+                Ok(body) => no_referrer((attachments::refusal_status(reason), Html(body)).into_response()),
+                Err(e) => no_referrer(e.into_response()),
+            };
+        }
+        Err(attachments::FormError::Web(e)) => return no_referrer(e.into_response()),
+    };
+    if !csrf_ok(&posted.pairs) {
+        state.app.discard_uploads(&posted.files).await;
         return no_referrer(WebError::Csrf.into_response());
     }
-    let input = SignoffInput::from_pairs(&pairs);
-    match state.app.submit_signoff(&token, &input).await {
+    let input = SignoffInput::from_pairs(&posted.pairs);
+    let outcome = state.app.submit_signoff_with(&token, &input, &posted.files).await;
+    if outcome.is_err() {
+        state.app.discard_uploads(&posted.files).await;
+    }
+    match outcome {
         Ok(outcome) => {
             let body = templates::render(
                 "signoff_done.html",
@@ -203,10 +232,18 @@ pub async fn submit(
             .unwrap_or_else(|_| "Thank you.".into());
             no_referrer(Html(body).into_response())
         }
-        Err(AppError::Invalid(errors)) => match render_form(&state, &token, &view, &input, &errors) {
-            Ok(body) => no_referrer((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response()),
-            Err(e) => no_referrer(e.into_response()),
-        },
+        Err(AppError::Invalid(mut errors)) => {
+            if !posted.files.is_empty() {
+                errors.push(FieldError::new(
+                    "attachment",
+                    "Choose the file again: it is kept only with your verdict",
+                ));
+            }
+            match render_form(&state, &token, &view, &input, &errors) {
+                Ok(body) => no_referrer((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response()),
+                Err(e) => no_referrer(e.into_response()),
+            }
+        }
         Err(AppError::NotFound(_)) => gone(),
         Err(e) => no_referrer(WebError::from(e).into_response()),
     }

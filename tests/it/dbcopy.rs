@@ -49,6 +49,8 @@ async fn demo_plus_history(ws: &TestWorkspace) {
     ok(ws.dtap(&["drift", "ack", "production", "--reason", "INC-7 hotfix reviewed"]));
     // An API token, a login link used and its session.
     ok(ws.as_user(RM, &["token", "create", "--name", "ci"]));
+    // An attachment of two chunks (bytes, not text, in the database).
+    crate::attachments::attach_as(ws, CM, &rfc, "screen.png", &crate::attachments::png(300, 300)).await;
     ws.set_dev_user(None);
     let app = TestApp::start(ws).await;
     app.sign_in(ws, CM).await;
@@ -135,6 +137,8 @@ async fn db_copy_round_trips_a_demo_plus_history_database_through_the_other_back
         "sessions",
         "rate_limits",
         "outbox",
+        "attachments",
+        "attachment_chunks",
     ] {
         let n = before.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n);
         assert!(n > 0, "the history has no rows in {table}: {before:?}");

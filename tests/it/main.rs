@@ -2,6 +2,7 @@
 //! the real web app over HTTP. One test binary keeps link time down.
 
 mod access_page;
+mod attachments;
 mod audit_pages;
 mod bilingual;
 mod browser;

@@ -58,6 +58,8 @@ pub struct SignoffView {
     pub cases: Vec<TestCase>,
     /// The package versions of the link's round: what to test, together.
     pub packages: Vec<crate::domain::round::Carrier>,
+    /// The RFC's attachments, which the tester may open through the link.
+    pub attachments: Vec<crate::app::attachments::AttachmentView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,7 +110,7 @@ impl App {
 
     /// The link behind a token, if it may still be used. Anything else is
     /// "not found", always the same, so a link's state cannot be probed.
-    async fn open_link(&self, token: &str) -> Result<SignoffLink> {
+    pub(crate) async fn open_link(&self, token: &str) -> Result<SignoffLink> {
         let link = self
             .store
             .link_by_hash(&token_hash(token))
@@ -138,6 +140,7 @@ impl App {
             .collect();
         let packages = self.round_of(&link).await?.map(|r| r.carriers()).unwrap_or_default();
         Ok(SignoffView {
+            attachments: self.attachments_of(rfc.id).await?,
             packages,
             template_title: self
                 .workspace
@@ -154,6 +157,17 @@ impl App {
 
     /// Records a verdict, once per link.
     pub async fn submit_signoff(&self, token: &str, input: &SignoffInput) -> Result<SignoffOutcome> {
+        self.submit_signoff_with(token, input, &[]).await
+    }
+
+    /// Records a verdict with the files the tester attached to it
+    /// (uploaded through the same link): all in one transaction.
+    pub async fn submit_signoff_with(
+        &self,
+        token: &str,
+        input: &SignoffInput,
+        attachments: &[crate::app::attachments::Pending],
+    ) -> Result<SignoffOutcome> {
         let view = self.signoff_view(token).await?;
         let (link, rfc) = (&view.link, &view.rfc);
         let case_ids: Vec<i64> = view.cases.iter().map(|c| c.id).collect();
@@ -205,7 +219,7 @@ impl App {
         if !links::consume_link(&mut tx, link.id).await? {
             return Err(AppError::NotFound("link".into()));
         }
-        links::record_verdict(
+        let signoff_id = links::record_verdict(
             &mut tx,
             &links::NewVerdict {
                 link_id: link.id,
@@ -220,6 +234,9 @@ impl App {
             },
         )
         .await?;
+        for a in attachments {
+            crate::app::attachments::attach_in(&mut tx, a, rfc.id, &tester, Origin::Web, Some(signoff_id)).await?;
+        }
         let mut current = rfc_store::get_in(&mut tx, rfc.id)
             .await?
             .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;

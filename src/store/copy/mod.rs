@@ -16,6 +16,7 @@ use super::{Backend, Result, Store, StoreError, WriteTx};
 /// allows 32766, PostgreSQL 65535).
 const BATCH_ROWS: usize = 500;
 const MAX_BINDS: usize = 30_000;
+const BYTES_ROWS: usize = 8;
 
 impl Store {
     /// Rows per table, in `TABLES` order.
@@ -85,6 +86,7 @@ impl Store {
                 let name = column.trim_matches('"');
                 match declared.iter().find(|(c, _)| c == name) {
                     Some((_, ty)) if ty.to_ascii_uppercase().contains("INT") => Ok(Kind::Int),
+                    Some((_, ty)) if ["BLOB", "BYTEA"].contains(&ty.to_ascii_uppercase().as_str()) => Ok(Kind::Bytes),
                     Some(_) => Ok(Kind::Text),
                     None if name == "rowid" => Ok(Kind::Int),
                     None => Err(StoreError::Corrupt(format!(
@@ -154,7 +156,14 @@ async fn copy_table(
     // formatting them into SQL is safe.
     let list = columns.join(", ");
     let select = format!("SELECT {list} FROM {table} ORDER BY 1");
-    let per_batch = BATCH_ROWS.min(MAX_BINDS / columns.len()).max(1);
+    // Rows of bytes (attachment chunks, up to 256 KiB each) go a few at a
+    // time, so a copy holds a few MiB at most.
+    let rows = if kinds.contains(&Kind::Bytes) {
+        BYTES_ROWS
+    } else {
+        BATCH_ROWS
+    };
+    let per_batch = rows.min(MAX_BINDS / columns.len()).max(1);
     let full_insert = insert_sql(target, table, &list, columns.len(), per_batch);
     let mut rows = sqlx::query(sqlx::AssertSqlSafe(select)).fetch(source.pool());
     let mut batch: Vec<Cell> = Vec::with_capacity(per_batch * columns.len());
@@ -209,6 +218,7 @@ async fn insert(tx: &mut WriteTx, table: &str, sql: &str, batch: &mut Vec<Cell>)
         q = match cell {
             Cell::Int(v) => q.bind(v),
             Cell::Text(v) => q.bind(v),
+            Cell::Bytes(v) => q.bind(v),
         };
     }
     q.execute(&mut **tx)

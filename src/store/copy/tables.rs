@@ -304,4 +304,21 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "live_ids",
         ],
     ),
+    (
+        "attachments",
+        &[
+            "id",
+            "rfc_id",
+            "comment_id",
+            "signoff_id",
+            "file_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "created_at",
+            "state",
+        ],
+    ),
+    ("attachment_chunks", &["attachment_id", "seq", "bytes"]),
 ];

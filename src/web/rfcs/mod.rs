@@ -13,6 +13,7 @@ pub use actions::{cases, comment, testers, transition};
 pub use edit::{edit_form, update};
 pub use file::{create, new_form};
 pub use list::{ListQuery, list};
+pub(crate) use show::render_show;
 pub use show::show;
 
 use super::auth::csrf;

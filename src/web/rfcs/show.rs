@@ -27,8 +27,12 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let notice = q.done.as_deref().and_then(notice_text);
-    Ok(Html(render_show(&state, &caller, id, notice, &[], None).await?).into_response())
+    let notice = q
+        .done
+        .as_deref()
+        .and_then(notice_text)
+        .map(|n| crate::web::i18n::tr(crate::web::i18n::current().locale, n));
+    Ok(Html(render_show(&state, &caller, id, notice.as_deref(), &[], None).await?).into_response())
 }
 
 /// Fixed texts only: nothing from the query string is echoed.
@@ -37,6 +41,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "created" => "Your request was saved as a draft. Submit it when every required answer is in.",
         "saved" => "Your changes were saved.",
         "commented" => "Your comment was added.",
+        "attached" => "The file was attached.",
         "tester" => "The testers were updated.",
         "plan" => "The test plan was updated.",
         "submit" => "Submitted for assessment.",
@@ -51,7 +56,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
     })
 }
 
-pub(super) async fn render_show(
+pub(crate) async fn render_show(
     state: &AppState,
     caller: &Caller,
     id: RfcId,
@@ -61,6 +66,7 @@ pub(super) async fn render_show(
 ) -> Result<String, WebError> {
     let app = &state.app;
     let view = app.rfc_view(caller, id).await?;
+    let attachments = app.attachments_of(view.rfc.id).await?;
     let rfc = &view.rfc;
     let template = app.workspace().template(&rfc.template);
     let answers = super::answers::template_answers(template, rfc, false);
@@ -134,6 +140,9 @@ pub(super) async fn render_show(
             refusals => refusals.to_vec(),
             comment_error,
             csrf_token => csrf_token(state, caller),
+            attachments => Serde(&attachments),
+            max_attachment => app.max_attachment().1,
+            accept_attachments => crate::web::attachments::ACCEPT,
         },
     )?)
 }
