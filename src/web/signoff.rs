@@ -56,9 +56,9 @@ async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> cra
     Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
-/// A field's error in the tester's language (the rules speak English).
-fn said(message: &str) -> String {
-    i18n::tr(i18n::current().locale, message)
+/// A field's error in the tester's language.
+fn said(message: &crate::domain::Msg) -> String {
+    crate::locale::render(i18n::current().locale, message)
 }
 
 /// The message under its field starts as a sentence does.

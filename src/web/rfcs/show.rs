@@ -14,7 +14,7 @@ use crate::app::rfcs::Caller;
 use crate::domain::rfc::RfcId;
 use crate::domain::rfc::fields::CORE;
 use crate::web::auth::CurrentUser;
-use crate::web::{AppState, WebError, templates};
+use crate::web::{AppState, WebError, messages, templates};
 
 #[derive(Debug, Deserialize)]
 pub struct ShowQuery {
@@ -157,18 +157,25 @@ pub(super) async fn refused_on_page(
     id: RfcId,
     e: AppError,
 ) -> Result<Response, WebError> {
-    let (status, texts): (StatusCode, Vec<String>) = match e {
-        AppError::Refused(reasons) => (StatusCode::FORBIDDEN, reasons.iter().map(|r| r.to_string()).collect()),
+    let locale = crate::web::i18n::current().locale;
+    // Shown in the page's language; the refusal's audit event keeps the English.
+    let (status, texts, audited): (StatusCode, Vec<String>, Vec<String>) = match e {
+        AppError::Refused(reasons) => (
+            StatusCode::FORBIDDEN,
+            reasons.iter().map(|r| messages::refusal(locale, r)).collect(),
+            reasons.iter().map(|r| r.to_string()).collect(),
+        ),
         AppError::Invalid(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+            errors.iter().map(|e| messages::field_error(locale, e)).collect(),
+            vec![],
         ),
         other => return Err(other.into()),
     };
     let page = render_show(state, caller, id, None, &texts, None).await?;
     let response = (status, Html(page)).into_response();
     Ok(if status == StatusCode::FORBIDDEN {
-        crate::web::error::refusal(response, texts)
+        crate::web::error::refusal(response, audited)
     } else {
         response
     })
