@@ -12,6 +12,7 @@ mod deploy;
 mod deploy_all;
 mod docs;
 mod drift;
+mod dutch_everywhere;
 mod hardening;
 mod i18n;
 mod live_drift;

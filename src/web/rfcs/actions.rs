@@ -25,14 +25,7 @@ pub async fn transition(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/rfcs/{id}?done={action}")).into_response()),
-        Err(AppError::Refused(reasons)) => {
-            let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-            let page = render_show(&state, &caller, id, None, &texts, None).await?;
-            Ok(crate::web::error::refusal(
-                (StatusCode::FORBIDDEN, Html(page)).into_response(),
-                texts,
-            ))
-        }
+        Err(e @ AppError::Refused(_)) => refused_on_page(&state, &caller, id, e).await,
         Err(e) => Err(e.into()),
     }
 }

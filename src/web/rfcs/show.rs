@@ -28,8 +28,13 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let notice = q.done.as_deref().and_then(notice_text);
-    Ok(Html(render_show(&state, &caller, id, notice, &[], None).await?).into_response())
+    let locale = crate::web::i18n::current().locale;
+    let notice = q
+        .done
+        .as_deref()
+        .and_then(notice_text)
+        .map(|n| crate::locale::t(locale, n));
+    Ok(Html(render_show(&state, &caller, id, notice.as_deref(), &[], None).await?).into_response())
 }
 
 /// Fixed texts only: nothing from the query string is echoed.
@@ -48,6 +53,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "resume" => "Resumed.",
         "withdraw" => "Withdrawn.",
         "close" => "Closed.",
+        "reopen" => "Reopened.",
         _ => return None,
     })
 }
