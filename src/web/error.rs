@@ -22,6 +22,20 @@ pub fn refusal(mut response: Response, reasons: Vec<String>) -> Response {
     response
 }
 
+/// 429, in the request's language, with when to try again.
+pub fn too_many_requests() -> Response {
+    let text = crate::locale::t(
+        super::i18n::current().locale,
+        "Too many requests; try again in a minute.",
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(axum::http::header::RETRY_AFTER, "60")],
+        text,
+    )
+        .into_response()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("not found")]

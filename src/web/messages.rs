@@ -55,18 +55,24 @@ pub fn field_name(locale: Locale, id: &str, label: Option<&str>) -> String {
 pub fn refusal(locale: Locale, r: &Refusal) -> String {
     let text = say(locale, &r.message);
     match &r.field {
-        Some(f) => format!("{}: {text}", field_name(locale, f, r.label.as_deref())),
+        Some(f) => named(&field_name(locale, f, r.label.as_deref()), text),
         None => text,
     }
 }
 
 /// A field error as a page shows it away from its field: `Field: what is wrong`.
 pub fn field_error(locale: Locale, e: &FieldError) -> String {
-    format!(
-        "{}: {}",
-        field_name(locale, &e.field, e.label.as_deref()),
-        say(locale, &e.message)
-    )
+    let text = say(locale, &e.message);
+    named(&field_name(locale, &e.field, e.label.as_deref()), text)
+}
+
+/// `Field: text`, unless the text names the field itself (`"Field" is required`).
+fn named(field: &str, text: String) -> String {
+    if text.contains(&format!("\"{field}\"")) {
+        text
+    } else {
+        format!("{field}: {text}")
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +97,11 @@ mod tests {
         let labelled = FieldError::new("what_to_see", msg!("give one value")).labelled("What do you want to see?");
         assert!(field_error(Locale::En, &labelled).starts_with("What do you want to see?: "));
         assert_eq!(field_name(Locale::Nl, "no_such_field", None), "no_such_field");
+        // A message that names its field is not prefixed with it again.
+        let required =
+            FieldError::new("screen", msg!("\"{label}\" is required", label = "The screen")).labelled("The screen");
+        assert_eq!(field_error(Locale::En, &required), "\"The screen\" is required");
+        assert_eq!(field_error(Locale::Nl, &required), "\"The screen\" is verplicht");
     }
 
     #[test]
@@ -98,6 +109,35 @@ mod tests {
         for (id, word) in BUILT_IN {
             assert!(locale::catalogue().contains_key(*word), "{id}: no Dutch for {word:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_move_reads_as_dutch_with_its_words_translated() {
+        use crate::domain::rfc::State;
+        use crate::domain::rfc::lifecycle::{Action, Actor, GuardInput, check};
+        let guard = GuardInput {
+            submit_problems: &[],
+            missing_for_approval: &[],
+            comment: None,
+        };
+        let actor = Actor {
+            may_edit: true,
+            ..Actor::default()
+        };
+        let r = check(Action::Submit, State::InDevelopment, None, actor, &guard).unwrap_err();
+        assert_eq!(
+            refusal(Locale::En, &r[0]),
+            "an RFC that is in development cannot be submitted; from in_development it can: hold, withdraw"
+        );
+        assert_eq!(
+            refusal(Locale::Nl, &r[0]),
+            "een RFC die in ontwikkeling is, kan niet ingediend worden; vanuit in_development kan: hold, withdraw"
+        );
+        let r = check(Action::Close, State::Withdrawn, None, actor, &guard).unwrap_err();
+        assert!(
+            refusal(Locale::Nl, &r[0]).ends_with("kan: niets (de status is definitief)"),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -41,14 +41,7 @@ fn gone() -> Response {
 }
 
 fn too_many() -> Response {
-    no_referrer(
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "60")],
-            "Too many requests; try again in a minute.",
-        )
-            .into_response(),
-    )
+    no_referrer(super::error::too_many_requests())
 }
 
 /// Within the client's budget and the link's.

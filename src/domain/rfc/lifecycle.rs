@@ -243,23 +243,17 @@ pub fn check(
             .filter(|a| target(**a, from, held_from).is_some())
             .map(|a| a.as_str())
             .collect();
-        let (state, done, from) = (from.label().to_lowercase(), past(action), from.as_str());
-        reasons.push(Refusal::new(if options.is_empty() {
-            msg!(
-                "an RFC that is {state} cannot be {done}; from {from} it can: nothing (it is final)",
-                state = word(state),
-                done = word(done),
-                from
-            )
-        } else {
-            msg!(
-                "an RFC that is {state} cannot be {done}; from {from} it can: {options}",
-                state = word(state),
-                done = word(done),
-                from,
-                options = options.join(", ")
-            )
-        }));
+        let mut m = msg!(
+            "an RFC that is {state} cannot be {done}; from {from} it can: {options}",
+            state = word(from.label().to_lowercase()),
+            done = word(past(action)),
+            from = from.as_str()
+        );
+        match options.is_empty() {
+            true => m.word("options", "nothing (it is final)"),
+            false => m.arg("options", options.join(", ")),
+        }
+        reasons.push(Refusal::new(m));
     }
     if let Err(r) = permitted(action, actor) {
         reasons.push(r);
