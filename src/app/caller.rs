@@ -3,6 +3,7 @@
 use super::{AppError, Result};
 use crate::domain::Email;
 pub use crate::domain::origin::Origin;
+use crate::msg;
 
 /// Who is asking, and through which door.
 #[derive(Debug, Clone)]
@@ -44,8 +45,9 @@ impl super::App {
         if caller.origin == Origin::Cli || self.workspace.access.can(&caller.email, permission) {
             Ok(())
         } else {
-            Err(AppError::refused(format!(
-                "this page needs permission {permission}: ask a change manager"
+            Err(AppError::refused(msg!(
+                "this page needs permission {permission}: ask a change manager",
+                permission
             )))
         }
     }

@@ -1,6 +1,7 @@
 //! `dtap db copy`: moves a team's database to another backend, then proves
 //! the copy complete (row counts) and untouched (the audit chain).
 
+use crate::msg;
 use serde::Serialize;
 
 use super::{AppError, Result};
@@ -27,31 +28,35 @@ pub struct TableCount {
 pub async fn copy_database(from: &str, to: &str, mut progress: impl FnMut(&str, u64)) -> Result<CopyReport> {
     let (from_shown, to_shown) = (SecretUrl::new(from).redacted(), SecretUrl::new(to).redacted());
     if from == to {
-        return Err(AppError::refused(format!(
-            "--from and --to are the same database ({from_shown})"
+        return Err(AppError::refused(msg!(
+            "--from and --to are the same database ({from_shown})",
+            from_shown
         )));
     }
     let source = Store::open_url(from, false).await?;
     let pending = source.pending_migrations().await?;
     if !pending.is_empty() {
-        return Err(AppError::refused(format!(
-            "the source database {from_shown} lacks migrations {pending:?}: run `dtap migrate` on it first"
+        return Err(AppError::refused(msg!(
+            "the source database {from_shown} lacks migrations {pending}: run `dtap migrate` on it first",
+            from_shown,
+            pending = format!("{pending:?}")
         )));
     }
     let unlisted = source.uncopied_columns().await?;
     if !unlisted.is_empty() {
-        return Err(AppError::refused(format!(
-            "this dtap does not know how to copy {}: upgrade dtap first",
-            unlisted.join(", ")
+        return Err(AppError::refused(msg!(
+            "this dtap does not know how to copy {columns}: upgrade dtap first",
+            columns = unlisted.join(", ")
         )));
     }
     let target = Store::open_url(to, true).await?;
     target.migrate().await?;
     let occupied = target.tables_with_rows().await?;
     if !occupied.is_empty() {
-        return Err(AppError::refused(format!(
-            "the target database {to_shown} already holds rows (in {}): copy into an empty database",
-            occupied.join(", ")
+        return Err(AppError::refused(msg!(
+            "the target database {to_shown} already holds rows (in {tables}): copy into an empty database",
+            to_shown,
+            tables = occupied.join(", ")
         )));
     }
     source

@@ -1,6 +1,8 @@
 //! Emergency changes: bypassing freeze and soak leaves an item that someone
 //! else with rfc.assess must approve afterwards.
 
+use crate::domain::rfc::Refusal;
+use crate::msg;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde_json::json;
@@ -87,32 +89,31 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("emergency change {id}")))?;
         let mut reasons = Vec::new();
         if crate::domain::names::normalise_email(&review.promoted_by) == caller.email {
-            reasons.push(format!(
-                "{} made this emergency change, so someone else must approve it (segregation of duties)",
-                caller.email
-            ));
+            reasons.push(Refusal::new(msg!(
+                "{who} made this emergency change, so someone else must approve it (segregation of duties)",
+                who = &caller.email
+            )));
         }
         if !self.workspace.access.can(&caller.email, "rfc.assess") {
-            reasons.push("approving an emergency change needs permission rfc.assess: ask a change manager".to_string());
+            reasons.push(Refusal::new(msg!(
+                "approving an emergency change needs permission rfc.assess: ask a change manager"
+            )));
         }
         if !reasons.is_empty() {
-            return Err(AppError::Refused(
-                reasons
-                    .into_iter()
-                    .map(|message| crate::domain::rfc::Refusal { field: None, message })
-                    .collect(),
-            ));
+            return Err(AppError::Refused(reasons));
         }
         if review.approved_at.is_some() {
-            return Err(AppError::Conflict(format!(
-                "emergency change {id} was already approved by {}",
-                review.approved_by.unwrap_or_default()
+            return Err(AppError::Conflict(msg!(
+                "emergency change {id} was already approved by {who}",
+                id,
+                who = review.approved_by.unwrap_or_default()
             )));
         }
         let mut tx = self.store.write_tx().await?;
         if !emergency::approve(&mut tx, id, &caller.email, comment.trim()).await? {
-            return Err(AppError::Conflict(format!(
-                "emergency change {id} was approved meanwhile"
+            return Err(AppError::Conflict(msg!(
+                "emergency change {id} was approved meanwhile",
+                id
             )));
         }
         audit::append(

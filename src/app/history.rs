@@ -1,6 +1,7 @@
 //! Reading back what happened: history, drift, diffs between environments,
 //! release notes.
 
+use crate::msg;
 use serde::Serialize;
 
 use super::rfcs::Caller;
@@ -98,13 +99,22 @@ impl App {
 
     pub(crate) fn known_env(&self, e: &str) -> Result<()> {
         if self.workspace.pipeline.get(e).is_none() {
-            let known: Vec<&str> = self.workspace.pipeline.names().collect();
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
-                "env",
-                format!("unknown environment `{e}`; known: {}", known.join(", ")),
-            )]));
+            return Err(self.unknown_env("env", e));
         }
         Ok(())
+    }
+
+    /// `name` is no environment of the pipeline: the error for `field`, naming those there are.
+    pub(crate) fn unknown_env(&self, field: &str, name: &str) -> AppError {
+        let known: Vec<&str> = self.workspace.pipeline.names().collect();
+        AppError::invalid(
+            field,
+            msg!(
+                "unknown environment `{name}`; known: {known}",
+                name,
+                known = known.join(", ")
+            ),
+        )
     }
 
     /// Hand-made changes per environment (all but the first), newest first.
@@ -143,15 +153,15 @@ impl App {
     pub async fn ack_drift(&self, caller: &Caller, env: &str, reason: &str) -> Result<String> {
         self.known_env(env)?;
         if !self.workspace.access.can(&caller.email, "drift.ack") {
-            return Err(AppError::refused(format!(
-                "{} lacks permission drift.ack: ask a release manager",
-                caller.email
+            return Err(AppError::refused(msg!(
+                "{who} lacks permission drift.ack: ask a release manager",
+                who = &caller.email
             )));
         }
         if reason.trim().is_empty() {
-            return Err(AppError::refused(
-                "acknowledging drift needs --reason TEXT: what was changed by hand, and why",
-            ));
+            return Err(AppError::refused(msg!(
+                "acknowledging drift needs --reason TEXT: what was changed by hand, and why"
+            )));
         }
         let head = self.refresh_index().await?;
         self.store.ack_drift(env, &head, &caller.email, reason.trim()).await?;

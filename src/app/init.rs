@@ -2,6 +2,7 @@
 
 mod adopt;
 
+use crate::msg;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,10 +55,10 @@ const ENTRIES: &[&str] = &[
 pub async fn init_workspace(dir: &Path, by: &str, existing: ExistingRepo) -> Result<InitReport> {
     let taken: Vec<&str> = ENTRIES.iter().copied().filter(|e| dir.join(e).exists()).collect();
     if !taken.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "{} already holds a workspace ({} exist); dtap init never overwrites. Use that workspace, or choose an empty folder",
-            dir.display(),
-            taken.join(", ")
+        return Err(AppError::Conflict(msg!(
+            "{dir} already holds a workspace ({taken} exist); dtap init never overwrites. Use that workspace, or choose an empty folder",
+            dir = dir.display(),
+            taken = taken.join(", ")
         )));
     }
     let dir_existed = dir.exists();
@@ -70,10 +71,11 @@ pub async fn init_workspace(dir: &Path, by: &str, existing: ExistingRepo) -> Res
             let d = dir.to_path_buf();
             match tokio::task::spawn_blocking(move || move_into_place(&t, &d)).await {
                 Ok(Ok(())) => Ok(report),
-                Ok(Err(e)) => Err(AppError::Conflict(format!(
-                    "cannot move the new workspace from {} into {}: {e}",
-                    tmp.display(),
-                    dir.display()
+                Ok(Err(e)) => Err(AppError::Conflict(msg!(
+                    "cannot move the new workspace from {tmp} into {dir}: {error}",
+                    tmp = tmp.display(),
+                    dir = dir.display(),
+                    error = e
                 ))),
                 Err(e) => Err(e.into()),
             }
@@ -167,8 +169,13 @@ fn write_defaults(dir: &Path, vars: impl IntoIterator<Item = (String, String)>) 
     all.push((".gitignore", defaults::GITIGNORE));
     all.push((config::FILE, &toml));
     for (rel, content) in &all {
-        write_atomic(&dir.join(rel), content.as_bytes())
-            .map_err(|e| AppError::Conflict(format!("cannot write {}: {e}", dir.join(rel).display())))?;
+        write_atomic(&dir.join(rel), content.as_bytes()).map_err(|e| {
+            AppError::Conflict(msg!(
+                "cannot write {path}: {error}",
+                path = dir.join(rel).display(),
+                error = e
+            ))
+        })?;
     }
     Ok((all.iter().map(|(rel, _)| rel.to_string()).collect(), from_env))
 }
@@ -323,8 +330,10 @@ fn in_use(repo: &crate::gitrepo::ConfigRepo, branch: &str) -> AppError {
     let place = repo
         .remote()
         .map_or_else(|| repo.path().display().to_string(), |r| r.shown().to_string());
-    AppError::refused(format!(
+    AppError::refused(msg!(
         "the config repo {place} already has history on branch {branch}: another workspace may use it. \
-         `dtap init --adopt` joins it (its history counts as known, not as drift); or name an empty repository"
+         `dtap init --adopt` joins it (its history counts as known, not as drift); or name an empty repository",
+        place,
+        branch
     ))
 }

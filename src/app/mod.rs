@@ -53,8 +53,9 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Repo(#[from] RepoError),
+    /// Cannot be done now (the state moved on, something is in the way).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(crate::domain::Msg),
     #[error("{0} not found")]
     NotFound(String),
     /// Input that breaks a rule about its form: each problem names its field.
@@ -80,11 +81,14 @@ fn render_refusals(reasons: &[crate::domain::rfc::Refusal]) -> String {
 }
 
 impl AppError {
-    pub fn refused(message: impl Into<String>) -> AppError {
-        AppError::Refused(vec![crate::domain::rfc::Refusal {
-            field: None,
-            message: message.into(),
-        }])
+    /// Refused for one reason.
+    pub fn refused(message: crate::domain::Msg) -> AppError {
+        AppError::Refused(vec![crate::domain::rfc::Refusal::new(message)])
+    }
+
+    /// Invalid for one problem with one field.
+    pub fn invalid(field: &str, message: crate::domain::Msg) -> AppError {
+        AppError::Invalid(vec![crate::domain::rfc::FieldError::new(field, message)])
     }
 }
 

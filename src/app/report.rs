@@ -3,13 +3,12 @@
 use super::caller::Caller;
 use super::{App, AppError, Result};
 use crate::domain::report::{self, Filter, Table};
-use crate::domain::rfc::FieldError;
 
 /// A bad period date is input to correct, named by its field.
 fn checked(filter: &Filter) -> Result<()> {
     filter
         .validate()
-        .map_err(|(field, message)| AppError::Invalid(vec![FieldError::new(field, message)]))
+        .map_err(|(field, message)| AppError::invalid(field, message))
 }
 
 impl App {

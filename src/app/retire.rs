@@ -5,6 +5,7 @@
 //! and moves open RFCs back only as far as what remains requires. A package
 //! deleted from develop is retired onward, never "promoted into develop first".
 
+use crate::msg;
 use serde::Serialize;
 
 use super::promote::FileChanges;
@@ -61,16 +62,14 @@ pub enum RetireOutcome {
 impl App {
     pub async fn retire(&self, caller: &Caller, req: &RetireRequest) -> Result<RetireOutcome> {
         let Some(env) = self.workspace.pipeline.get(&req.environment).cloned() else {
-            let known: Vec<&str> = self.workspace.pipeline.names().collect();
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
-                "env",
-                format!("unknown environment `{}`; known: {}", req.environment, known.join(", ")),
-            )]));
+            return Err(self.unknown_env("env", &req.environment));
         };
         let Some(previous) = self.workspace.pipeline.previous(&env.name).cloned() else {
-            return Err(AppError::refused(format!(
-                "{} is edited by hand: delete {}/{} with a commit in the config repo, then retire it from the environments after {}",
-                env.name, env.path, req.package, env.name
+            return Err(AppError::refused(msg!(
+                "{env} is edited by hand: delete {path}/{package} with a commit in the config repo, then retire it from the environments after {env}",
+                env = &env.name,
+                path = &env.path,
+                package = &req.package
             )));
         };
         let _one_at_a_time = match req.dry_run {
@@ -93,11 +92,10 @@ impl App {
                 return Ok(RetireOutcome::Retired { plan, commit });
             }
         }
-        Err(AppError::Conflict(
+        Err(AppError::Conflict(msg!(
             "the config repo kept changing; nothing was retired. Try again; if it keeps failing, \
              run `dtap doctor` (a crashed process may have left a git lock file)"
-                .into(),
-        ))
+        )))
     }
 
     async fn plan_retirement(
@@ -113,16 +111,10 @@ impl App {
         let (head, pairs) =
             tokio::task::spawn_blocking(move || repo.package_pairs(&env_path, &prev_path, Selection::All)).await??;
         let Some(pair) = pairs.iter().find(|p| p.name == req.package) else {
-            return Err(AppError::refused(format!(
-                "{} is not in {}: nothing to retire",
-                req.package, env.name
-            )));
+            return Err(nothing_to_retire(&req.package, &env.name));
         };
         let Some(here) = &pair.old else {
-            return Err(AppError::refused(format!(
-                "{} is not in {}: nothing to retire",
-                req.package, env.name
-            )));
+            return Err(nothing_to_retire(&req.package, &env.name));
         };
         let carried: Vec<String> = here.manifest.as_ref().map(|m| m.rfcs.clone()).unwrap_or_default();
         let dependents: Vec<String> = pairs
@@ -299,4 +291,8 @@ impl App {
         failpoint("after-completion");
         Ok(Some(commit))
     }
+}
+
+fn nothing_to_retire(package: &str, env: &str) -> AppError {
+    AppError::refused(msg!("{package} is not in {env}: nothing to retire", package, env))
 }

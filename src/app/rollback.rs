@@ -1,6 +1,7 @@
 //! Rollback: a new commit restoring a package folder as it was, never a
 //! rewrite of history.
 
+use crate::msg;
 use semver::Version;
 use serde::Serialize;
 use serde_json::json;
@@ -58,11 +59,7 @@ impl App {
         self.sync_repo(!req.dry_run).await?;
         self.reconcile().await?;
         let Some(env) = self.workspace.pipeline.get(&req.environment).cloned() else {
-            let known: Vec<&str> = self.workspace.pipeline.names().collect();
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
-                "env",
-                format!("unknown environment `{}`; known: {}", req.environment, known.join(", ")),
-            )]));
+            return Err(self.unknown_env("env", &req.environment));
         };
         let mut refusals = Vec::new();
         if !self
@@ -70,13 +67,14 @@ impl App {
             .access
             .can(&caller.email, &format!("rollback.{}", env.name))
         {
-            refusals.push(format!(
-                "{} lacks permission rollback.{}: ask a change manager for a role with it",
-                caller.email, env.name
+            refusals.push(msg!(
+                "{who} lacks permission rollback.{env}: ask a change manager for a role with it",
+                who = &caller.email,
+                env = &env.name
             ));
         }
         if req.reason.trim().is_empty() {
-            refusals.push("a rollback needs --reason TEXT saying why".into());
+            refusals.push(msg!("a rollback needs --reason TEXT saying why"));
         }
         if let Some(e) = crate::domain::limits::too_long("reason", &req.reason, crate::domain::limits::REASON) {
             return Err(AppError::Invalid(vec![e]));
@@ -89,18 +87,19 @@ impl App {
             let g = match past {
                 PackagePast::Found(point) => *point,
                 PackagePast::Absent => {
-                    return Err(AppError::refused(format!(
-                        "{} is not in {}: nothing to roll back",
-                        req.package, env.path
+                    return Err(AppError::refused(msg!(
+                        "{package} is not in {path}: nothing to roll back",
+                        package = &req.package,
+                        path = &env.path
                     )));
                 }
                 PackagePast::NoSuchVersion { seen } => {
-                    return Err(AppError::refused(format!(
-                        "{} {} was never in {} with other content; versions it had: {}",
-                        req.package,
-                        req.to_version.as_ref().map(|v| v.to_string()).unwrap_or_default(),
-                        env.path,
-                        if seen.is_empty() {
+                    return Err(AppError::refused(msg!(
+                        "{package} {version} was never in {path} with other content; versions it had: {seen}",
+                        package = &req.package,
+                        version = req.to_version.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                        path = &env.path,
+                        seen = if seen.is_empty() {
                             "none".into()
                         } else {
                             seen.join(", ")
@@ -112,22 +111,15 @@ impl App {
             let drift = self.store.indexed_drift().await?.remove(&env.path).unwrap_or_default();
             let mut refused = refusals.clone();
             if !drift.is_empty() {
-                refused.push(format!(
-                    "{} was changed by hand outside dtap ({} commit(s)): review, then `dtap drift ack {} --reason TEXT`",
-                    env.name,
-                    drift.len(),
-                    env.name
+                refused.push(msg!(
+                    "{env} was changed by hand outside dtap ({n} commit(s)): review, then `dtap drift ack {env} --reason TEXT`",
+                    env = &env.name,
+                    n = drift.len()
                 ));
             }
             if !refused.is_empty() {
                 return Err(AppError::Refused(
-                    refused
-                        .into_iter()
-                        .map(|m| crate::domain::rfc::Refusal {
-                            field: None,
-                            message: m,
-                        })
-                        .collect(),
+                    refused.into_iter().map(crate::domain::rfc::Refusal::new).collect(),
                 ));
             }
             // RFCs the restored version does not carry go back, only as far as
@@ -272,11 +264,10 @@ impl App {
             let _ = g.current_tree;
             return Ok(RollbackOutcome::RolledBack { plan, commit });
         }
-        Err(AppError::Conflict(
+        Err(AppError::Conflict(msg!(
             "the config repo kept changing; nothing was rolled back. Try again; if it keeps failing, \
              run `dtap doctor` (a crashed process may have left a git lock file)"
-                .into(),
-        ))
+        )))
     }
 
     pub(crate) async fn complete_rollback(

@@ -3,12 +3,13 @@
 //! parser every command uses, and is written through a temporary file and a
 //! rename, so the file is whole at every moment.
 
+use crate::domain::Msg;
+use crate::msg;
 use std::path::{Path, PathBuf};
 
 use super::{AppError, Result};
 use crate::config::edit::{self, EditError};
 use crate::config::{self, Config};
-use crate::domain::rfc::FieldError;
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// One setting as dtap sees it.
@@ -32,13 +33,13 @@ pub struct SettingChange {
 }
 
 fn invalid(key: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Invalid(vec![FieldError::new(key, e.to_string())])
+    AppError::invalid(key, Msg::verbatim(e))
 }
 
 fn edit_error(key: &str, e: EditError) -> AppError {
     match e {
         EditError::NotAKey(_) | EditError::Unknown { .. } => invalid(key, e),
-        other => AppError::Conflict(other.to_string()),
+        other => AppError::Conflict(Msg::verbatim(other)),
     }
 }
 
@@ -53,7 +54,7 @@ fn read(dir: &Path) -> Result<(PathBuf, String)> {
     }
     let path = dir.join(config::FILE);
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| AppError::Conflict(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| AppError::Conflict(msg!("cannot read {path}: {error}", path = path.display(), error = e)))?;
     Ok((path, text))
 }
 
@@ -109,7 +110,7 @@ pub async fn set_setting(dir: &Path, key: &str, value: &str) -> Result<SettingCh
     let p = path.clone();
     tokio::task::spawn_blocking(move || replace_keeping_mode(&p, new_text.as_bytes()))
         .await?
-        .map_err(|e| AppError::Conflict(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| AppError::Conflict(msg!("cannot write {path}: {error}", path = path.display(), error = e)))?;
     let var = env_var(section, name);
     Ok(SettingChange {
         key: key.to_string(),

@@ -63,7 +63,7 @@ pub async fn run(cli: &Cli, args: &ReportArgs) -> CliResult {
         department: args.department.clone(),
         template: args.template.clone(),
     };
-    filter.validate().map_err(|(_, m)| CliError::Usage(m))?;
+    filter.validate().map_err(|(_, m)| CliError::Usage(m.to_string()))?;
     let app = App::open(&cli.workspace).await?;
     let t = app.report(&crate::app::caller::Caller::local(), name, &filter).await?;
     if args.json {

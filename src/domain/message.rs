@@ -49,6 +49,15 @@ impl Msg {
         Msg { key, args: Vec::new() }
     }
 
+    /// Text that is not the app's to translate, shown as it is in every
+    /// language: a workspace author's own words (a template's pattern
+    /// message), or an error from a library.
+    pub fn verbatim(text: impl fmt::Display) -> Msg {
+        let mut m = Msg::new("{text}");
+        m.arg("text", text);
+        m
+    }
+
     pub fn arg(&mut self, name: &'static str, value: impl fmt::Display) {
         self.args.push((name, Arg::Text(value.to_string())));
     }
@@ -191,6 +200,13 @@ mod tests {
     fn a_message_in_json_is_its_english_text() {
         let v = serde_json::to_value(crate::msg!("{n} files", n = 3)).unwrap();
         assert_eq!(v, serde_json::json!("3 files"));
+    }
+
+    #[test]
+    fn verbatim_text_is_shown_as_it_is() {
+        let m = Msg::verbatim("Use {braces} as they are");
+        assert_eq!(m.to_string(), "Use {braces} as they are");
+        assert_eq!(m.key, "{text}");
     }
 
     #[test]

@@ -97,14 +97,18 @@ impl Filter {
     }
 
     /// Checks the dates: `Err((field, message))` for the first bad one.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), (&'static str, crate::domain::Msg)> {
         for (name, v) in [("since", &self.since), ("until", &self.until)] {
             if let Some(v) = v
                 && time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).is_err()
             {
                 return Err((
                     name,
-                    format!("{name} `{v}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01"),
+                    crate::msg!(
+                        "{name} `{value}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01",
+                        name = word(name),
+                        value = v
+                    ),
                 ));
             }
         }

@@ -1,6 +1,7 @@
 //! A tester's verdict: what the form must hold to count.
 
 use super::rfc::FieldError;
+use crate::msg;
 
 pub const MAX_NOTE: usize = 2_000;
 pub const MAX_COMMENT: usize = 10_000;
@@ -60,7 +61,7 @@ pub fn validate(input: &SignoffInput, case_ids: &[i64]) -> Result<Verdict, Vec<F
         "approve" => Some(Verdict::Approve),
         "reject" => Some(Verdict::Reject),
         _ => {
-            errors.push(FieldError::new("verdict", "choose approve or reject"));
+            errors.push(FieldError::new("verdict", msg!("choose approve or reject")));
             None
         }
     };
@@ -73,32 +74,35 @@ pub fn validate(input: &SignoffInput, case_ids: &[i64]) -> Result<Verdict, Vec<F
                 if note.chars().count() > MAX_NOTE {
                     errors.push(FieldError::new(
                         &format!("note-{id}"),
-                        "is longer than 2,000 characters",
+                        msg!("is longer than 2,000 characters"),
                     ));
                 }
             }
-            _ => errors.push(FieldError::new(&field, "mark this test case as passed or failed")),
+            _ => errors.push(FieldError::new(&field, msg!("mark this test case as passed or failed"))),
         }
     }
     for (id, _, _) in &input.cases {
         if !case_ids.contains(id) {
             errors.push(FieldError::new(
                 &format!("case-{id}"),
-                "is not a test case of this sign-off",
+                msg!("is not a test case of this sign-off"),
             ));
         }
     }
     if verdict == Some(Verdict::Approve) && failed {
         errors.push(FieldError::new(
             "verdict",
-            "a failed test case cannot be approved: reject it and say what went wrong",
+            msg!("a failed test case cannot be approved: reject it and say what went wrong"),
         ));
     }
     if verdict == Some(Verdict::Reject) && input.comment.is_empty() {
-        errors.push(FieldError::new("comment", "say what went wrong, so it can be fixed"));
+        errors.push(FieldError::new(
+            "comment",
+            msg!("say what went wrong, so it can be fixed"),
+        ));
     }
     if input.comment.chars().count() > MAX_COMMENT {
-        errors.push(FieldError::new("comment", "is longer than 10,000 characters"));
+        errors.push(FieldError::new("comment", msg!("is longer than 10,000 characters")));
     }
     match (verdict, errors.is_empty()) {
         (Some(v), true) => Ok(v),

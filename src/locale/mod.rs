@@ -114,6 +114,34 @@ pub fn tr_with(locale: Locale, text: &str, own: &HashMap<String, String>) -> Str
     }
 }
 
+/// The English sentences a Dutch text must not hold: the text of each
+/// catalogue key between its `{holes}`, where that text has more than
+/// `words` words and the key's Dutch differs from it. A test that finds one
+/// in a Dutch page or mail found a string that skipped the catalogue.
+pub fn english_sentences(words: usize) -> Vec<String> {
+    let mut out: Vec<String> = NL
+        .iter()
+        .filter(|(en, nl)| en != nl)
+        .flat_map(|(en, _)| between_holes(en))
+        .filter(|p| p.split_whitespace().count() > words)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The literal text of a template between its `{holes}`, trimmed.
+fn between_holes(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push(rest[..open].trim().to_string());
+        rest = rest[open..].find('}').map_or("", |close| &rest[open + close + 1..]);
+    }
+    out.push(rest.trim().to_string());
+    out
+}
+
 /// A date (`YYYY-MM-DD…`) as people in `locale` write it: `2026-11-23` or `23-11-2026`.
 pub fn date(locale: Locale, stamp: &str) -> String {
     let Some(d) = stamp.get(..10) else {
@@ -317,6 +345,23 @@ mod tests {
             "23-11-2026",
             "round trip"
         );
+    }
+
+    #[test]
+    fn english_sentences_are_the_keys_cut_at_their_holes() {
+        assert_eq!(
+            between_holes("{id} was changed by someone else: reload it"),
+            vec!["", "was changed by someone else: reload it"]
+        );
+        assert_eq!(between_holes("a {b} c {d"), vec!["a", "c", ""]);
+        let all = english_sentences(3);
+        assert!(
+            all.iter()
+                .any(|s| s == "was changed by someone else meanwhile: reload it and try again")
+        );
+        assert!(all.iter().all(|s| s.split_whitespace().count() > 3));
+        // A key whose Dutch is the same text is no sign of English.
+        assert!(!all.iter().any(|s| s == "ok"));
     }
 
     #[test]

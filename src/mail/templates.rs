@@ -242,4 +242,24 @@ mod tests {
         let nl = t.render("nl", "rejection", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("Open the dashboard: mislukt"), "{}", nl.text);
     }
+
+    #[test]
+    fn no_dutch_mail_holds_an_english_sentence_of_the_catalogue() {
+        let t = MailTemplates::load(Path::new("/nonexistent"));
+        let english = crate::locale::english_sentences(3);
+        for (name, _) in BUILTIN_NL.iter().filter(|(n, _)| n.ends_with(".txt")) {
+            let kind = name.trim_end_matches(".txt");
+            let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
+            let html = nl
+                .html
+                .replace("&#x27;", "'")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            for text in [&nl.subject, &nl.text, &html] {
+                let found: Vec<&String> = english.iter().filter(|e| text.contains(e.as_str())).collect();
+                assert!(found.is_empty(), "{kind} in Dutch holds English: {found:?}\n{text}");
+                assert!(!text.contains('⟦'), "{kind}: {text}");
+            }
+        }
+    }
 }

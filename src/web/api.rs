@@ -68,10 +68,7 @@ pub async fn create(
                 follows: match body.follows.as_deref() {
                     None | Some("") => None,
                     Some(f) => Some(f.parse().map_err(|_| {
-                        crate::app::AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
-                            "follows",
-                            format!("`{f}` is not an RFC id such as RFC-12"),
-                        )])
+                        AppError::invalid("follows", crate::msg!("`{f}` is not an RFC id such as RFC-12", f))
                     })?),
                 },
             },
@@ -138,12 +135,7 @@ pub async fn transition(
     body: Result<Json<TransitionBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let action: Action = body.transition.parse().map_err(|e: String| {
-        ApiError::App(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
-            "transition",
-            e,
-        )]))
-    })?;
+    let action = Action::parse(&body.transition).map_err(|e| ApiError::App(AppError::invalid("transition", e)))?;
     let rfc = state
         .app
         .move_rfc(&caller, parse_id(&id)?, action, body.comment.as_deref())

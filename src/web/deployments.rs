@@ -44,7 +44,7 @@ pub async fn show(
     Ok(Html(templates::render(
         "deployment.html",
         context! {
-            title => format!("Deployment {id}"), nav => "deployments", user => caller.email.as_str(),
+            title => format!("{} {id}", crate::locale::t(crate::web::i18n::current().locale, "Deployment")), nav => "deployments", user => caller.email.as_str(),
             d => Serde(&v.deployment), steps => Serde(&v.steps), removed => Serde(&v.removed),
         },
     )?))

@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use serde_json::{Value, json};
 
+use super::messages;
 use crate::app::AppError;
 
 /// Put on a response that refused an action by a rule (a permission or
@@ -19,6 +20,20 @@ pub struct Refusal(pub Vec<String>);
 pub fn refusal(mut response: Response, reasons: Vec<String>) -> Response {
     response.extensions_mut().insert(Refusal(reasons));
     response
+}
+
+/// 429, in the request's language, with when to try again.
+pub fn too_many_requests() -> Response {
+    let text = crate::locale::t(
+        super::i18n::current().locale,
+        "Too many requests; try again in a minute.",
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(axum::http::header::RETRY_AFTER, "60")],
+        text,
+    )
+        .into_response()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +62,10 @@ impl From<minijinja::Error> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let locale = super::i18n::current().locale;
+        // Shown in the request's language; a refusal's audit event keeps the English.
         let mut reasons: Vec<String> = Vec::new();
+        let mut audited: Vec<String> = Vec::new();
         let (status, title, message) = match &self {
             WebError::NotFound | WebError::App(AppError::NotFound(_)) => (
                 StatusCode::NOT_FOUND,
@@ -66,9 +84,14 @@ impl IntoResponse for WebError {
                 "The form was out of date or came from another site. Go back, reload the page and send it again."
                     .to_string(),
             ),
-            WebError::App(AppError::Conflict(m)) => (StatusCode::CONFLICT, "That cannot be done now", m.clone()),
+            WebError::App(AppError::Conflict(m)) => (
+                StatusCode::CONFLICT,
+                "That cannot be done now",
+                messages::say(locale, m),
+            ),
             WebError::App(AppError::Refused(rs)) => {
-                reasons = rs.iter().map(|r| r.to_string()).collect();
+                reasons = rs.iter().map(|r| messages::refusal(locale, r)).collect();
+                audited = rs.iter().map(|r| r.to_string()).collect();
                 (
                     StatusCode::FORBIDDEN,
                     "Not allowed",
@@ -76,7 +99,7 @@ impl IntoResponse for WebError {
                 )
             }
             WebError::App(AppError::Invalid(es)) => {
-                reasons = es.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                reasons = es.iter().map(|e| messages::field_error(locale, e)).collect();
                 (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Please check your input",
@@ -95,12 +118,12 @@ impl IntoResponse for WebError {
         };
         let body = super::templates::render(
             "error.html",
-            context! { title, message, reasons => reasons.clone(), status => status.as_u16(), nav => "", user => () },
+            context! { title, message, reasons, status => status.as_u16(), nav => "", user => () },
         )
         .unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
         let refused = matches!(self, WebError::App(AppError::Refused(_)));
         let response = (status, Html(body)).into_response();
-        if refused { refusal(response, reasons) } else { response }
+        if refused { refusal(response, audited) } else { response }
     }
 }
 
@@ -150,13 +173,13 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, errors(vec![(None, m)])),
             ApiError::App(AppError::Invalid(es)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                errors(es.into_iter().map(|e| (Some(e.field), e.message)).collect()),
+                errors(es.into_iter().map(|e| (Some(e.field), e.message.to_string())).collect()),
             ),
             ApiError::App(AppError::Refused(rs)) => (
                 StatusCode::FORBIDDEN,
-                errors(rs.into_iter().map(|r| (r.field, r.message)).collect()),
+                errors(rs.into_iter().map(|r| (r.field, r.message.to_string())).collect()),
             ),
-            ApiError::App(AppError::Conflict(m)) => (StatusCode::CONFLICT, errors(vec![(None, m)])),
+            ApiError::App(AppError::Conflict(m)) => (StatusCode::CONFLICT, errors(vec![(None, m.to_string())])),
             ApiError::App(e) => {
                 tracing::error!(error = %e, "internal error");
                 (

@@ -9,6 +9,7 @@ use minijinja::context;
 use super::auth::client::ClientIp;
 use super::auth::csrf;
 use super::auth::session::{cookie as cookie_value, session_cookie, set_cookie};
+use super::error::too_many_requests;
 use super::viewer::local_return;
 use super::{AppState, WebError, templates};
 
@@ -78,12 +79,7 @@ pub async fn request(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     if !state.app.allow_request(client).await? {
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "60")],
-            "Too many requests; try again in a minute.",
-        )
-            .into_response());
+        return Ok(too_many_requests());
     }
     let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::days(1))
         .date()
@@ -126,11 +122,7 @@ pub async fn confirm(State(state): State<AppState>, ClientIp(client): ClientIp, 
         Err(e) => return WebError::from(e).into_response(),
     };
     if !allowed {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests; try again in a minute.",
-        )
-            .into_response();
+        return too_many_requests();
     }
     // GET changes nothing (mail scanners open links): it asks to confirm.
     let body = match state.app.login_link(&token).await {
@@ -158,11 +150,7 @@ pub async fn complete(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     if !allowed(&state, client, &token).await? {
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests; try again in a minute.",
-        )
-            .into_response());
+        return Ok(too_many_requests());
     }
     csrf::verify(&state.secret, "login-link", &token, &pairs)?;
     let Some((session, _user)) = state.app.complete_login(&token).await? else {

@@ -13,6 +13,7 @@ mod guard;
 mod health;
 pub mod i18n;
 mod login;
+mod messages;
 mod metrics;
 mod openapi;
 mod packages;

@@ -39,6 +39,7 @@ pub(super) fn gone() -> Response {
     no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response())
 }
 
+<<<<<<< HEAD
 pub(super) fn too_many() -> Response {
     no_referrer(
         (
@@ -48,6 +49,10 @@ pub(super) fn too_many() -> Response {
         )
             .into_response(),
     )
+=======
+fn too_many() -> Response {
+    no_referrer(super::error::too_many_requests())
+>>>>>>> msgs
 }
 
 /// Within the client's budget and the link's.
@@ -55,9 +60,9 @@ pub(super) async fn allowed(state: &AppState, client: std::net::IpAddr, token: &
     Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
-/// A field's error in the tester's language (the rules speak English).
-fn said(message: &str) -> String {
-    i18n::tr(i18n::current().locale, message)
+/// A field's error in the tester's language.
+fn said(message: &crate::domain::Msg) -> String {
+    crate::locale::render(i18n::current().locale, message)
 }
 
 /// The message under its field starts as a sentence does.

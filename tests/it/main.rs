@@ -15,6 +15,7 @@ mod deploy;
 mod deploy_all;
 mod docs;
 mod drift;
+mod dutch_everywhere;
 mod hardening;
 mod i18n;
 mod live_drift;

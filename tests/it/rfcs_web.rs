@@ -559,10 +559,16 @@ async fn lifecycle_through_the_buttons() {
     let r = press(&server, &id, "submit", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("That was not done"), "{}", r.body);
-    for field in ["what_to_see", "why_needed", "how_to_know"] {
-        assert!(r.body.contains(&format!("<li>{field}: ")), "{field} named:\n{}", r.body);
+    // Each missing answer named by its question's label, never its id.
+    for label in [
+        "What do you want to see?",
+        "Why do you need it, and what will you do with it?",
+        "How will you know it works?",
+    ] {
+        let reason = format!("<li>{}</li>", html_escape(&format!("\"{label}\" is required")));
+        assert!(r.body.contains(&reason), "{label} named:\n{}", r.body);
     }
-    for filled_by_default in ["where_to_show", "period", "who_sees"] {
+    for filled_by_default in ["where_to_show", "period", "who_sees", "what_to_see"] {
         assert!(!r.body.contains(&format!("<li>{filled_by_default}: ")));
     }
     assert!(r.body.contains(&state_badge("draft", "Draft")), "still a draft");
@@ -575,8 +581,16 @@ async fn lifecycle_through_the_buttons() {
     assert_eq!(r.location, format!("/rfcs/{id}?done=saved"));
     let r = press(&server, &id, "submit", None).await;
     assert_eq!(r.status, 403, "half filled in: still refused");
-    assert!(!r.body.contains("<li>what_to_see: "), "{}", r.body);
-    assert!(r.body.contains("<li>why_needed: "));
+    assert!(
+        !r.body
+            .contains(&html_escape("\"What do you want to see?\" is required")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(&html_escape("\"How will you know it works?\" is required"))
+    );
 
     let mut form = vec![("csrf_token", token.as_str()), ("title", "Weekly sales button")];
     form.extend_from_slice(REPORT_ANSWERS);
@@ -620,12 +634,19 @@ async fn lifecycle_through_the_buttons() {
     );
     let r = press(&server, &id, "approve", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    for field in ["impact_organisation", "impact_department", "impact_individual", "risk"] {
-        assert!(r.body.contains(&format!("<li>{field}: ")), "{field} named:\n{}", r.body);
+    // Each field named by its label on the form, not its id.
+    for label in [
+        "Impact on the organisation",
+        "Impact on the department",
+        "Impact on the individual (what's in it for me?)",
+        "Risk",
+    ] {
+        let reason = format!("<li>{}: fill this in", html_escape(label));
+        assert!(r.body.contains(&reason), "{label} named:\n{}", r.body);
     }
     let r = press(&server, &id, "reject", None).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("<li>comment: "), "{}", r.body);
+    assert!(r.body.contains("<li>Comment: "), "{}", r.body);
     let r = press(&server, &id, "reject", Some("   ")).await;
     assert_eq!(r.status, 403, "a blank reason is no reason");
     assert!(r.body.contains(&state_badge("submitted", "Submitted")));

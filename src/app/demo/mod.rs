@@ -8,6 +8,7 @@ mod packages;
 mod play;
 mod samples;
 
+use crate::msg;
 use serde::Serialize;
 
 use self::samples::{IMPACT, SAMPLES, value};
@@ -32,18 +33,21 @@ pub struct DemoReport {
 impl App {
     pub async fn demo(&self) -> Result<DemoReport> {
         if self.store.rfc_count().await? > 0 {
-            return Err(AppError::Conflict("this workspace already has RFCs; dtap demo only fills an empty one. Try it in a fresh `dtap init` folder".into()));
+            return Err(AppError::Conflict(msg!(
+                "this workspace already has RFCs; dtap demo only fills an empty one. Try it in a fresh `dtap init` folder"
+            )));
         }
         let status = self.status().await?;
         if !status.packages.is_empty() {
-            return Err(AppError::Conflict(
-                "the config repo already holds packages; dtap demo only fills an empty one".into(),
-            ));
+            return Err(AppError::Conflict(msg!(
+                "the config repo already holds packages; dtap demo only fills an empty one"
+            )));
         }
         for who in [REQUESTER, ADMIN, ASSESSOR] {
             if self.workspace.access.roles_of(who).is_empty() {
-                return Err(AppError::Conflict(format!(
-                    "dtap demo acts as the users of the default access.yaml, and {who} is not in this one"
+                return Err(AppError::Conflict(msg!(
+                    "dtap demo acts as the users of the default access.yaml, and {who} is not in this one",
+                    who
                 )));
             }
         }

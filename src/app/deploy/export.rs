@@ -3,6 +3,7 @@
 //! package, in the same clean environment, with the same variables,
 //! secrets, timeouts and masking as deploy steps. No package is given them.
 
+use crate::msg;
 use std::path::PathBuf;
 
 use super::step;
@@ -44,10 +45,10 @@ impl App {
     /// Runs `export:` of `env` into a fresh folder.
     pub(crate) async fn run_export(&self, env: &Environment) -> Result<std::result::Result<Export, ExportFailed>> {
         let Some(config) = env.deploy.as_ref().filter(|d| !d.export.is_empty()) else {
-            return Err(AppError::refused(format!(
-                "{} has no `export:` steps: add `export:` under `deploy:` in environments/{}.yaml, \
+            return Err(AppError::refused(msg!(
+                "{env} has no `export:` steps: add `export:` under `deploy:` in environments/{env}.yaml, \
                  steps that write the CRM's configuration into {{out_dir}}, one folder per package",
-                env.name, env.name
+                env = &env.name
             )));
         };
         let failed = |step: &str, output: String| ExportFailed {

@@ -5,6 +5,7 @@ use super::{Deployment, DeploymentView, inputs};
 use crate::app::rfcs::Caller;
 use crate::app::{App, AppError, Result};
 use crate::domain::deploy::state::DeployState;
+use crate::msg;
 use crate::store::deployments::{self as store, NewDeployment};
 
 impl App {
@@ -128,9 +129,10 @@ impl App {
             .access
             .can(&caller.email, &format!("promote.{}", d.environment))
         {
-            return Err(AppError::refused(format!(
-                "{verb} a deployment into {} needs permission promote.{}: ask a change manager for a role with it",
-                d.environment, d.environment
+            return Err(AppError::refused(msg!(
+                "{verb} a deployment into {env} needs permission promote.{env}: ask a change manager for a role with it",
+                verb = word(verb),
+                env = &d.environment
             )));
         }
         Ok(d)
@@ -143,9 +145,10 @@ impl App {
     pub async fn retry_deployment(&self, caller: &Caller, id: i64) -> Result<Vec<i64>> {
         let d = self.deployment_to_change(caller, id, "retrying").await?;
         if d.state().is_open() || d.state() == DeployState::Succeeded {
-            return Err(AppError::refused(format!(
-                "deployment {id} is {}: nothing to retry",
-                d.state
+            return Err(AppError::refused(msg!(
+                "deployment {id} is {state}: nothing to retry",
+                id,
+                state = word(&d.state)
             )));
         }
         self.refresh_index().await?;
@@ -163,9 +166,11 @@ impl App {
             .map(|p| (p.package, p.tree))
             .collect();
         if trees.get(&d.package) != d.tree.as_ref() {
-            return Err(AppError::refused(format!(
-                "{} in {} is no longer the version deployment {id} deployed: promote or roll back instead",
-                d.package, d.environment
+            return Err(AppError::refused(msg!(
+                "{package} in {env} is no longer the version deployment {id} deployed: promote or roll back instead",
+                package = &d.package,
+                env = &d.environment,
+                id
             )));
         }
         // Per package of the commit its newest deployment; those after this

@@ -5,6 +5,7 @@ use super::{Deployment, inputs, step};
 use crate::app::{App, AppError, Result};
 use crate::domain::deploy::config::Action;
 use crate::domain::deploy::state::DeployState;
+use crate::msg;
 
 /// A watch that never stops a step (validation holds no lease).
 struct NoLease;
@@ -112,8 +113,9 @@ impl App {
     pub async fn validate_promotion(&self, package: &str, env: &str) -> Result<crate::domain::promotion::GateVerdict> {
         let (from, to) = self.environments(env)?;
         if to.deploy.as_ref().is_none_or(|d| d.validate.is_empty()) {
-            return Err(AppError::refused(format!(
-                "{env} has no `validate:` steps under `deploy:` in environments/{env}.yaml"
+            return Err(AppError::refused(msg!(
+                "{env} has no `validate:` steps under `deploy:` in environments/{env}.yaml",
+                env
             )));
         }
         let head = self.refresh_index().await?;
@@ -122,9 +124,10 @@ impl App {
             .indexed_packages_in(&[from.path.as_str(), to.path.as_str()])
             .await?;
         let Some(source) = rows.iter().find(|r| r.env_path == from.path && r.package == package) else {
-            return Err(AppError::refused(format!(
-                "{package} is not in {}: nothing to validate",
-                from.name
+            return Err(AppError::refused(msg!(
+                "{package} is not in {env}: nothing to validate",
+                package,
+                env = &from.name
             )));
         };
         let target = rows.iter().find(|r| r.env_path == to.path && r.package == package);

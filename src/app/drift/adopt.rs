@@ -3,6 +3,7 @@
 //! three-way merge (base: the tree dtap last put in ENV; theirs: ENV's tree
 //! now; ours: develop's), so they travel forward like any change.
 
+use crate::msg;
 use serde::Serialize;
 use serde_json::json;
 
@@ -154,9 +155,11 @@ impl App {
             }
             return Ok(outcome);
         }
-        Err(AppError::Conflict(format!(
-            "the config repo kept changing while adopting {}/{} into {}; nothing was adopted. Try again",
-            env.name, req.package, develop.name
+        Err(AppError::Conflict(msg!(
+            "the config repo kept changing while adopting {env}/{package} into {develop}; nothing was adopted. Try again",
+            env = &env.name,
+            package = &req.package,
+            develop = &develop.name
         )))
     }
 
@@ -170,22 +173,22 @@ impl App {
             .clone();
         let env = p.get(&req.environment).cloned().unwrap_or_else(|| develop.clone());
         if env.name == develop.name {
-            return Err(AppError::refused(format!(
-                "{} is where changes are made by hand: there is nothing to adopt from it; name the environment that was changed by hand (e.g. production)",
-                develop.name
+            return Err(AppError::refused(msg!(
+                "{env} is where changes are made by hand: there is nothing to adopt from it; name the environment that was changed by hand (e.g. production)",
+                env = &develop.name
             )));
         }
         if !self.workspace.access.can(&caller.email, "drift.ack") {
-            return Err(AppError::refused(format!(
-                "{} lacks permission drift.ack, which adopting drift needs: ask a release manager",
-                caller.email
+            return Err(AppError::refused(msg!(
+                "{who} lacks permission drift.ack, which adopting drift needs: ask a release manager",
+                who = &caller.email
             )));
         }
         if !names::is_package_name(&req.package) {
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+            return Err(AppError::invalid(
                 "package",
-                format!("`{}` is not a package name", req.package),
-            )]));
+                msg!("`{package}` is not a package name", package = &req.package),
+            ));
         }
         Ok((env, develop))
     }
@@ -204,12 +207,16 @@ impl App {
         if pending.is_empty() {
             return Err(AppError::refused(
                 match changes.iter().find_map(|c| c.adopted_in.as_ref()) {
-                    Some(v) => format!(
-                        "the hand-made changes in {where_} were adopted already, into {} {package} {v}: promote that version onward",
-                        develop.name
+                    Some(v) => msg!(
+                        "the hand-made changes in {place} were adopted already, into {develop} {package} {version}: promote that version onward",
+                        place = &where_,
+                        develop = &develop.name,
+                        package,
+                        version = v
                     ),
-                    None => format!(
-                        "{where_} has no hand-made change since dtap last wrote it: nothing to adopt (`dtap drift list` shows drift per environment)"
+                    None => msg!(
+                        "{place} has no hand-made change since dtap last wrote it: nothing to adopt (`dtap drift list` shows drift per environment)",
+                        place = &where_
                     ),
                 },
             ));
@@ -316,35 +323,44 @@ fn merge_into_develop(
     develop: &str,
 ) -> Result<MergeResult> {
     let Some(theirs) = &history.current else {
-        return Err(AppError::refused(format!(
+        return Err(AppError::refused(msg!(
             "{package} was removed from {env} by hand: adoption carries changed files, not a removal; \
-             restore the folder, or review the removal and `dtap drift ack {env} --reason TEXT`"
+             restore the folder, or review the removal and `dtap drift ack {env} --reason TEXT`",
+            package,
+            env
         )));
     };
     let Some(ours) = repo.package_tree_at(&history.head, dev_path)? else {
-        return Err(AppError::refused(format!(
-            "{develop} has no package {package} ({dev_path} is missing): commit it there first, then adopt"
+        return Err(AppError::refused(msg!(
+            "{develop} has no package {package} ({dev_path} is missing): commit it there first, then adopt",
+            develop,
+            package,
+            dev_path
         )));
     };
     let merged = match repo.merge_package(history.base.as_deref(), &ours, theirs)? {
         Merged::Tree(t) => t,
         Merged::Conflicts(files) => {
-            return Err(AppError::refused(format!(
-                "the hand-made change in {env}/{package} clashes with {develop} in {}: both changed the same lines. \
+            return Err(AppError::refused(msg!(
+                "the hand-made change in {env}/{package} clashes with {develop} in {files}: both changed the same lines. \
                  Make the change in {develop} by hand (`dtap diff {env} {develop} --package {package}` shows it), \
                  then `dtap drift ack {env} --reason TEXT`",
-                files.join(", ")
+                env,
+                package,
+                develop,
+                files = files.join(", ")
             )));
         }
     };
     let path = format!("{dev_path}/package.yaml");
     let text = repo
         .manifest_text(&ours)?
-        .ok_or_else(|| AppError::Conflict(format!("{path} is missing: every package needs a manifest")))?;
+        .ok_or_else(|| AppError::Conflict(msg!("{path} is missing: every package needs a manifest", path)))?;
     let parse = |text: &str| -> Result<Manifest> {
         let spec: ManifestSpec = crate::workspace::yaml::from_str(&path, text)
-            .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
-        Manifest::from_spec(package, spec).map_err(|e| AppError::Conflict(format!("{path}: {}", e.join("; "))))
+            .map_err(|p| AppError::Conflict(msg!("{problem}: fix the manifest first", problem = p)))?;
+        Manifest::from_spec(package, spec)
+            .map_err(|e| AppError::Conflict(msg!("{path}: {problems}", path, problems = e.join("; "))))
     };
     let ours_manifest = parse(&text)?;
     let env_version = repo

@@ -11,6 +11,7 @@ mod warnings;
 
 pub use retirements::PendingRetirement;
 
+use crate::msg;
 use semver::Version;
 use serde::Serialize;
 
@@ -121,15 +122,12 @@ impl App {
     pub(crate) fn environments(&self, to: &str) -> Result<(Environment, Environment)> {
         let p = &self.workspace.pipeline;
         let Some(target) = p.get(to) else {
-            let known: Vec<&str> = p.names().collect();
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
-                "to",
-                format!("unknown environment `{to}`; known: {}", known.join(", ")),
-            )]));
+            return Err(self.unknown_env("to", to));
         };
         let Some(from) = p.previous(to) else {
-            return Err(AppError::refused(format!(
-                "nothing comes before {to}: commit changes to its folder in the config repo instead of promoting"
+            return Err(AppError::refused(msg!(
+                "nothing comes before {to}: commit changes to its folder in the config repo instead of promoting",
+                to
             )));
         };
         Ok((from.clone(), target.clone()))
@@ -190,10 +188,10 @@ impl App {
                 }
             }
         }
-        Err(AppError::Conflict(format!(
-            "the config repo kept changing while promoting into {}; nothing was promoted. Try again; \
+        Err(AppError::Conflict(msg!(
+            "the config repo kept changing while promoting into {to}; nothing was promoted. Try again; \
              if it keeps failing, run `dtap doctor` (a crashed process may have left a git lock file)",
-            req.to
+            to = &req.to
         )))
     }
 }

@@ -1,6 +1,7 @@
 //! The plan of a promotion: the facts from git, the index and the database,
 //! and every gate's verdict from `domain::promotion::evaluate`.
 
+use crate::msg;
 use std::collections::BTreeMap;
 
 use semver::Version;
@@ -52,23 +53,31 @@ fn read_git(
     for pair in pairs {
         let name = pair.name;
         if !crate::domain::names::is_package_name(&name) {
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+            return Err(AppError::invalid(
                 "package",
-                format!("`{name}` is not a valid package name: use [a-z0-9][a-z0-9._-]{{0,63}}"),
-            )]));
+                msg!(
+                    "`{name}` is not a valid package name: use [a-z0-9][a-z0-9._-]{{0,63}}",
+                    name
+                ),
+            ));
         }
         let Some(source) = pair.new else {
             // Gone from the previous environment but still here: it leaves by retirement.
             if pair.old.is_some() {
-                return Err(AppError::refused(format!(
-                    "{name} is no longer in {} ({}/{name} was removed): to remove it from {} too, retire it: \
-                     `dtap retire {name} --env {} --reason TEXT --rfc RFC-n`",
-                    from.name, from.path, to.name, to.name
+                return Err(AppError::refused(msg!(
+                    "{name} is no longer in {from} ({path}/{name} was removed): to remove it from {to} too, retire it: \
+                     `dtap retire {name} --env {to} --reason TEXT --rfc RFC-n`",
+                    name,
+                    from = &from.name,
+                    path = &from.path,
+                    to = &to.name
                 )));
             }
-            return Err(AppError::refused(format!(
-                "{name} is not in {}: dtap promotes only from the directly previous environment, so promote it into {} first (the folder {}/{name} is missing)",
-                from.name, from.name, from.path
+            return Err(AppError::refused(msg!(
+                "{name} is not in {from}: dtap promotes only from the directly previous environment, so promote it into {from} first (the folder {path}/{name} is missing)",
+                name,
+                from = &from.name,
+                path = &from.path
             )));
         };
         packages.push(PackageGit {

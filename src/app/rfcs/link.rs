@@ -1,5 +1,6 @@
 //! Linking an RFC to a package: a commit to the manifest in develop.
 
+use crate::msg;
 use serde::Serialize;
 use serde_json::json;
 
@@ -7,7 +8,6 @@ use super::Caller;
 use crate::app::{App, AppError, Result};
 use crate::domain::names;
 use crate::domain::rfc::RfcId;
-use crate::domain::rfc::fields::FieldError;
 use crate::gitrepo::Identity;
 use crate::gitrepo::write::{self, CasOutcome, Entry};
 
@@ -17,22 +17,23 @@ impl App {
     pub async fn link_package(&self, caller: &Caller, id: RfcId, package: &str, dry_run: bool) -> Result<LinkOutcome> {
         let rfc = self.rfc(caller, id).await?;
         if !self.may_appoint(caller) {
-            return Err(AppError::refused(
-                "linking a package needs permission rfc.edit: ask a functional admin",
-            ));
+            return Err(AppError::refused(msg!(
+                "linking a package needs permission rfc.edit: ask a functional admin"
+            )));
         }
         if rfc.state.is_final() || rfc.state == crate::domain::rfc::State::Released {
-            return Err(AppError::refused(format!(
-                "{id} is {}: a released or closed RFC takes no new version; file a follow-up with \
+            return Err(AppError::refused(msg!(
+                "{id} is {state}: a released or closed RFC takes no new version; file a follow-up with \
                  `dtap rfc new --follows {id}`, or reopen it with `dtap rfc move {id} reopen`",
-                rfc.state.label().to_lowercase()
+                id,
+                state = word(rfc.state.label().to_lowercase())
             )));
         }
         if !names::is_package_name(package) {
-            return Err(AppError::Invalid(vec![FieldError::new(
+            return Err(AppError::invalid(
                 "package",
-                format!("`{package}` is not a package name"),
-            )]));
+                msg!("`{package}` is not a package name", package),
+            ));
         }
         let env = self
             .workspace
@@ -53,17 +54,19 @@ impl App {
                 let path = format!("{}/{}/package.yaml", env.path, pkg);
                 let (head, content) = repo.file_at_head(&path)?;
                 let Some(content) = content else {
-                    return Err(AppError::Invalid(vec![FieldError::new(
+                    return Err(AppError::invalid(
                         "package",
-                        format!(
-                            "there is no package `{pkg}` in {} ({path} is missing): commit the package there first",
-                            env.name
+                        msg!(
+                            "there is no package `{pkg}` in {env} ({path} is missing): commit the package there first",
+                            pkg,
+                            env = &env.name,
+                            path
                         ),
-                    )]));
+                    ));
                 };
                 let text = String::from_utf8_lossy(&content).into_owned();
                 let spec: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &text)
-                    .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
+                    .map_err(|p| AppError::Conflict(msg!("{problem}: fix the manifest first", problem = p)))?;
                 if spec.rfcs.contains(&rfc_id) {
                     return Ok(LinkOutcome {
                         commit: None,
@@ -76,12 +79,14 @@ impl App {
                 let new_text = crate::domain::manifest::set_rfcs(&text, &rfcs);
                 let check: crate::domain::manifest::ManifestSpec = crate::workspace::yaml::from_str(&path, &new_text)
                     .map_err(|p| {
-                    AppError::Conflict(format!(
-                        "{p}: cannot update the manifest safely; add {rfc_id} to its rfcs by hand"
+                    AppError::Conflict(msg!(
+                        "{problem}: cannot update the manifest safely; add {id} to its rfcs by hand",
+                        problem = p,
+                        id = &rfc_id
                     ))
                 })?;
                 crate::domain::manifest::Manifest::from_spec(&pkg, check)
-                    .map_err(|e| AppError::Conflict(format!("{path}: {}", e.join("; "))))?;
+                    .map_err(|e| AppError::Conflict(msg!("{path}: {problems}", path, problems = e.join("; "))))?;
                 if dry_run {
                     return Ok(LinkOutcome {
                         commit: None,
@@ -117,9 +122,9 @@ impl App {
                     CasOutcome::Moved => continue,
                 }
             }
-            Err(AppError::Conflict(
-                "the config repo kept changing while linking; try again".into(),
-            ))
+            Err(AppError::Conflict(msg!(
+                "the config repo kept changing while linking; try again"
+            )))
         })
         .await??;
         if dry_run {

@@ -12,6 +12,7 @@ pub use crate::domain::rfc::query::{RfcFilter, Sort};
 pub use link::LinkOutcome;
 pub use view::{RfcListItem, RfcPage, RfcView, SignoffProgress};
 
+use crate::msg;
 use serde_json::json;
 
 use super::{App, AppError, Result};
@@ -59,9 +60,9 @@ impl App {
     /// the file-system rights of whoever runs it, like git (DESIGN §8).
     pub fn may_view(&self, caller: &Caller) -> Result<()> {
         if caller.origin != Origin::Cli && self.workspace.access.roles_of(&caller.email).is_empty() {
-            return Err(AppError::refused(format!(
-                "{} has no role in access.yaml: ask a change manager to add you to the authorization matrix",
-                caller.email
+            return Err(AppError::refused(msg!(
+                "{who} has no role in access.yaml: ask a change manager to add you to the authorization matrix",
+                who = &caller.email
             )));
         }
         Ok(())
@@ -70,10 +71,14 @@ impl App {
     fn template_of(&self, id: &str) -> Result<&Template> {
         self.workspace.template(id).ok_or_else(|| {
             let known: Vec<&str> = self.workspace.templates.iter().map(|t| t.id.as_str()).collect();
-            AppError::Invalid(vec![FieldError::new(
+            AppError::invalid(
                 "template",
-                format!("unknown template `{id}`; choose one of: {}", known.join(", ")),
-            )])
+                msg!(
+                    "unknown template `{id}`; choose one of: {known}",
+                    id,
+                    known = known.join(", ")
+                ),
+            )
         })
     }
 
@@ -85,9 +90,9 @@ impl App {
 
     pub async fn file_rfc(&self, caller: &Caller, new: NewRfc) -> Result<Rfc> {
         if !self.may_file(caller) {
-            return Err(AppError::refused(
-                "filing an RFC needs permission rfc.file: ask a change manager for the requester role",
-            ));
+            return Err(AppError::refused(msg!(
+                "filing an RFC needs permission rfc.file: ask a change manager for the requester role"
+            )));
         }
         let template = self.template_of(&new.template)?;
         let mut errors = Vec::new();
@@ -114,19 +119,20 @@ impl App {
         if let Some(f) = new.follows {
             match self.store.rfc(f).await? {
                 None => {
-                    return Err(AppError::Invalid(vec![FieldError::new(
+                    return Err(AppError::invalid(
                         "follows",
-                        format!("{f} does not exist: name the released RFC this one follows up"),
-                    )]));
+                        msg!("{f} does not exist: name the released RFC this one follows up", f),
+                    ));
                 }
                 Some(old) if !matches!(old.state, State::Released | State::Closed) => {
-                    return Err(AppError::Invalid(vec![FieldError::new(
+                    return Err(AppError::invalid(
                         "follows",
-                        format!(
-                            "{f} is {}, not released: add the work to {f} itself instead of a follow-up",
-                            old.state.label().to_lowercase()
+                        msg!(
+                            "{f} is {state}, not released: add the work to {f} itself instead of a follow-up",
+                            f,
+                            state = word(old.state.label().to_lowercase())
                         ),
-                    )]));
+                    ));
                 }
                 Some(_) => {}
             }
@@ -296,9 +302,9 @@ impl App {
     ) -> Result<Rfc> {
         let mut tx = self.store.write_tx().await?;
         if !rfc_store::update(&mut tx, rfc).await? {
-            return Err(AppError::Conflict(format!(
-                "{} was changed by someone else meanwhile: reload it and try again",
-                rfc.id
+            return Err(AppError::Conflict(msg!(
+                "{id} was changed by someone else meanwhile: reload it and try again",
+                id = rfc.id
             )));
         }
         rfc_store::add_event(
@@ -325,16 +331,10 @@ impl App {
         let rfc = self.rfc(caller, id).await?;
         let body = body.trim();
         if body.is_empty() {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "body",
-                "write something to comment",
-            )]));
+            return Err(AppError::invalid("body", msg!("write something to comment")));
         }
         if body.chars().count() > MAX_COMMENT {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "body",
-                "is longer than 10,000 characters",
-            )]));
+            return Err(AppError::invalid("body", msg!("is longer than 10,000 characters")));
         }
         let mut tx = self.store.write_tx().await?;
         rfc_store::add_comment(&mut tx, rfc.id, &caller.email, body).await?;
@@ -358,18 +358,21 @@ impl App {
 
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {
     if title.is_empty() {
-        errors.push(FieldError::new("title", "is required: give the request a short title"));
+        errors.push(FieldError::new(
+            "title",
+            msg!("is required: give the request a short title"),
+        ));
     } else if title.chars().any(char::is_control) {
         // A line break would cut the mail subject that quotes the title and
         // put the rest, of the requester's choosing, into other people's mails.
         errors.push(FieldError::new(
             "title",
-            "must be one line: remove the line breaks (and tabs) and put details in the fields",
+            msg!("must be one line: remove the line breaks (and tabs) and put details in the fields"),
         ));
     } else if title.chars().count() > MAX_TITLE {
         errors.push(FieldError::new(
             "title",
-            "is longer than 200 characters: keep the title short and put details in the fields",
+            msg!("is longer than 200 characters: keep the title short and put details in the fields"),
         ));
     }
 }

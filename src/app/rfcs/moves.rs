@@ -4,6 +4,7 @@
 //! check, the timeline event, the comment, the requester's mail and the audit
 //! entry. A second copy of any of these is how a path forgets one.
 
+use crate::msg;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde_json::json;
@@ -11,7 +12,7 @@ use serde_json::json;
 use super::{Caller, MAX_COMMENT};
 use crate::app::{App, AppError, Result};
 use crate::domain::Email;
-use crate::domain::rfc::fields::{self, FieldError};
+use crate::domain::rfc::fields;
 use crate::domain::rfc::lifecycle::{self, Action, GuardInput, Refusal, SystemMove};
 use crate::domain::rfc::{Rfc, RfcId, State};
 use crate::store::WriteTx;
@@ -53,9 +54,9 @@ impl App {
         moved.state = mv.to;
         moved.held_from = mv.held_from;
         if !rfc_store::update(conn, &moved).await? {
-            return Err(AppError::Conflict(format!(
-                "{} was changed by someone else meanwhile: reload it and try again",
-                rfc.id
+            return Err(AppError::Conflict(msg!(
+                "{id} was changed by someone else meanwhile: reload it and try again",
+                id = rfc.id
             )));
         }
         rfc_store::add_event(
@@ -127,17 +128,14 @@ impl App {
         let template = self.template_of(&rfc.template)?;
         let submit: Vec<Refusal> = fields::submit_problems(template, &rfc.title, &rfc.fields)
             .into_iter()
-            .map(|e| Refusal::field(&e.field, e.message))
+            .map(Refusal::from)
             .collect();
         let missing = fields::missing_for_approval(&rfc.fields);
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if let Some(c) = comment
             && c.chars().count() > MAX_COMMENT
         {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "comment",
-                "is longer than 10,000 characters",
-            )]));
+            return Err(AppError::invalid("comment", msg!("is longer than 10,000 characters")));
         }
         let guard = GuardInput {
             submit_problems: &submit,

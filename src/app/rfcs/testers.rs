@@ -1,12 +1,12 @@
 //! Appointing and removing testers.
 
+use crate::msg;
 use serde_json::json;
 
 use super::{Caller, audit_event};
 use crate::app::signoff::renew::RoundMail;
 use crate::app::{App, AppError, Result};
 use crate::domain::names;
-use crate::domain::rfc::fields::FieldError;
 use crate::domain::rfc::{RfcId, State};
 use crate::store::audit;
 use crate::store::rfcs::{self as rfc_store, NewEvent};
@@ -25,33 +25,32 @@ impl App {
     ) -> Result<bool> {
         let rfc = self.rfc(caller, id).await?;
         if !self.may_appoint(caller) {
-            return Err(AppError::refused(
-                "appointing testers needs permission rfc.edit: ask a functional admin",
-            ));
+            return Err(AppError::refused(msg!(
+                "appointing testers needs permission rfc.edit: ask a functional admin"
+            )));
         }
         if self.workspace.pipeline.get(environment).is_none() {
-            let known: Vec<&str> = self.workspace.pipeline.names().collect();
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "environment",
-                format!("unknown environment `{environment}`; known: {}", known.join(", ")),
-            )]));
+            return Err(self.unknown_env("environment", environment));
         }
         if !names::is_email(email) {
-            return Err(AppError::Invalid(vec![FieldError::new(
+            return Err(AppError::invalid(
                 "email",
-                format!("`{email}` is not an e-mail address"),
-            )]));
+                msg!("`{text}` is not an e-mail address", text = email),
+            ));
         }
         let email = names::normalise_email(email);
         if add && email == rfc.requester {
-            return Err(AppError::refused(format!(
-                "{email} requested {id}, so may not test it (segregation of duties): appoint another key user"
+            return Err(AppError::refused(msg!(
+                "{email} requested {id}, so may not test it (segregation of duties): appoint another key user",
+                email,
+                id
             )));
         }
         if add && rfc.state.is_final() {
-            return Err(AppError::refused(format!(
-                "{id} is {}: no more testing",
-                rfc.state.label().to_lowercase()
+            return Err(AppError::refused(msg!(
+                "{id} is {state}: no more testing",
+                id,
+                state = word(rfc.state.label().to_lowercase())
             )));
         }
         let mut tx = self.store.write_tx().await?;

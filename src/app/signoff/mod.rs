@@ -7,6 +7,7 @@ mod reminders;
 pub(crate) mod renew;
 mod test_plan;
 
+use crate::msg;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -175,9 +176,10 @@ impl App {
         // Segregation of duties, whatever access.yaml says.
         let tester = crate::domain::names::normalise_email(&link.tester);
         if tester == rfc.requester {
-            return Err(AppError::refused(format!(
-                "{tester} requested {}, so may not sign it off",
-                rfc.id
+            return Err(AppError::refused(msg!(
+                "{tester} requested {id}, so may not sign it off",
+                tester,
+                id = rfc.id
             )));
         }
         // The link's round must still be the current one, and the tester
@@ -210,9 +212,11 @@ impl App {
                 round::covers(&trees, &p.package, &p.tree) && crate::domain::names::normalise_email(&p.by) == tester
             });
         if let Some(p) = promoted {
-            return Err(AppError::refused(format!(
-                "{tester} promoted {} into {}, so may not sign it off there",
-                p.package, link.environment
+            return Err(AppError::refused(msg!(
+                "{tester} promoted {package} into {env}, so may not sign it off there",
+                tester,
+                package = &p.package,
+                env = &link.environment
             )));
         }
         let mut tx = self.store.write_tx().await?;

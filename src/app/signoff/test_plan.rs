@@ -3,6 +3,7 @@
 use crate::app::rfcs::Caller;
 use crate::app::{App, AppError, Result};
 use crate::domain::rfc::{FieldError, RfcId};
+use crate::msg;
 
 impl App {
     /// Adds a test case to an RFC's test plan (permission rfc.edit).
@@ -19,22 +20,22 @@ impl App {
     ) -> Result<()> {
         let rfc = self.rfc(caller, id).await?;
         if !self.may_appoint(caller) {
-            return Err(AppError::refused(
-                "editing the test plan needs permission rfc.edit: ask a functional admin",
-            ));
+            return Err(AppError::refused(msg!(
+                "editing the test plan needs permission rfc.edit: ask a functional admin"
+            )));
         }
         let mut errors = Vec::new();
         if self.workspace.pipeline.get(env).is_none() {
-            errors.push(FieldError::new("environment", format!("unknown environment `{env}`")));
+            errors.push(FieldError::new("environment", msg!("unknown environment `{env}`", env)));
         }
         if crate::domain::template::TestKind::parse(kind).is_none() {
             errors.push(FieldError::new(
                 "kind",
-                "choose functional-test, acceptance-test or regression-test",
+                msg!("choose functional-test, acceptance-test or regression-test"),
             ));
         }
         if title.trim().is_empty() {
-            errors.push(FieldError::new("title", "give the test case a title"));
+            errors.push(FieldError::new("title", msg!("give the test case a title")));
         }
         use crate::domain::limits::{LINE, TEXT, too_long};
         errors.extend(
@@ -67,9 +68,9 @@ impl App {
     pub async fn remove_test_case(&self, caller: &Caller, id: RfcId, case: i64) -> Result<bool> {
         let rfc = self.rfc(caller, id).await?;
         if !self.may_appoint(caller) {
-            return Err(AppError::refused(
-                "editing the test plan needs permission rfc.edit: ask a functional admin",
-            ));
+            return Err(AppError::refused(msg!(
+                "editing the test plan needs permission rfc.edit: ask a functional admin"
+            )));
         }
         Ok(self
             .store

@@ -243,7 +243,7 @@ fn unknown_report_and_bad_dates() {
         since: Some("1 nov".into()),
         ..Filter::default()
     };
-    assert!(bad.validate().unwrap_err().1.contains("since `1 nov`"));
+    assert!(bad.validate().unwrap_err().1.to_string().contains("since `1 nov`"));
 }
 
 #[test]

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::{IMPACT_FIELDS, Priority, Risk};
-use crate::domain::names;
 use crate::domain::template::{Field, FieldType, RequiredIf, Template};
+use crate::domain::{Msg, names};
+use crate::msg;
 
 /// One answer: text, or a list for multiselect fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,18 +47,29 @@ impl FieldValue {
 pub type Fields = BTreeMap<String, FieldValue>;
 
 /// One problem with one field, the same shape for HTML forms and the API.
+/// `field` is the field's id (the API's); `label` what a page calls it, when
+/// the one who found the problem knew (a template question's label).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
-    pub message: String,
+    pub message: Msg,
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+    pub fn new(field: &str, message: Msg) -> FieldError {
         FieldError {
             field: field.to_string(),
-            message: message.into(),
+            message,
+            label: None,
         }
+    }
+
+    /// The same problem, with the label a page shows for the field.
+    pub fn labelled(mut self, label: &str) -> FieldError {
+        self.label = Some(label.to_string());
+        self
     }
 }
 
@@ -146,11 +158,11 @@ pub fn normalise(template: &Template, input: &Fields) -> Result<Fields, Vec<Fiel
                     out.insert(id.clone(), v);
                 }
                 Ok(None) => {}
-                Err(m) => errors.push(FieldError::new(id, m)),
+                Err(m) => errors.push(FieldError::new(id, m).labelled(&field.label)),
             }
         } else if let Some((_, _, options)) = CORE.iter().find(|(c, _, _)| c == id) {
             let FieldValue::Text(t) = value else {
-                errors.push(FieldError::new(id, "give one value"));
+                errors.push(FieldError::new(id, msg!("give one value")));
                 continue;
             };
             let t = t.trim();
@@ -166,7 +178,7 @@ pub fn normalise(template: &Template, input: &Fields) -> Result<Fields, Vec<Fiel
                 if !ok {
                     errors.push(FieldError::new(
                         id,
-                        format!("`{t}` is not one of {}", options.join(", ")),
+                        msg!("`{t}` is not one of {options}", t, options = options.join(", ")),
                     ));
                     continue;
                 }
@@ -181,10 +193,11 @@ pub fn normalise(template: &Template, input: &Fields) -> Result<Fields, Vec<Fiel
                 .collect();
             errors.push(FieldError::new(
                 id,
-                format!(
-                    "template `{}` has no field `{id}`; its fields are: {}",
-                    template.id,
-                    known.join(", ")
+                msg!(
+                    "template `{template}` has no field `{id}`; its fields are: {known}",
+                    template = &template.id,
+                    id,
+                    known = known.join(", ")
                 ),
             ));
         }
@@ -192,7 +205,7 @@ pub fn normalise(template: &Template, input: &Fields) -> Result<Fields, Vec<Fiel
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
-fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValue>, String> {
+fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValue>, Msg> {
     if field.kind == FieldType::Multiselect {
         let items: Vec<String> = match value {
             FieldValue::List(l) => l
@@ -205,9 +218,10 @@ fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValu
         };
         for item in &items {
             if !field.options.contains(item) {
-                return Err(format!(
-                    "`{item}` is not one of the options: {}",
-                    field.options.join(", ")
+                return Err(msg!(
+                    "`{item}` is not one of the options: {options}",
+                    item,
+                    options = field.options.join(", ")
                 ));
             }
         }
@@ -222,40 +236,43 @@ fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValu
     let text = match value {
         FieldValue::Text(t) => t.trim().to_string(),
         FieldValue::List(l) if l.len() <= 1 => l.first().map(|s| s.trim().to_string()).unwrap_or_default(),
-        FieldValue::List(_) => return Err("give one value".into()),
+        FieldValue::List(_) => return Err(msg!("give one value")),
     };
     if field.kind == FieldType::Checkbox {
         return match text.to_ascii_lowercase().as_str() {
             "" | "false" | "no" | "off" | "0" => Ok(Some(FieldValue::Text("false".into()))),
             "true" | "yes" | "on" | "1" => Ok(Some(FieldValue::Text("true".into()))),
-            _ => Err(format!("`{text}` is not yes or no")),
+            _ => Err(msg!("`{text}` is not yes or no", text)),
         };
     }
     if text.is_empty() {
         return Ok(None);
     }
     if text.chars().count() > 20_000 {
-        return Err("is longer than 20,000 characters".into());
+        return Err(msg!("is longer than 20,000 characters"));
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     match field.kind {
         FieldType::Select if !field.options.contains(&text) => {
-            return Err(format!(
-                "`{text}` is not one of the options: {}",
-                field.options.join(", ")
+            return Err(msg!(
+                "`{item}` is not one of the options: {options}",
+                item = &text,
+                options = field.options.join(", ")
             ));
         }
         FieldType::Date if Date::parse(&text, &fmt).is_err() => {
-            return Err(format!(
-                "`{text}` is not a date: write it as YYYY-MM-DD, e.g. 2026-12-31"
+            return Err(msg!(
+                "`{text}` is not a date: write it as YYYY-MM-DD, e.g. 2026-12-31",
+                text
             ));
         }
         FieldType::Email | FieldType::User if !names::is_email(&text) => {
-            return Err(format!("`{text}` is not an e-mail address"));
+            return Err(msg!("`{text}` is not an e-mail address", text));
         }
         FieldType::Phone if !is_phone(&text) => {
-            return Err(format!(
-                "`{text}` is not a phone number: use digits, spaces and an optional leading +"
+            return Err(msg!(
+                "`{text}` is not a phone number: use digits, spaces and an optional leading +",
+                text
             ));
         }
         FieldType::Number
@@ -265,7 +282,7 @@ fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValu
                 .map(|n| !n.is_finite())
                 .unwrap_or(true) =>
         {
-            return Err(format!("`{text}` is not a number"));
+            return Err(msg!("`{text}` is not a number", text));
         }
         _ => {}
     }
@@ -277,10 +294,10 @@ fn normalise_value(field: &Field, value: &FieldValue) -> Result<Option<FieldValu
     if let Some(re) = &field.pattern
         && !re.is_match(&text)
     {
-        return Err(field
-            .pattern_message
-            .clone()
-            .unwrap_or_else(|| format!("does not match the pattern {}", re.as_str())));
+        return Err(match &field.pattern_message {
+            Some(m) => Msg::verbatim(m),
+            None => msg!("does not match the pattern {pattern}", pattern = re.as_str()),
+        });
     }
     Ok(Some(FieldValue::Text(text)))
 }
@@ -299,7 +316,10 @@ fn is_phone(s: &str) -> bool {
 pub fn submit_problems(template: &Template, title: &str, fields: &Fields) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if title.trim().is_empty() {
-        errors.push(FieldError::new("title", "is required: give the request a short title"));
+        errors.push(FieldError::new(
+            "title",
+            msg!("is required: give the request a short title"),
+        ));
     }
     let filled = |id: &str| fields.get(id).is_some_and(FieldValue::is_filled);
     for f in &template.fields {
@@ -307,7 +327,7 @@ pub fn submit_problems(template: &Template, title: &str, fields: &Fields) -> Vec
             continue;
         }
         if f.required {
-            errors.push(FieldError::new(&f.id, format!("\"{}\" is required", f.label)));
+            errors.push(FieldError::new(&f.id, msg!("\"{label}\" is required", label = &f.label)).labelled(&f.label));
             continue;
         }
         if let Some(rule) = &f.required_if {
@@ -320,11 +340,21 @@ pub fn submit_problems(template: &Template, title: &str, fields: &Fields) -> Vec
                 RequiredIf::Equals { field, equals } => fields.get(field).is_some_and(|v| v.contains(equals)),
             };
             if applies {
-                let why = match rule {
-                    RequiredIf::Filled { .. } => format!("because \"{other}\" is filled in"),
-                    RequiredIf::Equals { equals, .. } => format!("because \"{other}\" is \"{equals}\""),
+                let label = &f.label;
+                let m = match rule {
+                    RequiredIf::Filled { .. } => {
+                        msg!("\"{label}\" is required because \"{other}\" is filled in", label, other)
+                    }
+                    RequiredIf::Equals { equals, .. } => {
+                        msg!(
+                            "\"{label}\" is required because \"{other}\" is \"{equals}\"",
+                            label,
+                            other,
+                            equals
+                        )
+                    }
                 };
-                errors.push(FieldError::new(&f.id, format!("\"{}\" is required {why}", f.label)));
+                errors.push(FieldError::new(&f.id, m).labelled(label));
                 continue;
             }
         }
@@ -333,10 +363,17 @@ pub fn submit_problems(template: &Template, title: &str, fields: &Fields) -> Vec
             .iter()
             .find(|o| o.required_with.contains(&f.id) && filled(&o.id))
         {
-            errors.push(FieldError::new(
-                &f.id,
-                format!("\"{}\" is required together with \"{}\"", f.label, other.label),
-            ));
+            errors.push(
+                FieldError::new(
+                    &f.id,
+                    msg!(
+                        "\"{label}\" is required together with \"{other}\"",
+                        label = &f.label,
+                        other = &other.label
+                    ),
+                )
+                .labelled(&f.label),
+            );
         }
     }
     errors

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::State;
+use crate::domain::Msg;
+use crate::msg;
 
 /// A transition a person makes. Promotions and sign-offs move RFCs too; those
 /// moves are in [`system_move`].
@@ -82,9 +84,20 @@ impl fmt::Display for Action {
 impl FromStr for Action {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        Action::parse(s).map_err(|m| m.to_string())
+    }
+}
+
+impl Action {
+    /// The action named `s`, or a message naming those there are.
+    pub fn parse(s: &str) -> Result<Action, Msg> {
         Action::ALL.iter().copied().find(|a| a.as_str() == s).ok_or_else(|| {
             let all: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
-            format!("unknown transition `{s}`: expected one of {}", all.join(", "))
+            msg!(
+                "unknown transition `{name}`: expected one of {all}",
+                name = s,
+                all = all.join(", ")
+            )
         })
     }
 }
@@ -101,22 +114,37 @@ pub struct Actor {
 /// Why a transition or edit is not allowed, with what would allow it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refusal {
-    /// The field at fault, when one is.
+    /// The field at fault, when one is (its id, as the API names it).
     pub field: Option<String>,
-    pub message: String,
+    pub message: Msg,
+    /// What a page calls the field, when the one who refused knew.
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 impl Refusal {
-    fn new(message: impl Into<String>) -> Refusal {
+    pub fn new(message: Msg) -> Refusal {
         Refusal {
             field: None,
-            message: message.into(),
+            message,
+            label: None,
         }
     }
-    pub fn field(field: &str, message: impl Into<String>) -> Refusal {
+    pub fn field(field: &str, message: Msg) -> Refusal {
         Refusal {
             field: Some(field.to_string()),
-            message: message.into(),
+            message,
+            label: None,
+        }
+    }
+}
+
+impl From<super::fields::FieldError> for Refusal {
+    fn from(e: super::fields::FieldError) -> Refusal {
+        Refusal {
+            field: Some(e.field),
+            message: e.message,
+            label: e.label,
         }
     }
 }
@@ -125,7 +153,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.field {
             Some(field) => write!(f, "{field}: {}", self.message),
-            None => f.write_str(&self.message),
+            None => write!(f, "{}", self.message),
         }
     }
 }
@@ -156,21 +184,24 @@ pub fn permitted(action: Action, actor: Actor) -> Result<(), Refusal> {
             if actor.may_edit || (actor.is_requester && actor.may_file) {
                 Ok(())
             } else {
-                Err(Refusal::new(format!(
-                    "only the requester or someone with permission rfc.edit may {action} this RFC"
+                Err(Refusal::new(msg!(
+                    "only the requester or someone with permission rfc.edit may {action} this RFC",
+                    action = action.as_str()
                 )))
             }
         }
         Action::Approve | Action::Reject | Action::Reopen => {
             if actor.is_requester {
-                Err(Refusal::new(format!(
-                    "you requested this RFC, so you may not {action} it (segregation of duties): ask another change manager"
+                Err(Refusal::new(msg!(
+                    "you requested this RFC, so you may not {action} it (segregation of duties): ask another change manager",
+                    action = action.as_str()
                 )))
             } else if actor.may_assess {
                 Ok(())
             } else {
-                Err(Refusal::new(format!(
-                    "{action} needs permission rfc.assess: ask a change manager"
+                Err(Refusal::new(msg!(
+                    "{action} needs permission rfc.assess: ask a change manager",
+                    action = action.as_str()
                 )))
             }
         }
@@ -178,8 +209,9 @@ pub fn permitted(action: Action, actor: Actor) -> Result<(), Refusal> {
             if actor.may_edit {
                 Ok(())
             } else {
-                Err(Refusal::new(format!(
-                    "{action} needs permission rfc.edit: ask a functional admin"
+                Err(Refusal::new(msg!(
+                    "{action} needs permission rfc.edit: ask a functional admin",
+                    action = action.as_str()
                 )))
             }
         }
@@ -206,24 +238,22 @@ pub fn check(
     let mut reasons = Vec::new();
     let to = target(action, from, held_from);
     if to.is_none() {
-        reasons.push(Refusal::new(format!(
-            "an RFC that is {} cannot be {}; from {} it can: {}",
-            from.label().to_lowercase(),
-            past(action),
-            from.as_str(),
-            {
-                let options: Vec<&str> = Action::ALL
-                    .iter()
-                    .filter(|a| target(**a, from, held_from).is_some())
-                    .map(|a| a.as_str())
-                    .collect();
-                if options.is_empty() {
-                    "nothing (it is final)".to_string()
-                } else {
-                    options.join(", ")
-                }
-            }
-        )));
+        let options: Vec<&str> = Action::ALL
+            .iter()
+            .filter(|a| target(**a, from, held_from).is_some())
+            .map(|a| a.as_str())
+            .collect();
+        let mut m = msg!(
+            "an RFC that is {state} cannot be {done}; from {from} it can: {options}",
+            state = word(from.label().to_lowercase()),
+            done = word(past(action)),
+            from = from.as_str()
+        );
+        match options.is_empty() {
+            true => m.word("options", "nothing (it is final)"),
+            false => m.arg("options", options.join(", ")),
+        }
+        reasons.push(Refusal::new(m));
     }
     if let Err(r) = permitted(action, actor) {
         reasons.push(r);
@@ -235,7 +265,7 @@ pub fn check(
                 for f in guard.missing_for_approval {
                     reasons.push(Refusal::field(
                         f,
-                        "fill this in before approving: impact and risk must be explicit",
+                        msg!("fill this in before approving: impact and risk must be explicit"),
                     ));
                 }
             }
@@ -244,7 +274,7 @@ pub fn check(
         if action.needs_comment() && guard.comment.is_none_or(|c| c.trim().is_empty()) {
             reasons.push(Refusal::field(
                 "comment",
-                format!("say why in a comment when you {action}"),
+                msg!("say why in a comment when you {action}", action = action.as_str()),
             ));
         }
     }
@@ -332,9 +362,9 @@ pub fn diagram() -> Vec<(State, State)> {
 /// assess may set impact and risk while the RFC is submitted.
 pub fn edit_permitted(state: State, actor: Actor, changed: &[&str]) -> Result<(), Refusal> {
     if state.is_final() {
-        return Err(Refusal::new(format!(
-            "a {} RFC cannot be changed any more",
-            state.label().to_lowercase()
+        return Err(Refusal::new(msg!(
+            "a {state} RFC cannot be changed any more",
+            state = word(state.label().to_lowercase())
         )));
     }
     if actor.may_edit {
@@ -344,23 +374,23 @@ pub fn edit_permitted(state: State, actor: Actor, changed: &[&str]) -> Result<()
         if state == State::Draft {
             return Ok(());
         }
-        return Err(Refusal::new(
-            "you can change your RFC while it is a draft; now add a comment instead, or ask a functional admin",
-        ));
+        return Err(Refusal::new(msg!(
+            "you can change your RFC while it is a draft; now add a comment instead, or ask a functional admin"
+        )));
     }
     if actor.may_assess && !actor.is_requester && state == State::Submitted {
         let assessable = |f: &&str| super::IMPACT_FIELDS.contains(f) || *f == "risk";
         if let Some(other) = changed.iter().find(|f| !assessable(f)) {
             return Err(Refusal::field(
                 other,
-                "while assessing you may set the impact fields and risk only",
+                msg!("while assessing you may set the impact fields and risk only"),
             ));
         }
         return Ok(());
     }
-    Err(Refusal::new(
-        "changing this RFC needs permission rfc.edit, or being its requester while it is a draft",
-    ))
+    Err(Refusal::new(msg!(
+        "changing this RFC needs permission rfc.edit, or being its requester while it is a draft"
+    )))
 }
 
 #[cfg(test)]

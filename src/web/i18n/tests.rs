@@ -118,10 +118,10 @@ fn every_signoff_error_has_dutch() {
     let mut seen = std::collections::BTreeSet::new();
     for input in &inputs {
         for e in validate(input, &[1, 2]).unwrap_err() {
-            seen.insert(e.message);
+            seen.insert(e.message.key);
         }
     }
     assert!(seen.len() >= 7, "{seen:#?}");
-    let missing: Vec<_> = seen.iter().filter(|m| !catalogue().contains_key(*m)).collect();
+    let missing: Vec<_> = seen.iter().filter(|m| !catalogue().contains_key(**m)).collect();
     assert!(missing.is_empty(), "sign-off errors without Dutch: {missing:#?}");
 }

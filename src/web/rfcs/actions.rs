@@ -10,31 +10,22 @@ use super::show::{refused_on_page, render_show};
 use super::{RfcPost, value_of};
 use crate::app::AppError;
 use crate::domain::rfc::Action;
-use crate::domain::rfc::fields::FieldError;
-use crate::web::{AppState, WebError};
+use crate::web::i18n::current;
+use crate::web::{AppState, WebError, messages};
 
 pub async fn transition(
     State(state): State<AppState>,
     RfcPost { caller, id, pairs }: RfcPost,
 ) -> Result<Response, WebError> {
-    let action: Action = match value_of(&pairs, "transition").unwrap_or("").parse() {
-        Ok(a) => a,
-        Err(e) => return Err(AppError::Invalid(vec![FieldError::new("transition", e)]).into()),
-    };
+    let action = Action::parse(value_of(&pairs, "transition").unwrap_or(""))
+        .map_err(|e| WebError::from(AppError::invalid("transition", e)))?;
     match state
         .app
         .move_rfc(&caller, id, action, value_of(&pairs, "comment"))
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/rfcs/{id}?done={action}")).into_response()),
-        Err(AppError::Refused(reasons)) => {
-            let texts: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-            let page = render_show(&state, &caller, id, None, &texts, None).await?;
-            Ok(crate::web::error::refusal(
-                (StatusCode::FORBIDDEN, Html(page)).into_response(),
-                texts,
-            ))
-        }
+        Err(e @ AppError::Refused(_)) => refused_on_page(&state, &caller, id, e).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -56,7 +47,7 @@ pub async fn comment(
                 id,
                 None,
                 &[],
-                errors.first().map(|e| e.message.clone()),
+                errors.first().map(|e| messages::say(current().locale, &e.message)),
             )
             .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())

@@ -28,7 +28,7 @@ pub async fn edit_form(
         .ok_or(WebError::NotFound)?;
     let assess_only = !state.app.may_edit(&caller, &rfc);
     if assess_only && !state.app.may_assess_fields(&caller, &rfc) {
-        return Err(AppError::refused("you may not change this RFC now: add a comment instead").into());
+        return Err(AppError::refused(crate::msg!("you may not change this RFC now: add a comment instead")).into());
     }
     let ctx = FormPage {
         template,

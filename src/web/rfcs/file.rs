@@ -11,7 +11,7 @@ use super::form::{FormPage, render_form};
 use super::{Pairs, check_csrf, value_of};
 use crate::app::AppError;
 use crate::app::rfcs::NewRfc;
-use crate::domain::rfc::fields::{FieldError, from_pairs};
+use crate::domain::rfc::fields::from_pairs;
 use crate::web::auth::CurrentUser;
 use crate::web::{AppState, WebError, templates};
 
@@ -65,11 +65,7 @@ pub async fn create(
     let app = &state.app;
     let template_id = value_of(&pairs, "template").unwrap_or("").to_string();
     let Some(template) = app.workspace().template(&template_id) else {
-        return Err(AppError::Invalid(vec![FieldError::new(
-            "template",
-            format!("unknown template `{template_id}`"),
-        )])
-        .into());
+        return Err(AppError::invalid("template", crate::msg!("unknown template `{template_id}`", template_id)).into());
     };
     let fields = from_pairs(template, &pairs, true);
     let title = value_of(&pairs, "title").unwrap_or("").to_string();

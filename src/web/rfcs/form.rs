@@ -8,7 +8,7 @@ use crate::app::rfcs::Caller;
 use crate::domain::rfc::fields::{CORE, FieldError, core_option_label};
 use crate::domain::rfc::{FieldValue, Fields, Rfc};
 use crate::domain::template::{FieldType, Template};
-use crate::web::{AppState, WebError, templates};
+use crate::web::{AppState, WebError, messages, templates};
 
 pub(super) struct FormPage<'a> {
     pub(super) template: &'a Template,
@@ -26,12 +26,13 @@ pub(super) struct FormPage<'a> {
 }
 
 pub(super) fn render_form(state: &AppState, p: FormPage<'_>) -> Result<String, WebError> {
+    let locale = crate::web::i18n::current().locale;
     let error_of = |id: &str| -> Option<String> {
-        let msgs: Vec<&str> = p
+        let msgs: Vec<String> = p
             .errors
             .iter()
             .filter(|e| e.field == id)
-            .map(|e| e.message.as_str())
+            .map(|e| messages::say(locale, &e.message))
             .collect();
         (!msgs.is_empty()).then(|| msgs.join("; "))
     };
@@ -89,7 +90,7 @@ pub(super) fn render_form(state: &AppState, p: FormPage<'_>) -> Result<String, W
                 && p.template.field(&e.field).is_none()
                 && !CORE.iter().any(|c| c.0 == e.field)
         })
-        .map(|e| format!("{}: {}", e.field, e.message))
+        .map(|e| messages::field_error(locale, e))
         .collect();
     Ok(templates::render(
         "rfc_form.html",

@@ -60,9 +60,10 @@ impl axum::extract::FromRequest<AppState> for RfcPost {
         let Form(pairs) = Form::<Pairs>::from_request(axum::extract::Request::from_parts(parts, body), state)
             .await
             .map_err(|e| {
-                WebError::App(crate::app::AppError::Invalid(vec![
-                    crate::domain::rfc::fields::FieldError::new("form", e.body_text()),
-                ]))
+                WebError::App(crate::app::AppError::invalid(
+                    "form",
+                    crate::domain::Msg::verbatim(e.body_text()),
+                ))
             })?;
         check_csrf(state, &caller, &pairs)?;
         let id = parse_id(&id)?;

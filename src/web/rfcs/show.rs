@@ -13,7 +13,7 @@ use crate::app::AppError;
 use crate::app::rfcs::Caller;
 use crate::domain::rfc::RfcId;
 use crate::web::auth::CurrentUser;
-use crate::web::{AppState, WebError, templates};
+use crate::web::{AppState, WebError, messages, templates};
 
 #[derive(Debug, Deserialize)]
 pub struct ShowQuery {
@@ -27,11 +27,19 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
+<<<<<<< HEAD
+=======
+    let locale = crate::web::i18n::current().locale;
+>>>>>>> msgs
     let notice = q
         .done
         .as_deref()
         .and_then(notice_text)
+<<<<<<< HEAD
         .map(|n| crate::web::i18n::tr(crate::web::i18n::current().locale, n));
+=======
+        .map(|n| crate::locale::t(locale, n));
+>>>>>>> msgs
     Ok(Html(render_show(&state, &caller, id, notice.as_deref(), &[], None).await?).into_response())
 }
 
@@ -52,6 +60,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "resume" => "Resumed.",
         "withdraw" => "Withdrawn.",
         "close" => "Closed.",
+        "reopen" => "Reopened.",
         _ => return None,
     })
 }
@@ -155,18 +164,25 @@ pub(super) async fn refused_on_page(
     id: RfcId,
     e: AppError,
 ) -> Result<Response, WebError> {
-    let (status, texts): (StatusCode, Vec<String>) = match e {
-        AppError::Refused(reasons) => (StatusCode::FORBIDDEN, reasons.iter().map(|r| r.to_string()).collect()),
+    let locale = crate::web::i18n::current().locale;
+    // Shown in the page's language; the refusal's audit event keeps the English.
+    let (status, texts, audited): (StatusCode, Vec<String>, Vec<String>) = match e {
+        AppError::Refused(reasons) => (
+            StatusCode::FORBIDDEN,
+            reasons.iter().map(|r| messages::refusal(locale, r)).collect(),
+            reasons.iter().map(|r| r.to_string()).collect(),
+        ),
         AppError::Invalid(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+            errors.iter().map(|e| messages::field_error(locale, e)).collect(),
+            vec![],
         ),
         other => return Err(other.into()),
     };
     let page = render_show(state, caller, id, None, &texts, None).await?;
     let response = (status, Html(page)).into_response();
     Ok(if status == StatusCode::FORBIDDEN {
-        crate::web::error::refusal(response, texts)
+        crate::web::error::refusal(response, audited)
     } else {
         response
     })

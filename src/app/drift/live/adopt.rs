@@ -5,6 +5,7 @@
 //! develop's package differs from ENV's in those files: the CRM's change
 //! would then undo develop's own.
 
+use crate::msg;
 use serde::Serialize;
 use serde_json::json;
 
@@ -59,9 +60,9 @@ impl App {
             .cloned()
             .ok_or_else(|| AppError::Internal("no environments".into()))?;
         if !self.workspace.access.can(&caller.email, "drift.ack") {
-            return Err(AppError::refused(format!(
-                "{} lacks permission drift.ack, which adopting live drift needs: ask a release manager",
-                caller.email
+            return Err(AppError::refused(msg!(
+                "{who} lacks permission drift.ack, which adopting live drift needs: ask a release manager",
+                who = &caller.email
             )));
         }
         let compared = match self.compare_live(env, Some(package)).await? {
@@ -73,8 +74,10 @@ impl App {
             return Err(AppError::Internal(format!("{package} was not compared")));
         };
         if diff.is_empty() {
-            return Err(AppError::refused(format!(
-                "the CRM of {env} holds {package} as its folder does: no live drift to adopt"
+            return Err(AppError::refused(msg!(
+                "the CRM of {env} holds {package} as its folder does: no live drift to adopt",
+                env,
+                package
             )));
         }
         let env_files = compared.git.get(package).cloned().unwrap_or_default();
@@ -160,9 +163,11 @@ impl App {
                 commit,
             }));
         }
-        Err(AppError::Conflict(format!(
-            "the config repo kept changing while adopting {env}/{package} into {}; nothing was adopted. Try again",
-            develop.name
+        Err(AppError::Conflict(msg!(
+            "the config repo kept changing while adopting {env}/{package} into {develop}; nothing was adopted. Try again",
+            env,
+            package,
+            develop = &develop.name
         )))
     }
 }
@@ -181,8 +186,11 @@ fn prepare(
 ) -> Result<Prepared> {
     let head = repo.head_id()?;
     let Some(dev_tree) = repo.package_tree_at(&head, dev_path)? else {
-        return Err(AppError::refused(format!(
-            "{develop} has no package {package} ({dev_path} is missing): commit it there first, then adopt"
+        return Err(AppError::refused(msg!(
+            "{develop} has no package {package} ({dev_path} is missing): commit it there first, then adopt",
+            develop,
+            package,
+            dev_path
         )));
     };
     let dev_root = dev_path
@@ -200,22 +208,26 @@ fn prepare(
         .filter(|f| dev_files.get(f) != env_files.get(f))
         .collect();
     if !clashes.is_empty() {
-        return Err(AppError::refused(format!(
-            "{develop}'s {package} differs from {env}'s in {}: taking the CRM's version would undo {develop}'s change \
+        return Err(AppError::refused(msg!(
+            "{develop}'s {package} differs from {env}'s in {files}: taking the CRM's version would undo {develop}'s change \
              there. Make the CRM's change in {develop} by hand (`dtap drift check --live {env} --package {package}` \
              lists the files), then `dtap drift ack --live {env} --package {package} --reason TEXT`",
-            clashes.join(", ")
+            develop,
+            package,
+            env,
+            files = clashes.join(", ")
         )));
     }
     let path = format!("{dev_path}/{MANIFEST}");
     let parse = |text: &str| -> Result<Manifest> {
         let spec: ManifestSpec = crate::workspace::yaml::from_str(&path, text)
-            .map_err(|p| AppError::Conflict(format!("{p}: fix the manifest first")))?;
-        Manifest::from_spec(package, spec).map_err(|e| AppError::Conflict(format!("{path}: {}", e.join("; "))))
+            .map_err(|p| AppError::Conflict(msg!("{problem}: fix the manifest first", problem = p)))?;
+        Manifest::from_spec(package, spec)
+            .map_err(|e| AppError::Conflict(msg!("{path}: {problems}", path, problems = e.join("; "))))
     };
     let text = repo
         .manifest_text(&dev_tree)?
-        .ok_or_else(|| AppError::Conflict(format!("{path} is missing: every package needs a manifest")))?;
+        .ok_or_else(|| AppError::Conflict(msg!("{path} is missing: every package needs a manifest", path)))?;
     let ours = parse(&text)?;
     let env_version = match repo.package_tree_at(&head, env_path)? {
         Some(t) => repo.manifest_text(&t)?.and_then(|t| parse(&t).ok()).map(|m| m.version),

@@ -11,6 +11,7 @@ mod periodic;
 pub use adopt::LiveAdoptOutcome;
 pub use periodic::run;
 
+use crate::msg;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -60,10 +61,11 @@ impl App {
             .cloned()
             .ok_or_else(|| AppError::NotFound(name.into()))?;
         if env.deploy.as_ref().is_none_or(|d| d.export.is_empty()) {
-            return Err(AppError::refused(format!(
+            return Err(AppError::refused(msg!(
                 "{name} has no `export:` steps, so dtap cannot read its CRM: add `export:` under `deploy:` in \
                  environments/{name}.yaml, e.g. `- run: [sf, project, retrieve, start, --output-dir, \"{{out_dir}}\"]` \
-                 writing one folder per package"
+                 writing one folder per package",
+                name
             )));
         }
         Ok(env)
@@ -71,13 +73,28 @@ impl App {
 
     /// Refuses while a deployment into `env` is queued or runs: an export
     /// never runs beside one (DESIGN §15).
-    async fn no_deployment_into(&self, env: &str, when: &str) -> Result<()> {
+    async fn no_deployment_into(&self, env: &str, during_export: bool) -> Result<()> {
         if let Some(d) = self.store.open_deployments(env).await?.first() {
-            return Err(AppError::refused(format!(
-                "deployment {} of {} into {env} is {}{when}: live drift is checked while no deployment runs; \
-                 wait for it (`dtap deploy show {}`) and check again",
-                d.id, d.package, d.state, d.id
-            )));
+            let (id, package, state) = (d.id, &d.package, &d.state);
+            return Err(AppError::refused(if during_export {
+                msg!(
+                    "deployment {id} of {package} into {env} is {state} (it started during the export, whose result is dropped): \
+                     live drift is checked while no deployment runs; wait for it (`dtap deploy show {id}`) and check again",
+                    id,
+                    package,
+                    env,
+                    state = word(state)
+                )
+            } else {
+                msg!(
+                    "deployment {id} of {package} into {env} is {state}: live drift is checked while no deployment runs; \
+                     wait for it (`dtap deploy show {id}`) and check again",
+                    id,
+                    package,
+                    env,
+                    state = word(state)
+                )
+            }));
         }
         Ok(())
     }
@@ -107,14 +124,13 @@ impl App {
         package: Option<&str>,
     ) -> Result<std::result::Result<Compared, ExportFailed>> {
         let env = self.live_env(env)?;
-        self.no_deployment_into(&env.name, "").await?;
+        self.no_deployment_into(&env.name, false).await?;
         self.fetch_unless_within(std::time::Duration::ZERO).await?;
         let export = match self.run_export(&env).await? {
             Ok(e) => e,
             Err(failed) => return Ok(Err(failed)),
         };
-        self.no_deployment_into(&env.name, " (it started during the export, whose result is dropped)")
-            .await?;
+        self.no_deployment_into(&env.name, true).await?;
         let repo = self.repo.clone();
         let (path, wanted, name) = (env.path.clone(), package.map(str::to_string), env.name.clone());
         let compared = tokio::task::spawn_blocking(move || -> Result<Compared> {
@@ -124,8 +140,11 @@ impl App {
                 .unwrap_or_default();
             if let Some(p) = &wanted {
                 if !git.contains_key(p) {
-                    return Err(AppError::refused(format!(
-                        "{name} holds no package {p} ({path}/{p} is missing in the config repo): nothing to compare"
+                    return Err(AppError::refused(msg!(
+                        "{name} holds no package {p} ({path}/{p} is missing in the config repo): nothing to compare",
+                        name,
+                        p,
+                        path
                     )));
                 }
                 git.retain(|k, _| k == p);
@@ -235,16 +254,18 @@ impl App {
     ) -> Result<Vec<String>> {
         self.known_env(env)?;
         if !self.workspace.access.can(&caller.email, "drift.ack") {
-            return Err(AppError::refused(format!(
-                "{} lacks permission drift.ack, which acknowledging live drift needs: ask a release manager",
-                caller.email
+            return Err(AppError::refused(msg!(
+                "{who} lacks permission drift.ack, which acknowledging live drift needs: ask a release manager",
+                who = &caller.email
             )));
         }
         if reason.trim().is_empty() {
-            return Err(AppError::Invalid(vec![crate::domain::rfc::FieldError::new(
+            return Err(AppError::invalid(
                 "reason",
-                "say why the CRM may differ from its folder, e.g. --reason \"INC-123: field added by hand, reviewed\"",
-            )]));
+                msg!(
+                    "say why the CRM may differ from its folder, e.g. --reason \"INC-123: field added by hand, reviewed\""
+                ),
+            ));
         }
         let open: Vec<String> = self
             .unacknowledged_live_drift(env)
@@ -253,10 +274,17 @@ impl App {
             .filter(|p| package.is_none_or(|want| want == p))
             .collect();
         if open.is_empty() {
-            return Err(AppError::refused(format!(
-                "no unacknowledged live drift in {env}{}: nothing to acknowledge (`dtap drift check --live {env}` checks again)",
-                package.map(|p| format!(" for {p}")).unwrap_or_default()
-            )));
+            return Err(AppError::refused(match package {
+                Some(package) => msg!(
+                    "no unacknowledged live drift in {env} for {package}: nothing to acknowledge (`dtap drift check --live {env}` checks again)",
+                    env,
+                    package
+                ),
+                None => msg!(
+                    "no unacknowledged live drift in {env}: nothing to acknowledge (`dtap drift check --live {env}` checks again)",
+                    env
+                ),
+            }));
         }
         Ok(self
             .store

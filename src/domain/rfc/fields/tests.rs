@@ -136,18 +136,28 @@ fn each_type_refuses_what_it_is_not() {
         let errors = normalise(&t, &text(&[(id, value)])).unwrap_err();
         assert_eq!(errors.len(), 1, "{id}");
         assert_eq!(errors[0].field, id);
-        assert!(errors[0].message.contains(needle), "{id}: {}", errors[0].message);
+        assert!(
+            errors[0].message.to_string().contains(needle),
+            "{id}: {}",
+            errors[0].message
+        );
     }
     let mut input = Fields::new();
     input.insert("regions".into(), FieldValue::List(vec!["West".into()]));
     assert!(
         normalise(&t, &input).unwrap_err()[0]
             .message
+            .to_string()
             .contains("not one of the options")
     );
     let mut input = Fields::new();
     input.insert("screen".into(), FieldValue::List(vec!["Home".into(), "Other".into()]));
-    assert!(normalise(&t, &input).unwrap_err()[0].message.contains("one value"));
+    assert!(
+        normalise(&t, &input).unwrap_err()[0]
+            .message
+            .to_string()
+            .contains("one value")
+    );
 }
 
 #[test]
@@ -196,7 +206,10 @@ fn required_if_equals() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "other_screen");
     assert!(
-        errors[0].message.contains("because \"The screen\" is \"Other\""),
+        errors[0]
+            .message
+            .to_string()
+            .contains("because \"The screen\" is \"Other\""),
         "{}",
         errors[0].message
     );
@@ -208,7 +221,7 @@ fn required_if_filled_treats_an_unticked_box_as_empty() {
     assert!(submit_problems(&t, "x", &text(&[("screen", "Home"), ("agree", "false")])).is_empty());
     let errors = submit_problems(&t, "x", &text(&[("screen", "Home"), ("agree", "true")]));
     assert_eq!(errors[0].field, "notes");
-    assert!(errors[0].message.contains("is filled in"));
+    assert!(errors[0].message.to_string().contains("is filled in"));
 }
 
 #[test]
@@ -217,7 +230,7 @@ fn required_with() {
     let errors = submit_problems(&t, "x", &text(&[("screen", "Home"), ("initials", "J.")]));
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "last_name");
-    assert!(errors[0].message.contains("together with \"The initials\""));
+    assert!(errors[0].message.to_string().contains("together with \"The initials\""));
     assert!(submit_problems(&t, "x", &text(&[("screen", "Home"), ("last_name", "Jansen")])).is_empty());
 }
 

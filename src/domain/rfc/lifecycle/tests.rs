@@ -86,8 +86,8 @@ fn every_refused_transition_says_what_is_possible() {
             assert_eq!(result.is_ok(), allowed, "{action} from {from}");
             if !allowed {
                 let reasons = result.unwrap_err();
-                assert!(reasons[0].message.contains("cannot be"), "{reasons:?}");
-                assert!(reasons[0].message.contains("it can:"), "{reasons:?}");
+                assert!(reasons[0].message.to_string().contains("cannot be"), "{reasons:?}");
+                assert!(reasons[0].message.to_string().contains("it can:"), "{reasons:?}");
             }
         }
     }
@@ -104,9 +104,9 @@ fn final_states_offer_nothing_but_a_closed_rfc_may_be_reopened() {
         );
     }
     let r = check(Action::Submit, Withdrawn, None, ADMIN, &ok_guard()).unwrap_err();
-    assert!(r[0].message.contains("nothing (it is final)"), "{r:?}");
+    assert!(r[0].message.to_string().contains("nothing (it is final)"), "{r:?}");
     let r = check(Action::Submit, Closed, None, ADMIN, &ok_guard()).unwrap_err();
-    assert!(r[0].message.contains("it can: reopen"), "{r:?}");
+    assert!(r[0].message.to_string().contains("it can: reopen"), "{r:?}");
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn who_may() {
 fn a_requester_never_assesses_their_own_rfc() {
     for a in [Action::Approve, Action::Reject] {
         let r = permitted(a, ASSESSING_REQUESTER).unwrap_err();
-        assert!(r.message.contains("segregation of duties"));
+        assert!(r.message.to_string().contains("segregation of duties"));
     }
 }
 
@@ -150,6 +150,7 @@ fn who_may_edit() {
         edit_permitted(Submitted, REQUESTER, &["screen"])
             .unwrap_err()
             .message
+            .to_string()
             .contains("while it is a draft")
     );
     assert!(edit_permitted(InTest, ADMIN, &["screen"]).is_ok());
@@ -179,7 +180,7 @@ fn who_may_edit() {
 
 #[test]
 fn submit_needs_required_fields() {
-    let problems = [Refusal::field("screen", "is required")];
+    let problems = [Refusal::field("screen", crate::msg!("is required"))];
     let guard = GuardInput {
         submit_problems: &problems,
         missing_for_approval: &[],
