@@ -292,9 +292,10 @@ pub(crate) async fn attach_in(
     )
     .await?;
     if !finished {
-        return Err(AppError::Conflict(format!(
-            "the upload of {} was dropped before it was saved: send it again",
-            c.name
+        let name = &c.name;
+        return Err(AppError::Conflict(crate::msg!(
+            "the upload of {name} was dropped before it was saved: send it again",
+            name
         )));
     }
     rfc_store::add_event(

@@ -67,7 +67,16 @@ impl From<WebError> for FormError {
 }
 
 fn bad_form(e: impl std::fmt::Display) -> WebError {
-    WebError::App(AppError::Invalid(vec![FieldError::new("form", e.to_string())]))
+    WebError::App(unreadable(e))
+}
+
+/// A form the server could not read (cut off, not multipart, too many parts).
+fn unreadable(e: impl std::fmt::Display) -> AppError {
+    let detail = e.to_string();
+    AppError::Invalid(vec![FieldError::new(
+        "form",
+        crate::msg!("the form could not be read: {detail}", detail),
+    )])
 }
 
 /// Reads a posted form, url-encoded (at most 1 MiB) or multipart with files.
@@ -163,10 +172,7 @@ async fn read_parts(
             let next = match field.chunk().await {
                 Ok(Some(bytes)) => upload.push(&bytes).await.map(|_| true),
                 Ok(None) => Ok(false),
-                Err(e) => Err(UploadError::Other(AppError::Invalid(vec![FieldError::new(
-                    "form",
-                    e.body_text(),
-                )]))),
+                Err(e) => Err(UploadError::Other(unreadable(e.body_text()))),
             };
             match next {
                 Ok(true) => {}

@@ -28,8 +28,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("email", "Tester's e-mail"),
     ("package", "Package"),
     ("reason", "Reason"),
-    ("since", "From (YYYY-MM-DD)"),
-    ("until", "Up to (YYYY-MM-DD)"),
+    ("since", "From"),
+    ("until", "Up to"),
 ];
 
 /// `message` in `locale`.

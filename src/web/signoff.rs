@@ -39,20 +39,8 @@ pub(super) fn gone() -> Response {
     no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response())
 }
 
-<<<<<<< HEAD
 pub(super) fn too_many() -> Response {
-    no_referrer(
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "60")],
-            "Too many requests; try again in a minute.",
-        )
-            .into_response(),
-    )
-=======
-fn too_many() -> Response {
     no_referrer(super::error::too_many_requests())
->>>>>>> msgs
 }
 
 /// Within the client's budget and the link's.
@@ -206,8 +194,7 @@ pub async fn submit(
     let posted = match attachments::read_form(&state, req, attachments::Target::Link(&token), &csrf_ok).await {
         Ok(posted) => posted,
         Err(attachments::FormError::Refused { reason, message, pairs }) => {
-            let said = crate::locale::render(i18n::current().locale, &message);
-            let errors = [FieldError::new("attachment", said)];
+            let errors = [FieldError::new("attachment", message)];
             return match render_form(&state, &token, &view, &SignoffInput::from_pairs(&pairs), &errors) {
                 Ok(body) => no_referrer((attachments::refusal_status(reason), Html(body)).into_response()),
                 Err(e) => no_referrer(e.into_response()),
@@ -241,7 +228,7 @@ pub async fn submit(
             if !posted.files.is_empty() {
                 errors.push(FieldError::new(
                     "attachment",
-                    "Choose the file again: it is kept only with your verdict",
+                    crate::msg!("Choose the file again: it is kept only with your verdict"),
                 ));
             }
             match render_form(&state, &token, &view, &input, &errors) {

@@ -27,19 +27,12 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-<<<<<<< HEAD
-=======
     let locale = crate::web::i18n::current().locale;
->>>>>>> msgs
     let notice = q
         .done
         .as_deref()
         .and_then(notice_text)
-<<<<<<< HEAD
-        .map(|n| crate::web::i18n::tr(crate::web::i18n::current().locale, n));
-=======
         .map(|n| crate::locale::t(locale, n));
->>>>>>> msgs
     Ok(Html(render_show(&state, &caller, id, notice.as_deref(), &[], None).await?).into_response())
 }
 
