@@ -111,7 +111,8 @@ async fn date_filters_take_and_show_the_pages_date_format() {
     let bad = server.get("/reports?lang=nl&until=31-02-2026").await;
     assert_eq!(bad.status, 422);
     assert!(
-        bad.body.contains("31-02-2026") && bad.body.contains("DD-MM-JJJJ"),
+        bad.body
+            .contains("31-02-2026 is geen datum: schrijf hem als DD-MM-JJJJ"),
         "{}",
         bad.body
     );
