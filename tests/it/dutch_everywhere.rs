@@ -84,6 +84,16 @@ async fn dutch_pages_and_mails_hold_no_english_sentence() {
     // The timeline names what happened in Dutch, states included.
     let page = app.get(&rfc).await;
     assert!(page.body.contains("in ontwikkeling"), "{}", page.body);
+    assert!(
+        page.body.contains("afgewezen in test op crm-core 1.0.0"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("</strong> ingediend</li>"),
+        "a move's state named once: {}",
+        page.body
+    );
 
     // A validation error on the new-request form: the field's label, in Dutch.
     let filed = app
