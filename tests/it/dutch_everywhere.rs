@@ -70,7 +70,9 @@ async fn dutch_pages_and_mails_hold_no_english_sentence() {
         "/audit",
         "/calendar",
         "/reports",
+        "/reports?since=1nov",
         "/deployments",
+        "/rfcs/RFC-99",
         "/login",
         "/login/not-a-token",
         "/signoff/not-a-token",
@@ -81,9 +83,23 @@ async fn dutch_pages_and_mails_hold_no_english_sentence() {
         assert!(page.body.contains("<html lang=\"nl\""), "{path} is not Dutch");
         assert_dutch(path, &page.body, &english);
     }
+    // A bad date in the reports' filter: the field's label and the reason, in Dutch.
+    let bad = app.get("/reports?since=1nov").await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("is geen datum"), "{}", bad.body);
     // The timeline names what happened in Dutch, states included.
     let page = app.get(&rfc).await;
     assert!(page.body.contains("in ontwikkeling"), "{}", page.body);
+    assert!(
+        page.body.contains("afgewezen in test op crm-core 1.0.0"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("</strong> ingediend</li>"),
+        "a move's state named once: {}",
+        page.body
+    );
 
     // A validation error on the new-request form: the field's label, in Dutch.
     let filed = app

@@ -272,8 +272,15 @@ impl App {
         let names: Vec<&str> = changed.iter().map(String::as_str).collect();
         // Checked even when nothing changes: a no-op edit by someone without
         // the right is refused, never "saved".
-        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names)
-            .map_err(|r| AppError::Refused(vec![r]))?;
+        lifecycle::edit_permitted(rfc.state, self.actor(caller, Some(&rfc)), &names).map_err(|mut r| {
+            // A page names a template's question by its label.
+            r.label = r
+                .field
+                .as_deref()
+                .and_then(|f| template.field(f))
+                .map(|f| f.label.clone());
+            AppError::Refused(vec![r])
+        })?;
         if changed.is_empty() {
             return Ok(rfc);
         }

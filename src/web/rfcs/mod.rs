@@ -8,6 +8,7 @@ mod file;
 mod form;
 mod list;
 mod show;
+mod timeline;
 
 pub use actions::{cases, comment, testers, transition};
 pub use edit::{edit_form, update};

@@ -132,7 +132,7 @@ pub(crate) async fn render_show(
             test_cases => Serde(&view.test_cases),
             testers => Serde(&view.testers),
             comments => Serde(&view.comments),
-            timeline => Serde(&view.timeline),
+            timeline => Serde(super::timeline::entries(crate::web::i18n::current().locale, &view.timeline)),
             signoffs => Serde(&view.signoffs),
             packages,
             rounds,
