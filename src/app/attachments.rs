@@ -60,6 +60,8 @@ pub struct Pending {
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentView {
     pub id: i64,
+    /// The comment it came with (a tester's verdict comment), if any.
+    pub comment_id: Option<i64>,
     pub name: String,
     pub content_type: String,
     pub size: i64,
@@ -85,6 +87,7 @@ impl From<AttachmentRow> for AttachmentView {
             size_unit,
             image: r.content_type.starts_with("image/"),
             id: r.id,
+            comment_id: r.comment_id,
             name: r.file_name,
             content_type: r.content_type,
             size: r.size,
@@ -205,7 +208,7 @@ impl App {
     pub async fn attach(&self, caller: &Caller, id: RfcId, pending: &Pending) -> Result<()> {
         let rfc = self.rfc(caller, id).await?;
         let mut tx = self.store.write_tx().await?;
-        attach_in(&mut tx, pending, rfc.id, &caller.email, caller.origin, None).await?;
+        attach_in(&mut tx, pending, rfc.id, &caller.email, caller.origin, None, None).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -266,6 +269,31 @@ impl App {
     }
 }
 
+/// Makes a verdict's files visible with it (`signoff`), in the verdict's
+/// transaction; with the verdict's comment too when `commented` (the
+/// tester's newest comment: the transaction holds the write lock).
+pub(crate) async fn attach_to_verdict(
+    tx: &mut WriteTx,
+    pending: &[Pending],
+    rfc: RfcId,
+    tester: &str,
+    signoff: i64,
+    commented: bool,
+) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let comment = if commented {
+        store::last_comment_of(tx, rfc.0, tester).await?
+    } else {
+        None
+    };
+    for p in pending {
+        attach_in(tx, p, rfc, tester, Origin::Web, Some(signoff), comment).await?;
+    }
+    Ok(())
+}
+
 /// Makes `pending` visible on RFC `rfc`, with an event on its timeline and
 /// the audit event, in the caller's transaction: a verdict's attachments
 /// arrive with the verdict (`signoff`) or not at all.
@@ -276,6 +304,7 @@ pub(crate) async fn attach_in(
     by: &str,
     origin: Origin,
     signoff: Option<i64>,
+    comment: Option<i64>,
 ) -> Result<()> {
     let c = &pending.checked;
     let finished = store::finish(
@@ -286,7 +315,7 @@ pub(crate) async fn attach_in(
             content_type: c.kind.content_type(),
             size: c.size as i64,
             sha256: &c.sha256,
-            comment_id: None,
+            comment_id: comment,
             signoff_id: signoff,
         },
     )
@@ -320,7 +349,7 @@ pub(crate) async fn attach_in(
             origin,
             detail: json!({
                 "attachment": pending.id, "file": c.name, "type": c.kind.content_type(),
-                "size": c.size, "sha256": c.sha256, "signoff": signoff,
+                "size": c.size, "sha256": c.sha256, "signoff": signoff, "comment": comment,
             }),
         },
     )

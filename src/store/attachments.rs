@@ -151,3 +151,15 @@ pub async fn finish(conn: &mut WriteTx, f: &Finished<'_>) -> Result<bool> {
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The newest comment of `author` on an RFC, in the caller's transaction
+/// (which holds the write lock, so it is the one just written).
+pub async fn last_comment_of(conn: &mut WriteTx, rfc_id: i64, author: &str) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM rfc_comments WHERE rfc_id = $1 AND author = $2 ORDER BY id DESC LIMIT 1")
+            .bind(rfc_id)
+            .bind(author)
+            .fetch_optional(&mut **conn)
+            .await?;
+    Ok(row.map(|r| r.0))
+}

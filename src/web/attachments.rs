@@ -292,25 +292,7 @@ pub async fn signoff_download(
 /// The type an attachment is served as: its detected type when it is one
 /// dtap accepts, otherwise plain bytes.
 fn served_type(stored: &str) -> &'static str {
-    const KINDS: [Kind; 16] = [
-        Kind::Png,
-        Kind::Jpeg,
-        Kind::Gif,
-        Kind::Webp,
-        Kind::Pdf,
-        Kind::Text,
-        Kind::Csv,
-        Kind::Docx,
-        Kind::Xlsx,
-        Kind::Pptx,
-        Kind::Odt,
-        Kind::Ods,
-        Kind::Odp,
-        Kind::Doc,
-        Kind::Xls,
-        Kind::Ppt,
-    ];
-    KINDS
+    Kind::ALL
         .iter()
         .map(|k| k.content_type())
         .find(|t| *t == stored)
@@ -352,4 +334,41 @@ fn serve(state: &AppState, row: AttachmentRow) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_accepted_types_are_served_as_themselves() {
+        for k in Kind::ALL {
+            assert_eq!(served_type(k.content_type()), k.content_type());
+        }
+        // A row changed by hand never makes dtap serve a page or a drawing.
+        for bad in [
+            "text/html",
+            "image/svg+xml",
+            "text/html; charset=utf-8",
+            "application/xhtml+xml",
+            "",
+        ] {
+            assert_eq!(served_type(bad), "application/octet-stream", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_413_any_other_refusal_422() {
+        assert_eq!(refusal_status(Refused::TooLarge), StatusCode::PAYLOAD_TOO_LARGE);
+        for r in [
+            Refused::Html,
+            Refused::Svg,
+            Refused::Program,
+            Refused::Unknown,
+            Refused::Empty,
+            Refused::Macros,
+        ] {
+            assert_eq!(refusal_status(r), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
 }

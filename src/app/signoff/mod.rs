@@ -238,9 +238,6 @@ impl App {
             },
         )
         .await?;
-        for a in attachments {
-            crate::app::attachments::attach_in(&mut tx, a, rfc.id, &tester, Origin::Web, Some(signoff_id)).await?;
-        }
         let mut current = rfc_store::get_in(&mut tx, rfc.id)
             .await?
             .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;
@@ -266,6 +263,16 @@ impl App {
         if !input.comment.is_empty() {
             rfc_store::add_comment(&mut tx, rfc.id, &tester, &input.comment).await?;
         }
+        // The files go with the verdict, and with its comment when it has one.
+        crate::app::attachments::attach_to_verdict(
+            &mut tx,
+            attachments,
+            rfc.id,
+            &tester,
+            signoff_id,
+            !input.comment.is_empty(),
+        )
+        .await?;
         let mut all_approved = false;
         let role = promotion::role(&self.workspace.pipeline, &link.environment);
         let movement = match verdict {

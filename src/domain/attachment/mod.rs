@@ -42,6 +42,25 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 16] = [
+        Kind::Png,
+        Kind::Jpeg,
+        Kind::Gif,
+        Kind::Webp,
+        Kind::Pdf,
+        Kind::Text,
+        Kind::Csv,
+        Kind::Docx,
+        Kind::Xlsx,
+        Kind::Pptx,
+        Kind::Odt,
+        Kind::Ods,
+        Kind::Odp,
+        Kind::Doc,
+        Kind::Xls,
+        Kind::Ppt,
+    ];
+
     /// The type it is served as: never HTML or SVG, text always UTF-8.
     pub fn content_type(self) -> &'static str {
         match self {

@@ -349,6 +349,10 @@ async fn a_tester_attaches_a_screenshot_to_a_rejection_through_the_mailed_link()
     let page = member.get(&format!("/rfcs/{rfc}")).await;
     assert!(page.body.contains("failed-total.png"), "{}", page.body);
     assert!(page.body.contains("with a rejection in test"), "{}", page.body);
+    // Listed under Attachments, and under the tester's comment it came with.
+    let comment = &page.body[page.body.find("The total shows 0").unwrap()..];
+    let comment = &comment[..comment.find("</article>").unwrap()];
+    assert!(comment.contains("failed-total.png"), "{comment}");
     let ids = linked(&page.body, &format!("/rfcs/{rfc}/attachments/"));
     let (status, h, got) = download(&member, &format!("/rfcs/{rfc}/attachments/{}", ids[1])).await;
     assert_eq!(status, 200);
