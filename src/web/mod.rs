@@ -14,6 +14,8 @@ pub mod i18n;
 mod login;
 mod metrics;
 mod openapi;
+mod my_work;
+mod package_page;
 mod packages;
 mod refusals;
 mod reports;
@@ -109,6 +111,8 @@ fn routes() -> Routes {
         .at("/calendar", get(reports::calendar_page))
         .at("/calendar.ics", get(feed::calendar_feed))
         .at("/calendar/feed", post(feed::revoke))
+        .at("/me", get(my_work::show))
+        .at("/packages/{name}", get(package_page::show))
         .at("/packages/{name}/diff", get(packages::diff))
         .at("/deployments", get(deployments::list))
         .at("/deployments/{id}", get(deployments::show))
