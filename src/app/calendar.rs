@@ -15,8 +15,19 @@ pub const PAST_DAYS: i64 = 90;
 impl App {
     /// Calendar entries from `PAST_DAYS` ago on, optionally for one environment.
     pub async fn calendar(&self, environment: Option<&str>, now: OffsetDateTime) -> Result<Vec<Entry>> {
+        self.calendar_between(environment, now - Duration::days(PAST_DAYS), now + Duration::days(1))
+            .await
+    }
+
+    /// Calendar entries that end on or after `from`; promotions done before
+    /// `until` (freezes and open sign-offs whenever they are).
+    pub async fn calendar_between(
+        &self,
+        environment: Option<&str>,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Entry>> {
         let ws = &self.workspace;
-        let from = now - Duration::days(PAST_DAYS);
         let label = |env: &str| {
             ws.pipeline
                 .get(env)
@@ -42,7 +53,7 @@ impl App {
                 });
             }
         }
-        let until = stamp::stamp(now + Duration::days(1));
+        let until = stamp::stamp(until);
         for p in self.store.done_promotions(&stamp::stamp(from), &until).await? {
             if !wanted(&p.environment) {
                 continue;

@@ -3,6 +3,7 @@
 mod admin;
 pub mod api;
 pub mod auth;
+mod calendar_grid;
 mod chart;
 mod dashboard;
 mod deployments;

@@ -67,6 +67,7 @@ pub(super) async fn list(app: &App, cli: &Cli, args: &ListArgs) -> CliResult {
         department: department.clone(),
         requester: requester.as_deref().map(crate::domain::names::normalise_email),
         package: package.clone(),
+        tester: None,
         q: search.clone(),
     };
     let sort = match sort {
