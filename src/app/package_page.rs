@@ -97,7 +97,9 @@ impl App {
         let mut by_commit: HashMap<(&str, &str), &Deployment> = HashMap::new();
         let mut latest: HashMap<&str, &Deployment> = HashMap::new();
         for d in &deployments {
-            by_commit.entry((d.commit.as_str(), d.environment.as_str())).or_insert(d);
+            by_commit
+                .entry((d.commit.as_str(), d.environment.as_str()))
+                .or_insert(d);
             latest.entry(d.environment.as_str()).or_insert(d);
         }
         let environments = matrix

@@ -203,7 +203,10 @@ Binary files /dev/null and b/logo.png differ
         );
         let a = &files[0].lines;
         assert_eq!(a[0].kind, LineKind::Hunk);
-        assert_eq!((a[1].old, a[1].new, a[1].text.as_str()), (Some(1), Some(1), "public class A {"));
+        assert_eq!(
+            (a[1].old, a[1].new, a[1].text.as_str()),
+            (Some(1), Some(1), "public class A {")
+        );
         assert_eq!((a[2].kind, a[2].old, a[2].new), (LineKind::Del, Some(2), None));
         assert_eq!((a[3].kind, a[3].old, a[3].new), (LineKind::Add, None, Some(2)));
         assert_eq!(a[3].text, "    Integer x = 2;");
@@ -216,7 +219,10 @@ Binary files /dev/null and b/logo.png differ
         let n = &files[1].lines;
         assert_eq!((n[1].new, n[2].new), (Some(1), Some(2)));
         assert_eq!(n[3].kind, LineKind::Note);
-        assert_eq!((files[2].lines[1].kind, files[2].lines[1].old), (LineKind::Del, Some(1)));
+        assert_eq!(
+            (files[2].lines[1].kind, files[2].lines[1].old),
+            (LineKind::Del, Some(1))
+        );
         assert!(files[3].lines.is_empty());
     }
 

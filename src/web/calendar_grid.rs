@@ -82,7 +82,7 @@ pub fn context(month: YearMonth, entries: &[Entry], today: Date, env: Option<&st
                         .map(|i| {
                             let e = &entries[*i];
                             context! { kind => e.kind.as_str(), kind_words => kind_words(e.kind, locale),
-                                       summary => e.summary.clone(), detail => e.detail.clone() }
+                            summary => e.summary.clone(), detail => e.detail.clone() }
                         })
                         .collect();
                     context! {
@@ -120,9 +120,7 @@ mod tests {
 
     #[test]
     fn every_month_and_weekday_has_dutch() {
-        let words = MONTHS
-            .iter()
-            .chain(WEEKDAY_WORDS.iter().flat_map(|(l, s)| [l, s]));
+        let words = MONTHS.iter().chain(WEEKDAY_WORDS.iter().flat_map(|(l, s)| [l, s]));
         let missing: Vec<_> = words.filter(|w| !i18n::catalogue().contains_key(**w)).collect();
         assert!(missing.is_empty(), "without Dutch: {missing:?}");
     }
@@ -130,10 +128,22 @@ mod tests {
     #[test]
     fn the_month_asked_for_or_this_one() {
         let now = datetime!(2026-12-02 16:00 UTC);
-        assert_eq!(month_of(Some("2028-02"), now), (YearMonth::parse("2028-02").unwrap(), true));
-        assert_eq!(month_of(Some("bad"), now), (YearMonth::parse("2026-12").unwrap(), false));
-        assert_eq!(month_name(YearMonth::parse("2028-02").unwrap(), Locale::Nl), "februari 2028");
+        assert_eq!(
+            month_of(Some("2028-02"), now),
+            (YearMonth::parse("2028-02").unwrap(), true)
+        );
+        assert_eq!(
+            month_of(Some("bad"), now),
+            (YearMonth::parse("2026-12").unwrap(), false)
+        );
+        assert_eq!(
+            month_name(YearMonth::parse("2028-02").unwrap(), Locale::Nl),
+            "februari 2028"
+        );
         let (first, after) = span(YearMonth::parse("2028-02").unwrap());
-        assert_eq!((first.to_string(), after.to_string()), ("2028-01-31".into(), "2028-03-06".into()));
+        assert_eq!(
+            (first.to_string(), after.to_string()),
+            ("2028-01-31".into(), "2028-03-06".into())
+        );
     }
 }

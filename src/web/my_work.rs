@@ -9,10 +9,7 @@ use minijinja::value::Serde;
 use super::auth::CurrentUser;
 use super::{AppState, WebError, templates};
 
-pub async fn show(
-    State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-) -> Result<Html<String>, WebError> {
+pub async fn show(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> Result<Html<String>, WebError> {
     let work = state.app.my_work(&caller).await?;
     let body = templates::render(
         "my_work.html",

@@ -273,7 +273,10 @@ pub async fn calendar_page(
     let (month, asked) = super::calendar_grid::month_of(q.month.as_deref(), now);
     let (first, after) = super::calendar_grid::span(month);
     let midnight = |d: time::Date| d.midnight().assume_utc();
-    let in_grid = state.app.calendar_between(env, midnight(first), midnight(after)).await?;
+    let in_grid = state
+        .app
+        .calendar_between(env, midnight(first), midnight(after))
+        .await?;
     let in_grid: Vec<_> = in_grid
         .into_iter()
         .filter(|e| calendar::grid::days_of(e).0 < after)

@@ -162,7 +162,17 @@ mod tests {
         assert_eq!(ym("2026-12").next().to_string(), "2027-01");
         assert_eq!(ym("2027-01").previous().to_string(), "2026-12");
         assert_eq!(ym("2028-03").previous().to_string(), "2028-02");
-        for bad in ["", "2026", "2026-13", "2026-00", "26-12", "2026-1", "abcd-ef", "9999-01", "2026-12-01"] {
+        for bad in [
+            "",
+            "2026",
+            "2026-13",
+            "2026-00",
+            "26-12",
+            "2026-1",
+            "abcd-ef",
+            "9999-01",
+            "2026-12-01",
+        ] {
             assert_eq!(YearMonth::parse(bad), None, "{bad:?}");
         }
         assert_eq!(YearMonth::of(date!(2026 - 12 - 02)), ym("2026-12"));
