@@ -1072,5 +1072,26 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
         .await;
     assert_eq!(button, 0, "no menu button on a wide window");
     b.screenshot("wide-header").await;
+
+    // The month grid (hidden on a phone) and the package pages on a wide window.
+    for page in [
+        "/calendar?month=2028-02",
+        "/packages/crm-core",
+        "/packages/crm-core/diff?from=develop&to=test",
+    ] {
+        b.goto(&server.url(page)).await;
+        b.find("main").await;
+        let over = b.overflow().await;
+        assert!(over <= 0, "{page} is {over} px wider than a wide window");
+        b.screenshot(&format!(
+            "wide-{}",
+            page.trim_start_matches('/').replace(['/', '?', '=', '&'], "-")
+        ))
+        .await;
+        if let Some(source) = axe.as_deref() {
+            let found = b.axe(source).await;
+            assert!(found.is_empty(), "axe-core found on {page} (wide): {found:#?}");
+        }
+    }
     server.stop().await;
 }

@@ -192,3 +192,41 @@ async fn package_page_from_the_dashboard_with_history_rfcs_notes_and_the_diff_pe
     );
     app.stop().await;
 }
+
+/// Where test deploys, the package page shows each deployment's state
+/// beside the promotion and the environment, linked to the deployment;
+/// the dashboard cell links to the package page and keeps its badge.
+#[tokio::test]
+async fn package_page_links_each_promotion_to_its_deployment() {
+    let ws = TestWorkspace::init();
+    let test = ws.read("environments/test.yaml");
+    ws.write(
+        "environments/test.yaml",
+        &format!("{test}deploy:\n  timeout: 60s\n  steps:\n    - name: deploy to the org\n      run: [\"true\"]\n"),
+    );
+    ok(ws.dtap(&["check"]));
+    let rfc = ws.approved_rfc("Weekly sales button");
+    ws.put_package("crm-core", "1.0.0", &[&rfc], "v1");
+    ws.promote(RM, "test");
+
+    let app = TestApp::start_as(&ws, RM).await;
+    let dashboard = unescape(&app.get("/").await.body);
+    assert!(
+        dashboard.contains("href=\"/packages/crm-core#env-test\""),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("href=\"/deployments/1\""),
+        "the badge stays: {dashboard}"
+    );
+    let body = unescape(&app.get("/packages/crm-core").await.body);
+    let test_row = &body[body.find("id=\"env-test\"").unwrap()..];
+    let test_row = &test_row[..test_row.find("</tr>").unwrap()];
+    assert!(
+        test_row.contains("<a class=\"deploy-state succeeded\" href=\"/deployments/1\">succeeded"),
+        "{test_row}"
+    );
+    let history = &body[body.find("id=\"history-h\"").unwrap()..body.find("id=\"notes-h\"").unwrap()];
+    assert!(history.contains("href=\"/deployments/1\""), "{history}");
+    app.stop().await;
+}
