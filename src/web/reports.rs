@@ -277,13 +277,21 @@ pub async fn calendar_page(
         .app
         .calendar_between(env, midnight(first), midnight(after))
         .await?;
+    let overlaps = |e: &calendar::Entry, from: time::Date, to: time::Date| {
+        let (first, last) = calendar::grid::days_of(e);
+        first <= to && last >= from
+    };
     let in_grid: Vec<_> = in_grid
         .into_iter()
-        .filter(|e| calendar::grid::days_of(e).0 < after)
+        .filter(|e| overlaps(e, first, after.previous_day().unwrap_or(after)))
         .collect();
     // The list: the month asked for, or (by default) from `PAST_DAYS` ago on.
     let entries = match asked {
-        true => in_grid.clone(),
+        true => in_grid
+            .iter()
+            .filter(|e| overlaps(e, month.first(), month.last()))
+            .cloned()
+            .collect(),
         false => state.app.calendar(env, now).await?,
     };
     let grid = super::calendar_grid::context(month, &in_grid, now.date(), env, locale);
