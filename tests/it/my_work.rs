@@ -3,7 +3,7 @@
 //! promotions. The RFC list's filters as a bookmarkable address that
 //! round-trips, and the calendar's month grid on a known month.
 
-use crate::support::{CM, FA, RM, SALES, TestApp, TestWorkspace, ok};
+use crate::support::{CM, FA, RM, SALES, TestApp, TestWorkspace, ids, json_of, ok};
 
 /// An attribute's value as the browser reads it (minijinja escapes `/` and `&`).
 fn unescape(s: &str) -> String {
@@ -150,6 +150,18 @@ async fn the_rfc_list_filter_is_an_address_that_round_trips() {
     let nl = app.get(&format!("{saved}&lang=nl")).await.body;
     assert!(nl.contains("Gefilterd op") && !nl.contains('⟦'), "{nl}");
     app.stop().await;
+
+    // The same filters on the command line.
+    let cli = json_of(&ws.dtap(&[
+        "rfc",
+        "list",
+        "--tester",
+        "FA@example.org",
+        "--package",
+        "crm-core",
+        "--json",
+    ]));
+    assert_eq!(ids(&cli), [tested.as_str()]);
 }
 
 #[tokio::test]
