@@ -21,8 +21,25 @@ impl App {
         now: OffsetDateTime,
         locale: crate::locale::Locale,
     ) -> Result<Vec<Entry>> {
+        self.calendar_between(
+            environment,
+            now - Duration::days(PAST_DAYS),
+            now + Duration::days(1),
+            locale,
+        )
+        .await
+    }
+
+    /// Calendar entries that end on or after `from`; promotions done before
+    /// `until` (freezes and open sign-offs whenever they are).
+    pub async fn calendar_between(
+        &self,
+        environment: Option<&str>,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+        locale: crate::locale::Locale,
+    ) -> Result<Vec<Entry>> {
         let ws = &self.workspace;
-        let from = now - Duration::days(PAST_DAYS);
         let label = |env: &str| ws.env_label(env, locale);
         let host = host_of(&ws.config.web.base_url);
         let wanted = |env: &str| environment.is_none_or(|e| e == env);
@@ -44,7 +61,7 @@ impl App {
                 });
             }
         }
-        let until = stamp::stamp(now + Duration::days(1));
+        let until = stamp::stamp(until);
         for p in self.store.done_promotions(&stamp::stamp(from), &until).await? {
             if !wanted(&p.environment) {
                 continue;

@@ -247,7 +247,21 @@ impl App {
                 promotions.push(e);
             }
         }
-        let mut ids: Vec<String> = promotions.iter().flat_map(|p| p.rfcs.clone()).collect();
+        let ids: Vec<String> = promotions.iter().flat_map(|p| p.rfcs.clone()).collect();
+        let rfcs = self.release_note_rfcs(ids).await?;
+        Ok(ReleaseNotes {
+            environment: env.to_string(),
+            label,
+            since: since.map(str::to_string),
+            promotions,
+            rfcs,
+        })
+    }
+
+    /// The RFCs named by `ids` (in number order, once each) as release notes
+    /// tell them: title, requester, department, state and, in business words,
+    /// what each does. Ids of RFCs that do not exist are left out.
+    pub async fn release_note_rfcs(&self, mut ids: Vec<String>) -> Result<Vec<ReleaseNoteRfc>> {
         ids.sort_by_key(|i| i.trim_start_matches("RFC-").parse::<i64>().unwrap_or(0));
         ids.dedup();
         let mut rfcs = Vec::new();
@@ -272,12 +286,6 @@ impl App {
                 summary,
             });
         }
-        Ok(ReleaseNotes {
-            environment: env.to_string(),
-            label,
-            since: since.map(str::to_string),
-            promotions,
-            rfcs,
-        })
+        Ok(rfcs)
     }
 }

@@ -1,6 +1,8 @@
 //! The release calendar: freeze windows, promotions done and sign-off
 //! deadlines per environment, and its iCalendar form (RFC 5545). Pure.
 
+pub mod grid;
+
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 

@@ -22,6 +22,7 @@ pub mod message;
 pub mod names;
 pub mod origin;
 pub mod overlap;
+pub mod patch;
 pub mod pipeline;
 pub mod problem;
 pub mod promotion;

@@ -14,6 +14,7 @@ pub mod live_drift;
 pub mod meta;
 pub mod metrics;
 pub mod outbox;
+pub mod pages;
 pub mod rate_limits;
 pub mod repo_index;
 pub mod reports;

@@ -57,6 +57,8 @@ pub const RULES: &[(&str, Rule)] = &[
     ("/calendar", Rule::Member),
     ("/calendar.ics", Rule::Link),
     ("/calendar/feed", Rule::Member),
+    ("/me", Rule::Member),
+    ("/packages/{name}", Rule::Member),
     ("/packages/{name}/diff", Rule::Member),
     ("/deployments", Rule::Member),
     ("/deployments/{id}", Rule::Member),

@@ -4,6 +4,7 @@ mod admin;
 pub mod api;
 pub(crate) mod attachments;
 pub mod auth;
+mod calendar_grid;
 mod chart;
 mod dashboard;
 mod deployments;
@@ -15,7 +16,9 @@ pub mod i18n;
 mod login;
 mod messages;
 mod metrics;
+mod my_work;
 mod openapi;
+mod package_page;
 mod packages;
 mod refusals;
 mod reports;
@@ -124,6 +127,8 @@ fn routes() -> Routes {
         .at("/calendar", get(reports::calendar_page))
         .at("/calendar.ics", get(feed::calendar_feed))
         .at("/calendar/feed", post(feed::revoke))
+        .at("/me", get(my_work::show))
+        .at("/packages/{name}", get(package_page::show))
         .at("/packages/{name}/diff", get(packages::diff))
         .at("/deployments", get(deployments::list))
         .at("/deployments/{id}", get(deployments::show))

@@ -5,11 +5,15 @@
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use minijinja::context;
+use minijinja::value::Serde;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::{AppState, WebError, templates};
-use crate::domain::names;
+use crate::domain::{names, patch};
+
+/// The most patch lines the page shows (all files together).
+const MAX_LINES: usize = 5000;
 
 #[derive(Debug, Deserialize)]
 pub struct DiffQuery {
@@ -47,21 +51,18 @@ pub async fn diff(
     let to = q.to.filter(|t| pipeline.get(t).is_some()).unwrap_or_else(|| default(1));
     let diffs = state.app.diff(&from, &to, Some(&name)).await?;
     let d = diffs.into_iter().next().ok_or(WebError::NotFound)?;
-    let patch_lines: Vec<_> = d
-        .patch
-        .as_deref()
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let kind = match l.as_bytes().first() {
-                Some(b'+') if !l.starts_with("+++") => "add",
-                Some(b'-') if !l.starts_with("---") => "del",
-                Some(b'd') if l.starts_with("diff --git") => "file",
-                _ => "",
-            };
-            context! { text => l, kind }
-        })
-        .collect();
+    // Per file: what happened to it, and its lines with their numbers; a
+    // binary file is named, never shown. Very long patches stop at a limit.
+    let mut files = patch::parse(d.patch.as_deref().unwrap_or_default());
+    let mut budget = MAX_LINES;
+    let mut cut = false;
+    for f in &mut files {
+        if f.lines.len() > budget {
+            f.lines.truncate(budget);
+            cut = true;
+        }
+        budget -= f.lines.len();
+    }
     let body = templates::render(
         "package_diff.html",
         context! {
@@ -77,7 +78,9 @@ pub async fn diff(
             added => d.added,
             modified => d.modified,
             removed => d.removed,
-            patch_lines,
+            files => Serde(&files),
+            cut,
+            max_lines => MAX_LINES,
         },
     )?;
     Ok(Html(body))

@@ -244,6 +244,8 @@ pub struct CalendarQuery {
     pub(super) until: Option<String>,
     pub(super) token: Option<String>,
     done: Option<String>,
+    /// The month the grid shows (`2026-12`); its entries are the list's too.
+    month: Option<String>,
 }
 
 pub(super) fn kind_words(kind: Kind, locale: Locale) -> String {
@@ -266,7 +268,31 @@ pub async fn calendar_page(
     let locale = i18n::current().locale;
     let env = q.env.as_deref().filter(|e| !e.is_empty());
     let now = state.app.now_utc();
-    let entries = state.app.calendar(env, now, i18n::current().locale).await?;
+    let (month, asked) = super::calendar_grid::month_of(q.month.as_deref(), now);
+    let (first, after) = super::calendar_grid::span(month);
+    let midnight = |d: time::Date| d.midnight().assume_utc();
+    let in_grid = state
+        .app
+        .calendar_between(env, midnight(first), midnight(after), locale)
+        .await?;
+    let overlaps = |e: &calendar::Entry, from: time::Date, to: time::Date| {
+        let (first, last) = calendar::grid::days_of(e);
+        first <= to && last >= from
+    };
+    let in_grid: Vec<_> = in_grid
+        .into_iter()
+        .filter(|e| overlaps(e, first, after.previous_day().unwrap_or(after)))
+        .collect();
+    // The list: the month asked for, or (by default) from `PAST_DAYS` ago on.
+    let entries = match asked {
+        true => in_grid
+            .iter()
+            .filter(|e| overlaps(e, month.first(), month.last()))
+            .cloned()
+            .collect(),
+        false => state.app.calendar(env, now, locale).await?,
+    };
+    let grid = super::calendar_grid::context(month, &in_grid, now.date(), env, locale);
     let (feed, feed_until) = super::feed::url(&state, &caller.email, locale).await?;
     let revoked = q.done.as_deref() == Some("revoked");
     let revoke_token = csrf::form_token(&state.secret, &caller.email);
@@ -301,7 +327,7 @@ pub async fn calendar_page(
         context! {
             title => "Release calendar", nav => "calendar", user => caller.email.as_str(),
             rows, environments, env, feed, feed_until, revoked, csrf_token => revoke_token,
-            past_days => crate::app::calendar::PAST_DAYS,
+            past_days => crate::app::calendar::PAST_DAYS, grid, asked,
         },
     )?))
 }

@@ -25,6 +25,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("templates/reports.html")),
     ("calendar.html", include_str!("templates/calendar.html")),
     ("package_diff.html", include_str!("templates/package_diff.html")),
+    ("package.html", include_str!("templates/package.html")),
+    ("my_work.html", include_str!("templates/my_work.html")),
     ("deployments.html", include_str!("templates/deployments.html")),
     ("deployment.html", include_str!("templates/deployment.html")),
 ];

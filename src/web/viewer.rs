@@ -33,6 +33,8 @@ pub struct Viewer {
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Menu {
     pub dashboard: bool,
+    /// "My work" (`/me`).
+    pub me: bool,
     pub rfcs: bool,
     pub file: bool,
     pub reports: bool,
@@ -87,6 +89,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             let member = app.may_view(&caller).is_ok();
             viewer.may = Menu {
                 dashboard: member,
+                me: member,
                 rfcs: member,
                 file: app.may_file(&caller),
                 reports: app.may_read(&caller, "reports.view").is_ok(),

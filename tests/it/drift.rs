@@ -430,14 +430,14 @@ async fn diff_a_b_shows_what_promoting_a_into_b_would_change_in_both_orders() {
     assert!(page.body.contains("classes&#x2f;BikeFinder.cls"), "{}", page.body);
     assert!(
         page.body
-            .contains("<span class=\"add\">+&#x2f;&#x2f; Products come sorted by name"),
+            .contains("<td class=\"text\">+&#x2f;&#x2f; Products come sorted by name"),
         "{}",
         page.body
     );
     let page = app.get("/packages/ebikes/diff?from=test&to=develop").await;
     assert!(
         page.body
-            .contains("<span class=\"del\">-&#x2f;&#x2f; Products come sorted by name"),
+            .contains("<td class=\"text\">-&#x2f;&#x2f; Products come sorted by name"),
         "{}",
         page.body
     );

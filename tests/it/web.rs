@@ -559,17 +559,41 @@ async fn the_menu_offers_only_the_pages_each_role_may_open() {
     );
     let server = TestApp::start(&ws).await;
     let http = http_no_redirect();
-    let everything = ["/", "/rfcs", "/rfcs/new", "/reports", "/calendar", "/access", "/audit"];
+    let everything = [
+        "/",
+        "/me",
+        "/rfcs",
+        "/rfcs/new",
+        "/reports",
+        "/calendar",
+        "/access",
+        "/audit",
+    ];
     let menus: &[(&str, &[&str])] = &[
         // Nobody, and a tester without a role: every page needs a role.
         ("", &[]),
-        ("sales@example.org", &["/", "/rfcs", "/rfcs/new", "/calendar"]),
-        ("fa@example.org", &["/", "/rfcs", "/rfcs/new", "/reports", "/calendar"]),
+        ("sales@example.org", &["/", "/me", "/rfcs", "/rfcs/new", "/calendar"]),
+        (
+            "fa@example.org",
+            &["/", "/me", "/rfcs", "/rfcs/new", "/reports", "/calendar"],
+        ),
         (
             "cm@example.org",
-            &["/", "/rfcs", "/rfcs/new", "/reports", "/calendar", "/access", "/audit"],
+            &[
+                "/",
+                "/me",
+                "/rfcs",
+                "/rfcs/new",
+                "/reports",
+                "/calendar",
+                "/access",
+                "/audit",
+            ],
         ),
-        ("rm@example.org", &["/", "/rfcs", "/reports", "/calendar", "/audit"]),
+        (
+            "rm@example.org",
+            &["/", "/me", "/rfcs", "/reports", "/calendar", "/audit"],
+        ),
         // A tester without a role: signed in, but no pages (sign-off links need none).
         ("kim@example.org", &[]),
     ];

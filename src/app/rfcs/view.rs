@@ -185,6 +185,10 @@ impl App {
         self.may_view(caller)?;
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
         let page = page.max(1);
+        if filter.package.is_some() {
+            // The package filter reads the manifests' RFCs from the index: up to the head first.
+            self.refresh_index().await?;
+        }
         let (rfcs, total) = self
             .store
             .rfcs(filter, sort, per_page, (page - 1).saturating_mul(per_page))

@@ -21,6 +21,9 @@ pub struct ListArgs {
     requester: Option<String>,
     #[arg(long)]
     package: Option<String>,
+    /// Appointed as tester (in any environment).
+    #[arg(long)]
+    tester: Option<String>,
     /// Full-text search over titles and answers.
     #[arg(long)]
     search: Option<String>,
@@ -50,6 +53,7 @@ pub(super) async fn list(app: &App, cli: &Cli, args: &ListArgs) -> CliResult {
         department,
         requester,
         package,
+        tester,
         search,
         sort,
         limit,
@@ -67,6 +71,7 @@ pub(super) async fn list(app: &App, cli: &Cli, args: &ListArgs) -> CliResult {
         department: department.clone(),
         requester: requester.as_deref().map(crate::domain::names::normalise_email),
         package: package.clone(),
+        tester: tester.as_deref().map(crate::domain::names::normalise_email),
         q: search.clone(),
     };
     let sort = match sort {

@@ -8,6 +8,8 @@ pub struct RfcFilter {
     pub department: Option<String>,
     pub requester: Option<String>,
     pub package: Option<String>,
+    /// Appointed as tester, in any environment.
+    pub tester: Option<String>,
     /// Full-text search over title and answers.
     pub q: Option<String>,
 }

@@ -28,7 +28,8 @@ pub struct RfcSummary {
 pub use crate::domain::rfc::query::{RfcFilter, Sort};
 
 /// The WHERE clause shared by the list and its count. Each filter is a bind;
-/// NULL means "any".
+/// NULL means "any". A package matches the RFC's own link or any manifest
+/// naming the RFC (the index); a tester, an appointment in any environment.
 /// `$1`/`$2` (state, template) come as plain equalities when given, so SQLite
 /// can use the (state, template, id) index; "any" stays a NULL test.
 macro_rules! where_clause {
@@ -41,10 +42,12 @@ macro_rules! where_clause {
             "
              AND ($3 IS NULL OR department = $3)
              AND ($4 IS NULL OR requester = $4)
-             AND ($5 IS NULL OR package = $5)
+             AND ($5 IS NULL OR package = $5 OR EXISTS (SELECT 1 FROM repo_index_packages p
+                  WHERE p.package = $5 AND p.rfcs LIKE ('%\"RFC-' || rfcs.id || '\"%')))
              AND ($6 IS NULL OR id IN (SELECT rowid FROM rfc_search WHERE ",
             $search,
-            ")) "
+            "))
+             AND ($7 IS NULL OR id IN (SELECT rfc_id FROM rfc_testers WHERE email = $7)) "
         )
     };
 }
@@ -56,7 +59,7 @@ macro_rules! list_sql {
             where_clause!($state, $template, $search),
             " ORDER BY ",
             $order,
-            " LIMIT $7 OFFSET $8"
+            " LIMIT $8 OFFSET $9"
         )
     };
 }
@@ -122,6 +125,7 @@ impl Store {
             .bind(&f.requester)
             .bind(&f.package)
             .bind(&q)
+            .bind(&f.tester)
             .bind(limit)
             .bind(offset)
             .fetch_all(self.pool());
@@ -132,6 +136,7 @@ impl Store {
             .bind(&f.requester)
             .bind(&f.package)
             .bind(&q)
+            .bind(&f.tester)
             .fetch_one(self.pool());
         let (mut rows, (total,)) = tokio::try_join!(list, count)?;
         for r in &mut rows {

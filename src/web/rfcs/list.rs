@@ -26,6 +26,8 @@ pub struct ListQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tester: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
@@ -50,6 +52,7 @@ impl ListQuery {
             department: clean(&self.department),
             requester: clean(&self.requester).map(|r| crate::domain::names::normalise_email(&r)),
             package: clean(&self.package),
+            tester: clean(&self.tester).map(|r| crate::domain::names::normalise_email(&r)),
             q: clean(&self.q),
         }
     }
@@ -85,6 +88,7 @@ impl ListQuery {
             ("department", f.department),
             ("requester", f.requester),
             ("package", f.package),
+            ("tester", f.tester),
             ("q", f.q),
             ("sort", self.sort.clone().filter(|s| !s.is_empty())),
         ] {
@@ -131,6 +135,7 @@ pub async fn list(
             page => page.page,
             pages => page.pages,
             params => Serde(query.link_params()),
+            active => Serde(active_filters(&query)),
             f => Serde(query.filter()),
             states,
             templates => templates_list,
@@ -147,4 +152,48 @@ pub async fn list(
 
 fn state_labels() -> BTreeMap<&'static str, &'static str> {
     RfcState::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+}
+
+/// The filters in force, each with its words and the list's address
+/// without it (the "×" that drops one filter). Sorting is no filter.
+fn active_filters(query: &ListQuery) -> Vec<ActiveFilter> {
+    let params = query.link_params();
+    let words = [
+        ("q", "Search"),
+        ("state", "State"),
+        ("template", "Template"),
+        ("department", "Department"),
+        ("requester", "Requester"),
+        ("tester", "Tester"),
+        ("package", "Package"),
+    ];
+    words
+        .iter()
+        .filter_map(|(key, label)| {
+            let value = params.get(key)?;
+            let rest: Vec<String> = params
+                .iter()
+                .filter(|(k, _)| *k != key)
+                .map(|(k, v)| format!("{k}={}", crate::web::reports::urlencode(v)))
+                .collect();
+            Some(ActiveFilter {
+                key,
+                label,
+                value: value.clone(),
+                without: if rest.is_empty() {
+                    "/rfcs".to_string()
+                } else {
+                    format!("/rfcs?{}", rest.join("&"))
+                },
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct ActiveFilter {
+    key: &'static str,
+    label: &'static str,
+    value: String,
+    without: String,
 }

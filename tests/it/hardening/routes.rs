@@ -98,6 +98,8 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
         "/calendar.ics?user=kim@example.org&token=00",
         Want::Link(401),
     ),
+    ("GET", "/me", "/me", Want::Member(None)),
+    ("GET", "/packages/{name}", "/packages/accounts", Want::Member(None)),
     (
         "GET",
         "/packages/{name}/diff",
