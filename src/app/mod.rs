@@ -16,6 +16,7 @@ pub mod init;
 pub mod login;
 pub mod metrics;
 pub mod migrate;
+pub mod notify;
 pub mod outbox;
 pub mod overlaps;
 pub mod promote;

@@ -57,6 +57,9 @@ impl App {
             if let Err(e) = self.escalate_emergencies().await {
                 round.failed.push(("emergency reviews", e));
             }
+            if let Err(e) = self.send_digests().await {
+                round.failed.push(("daily digests", e));
+            }
         }
         match self.deliver_outbox(mailer, BATCH).await {
             Ok(report) => round.delivered = report,

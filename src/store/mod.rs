@@ -12,6 +12,7 @@ pub mod intents;
 pub mod live_drift;
 pub mod meta;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 pub mod rate_limits;
 pub mod repo_index;

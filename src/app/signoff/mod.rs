@@ -77,7 +77,7 @@ impl App {
         self.workspace.config.web.base_url.trim_end_matches('/').to_string()
     }
 
-    fn mail_domain(&self) -> String {
+    pub(crate) fn mail_domain(&self) -> String {
         let from = &self.workspace.config.mail.from;
         from.rsplit('@')
             .next()
@@ -273,6 +273,8 @@ impl App {
         if verdict == Verdict::Reject {
             // Back to development: every round of the RFC ends, so none of
             // their approvals counts for the new version.
+            self.notify_round_rejected(&mut tx, &current, &tester, &link.environment, &input.comment)
+                .await?;
             rounds::end_rounds_of(&mut tx, rfc.id.0, "rejected").await?;
             links::revoke_links(&mut tx, rfc.id.0).await?;
             let mut to: Vec<String> = self
