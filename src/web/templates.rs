@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("package_diff.html", include_str!("templates/package_diff.html")),
     ("deployments.html", include_str!("templates/deployments.html")),
     ("deployment.html", include_str!("templates/deployment.html")),
+    ("settings.html", include_str!("templates/settings.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -13,6 +13,9 @@ mod footer;
 mod rounds;
 pub mod settings;
 
+pub use comments::CommentView;
+pub use rounds::EndedRound;
+
 use std::collections::BTreeMap;
 
 use crate::app::{App, AppError, Result};

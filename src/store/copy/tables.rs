@@ -304,4 +304,12 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "live_ids",
         ],
     ),
+    (
+        "mail_settings",
+        &["email", "locale", "locale_from", "preference", "updated_at"],
+    ),
+    (
+        "mail_digest",
+        &["id", "email", "kind", "subject", "text_body", "created_at", "sent_at"],
+    ),
 ];
