@@ -180,15 +180,15 @@ pub struct EndedByRejection {
 
 impl Store {
     /// For a link (by its token's hash) that was revoked because a round of
-    /// its RFC ended in a rejection: the rejection that ended it.
+    /// its RFC ended in a rejection: the rejection that ended it (recorded in
+    /// the very transaction, so at the very moment, that ended the round).
     pub async fn ended_by_rejection(&self, token_hash: &str) -> Result<Option<EndedByRejection>> {
         Ok(sqlx::query_as(
             "SELECT s.rfc_id, s.tester AS rejected_by, s.environment, s.comment
              FROM signoff_links l
              JOIN signoff_rounds r ON r.id = l.round_id
-             JOIN signoffs s ON s.rfc_id = l.rfc_id AND s.verdict = 'reject' AND s.at <= r.ended_at
+             JOIN signoffs s ON s.rfc_id = l.rfc_id AND s.verdict = 'reject' AND s.at = r.ended_at
              WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.revoked_at IS NOT NULL
-               AND r.end_reason = 'rejected'
              ORDER BY s.id DESC LIMIT 1",
         )
         .bind(token_hash)

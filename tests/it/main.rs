@@ -15,6 +15,7 @@ mod drift;
 mod hardening;
 mod i18n;
 mod live_drift;
+mod notifications;
 mod ops;
 mod promotion;
 mod recipes;

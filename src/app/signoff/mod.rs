@@ -247,6 +247,11 @@ impl App {
         }
         let mut all_approved = false;
         let role = promotion::role(&self.workspace.pipeline, &link.environment);
+        if verdict == Verdict::Reject {
+            // Before the move ends the rounds: whose links are still open.
+            self.notify_round_rejected(&mut tx, &current, &tester, &link.environment, &input.comment)
+                .await?;
+        }
         let movement = match verdict {
             Verdict::Reject => Some(SystemMove::TesterRejected),
             Verdict::Approve => {
@@ -273,8 +278,6 @@ impl App {
         if verdict == Verdict::Reject {
             // Back to development: every round of the RFC ends, so none of
             // their approvals counts for the new version.
-            self.notify_round_rejected(&mut tx, &current, &tester, &link.environment, &input.comment)
-                .await?;
             rounds::end_rounds_of(&mut tx, rfc.id.0, "rejected").await?;
             links::revoke_links(&mut tx, rfc.id.0).await?;
             let mut to: Vec<String> = self
