@@ -270,6 +270,14 @@ mod tests {
         assert!(nl.text.contains("vóór 30-11-2026"), "{}", nl.text);
         let nl = t.render("nl", "state", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("is nu: In ontwikkeling."), "{}", nl.text);
+        for kind in ["comment", "mention", "round_ended", "digest"] {
+            let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
+            for part in [&nl.subject, &nl.text, &nl.html] {
+                assert!(!part.contains('⟦'), "{kind}: Dutch missing in {part}");
+            }
+        }
+        let nl = t.render("nl", "round_ended", vec![], sample_context()).unwrap();
+        assert!(nl.text.contains("rm@example.org heeft RFC-7"), "{}", nl.text);
         let nl = t.render("nl", "rejection", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("Open the dashboard: mislukt"), "{}", nl.text);
     }
