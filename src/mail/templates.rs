@@ -44,6 +44,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("round_ended.html", include_str!("templates/round_ended.html")),
     ("digest.txt", include_str!("templates/digest.txt")),
     ("digest.html", include_str!("templates/digest.html")),
+    ("assessment.txt", include_str!("templates/assessment.txt")),
+    ("assessment.html", include_str!("templates/assessment.html")),
 ];
 
 const BUILTIN_NL: &[(&str, &str)] = &[
@@ -79,6 +81,8 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("round_ended.html", include_str!("templates/round_ended.html")),
     ("digest.txt", include_str!("templates/digest.txt")),
     ("digest.html", include_str!("templates/digest.html")),
+    ("assessment.txt", include_str!("templates/assessment.txt")),
+    ("assessment.html", include_str!("templates/assessment.html")),
 ];
 
 /// The mail templates of one workspace, read from disk once when the app
@@ -237,7 +241,7 @@ pub fn sample_context() -> Value {
         removed_total => 1,
         changed => vec!["classes/ProductController.cls"], added => vec!["classes/Hotfix.cls"], missing => Vec::<String>::new(),
         id => 12, state => "failed", step => "deploy to the org", output => "ERROR: field Frame__c does not exist",
-        body => "Could @kim@example.org check the totals?", count => 1,
+        body => "Could @kim@example.org check the totals?", count => 1, requester => "sales@example.org",
         items => vec![context! { subject => "RFC-7 is now In test: Weekly sales button", text => "Your request RFC-7 is now: In test.", at => "2026-11-30T10:00:00.000000Z" }],
         review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
             reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
@@ -270,7 +274,7 @@ mod tests {
         assert!(nl.text.contains("vóór 30-11-2026"), "{}", nl.text);
         let nl = t.render("nl", "state", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("is nu: In ontwikkeling."), "{}", nl.text);
-        for kind in ["comment", "mention", "round_ended", "digest"] {
+        for kind in ["comment", "mention", "round_ended", "digest", "assessment"] {
             let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
             for part in [&nl.subject, &nl.text, &nl.html] {
                 assert!(!part.contains('⟦'), "{kind}: Dutch missing in {part}");

@@ -196,6 +196,7 @@ async fn a_digest_reader_gets_one_mail_for_the_days_events_once_the_day_is_over(
 async fn only_what_needs_me_brings_invitations_but_no_state_mails() {
     let (ws, smtp) = workspace();
     choose(&ws, SALES, "needed", "en").await;
+    choose(&ws, CM, "needed", "en").await;
     let own = ws.approved_rfc("Weekly sales button");
     // An RFC of the functional admin's, which sales is to test.
     let mut args = vec![
@@ -226,6 +227,16 @@ async fn only_what_needs_me_brings_invitations_but_no_state_mails() {
     assert!(
         fa.contains(&format!("{other} is now In test: Invoice overview")),
         "{fa:#?}"
+    );
+    // An assessment request needs the change manager: it comes whatever they chose.
+    let cm = subjects(&smtp.to(CM));
+    assert!(
+        cm.contains(&format!("Please assess {other}: Invoice overview")),
+        "{cm:#?}"
+    );
+    assert!(
+        cm.contains(&format!("Please assess {own}: Weekly sales button")),
+        "{cm:#?}"
     );
 }
 

@@ -7,6 +7,7 @@
 //! signed per-address link for anyone else (DESIGN §15), which is why such
 //! a recipient gets a mail of their own.
 
+mod assessment;
 mod comments;
 mod digest;
 mod footer;
