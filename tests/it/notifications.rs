@@ -340,3 +340,73 @@ async fn when_one_tester_rejects_the_others_hear_that_the_round_ended_and_why() 
     assert!(!unknown.body.contains("round has ended"), "{}", unknown.body);
     server.stop().await;
 }
+
+/// Signs `email` in through the mailed link with the browser asking for
+/// `accept_language` (the file transport: the link is read from `.dtap/mail`).
+async fn sign_in_asking(ws: &TestWorkspace, server: &TestApp, email: &str, accept_language: &str) -> String {
+    let asked = server.submit("/login", "/login", &[("email", email)]).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    ws.flush();
+    let link = ws.latest_mail_with_link(email, "/login/").links("/login/").remove(0);
+    let path = path_of(&link);
+    let form = server.get(&path).await;
+    let http = http_no_redirect();
+    let confirmed = Page::of(
+        http.post(server.url(&path))
+            .header("accept-language", accept_language)
+            .form(&[("csrf_token", form.csrf())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    confirmed.cookie.expect("a session cookie")
+}
+
+#[tokio::test]
+async fn the_browser_language_at_sign_in_counts_until_the_person_chooses() {
+    let ws = TestWorkspace::init();
+    let server = TestApp::start(&ws).await;
+    sign_in_asking(&ws, &server, CM, "nl-NL,nl;q=0.9").await;
+    let rfc = ws.file_rfc("Weekly sales button");
+    ok(ws.as_user(SALES, &["rfc", "move", &rfc, "submit"]));
+    ws.flush();
+    let asked = ws.latest_mail_with_link(CM, "/rfcs/");
+    assert_eq!(asked.subject(), format!("Graag beoordelen: {rfc}: Weekly sales button"));
+
+    // A choice on the settings page wins over any browser after it.
+    let cookie = sign_in_asking(&ws, &server, CM, "nl").await;
+    let page = Page::of(
+        http_no_redirect()
+            .get(server.url("/settings"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.body.contains("value=\"nl\" lang=\"nl\" checked"), "{}", page.body);
+    let saved = Page::of(
+        http_no_redirect()
+            .post(server.url("/settings"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf_token", page.csrf()),
+                ("preference", "every".into()),
+                ("locale", "en".into()),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    sign_in_asking(&ws, &server, CM, "nl").await;
+    let other = ws.file_rfc("Invoice overview");
+    ok(ws.as_user(SALES, &["rfc", "move", &other, "submit"]));
+    ws.flush();
+    let asked = ws.latest_mail_with_link(CM, &format!("/rfcs/{other}"));
+    assert_eq!(asked.subject(), format!("Please assess {other}: Invoice overview"));
+    server.stop().await;
+}

@@ -126,15 +126,10 @@ impl App {
 
     /// Remembers the language a signed-in person sees the pages in, for
     /// their mails: `chosen` by the language switch, else their browser's
-    /// (which never overrides a choice). Writes only when it changes.
+    /// at sign-in (which never overrides a choice: `store::notify` keeps
+    /// that rule). Runs on a click of the switch or a sign-in, not per page.
     pub async fn remember_language(&self, email: &str, locale: Locale, chosen: bool) -> Result<()> {
         let email = crate::domain::names::normalise_email(email);
-        if let Some(s) = self.store.mail_settings(&email).await? {
-            let same = s.locale.as_deref() == Some(locale.code());
-            if same && (!chosen || s.locale_from == "choice") || (!chosen && s.locale_from == "choice") {
-                return Ok(());
-            }
-        }
         let mut tx = self.store.write_tx().await?;
         store::remember_locale(&mut tx, &email, locale.code(), chosen).await?;
         tx.commit().await?;
