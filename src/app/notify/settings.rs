@@ -96,11 +96,14 @@ impl App {
         let mut errors = Vec::new();
         let preference = Preference::parse(preference);
         if preference.is_none() {
-            errors.push(FieldError::new("preference", "choose which mails you want"));
+            errors.push(FieldError::new(
+                "preference",
+                crate::msg!("choose which mails you want"),
+            ));
         }
         let locale = Locale::parse(locale);
         if locale.is_none() {
-            errors.push(FieldError::new("locale", "choose a language"));
+            errors.push(FieldError::new("locale", crate::msg!("choose a language")));
         }
         let (Some(preference), Some(locale)) = (preference, locale) else {
             return Err(AppError::Invalid(errors));

@@ -92,6 +92,11 @@ async fn each_recipient_reads_their_mail_in_the_language_they_chose() {
         404
     );
     assert_ne!(server.post_owned("/settings/mail", &form(&sig, "00")).await.status, 303);
+    let mut unknown = form(&sig, &page.csrf());
+    unknown[3].1 = "weekly".to_string();
+    let refused = server.post_owned("/settings/mail", &unknown).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("choose which mails you want"), "{}", refused.body);
     let saved = server.post_owned("/settings/mail", &form(&sig, &page.csrf())).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert!(saved.location.ends_with("&done=saved"), "{}", saved.location);
