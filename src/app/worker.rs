@@ -1,4 +1,4 @@
-//! The mail work: reminders, escalations and delivering the outbox. `dtap
+//! The mail work: reminders, escalations, daily digests and delivering the outbox. `dtap
 //! serve` runs it in the background; `dtap mail flush` runs one round of the
 //! very same sequence by hand.
 
