@@ -36,7 +36,7 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// The mail in `locale` (English if it was not rendered in it).
+    /// The mail in `locale` (the other language if it did not render in it).
     pub fn in_locale(&self, locale: Locale) -> &NewMail {
         self.versions
             .iter()
@@ -73,13 +73,22 @@ impl App {
         if to.is_empty() {
             return Ok(None);
         }
+        // A workspace's broken template in one language (`dtap check` names
+        // it) must not stop a mail that reads well in the other: its readers
+        // get that one. Only when no language renders is it an error.
         let mut versions = Vec::new();
+        let mut failure = None;
         for locale in Locale::ALL {
-            let mail = self
-                .mail_templates
-                .render(locale.code(), kind, to.clone(), ctx.clone())
-                .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))?;
-            versions.push((locale, mail));
+            match self.mail_templates.render(locale.code(), kind, to.clone(), ctx.clone()) {
+                Ok(mail) => versions.push((locale, mail)),
+                Err(e) => {
+                    tracing::warn!(kind, locale = locale.code(), error = %format!("{e:#}"), "mail template does not render");
+                    failure = Some(e);
+                }
+            }
+        }
+        if let (true, Some(e)) = (versions.is_empty(), failure) {
+            return Err(AppError::Internal(format!("mail template {kind}: {e:#}")));
         }
         Ok(Some(Rendered {
             kind: kind.to_string(),
