@@ -65,7 +65,13 @@ async fn a_digest_reader_gets_one_mail_for_the_days_events_once_the_day_is_over(
         "nothing before the day is over"
     );
 
-    ws.flush_with(&[], &[("DTAP_CLOCK_OFFSET", "1d")]);
+    // The day is over; two workers (as two `serve` instances) sweep at once:
+    // one digest.
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| ws.flush_with(&[], &[("DTAP_CLOCK_OFFSET", "1d")]));
+        }
+    });
     let digest = smtp.to(SALES);
     assert_eq!(digest.len(), 1, "{:#?}", subjects(&digest));
     assert_eq!(digest[0].subject(), "Your daily dtap summary: 2 updates");
