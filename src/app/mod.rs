@@ -18,6 +18,7 @@ pub mod login;
 pub mod metrics;
 pub mod migrate;
 pub mod my_work;
+pub mod notify;
 pub mod outbox;
 pub mod overlaps;
 pub mod package_page;

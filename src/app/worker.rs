@@ -1,4 +1,4 @@
-//! The mail work: reminders, escalations and delivering the outbox. `dtap
+//! The mail work: reminders, escalations, daily digests and delivering the outbox. `dtap
 //! serve` runs it in the background; `dtap mail flush` runs one round of the
 //! very same sequence by hand.
 
@@ -56,6 +56,9 @@ impl App {
             }
             if let Err(e) = self.escalate_emergencies().await {
                 round.failed.push(("emergency reviews", e));
+            }
+            if let Err(e) = self.send_digests().await {
+                round.failed.push(("daily digests", e));
             }
         }
         match self.deliver_outbox(mailer, BATCH).await {

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod manifest;
 pub mod message;
 pub mod names;
+pub mod notify;
 pub mod origin;
 pub mod overlap;
 pub mod patch;

@@ -1,9 +1,10 @@
 //! Mail texts, rendered with minijinja from templates embedded in the binary;
 //! a workspace may override each in `mail-templates/<name>.txt` and `.html`
 //! (for example to word them in Dutch). The first line of the text template
-//! is the subject. Each exists in English and Dutch (`templates/nl/`); mails
-//! go out in `[web] default_locale`, and a workspace may override one language
-//! only in `mail-templates/<locale>/<name>`.
+//! is the subject. Each exists in English and Dutch (`templates/nl/`, or one
+//! template whose words go through `t()`); every mail is rendered in each
+//! language and goes out in its recipient's (`app::notify`), and a workspace
+//! may override one language only in `mail-templates/<locale>/<name>`.
 
 use std::path::Path;
 
@@ -35,6 +36,16 @@ const BUILTIN: &[(&str, &str)] = &[
     ("deploy_failed.html", include_str!("templates/deploy_failed.html")),
     ("live_drift.txt", include_str!("templates/live_drift.txt")),
     ("live_drift.html", include_str!("templates/live_drift.html")),
+    ("comment.txt", include_str!("templates/comment.txt")),
+    ("comment.html", include_str!("templates/comment.html")),
+    ("mention.txt", include_str!("templates/mention.txt")),
+    ("mention.html", include_str!("templates/mention.html")),
+    ("round_ended.txt", include_str!("templates/round_ended.txt")),
+    ("round_ended.html", include_str!("templates/round_ended.html")),
+    ("digest.txt", include_str!("templates/digest.txt")),
+    ("digest.html", include_str!("templates/digest.html")),
+    ("assessment.txt", include_str!("templates/assessment.txt")),
+    ("assessment.html", include_str!("templates/assessment.html")),
 ];
 
 const BUILTIN_NL: &[(&str, &str)] = &[
@@ -60,6 +71,18 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("deploy_failed.html", include_str!("templates/nl/deploy_failed.html")),
     ("live_drift.txt", include_str!("templates/nl/live_drift.txt")),
     ("live_drift.html", include_str!("templates/nl/live_drift.html")),
+    // Mails of issue 19 are one template for both languages: their words go
+    // through `t()` and the catalogue (src/locale/nl/notifications.toml).
+    ("comment.txt", include_str!("templates/comment.txt")),
+    ("comment.html", include_str!("templates/comment.html")),
+    ("mention.txt", include_str!("templates/mention.txt")),
+    ("mention.html", include_str!("templates/mention.html")),
+    ("round_ended.txt", include_str!("templates/round_ended.txt")),
+    ("round_ended.html", include_str!("templates/round_ended.html")),
+    ("digest.txt", include_str!("templates/digest.txt")),
+    ("digest.html", include_str!("templates/digest.html")),
+    ("assessment.txt", include_str!("templates/assessment.txt")),
+    ("assessment.html", include_str!("templates/assessment.html")),
 ];
 
 /// The mail templates of one workspace, read from disk once when the app
@@ -152,6 +175,10 @@ impl MailTemplates {
         env.add_filter("date", move |s: &str| crate::locale::date(locale, s));
         let texts = self.texts.clone();
         env.add_function("tr", move |s: &str| crate::locale::tr_with(locale, s, &texts));
+        env.add_function("t", move |s: &str, kwargs: Option<minijinja::value::Kwargs>| {
+            catalogue_text(locale, s, kwargs)
+        });
+        env.add_global("lang", locale.code());
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
                 AutoEscape::Html
@@ -190,6 +217,25 @@ impl MailTemplates {
     }
 }
 
+/// `t("text {hole}", hole=value)` in a mail: the catalogue's text in
+/// `locale`, its holes filled with the arguments given.
+fn catalogue_text(
+    locale: Locale,
+    text: &str,
+    kwargs: Option<minijinja::value::Kwargs>,
+) -> Result<String, minijinja::Error> {
+    let template = crate::locale::t(locale, text);
+    let Some(kwargs) = kwargs else {
+        return Ok(template);
+    };
+    let mut values = std::collections::HashMap::new();
+    for key in kwargs.args() {
+        let v: Value = kwargs.get(key)?;
+        values.insert(key.to_string(), v.to_string());
+    }
+    Ok(crate::domain::Msg::fill(&template, |name| values.get(name).cloned()))
+}
+
 /// A context with every key any built-in mail uses, with plausible values:
 /// what `dtap check` renders a workspace's own templates with.
 pub fn sample_context() -> Value {
@@ -208,6 +254,8 @@ pub fn sample_context() -> Value {
         removed_total => 1,
         changed => vec!["classes/ProductController.cls"], added => vec!["classes/Hotfix.cls"], missing => Vec::<String>::new(),
         id => 12, state => "failed", step => "deploy to the org", output => "ERROR: field Frame__c does not exist",
+        body => "Could @kim@example.org check the totals?", count => 1, requester => "sales@example.org",
+        items => vec![context! { subject => "RFC-7 is now In test: Weekly sales button", text => "Your request RFC-7 is now: In test.", at => "2026-11-30T10:00:00.000000Z" }],
         review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
             reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
     }
@@ -239,6 +287,14 @@ mod tests {
         assert!(nl.text.contains("vóór 30-11-2026"), "{}", nl.text);
         let nl = t.render("nl", "state", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("is nu: In ontwikkeling."), "{}", nl.text);
+        for kind in ["comment", "mention", "round_ended", "digest", "assessment"] {
+            let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
+            for part in [&nl.subject, &nl.text, &nl.html] {
+                assert!(!part.contains('⟦'), "{kind}: Dutch missing in {part}");
+            }
+        }
+        let nl = t.render("nl", "round_ended", vec![], sample_context()).unwrap();
+        assert!(nl.text.contains("rm@example.org heeft RFC-7"), "{}", nl.text);
         let nl = t.render("nl", "rejection", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("Open the dashboard: mislukt"), "{}", nl.text);
     }

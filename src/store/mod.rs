@@ -13,6 +13,7 @@ pub mod intents;
 pub mod live_drift;
 pub mod meta;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 pub mod pages;
 pub mod rate_limits;

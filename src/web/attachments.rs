@@ -280,11 +280,11 @@ pub async fn signoff_download(
         Err(e) => return signoff::no_referrer(WebError::from(e).into_response()),
     }
     let Ok(n) = n.parse::<i64>() else {
-        return signoff::gone();
+        return signoff::gone(None);
     };
     match state.app.open_signoff_attachment(&token, n).await {
         Ok(row) => signoff::no_referrer(serve(&state, row)),
-        Err(AppError::NotFound(_)) => signoff::gone(),
+        Err(AppError::NotFound(_)) => signoff::gone_for(&state, &token).await,
         Err(e) => signoff::no_referrer(WebError::from(e).into_response()),
     }
 }

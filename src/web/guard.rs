@@ -19,7 +19,8 @@ pub enum Rule {
     /// Anybody: probes, static files, the sign-in pages. They reveal nothing.
     Open,
     /// The link or feed token in the address is the credential
-    /// (`/signoff/<token>`, `/login/<token>`, `/calendar.ics?token=`).
+    /// (`/signoff/<token>`, `/login/<token>`, `/calendar.ics?token=`,
+    /// `/settings/mail?address=…&sig=…`).
     Link,
     /// A bearer API token, checked by the API's extractor.
     Bearer,
@@ -48,6 +49,9 @@ pub const RULES: &[(&str, Rule)] = &[
     ("/login", Rule::Open),
     ("/login/{token}", Rule::Link),
     ("/logout", Rule::Open),
+    ("/settings", Rule::Member),
+    // The signed per-address link of every mail (app::notify::settings).
+    ("/settings/mail", Rule::Link),
     ("/access", Rule::Member),
     ("/emergency/{id}/approve", Rule::Member),
     ("/audit", Rule::Member),

@@ -153,9 +153,10 @@ pub async fn complete(
         return Ok(too_many_requests());
     }
     csrf::verify(&state.secret, "login-link", &token, &pairs)?;
-    let Some((session, _user)) = state.app.complete_login(&token).await? else {
+    let Some((session, user)) = state.app.complete_login(&token).await? else {
         return Ok(gone(&state));
     };
+    super::settings::remember_page_language(&state, &user, &headers).await;
     let cookie = set_cookie(
         &state.app.workspace().config.web.base_url,
         &session,

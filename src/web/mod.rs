@@ -23,6 +23,7 @@ mod packages;
 mod refusals;
 mod reports;
 mod rfcs;
+pub(crate) mod settings;
 pub mod signoff;
 mod state;
 mod templates;
@@ -118,6 +119,8 @@ fn routes() -> Routes {
         .at("/login", get(login::form).post(login::request))
         .at("/login/{token}", get(login::confirm).post(login::complete))
         .at("/logout", post(login::logout))
+        .at("/settings", get(settings::show).post(settings::save))
+        .at("/settings/mail", get(settings::link_show).post(settings::link_save))
         .at("/access", get(admin::access))
         .at("/emergency/{id}/approve", post(admin::approve_emergency))
         .at("/audit", get(admin::audit))

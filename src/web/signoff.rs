@@ -11,6 +11,7 @@ use super::auth::client::ClientIp;
 use super::auth::csrf;
 use super::{AppState, WebError, attachments, i18n, templates};
 use crate::app::AppError;
+use crate::app::notify::EndedRound;
 use crate::app::signoff::SignoffView;
 use crate::domain::rfc::FieldError;
 use crate::domain::signoff::SignoffInput;
@@ -29,14 +30,20 @@ pub(super) fn no_referrer(mut r: Response) -> Response {
     r
 }
 
-/// Unknown, expired, used or revoked: one and the same page.
-pub(super) fn gone() -> Response {
+/// Unknown, expired, used or revoked: one and the same page, except that a
+/// link whose round a tester's rejection ended says so (app::notify).
+pub(super) fn gone(ended: Option<EndedRound>) -> Response {
     let body = templates::render(
         "signoff_gone.html",
-        context! { title => "This link does not work", nav => "", user => () },
+        context! { title => "This link does not work", nav => "", user => (), ended => Serde(ended) },
     )
     .unwrap_or_else(|_| "This link does not work.".into());
     no_referrer((StatusCode::NOT_FOUND, Html(body)).into_response())
+}
+
+/// The "does not work" page for `token`.
+pub(super) async fn gone_for(state: &AppState, token: &str) -> Response {
+    gone(state.app.ended_round(token).await.ok().flatten())
 }
 
 pub(super) fn too_many() -> Response {
@@ -165,7 +172,7 @@ pub async fn show(State(state): State<AppState>, ClientIp(client): ClientIp, Pat
             Ok(body) => no_referrer(Html(body).into_response()),
             Err(e) => no_referrer(e.into_response()),
         },
-        Err(AppError::NotFound(_)) => gone(),
+        Err(AppError::NotFound(_)) => gone_for(&state, &token).await,
         Err(e) => no_referrer(WebError::from(e).into_response()),
     }
 }
@@ -185,7 +192,7 @@ pub async fn submit(
     // answers the same page, whatever was posted.
     let view = match state.app.signoff_view(&token).await {
         Ok(v) => v,
-        Err(AppError::NotFound(_)) => return gone(),
+        Err(AppError::NotFound(_)) => return gone_for(&state, &token).await,
         Err(e) => return no_referrer(WebError::from(e).into_response()),
     };
     // The form may carry a screenshot: it streams into the store as it
@@ -236,7 +243,7 @@ pub async fn submit(
                 Err(e) => no_referrer(e.into_response()),
             }
         }
-        Err(AppError::NotFound(_)) => gone(),
+        Err(AppError::NotFound(_)) => gone_for(&state, &token).await,
         Err(e) => no_referrer(WebError::from(e).into_response()),
     }
 }

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("my_work.html", include_str!("templates/my_work.html")),
     ("deployments.html", include_str!("templates/deployments.html")),
     ("deployment.html", include_str!("templates/deployment.html")),
+    ("settings.html", include_str!("templates/settings.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -109,6 +109,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 viewer.sign_out = Some(auth::csrf::form_token_in(&state.secret, email, session.as_deref()));
             }
             viewer.email = Some(email.to_string());
+            super::settings::remember_switch(&state, email, req.uri().query(), req.headers()).await;
         }
         req.extensions_mut().insert(resolved);
     }

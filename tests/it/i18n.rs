@@ -49,6 +49,7 @@ async fn every_page_in_both_languages_with_a_working_switch() {
         "/audit",
         "/reports",
         "/calendar",
+        "/settings",
         "/login",
         "/signoff/not-a-token",
         "/login/not-a-token",

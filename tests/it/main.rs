@@ -20,6 +20,7 @@ mod hardening;
 mod i18n;
 mod live_drift;
 mod my_work;
+mod notifications;
 mod ops;
 mod package_pages;
 mod promotion;

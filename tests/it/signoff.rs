@@ -1079,11 +1079,11 @@ async fn mail_survives_an_smtp_outage_during_a_promotion() {
     let r = ws.flush();
     assert_eq!((r["sent"].as_i64(), r["dead"].as_i64()), (Some(0), Some(0)), "{r}");
     assert_eq!(
-        r["retried"], 3,
-        "kim's invitation, the requester's two state changes: {r}"
+        r["retried"], 4,
+        "kim's invitation, the requester's two state changes, the change board's assessment request: {r}"
     );
     let rows = ws.mail_list(false);
-    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(rows.len(), 4, "{rows:#?}");
     let now = time::OffsetDateTime::now_utc();
     for row in &rows {
         assert_eq!(row["state"], "pending", "{row:#}");
@@ -1113,9 +1113,9 @@ async fn mail_survives_an_smtp_outage_during_a_promotion() {
     assert_eq!((r["sent"].as_i64(), r["retried"].as_i64()), (Some(0), Some(0)), "{r}");
     assert!(smtp.messages().is_empty());
     let r = ws.flush_with(&["--retry-now"], &[]);
-    assert_eq!((r["sent"].as_i64(), r["dead"].as_i64()), (Some(3), Some(0)), "{r}");
+    assert_eq!((r["sent"].as_i64(), r["dead"].as_i64()), (Some(4), Some(0)), "{r}");
     let got = smtp.messages();
-    assert_eq!(got.len(), 3, "{got:#?}");
+    assert_eq!(got.len(), 4, "{got:#?}");
     let kim = smtp.to(KIM);
     assert_eq!(kim.len(), 1);
     assert!(kim[0].link().starts_with(&format!("{BASE}/signoff/")));
@@ -1129,7 +1129,7 @@ async fn mail_survives_an_smtp_outage_during_a_promotion() {
     // Nothing arrives twice.
     let r = ws.flush_with(&["--retry-now"], &[]);
     assert_eq!(r["sent"], 0, "{r}");
-    assert_eq!(smtp.messages().len(), 3);
+    assert_eq!(smtp.messages().len(), 4);
     for row in ws.mail_list(false) {
         assert_eq!(row["state"], "sent", "{row:#}");
         assert_eq!(row["attempts"], 2, "{row:#}");
@@ -1164,7 +1164,9 @@ async fn a_550_is_a_dead_letter_and_the_other_mails_arrive() {
     let r = ws.flush();
     assert_eq!(
         (r["sent"].as_i64(), r["retried"].as_i64(), r["dead"].as_i64()),
-        (Some(3), Some(0), Some(1)),
+        // Kim's invitation, the requester's two state changes and the change
+        // board's assessment request arrive; Lee's invitation is refused.
+        (Some(4), Some(0), Some(1)),
         "{r}"
     );
     assert_eq!(smtp.to(KIM).len(), 1);

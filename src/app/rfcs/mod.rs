@@ -345,6 +345,7 @@ impl App {
         }
         let mut tx = self.store.write_tx().await?;
         rfc_store::add_comment(&mut tx, rfc.id, &caller.email, body).await?;
+        self.notify_comment(&mut tx, &rfc, &caller.email, body).await?;
         rfc_store::add_event(
             &mut tx,
             &NewEvent {

@@ -84,6 +84,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(rfc.id.to_string()))?;
         self.notify_state(conn, &saved, &caller.email, mv.comment).await?;
+        self.request_assessment(conn, &saved, &caller.email).await?;
         let mut detail = json!({ "from": from, "to": mv.to, "detail": mv.detail });
         if let (Some(extra), Some(d)) = (mv.audit.as_object(), detail.as_object_mut()) {
             d.extend(extra.clone());

@@ -80,7 +80,7 @@ impl App {
         self.workspace.config.web.base_url.trim_end_matches('/').to_string()
     }
 
-    fn mail_domain(&self) -> String {
+    pub(crate) fn mail_domain(&self) -> String {
         let from = &self.workspace.config.mail.from;
         from.rsplit('@')
             .next()
@@ -275,6 +275,11 @@ impl App {
         .await?;
         let mut all_approved = false;
         let role = promotion::role(&self.workspace.pipeline, &link.environment);
+        if verdict == Verdict::Reject {
+            // Before the move ends the rounds: whose links are still open.
+            self.notify_round_rejected(&mut tx, &current, &tester, &link.environment, &input.comment)
+                .await?;
+        }
         let movement = match verdict {
             Verdict::Reject => Some(SystemMove::TesterRejected),
             Verdict::Approve => {

@@ -7,13 +7,12 @@ use minijinja::value::Serde;
 
 use super::renew::RoundMail;
 use super::{Moved, token_hash};
-use crate::app::{App, AppError, Result};
-use crate::domain::mail::NewMail;
+use crate::app::notify::Rendered;
+use crate::app::{App, Result};
 use crate::domain::rfc::Rfc;
 use crate::domain::round::{self, Carrier};
 use crate::domain::stamp::Stamp;
 use crate::store::WriteTx;
-use crate::store::outbox;
 use crate::store::signoff::{self as links, NewLink, SignoffLink};
 
 /// The packages' names (or versions) in one line, in the round's order: the
@@ -25,31 +24,23 @@ fn joined(packages: &[Carrier], part: impl Fn(&Carrier) -> &String) -> String {
 /// A sign-off link about to be written, with its mail already rendered.
 pub(super) struct PreparedLink {
     token: String,
-    mail: Option<NewMail>,
+    mail: Option<Rendered>,
 }
 
 impl App {
-    /// Renders mail `kind` for `to` (addresses that are not addresses are
-    /// dropped; `None` when nobody is left). Needs no disk and no database,
-    /// so a use case that claims something renders first and opens its
-    /// transaction after.
-    pub(crate) fn render_mail(&self, kind: &str, to: Vec<String>, ctx: minijinja::Value) -> Result<Option<NewMail>> {
-        let mut to: Vec<String> = to.into_iter().filter(|t| crate::domain::names::is_email(t)).collect();
-        to.sort();
-        to.dedup();
-        if to.is_empty() {
-            return Ok(None);
-        }
-        self.mail_templates
-            .render(&self.workspace.config.web.default_locale, kind, to, ctx)
-            .map(Some)
-            .map_err(|e| AppError::Internal(format!("mail template {kind}: {e:#}")))
+    /// Renders mail `kind` for `to` in every language (addresses that are
+    /// not addresses are dropped; `None` when nobody is left). Needs no disk
+    /// and no database, so a use case that claims something renders first
+    /// and opens its transaction after.
+    pub(crate) fn render_mail(&self, kind: &str, to: Vec<String>, ctx: minijinja::Value) -> Result<Option<Rendered>> {
+        self.render_all(kind, to, ctx)
     }
 
-    /// Puts a rendered mail in the outbox, in the caller's transaction.
-    pub(crate) async fn enqueue(&self, conn: &mut WriteTx, mail: Option<&NewMail>) -> Result<()> {
+    /// Puts a rendered mail in the outbox, in the caller's transaction: in
+    /// each recipient's language, as their settings say (`app::notify`).
+    pub(crate) async fn enqueue(&self, conn: &mut WriteTx, mail: Option<&Rendered>) -> Result<()> {
         if let Some(mail) = mail {
-            outbox::enqueue(conn, mail, &self.mail_domain()).await?;
+            self.queue_rendered(conn, mail).await?;
         }
         Ok(())
     }

@@ -321,4 +321,12 @@ pub const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("attachment_chunks", &["attachment_id", "seq", "bytes"]),
+    (
+        "mail_settings",
+        &["email", "locale", "locale_from", "preference", "updated_at"],
+    ),
+    (
+        "mail_digest",
+        &["id", "email", "kind", "subject", "text_body", "created_at", "sent_at"],
+    ),
 ];

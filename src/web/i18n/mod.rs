@@ -6,9 +6,13 @@
 //! The language of a request: `?lang=` (which also sets the `dtap_lang`
 //! cookie), else that cookie, else `Accept-Language`, else `[web] default_locale`.
 //!
-//! The switch is a plain GET link, not a form: the choice changes nothing on
-//! the server, so a forged link can at worst show someone a page in the other
-//! language (undone by one click). A link works on every page, for signed-out
+//! The switch is a plain GET link, not a form. For a signed-in user the
+//! choice also becomes the language of their mails (issue 19: stored by
+//! `web::settings::remember_switch`); otherwise it changes nothing on the
+//! server. So a forged link can at worst show someone a page, and send them
+//! mail, in the other language (undone by one click, or at `/settings`); the
+//! session cookie is `SameSite=Lax`, so only a followed link, never an
+//! embedded image, carries it. A link works on every page, for signed-out
 //! visitors and testers on their token pages too, without script; it keeps
 //! the page's own address, so it cannot redirect anywhere else.
 

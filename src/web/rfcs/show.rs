@@ -131,7 +131,10 @@ pub(crate) async fn render_show(
             may_appoint => app.may_appoint(caller) && !rfc.state.is_final(),
             test_cases => Serde(&view.test_cases),
             testers => Serde(&view.testers),
-            comments => Serde(&view.comments),
+            comments => Serde(state.app.comment_views(
+                &view.comments,
+                &view.testers.iter().map(|t| t.email.clone()).collect::<Vec<_>>()
+            )),
             timeline => Serde(super::timeline::entries(crate::web::i18n::current().locale, &view.timeline)),
             signoffs => Serde(&view.signoffs),
             packages,

@@ -74,6 +74,13 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
     ("GET", "/login", "/login", Want::Open),
     ("GET", "/login/{token}", "/login/made-up", Want::Link(404)),
     ("POST", "/logout", "/logout", Want::Open),
+    ("GET", "/settings", "/settings", Want::Member(None)),
+    (
+        "GET",
+        "/settings/mail",
+        "/settings/mail?address=kim@example.org&sig=00",
+        Want::Link(404),
+    ),
     ("GET", "/access", "/access", Want::Member(Some("access.view"))),
     (
         "POST",
