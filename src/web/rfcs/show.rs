@@ -28,12 +28,8 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let notice = q
-        .done
-        .as_deref()
-        .and_then(notice_text)
-        .map(|n| crate::web::i18n::tr(crate::web::i18n::current().locale, n));
-    Ok(Html(render_show(&state, &caller, id, notice.as_deref(), &[], None).await?).into_response())
+    let notice = q.done.as_deref().and_then(notice_text);
+    Ok(Html(render_show(&state, &caller, id, notice, &[], None).await?).into_response())
 }
 
 /// Fixed texts only: nothing from the query string is echoed.
