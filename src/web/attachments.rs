@@ -11,10 +11,9 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::auth::client::ClientIp;
 use super::auth::{CurrentUser, csrf};
 use super::rfcs::render_show;
-use super::{AppState, WebError, i18n, signoff};
+use super::{AppState, WebError, i18n};
 use crate::app::AppError;
 use crate::app::attachments::{Pending, UploadError};
 use crate::app::rfcs::Caller;
@@ -211,6 +210,21 @@ async fn drain(mp: &mut Multipart, mut budget: u64) {
     }
 }
 
+/// A verdict refused for its fields: the tester's file was not kept, so
+/// the form asks for it again.
+pub fn choose_again(e: AppError, files: &[Pending]) -> AppError {
+    match e {
+        AppError::Invalid(mut errors) if !files.is_empty() => {
+            errors.push(FieldError::new(
+                "attachment",
+                crate::msg!("Choose the file again: it is kept only with your verdict"),
+            ));
+            AppError::Invalid(errors)
+        }
+        other => other,
+    }
+}
+
 /// 413 for a file over the limit, 422 for one of a type not accepted.
 pub fn refusal_status(reason: Refused) -> StatusCode {
     if reason == Refused::TooLarge {
@@ -268,27 +282,6 @@ pub async fn download(
     Ok(serve(&state, row))
 }
 
-/// GET `/signoff/{token}/attachments/{n}`: the attachments of a live link's RFC.
-pub async fn signoff_download(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    Path((token, n)): Path<(String, String)>,
-) -> Response {
-    match signoff::allowed(&state, client, &token).await {
-        Ok(true) => {}
-        Ok(false) => return signoff::too_many(),
-        Err(e) => return signoff::no_referrer(WebError::from(e).into_response()),
-    }
-    let Ok(n) = n.parse::<i64>() else {
-        return signoff::gone(None);
-    };
-    match state.app.open_signoff_attachment(&token, n).await {
-        Ok(row) => signoff::no_referrer(serve(&state, row)),
-        Err(AppError::NotFound(_)) => signoff::gone_for(&state, &token).await,
-        Err(e) => signoff::no_referrer(WebError::from(e).into_response()),
-    }
-}
-
 /// The type an attachment is served as: its detected type when it is one
 /// dtap accepts, otherwise plain bytes.
 fn served_type(stored: &str) -> &'static str {
@@ -300,7 +293,7 @@ fn served_type(stored: &str) -> &'static str {
 }
 
 /// The attachment's bytes, streamed chunk by chunk from the store.
-fn serve(state: &AppState, row: AttachmentRow) -> Response {
+pub fn serve(state: &AppState, row: AttachmentRow) -> Response {
     let store = state.app.attachment_chunks();
     let id = row.id;
     let chunks = futures_util::stream::try_unfold(0i64, move |seq| {

@@ -115,7 +115,7 @@ fn routes() -> Routes {
                 .post(signoff::submit)
                 .layer(DefaultBodyLimit::disable()),
         )
-        .at("/signoff/{token}/attachments/{n}", get(attachments::signoff_download))
+        .at("/signoff/{token}/attachments/{n}", get(signoff::attachment))
         .at("/login", get(login::form).post(login::request))
         .at("/login/{token}", get(login::confirm).post(login::complete))
         .at("/logout", post(login::logout))

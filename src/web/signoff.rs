@@ -22,7 +22,7 @@ const PURPOSE: &str = "signoff";
 /// other sites.
 /// `same-origin`, not `no-referrer`: under `no-referrer` browsers send
 /// `Origin: null` with the page's own form, which the CSRF check refuses.
-pub(super) fn no_referrer(mut r: Response) -> Response {
+fn no_referrer(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r.headers_mut()
@@ -51,7 +51,7 @@ pub(super) fn too_many() -> Response {
 }
 
 /// Within the client's budget and the link's.
-pub(super) async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
+async fn allowed(state: &AppState, client: std::net::IpAddr, token: &str) -> crate::app::Result<bool> {
     Ok(state.app.allow_request(client).await? && state.app.allow_link(token).await?)
 }
 
@@ -218,7 +218,7 @@ pub async fn submit(
     if outcome.is_err() {
         state.app.discard_uploads(&posted.files).await;
     }
-    match outcome {
+    match outcome.map_err(|e| attachments::choose_again(e, &posted.files)) {
         Ok(outcome) => {
             let body = templates::render(
                 "signoff_done.html",
@@ -231,18 +231,32 @@ pub async fn submit(
             .unwrap_or_else(|_| "Thank you.".into());
             no_referrer(Html(body).into_response())
         }
-        Err(AppError::Invalid(mut errors)) => {
-            if !posted.files.is_empty() {
-                errors.push(FieldError::new(
-                    "attachment",
-                    crate::msg!("Choose the file again: it is kept only with your verdict"),
-                ));
-            }
-            match render_form(&state, &token, &view, &input, &errors) {
-                Ok(body) => no_referrer((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response()),
-                Err(e) => no_referrer(e.into_response()),
-            }
-        }
+        Err(AppError::Invalid(errors)) => match render_form(&state, &token, &view, &input, &errors) {
+            Ok(body) => no_referrer((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response()),
+            Err(e) => no_referrer(e.into_response()),
+        },
+        Err(AppError::NotFound(_)) => gone_for(&state, &token).await,
+        Err(e) => no_referrer(WebError::from(e).into_response()),
+    }
+}
+
+/// `/signoff/<token>/attachments/<n>`: a file of the link's RFC, behind the
+/// same checks and answers as the form (a dead link: the same page).
+pub async fn attachment(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    Path((token, n)): Path<(String, String)>,
+) -> Response {
+    match allowed(&state, client, &token).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(),
+        Err(e) => return no_referrer(WebError::from(e).into_response()),
+    }
+    let Ok(n) = n.parse::<i64>() else {
+        return gone(None);
+    };
+    match state.app.open_signoff_attachment(&token, n).await {
+        Ok(row) => no_referrer(attachments::serve(&state, row)),
         Err(AppError::NotFound(_)) => gone_for(&state, &token).await,
         Err(e) => no_referrer(WebError::from(e).into_response()),
     }
