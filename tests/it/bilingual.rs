@@ -91,7 +91,7 @@ async fn date_filters_take_and_show_the_pages_date_format() {
     // Typed the Dutch way on a Dutch page, shown back the same way, and it filters.
     let nl = server.get(&format!("/audit?lang=nl&since={dutch}")).await;
     assert_eq!(nl.status, 200, "{}", nl.body);
-    assert!(nl.body.contains("Vanaf (DD-MM-JJJJ)"), "{}", nl.body);
+    assert!(nl.body.contains("Sinds (DD-MM-JJJJ)"), "{}", nl.body);
     assert!(
         nl.body.contains(&format!(r#"name="since" value="{dutch}""#)),
         "{}",
