@@ -269,9 +269,29 @@ impl App {
     }
 }
 
+/// Makes files sent with a comment (and a verdict: `signoff`) visible with
+/// the author's newest comment, in the comment's transaction (which holds the
+/// write lock, so the newest is the one just added).
+pub(crate) async fn attach_to_comment(
+    tx: &mut WriteTx,
+    pending: &[Pending],
+    rfc: RfcId,
+    by: &str,
+    origin: Origin,
+    signoff: Option<i64>,
+) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let comment = store::last_comment_of(tx, rfc.0, by).await?;
+    for p in pending {
+        attach_in(tx, p, rfc, by, origin, signoff, comment).await?;
+    }
+    Ok(())
+}
+
 /// Makes a verdict's files visible with it (`signoff`), in the verdict's
-/// transaction; with the verdict's comment too when `commented` (the
-/// tester's newest comment: the transaction holds the write lock).
+/// transaction; with the verdict's comment too when `commented`.
 pub(crate) async fn attach_to_verdict(
     tx: &mut WriteTx,
     pending: &[Pending],
@@ -280,16 +300,11 @@ pub(crate) async fn attach_to_verdict(
     signoff: i64,
     commented: bool,
 ) -> Result<()> {
-    if pending.is_empty() {
-        return Ok(());
+    if commented {
+        return attach_to_comment(tx, pending, rfc, tester, Origin::Web, Some(signoff)).await;
     }
-    let comment = if commented {
-        store::last_comment_of(tx, rfc.0, tester).await?
-    } else {
-        None
-    };
     for p in pending {
-        attach_in(tx, p, rfc, tester, Origin::Web, Some(signoff), comment).await?;
+        attach_in(tx, p, rfc, tester, Origin::Web, Some(signoff), None).await?;
     }
     Ok(())
 }

@@ -210,15 +210,12 @@ async fn drain(mp: &mut Multipart, mut budget: u64) {
     }
 }
 
-/// A verdict refused for its fields: the tester's file was not kept, so
-/// the form asks for it again.
-pub fn choose_again(e: AppError, files: &[Pending]) -> AppError {
+/// A form refused for its fields: the files sent with it were not kept, so
+/// the form asks for them again, saying why (`again`).
+pub fn choose_again(e: AppError, files: &[Pending], again: Msg) -> AppError {
     match e {
         AppError::Invalid(mut errors) if !files.is_empty() => {
-            errors.push(FieldError::new(
-                "attachment",
-                crate::msg!("Choose the file again: it is kept only with your verdict"),
-            ));
+            errors.push(FieldError::new("attachment", again));
             AppError::Invalid(errors)
         }
         other => other,

@@ -218,7 +218,13 @@ pub async fn submit(
     if outcome.is_err() {
         state.app.discard_uploads(&posted.files).await;
     }
-    match outcome.map_err(|e| attachments::choose_again(e, &posted.files)) {
+    match outcome.map_err(|e| {
+        attachments::choose_again(
+            e,
+            &posted.files,
+            crate::msg!("Choose the file again: it is kept only with your verdict"),
+        )
+    }) {
         Ok(outcome) => {
             let body = templates::render(
                 "signoff_done.html",

@@ -15,6 +15,7 @@ pub use view::{RfcListItem, RfcPage, RfcView, SignoffProgress};
 use crate::msg;
 use serde_json::json;
 
+use super::attachments::{Pending, attach_to_comment};
 use super::{App, AppError, Result};
 use crate::domain::rfc::fields::{self, FieldError};
 use crate::domain::rfc::lifecycle::{self, Action, Actor};
@@ -334,7 +335,9 @@ impl App {
         Ok(saved)
     }
 
-    pub async fn comment_rfc(&self, caller: &Caller, id: RfcId, body: &str) -> Result<()> {
+    /// Adds a comment, with the files sent with it (checked and stored, not
+    /// yet visible): the comment and its files appear together or not at all.
+    pub async fn comment_rfc(&self, caller: &Caller, id: RfcId, body: &str, files: &[Pending]) -> Result<()> {
         let rfc = self.rfc(caller, id).await?;
         let body = body.trim();
         if body.is_empty() {
@@ -345,6 +348,7 @@ impl App {
         }
         let mut tx = self.store.write_tx().await?;
         rfc_store::add_comment(&mut tx, rfc.id, &caller.email, body).await?;
+        attach_to_comment(&mut tx, files, rfc.id, &caller.email, caller.origin, None).await?;
         self.notify_comment(&mut tx, &rfc, &caller.email, body).await?;
         rfc_store::add_event(
             &mut tx,

@@ -2,14 +2,16 @@
 //! test case. Each redirects back with a notice, or shows the page again with
 //! why it was not done.
 
-use axum::extract::State;
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::show::{refused_on_page, render_show};
-use super::{RfcPost, value_of};
+use super::show::{CommentForm, refused_on_page, render_show};
+use super::{RfcPost, parse_id, value_of};
 use crate::app::AppError;
 use crate::domain::rfc::Action;
+use crate::web::attachments::{FormError, Pairs, Target, choose_again, read_form, refusal_status};
+use crate::web::auth::{CurrentUser, csrf};
 use crate::web::i18n::current;
 use crate::web::{AppState, WebError, messages};
 
@@ -30,29 +32,60 @@ pub async fn transition(
     }
 }
 
+/// POST `/rfcs/{id}/comments`: a comment, with a file if one was chosen.
+/// A refused comment is shown again as written; its file must be chosen
+/// again (a browser never refills a file input).
 pub async fn comment(
     State(state): State<AppState>,
-    RfcPost { caller, id, pairs }: RfcPost,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    req: Request,
 ) -> Result<Response, WebError> {
-    match state
-        .app
-        .comment_rfc(&caller, id, value_of(&pairs, "body").unwrap_or(""))
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/rfcs/{id}?done=commented")).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let page = render_show(
-                &state,
-                &caller,
-                id,
-                None,
-                &[],
-                errors.first().map(|e| messages::say(current().locale, &e.message)),
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+    let id = parse_id(&id)?;
+    let locale = current().locale;
+    let csrf_ok = |pairs: &Pairs| csrf::verify_form(&state.secret, &caller.email, pairs).is_ok();
+    let posted = match read_form(&state, req, Target::Rfc(&caller, id), &csrf_ok).await {
+        Ok(posted) => posted,
+        Err(FormError::Refused { reason, message, pairs }) => {
+            let again = CommentForm {
+                body: value_of(&pairs, "body").unwrap_or("").to_string(),
+                error: crate::locale::render(locale, &message),
+            };
+            let page = render_show(&state, &caller, id, None, &[], Some(again)).await?;
+            return Ok((refusal_status(reason), Html(page)).into_response());
         }
-        Err(e) => Err(e.into()),
+        Err(FormError::Web(e)) => return Err(e),
+    };
+    if !csrf_ok(&posted.pairs) {
+        state.app.discard_uploads(&posted.files).await;
+        return Err(WebError::Csrf);
+    }
+    let body = value_of(&posted.pairs, "body").unwrap_or("");
+    match state.app.comment_rfc(&caller, id, body, &posted.files).await {
+        Ok(()) => Ok(Redirect::to(&format!("/rfcs/{id}?done=commented")).into_response()),
+        Err(e) => {
+            state.app.discard_uploads(&posted.files).await;
+            match choose_again(
+                e,
+                &posted.files,
+                crate::msg!("Choose the file again: it is kept only with your comment"),
+            ) {
+                AppError::Invalid(errors) => {
+                    let error = errors
+                        .iter()
+                        .map(|e| messages::say(locale, &e.message))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let again = CommentForm {
+                        body: body.to_string(),
+                        error,
+                    };
+                    let page = render_show(&state, &caller, id, None, &[], Some(again)).await?;
+                    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+                }
+                e => Err(e.into()),
+            }
+        }
     }
 }
 

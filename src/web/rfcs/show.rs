@@ -58,13 +58,19 @@ fn notice_text(done: &str) -> Option<&'static str> {
     })
 }
 
+/// A comment the page shows again, as written, with why it was not added.
+pub(crate) struct CommentForm {
+    pub body: String,
+    pub error: String,
+}
+
 pub(crate) async fn render_show(
     state: &AppState,
     caller: &Caller,
     id: RfcId,
     notice: Option<&str>,
     refusals: &[String],
-    comment_error: Option<String>,
+    comment: Option<CommentForm>,
 ) -> Result<String, WebError> {
     let app = &state.app;
     let view = app.rfc_view(caller, id).await?;
@@ -143,7 +149,8 @@ pub(crate) async fn render_show(
             environments => envs,
             notice,
             refusals => refusals.to_vec(),
-            comment_error,
+            comment_error => comment.as_ref().map(|c| c.error.clone()),
+            comment_body => comment.map(|c| c.body).unwrap_or_default(),
             csrf_token => csrf_token(state, caller),
             attachments => Serde(&attachments),
             max_attachment => app.max_attachment().1,
