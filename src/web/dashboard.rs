@@ -93,7 +93,11 @@ pub async fn show(
             user,
             environments => minijinja::value::Serde(&matrix.environments),
             rows,
-            problems => minijinja::value::Serde(&matrix.problems),
+            problems => matrix.problems.iter().map(|p| context! {
+                package => p.package.clone(),
+                label => pipeline.get(&p.environment).map(|e| e.label.clone()).unwrap_or_else(|| p.environment.clone()),
+                message => p.message.clone(),
+            }).collect::<Vec<_>>(),
             drift => minijinja::value::Serde(&matrix.drift),
             pending,
             emergencies => minijinja::value::Serde(&emergencies),
