@@ -13,6 +13,21 @@ use minijinja::{AutoEscape, Environment, Value, context};
 use crate::domain::mail::NewMail;
 use crate::locale::Locale;
 
+/// Mails that are one template for both languages: their words go through
+/// `t()` and the catalogue (src/locale/nl/notifications.toml).
+const BUILTIN_BOTH: &[(&str, &str)] = &[
+    ("comment.txt", include_str!("templates/comment.txt")),
+    ("comment.html", include_str!("templates/comment.html")),
+    ("mention.txt", include_str!("templates/mention.txt")),
+    ("mention.html", include_str!("templates/mention.html")),
+    ("round_ended.txt", include_str!("templates/round_ended.txt")),
+    ("round_ended.html", include_str!("templates/round_ended.html")),
+    ("digest.txt", include_str!("templates/digest.txt")),
+    ("digest.html", include_str!("templates/digest.html")),
+    ("assessment.txt", include_str!("templates/assessment.txt")),
+    ("assessment.html", include_str!("templates/assessment.html")),
+];
+
 const BUILTIN: &[(&str, &str)] = &[
     ("invitation.txt", include_str!("templates/invitation.txt")),
     ("invitation.html", include_str!("templates/invitation.html")),
@@ -36,16 +51,6 @@ const BUILTIN: &[(&str, &str)] = &[
     ("deploy_failed.html", include_str!("templates/deploy_failed.html")),
     ("live_drift.txt", include_str!("templates/live_drift.txt")),
     ("live_drift.html", include_str!("templates/live_drift.html")),
-    ("comment.txt", include_str!("templates/comment.txt")),
-    ("comment.html", include_str!("templates/comment.html")),
-    ("mention.txt", include_str!("templates/mention.txt")),
-    ("mention.html", include_str!("templates/mention.html")),
-    ("round_ended.txt", include_str!("templates/round_ended.txt")),
-    ("round_ended.html", include_str!("templates/round_ended.html")),
-    ("digest.txt", include_str!("templates/digest.txt")),
-    ("digest.html", include_str!("templates/digest.html")),
-    ("assessment.txt", include_str!("templates/assessment.txt")),
-    ("assessment.html", include_str!("templates/assessment.html")),
 ];
 
 const BUILTIN_NL: &[(&str, &str)] = &[
@@ -71,18 +76,6 @@ const BUILTIN_NL: &[(&str, &str)] = &[
     ("deploy_failed.html", include_str!("templates/nl/deploy_failed.html")),
     ("live_drift.txt", include_str!("templates/nl/live_drift.txt")),
     ("live_drift.html", include_str!("templates/nl/live_drift.html")),
-    // Mails of issue 19 are one template for both languages: their words go
-    // through `t()` and the catalogue (src/locale/nl/notifications.toml).
-    ("comment.txt", include_str!("templates/comment.txt")),
-    ("comment.html", include_str!("templates/comment.html")),
-    ("mention.txt", include_str!("templates/mention.txt")),
-    ("mention.html", include_str!("templates/mention.html")),
-    ("round_ended.txt", include_str!("templates/round_ended.txt")),
-    ("round_ended.html", include_str!("templates/round_ended.html")),
-    ("digest.txt", include_str!("templates/digest.txt")),
-    ("digest.html", include_str!("templates/digest.html")),
-    ("assessment.txt", include_str!("templates/assessment.txt")),
-    ("assessment.html", include_str!("templates/assessment.html")),
 ];
 
 /// The mail templates of one workspace, read from disk once when the app
@@ -107,7 +100,7 @@ impl MailTemplates {
         let mut sources = std::collections::HashMap::new();
         let mut overrides = std::collections::HashMap::new();
         for (locale, builtin) in [(Locale::En, BUILTIN), (Locale::Nl, BUILTIN_NL)] {
-            for (name, text) in builtin {
+            for (name, text) in builtin.iter().chain(BUILTIN_BOTH) {
                 let own = [dir.join(locale.code()).join(name), dir.join(name)]
                     .into_iter()
                     .find_map(|path| std::fs::read_to_string(&path).ok().map(|src| (path, src)));
@@ -268,7 +261,7 @@ mod tests {
     #[test]
     fn every_mail_in_english_and_dutch() {
         let t = MailTemplates::load(Path::new("/nonexistent"));
-        for (name, _) in BUILTIN.iter().filter(|(n, _)| n.ends_with(".txt")) {
+        for (name, _) in BUILTIN.iter().chain(BUILTIN_BOTH).filter(|(n, _)| n.ends_with(".txt")) {
             let kind = name.trim_end_matches(".txt");
             let en = t.render("en", kind, vec![], sample_context()).unwrap();
             let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
@@ -303,7 +296,11 @@ mod tests {
     fn no_dutch_mail_holds_an_english_sentence_of_the_catalogue() {
         let t = MailTemplates::load(Path::new("/nonexistent"));
         let english = crate::locale::english_sentences(3);
-        for (name, _) in BUILTIN_NL.iter().filter(|(n, _)| n.ends_with(".txt")) {
+        for (name, _) in BUILTIN_NL
+            .iter()
+            .chain(BUILTIN_BOTH)
+            .filter(|(n, _)| n.ends_with(".txt"))
+        {
             let kind = name.trim_end_matches(".txt");
             let nl = t.render("nl", kind, vec![], sample_context()).unwrap();
             let html = nl

@@ -47,11 +47,17 @@ async fn health_ready_and_dashboard() {
     assert!(page.contains("&lt;script&gt;x"), "{page}");
     // A broken package is named, linked, with where it is and what is wrong.
     let attention = &page[page.find("Packages that need attention").expect("the problems section")..];
-    assert!(attention.contains("crm-web</a></strong> in Test: not a valid package"), "{attention}");
+    assert!(
+        attention.contains("crm-web</a></strong> in Test: not a valid package"),
+        "{attention}"
+    );
     assert!(attention.contains("crm-web&#x2f;package.yaml"), "{attention}");
     let dutch = session.get("/?lang=nl").await.body;
     let attention = &dutch[dutch.find("Pakketten die aandacht nodig hebben").expect("in Dutch")..];
-    assert!(attention.contains("in Ontwikkel: geen geldig pakket; `dtap check` meldt:"), "{attention}");
+    assert!(
+        attention.contains("in Ontwikkel: geen geldig pakket; `dtap check` meldt:"),
+        "{attention}"
+    );
 
     let css = http.get(server.url("/static/style.css")).send().await.unwrap();
     assert_eq!(css.status(), 200);
