@@ -663,8 +663,20 @@ async fn otap_flow_in_a_real_browser() {
     f.b.goto(&format!("file://{}", file.display())).await;
     f.b.screenshot("14-release-notes").await;
 
+    // 9. What the web shows beside the CLI: a package's page from its
+    //    dashboard cell, the release manager's own work, their mail settings.
+    f.b.goto(&f.url("/packages/crm-core")).await;
+    f.b.find("main").await;
+    f.b.screenshot("15-package").await;
+    f.b.goto(&f.url("/me")).await;
+    f.b.find("main").await;
+    f.b.screenshot("16-my-work").await;
+    f.b.goto(&f.url("/settings")).await;
+    f.b.find("main").await;
+    f.b.screenshot("17-settings").await;
+
     let pngs = std::fs::read_dir(&shots).unwrap().count();
-    assert!(pngs >= 14, "{pngs} screenshots in {}", shots.display());
+    assert!(pngs >= 17, "{pngs} screenshots in {}", shots.display());
 }
 
 // ---------------------------------------------------------------- a phone, a keyboard, two languages
@@ -827,8 +839,8 @@ async fn sign_off_on_a_phone_by_keyboard_alone() {
     let ws = TestWorkspace::init();
     let (rfc, path) = rfc_in_test(&ws);
     let server = TestApp::start(&ws).await;
-    // Screenshots for a failure's diagnosis only: the guide's images are the flow's.
-    let b = Browser::start(&ws, &binaries, ws.tmp.path().join("screenshots")).await;
+    // The guide's tester page shows the phone's error summary and its done page.
+    let b = Browser::start(&ws, &binaries, screenshot_dir(&ws)).await;
     b.size_viewport(390, 844).await;
     b.goto(&server.url(&path)).await;
     b.find("form.signoff-form").await;
