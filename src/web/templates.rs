@@ -52,7 +52,7 @@ pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         lang => current.locale.code(),
         other_lang => current.locale.other().code(),
         switch_url => current.switch_url,
-        pipeline => current.pipeline,
+        pipeline => current.environments.iter().map(|(_, label)| label.clone()).collect::<Vec<_>>(),
         date_format => crate::locale::date_format(current.locale),
         viewer => minijinja::value::Serde(super::viewer::current()),
         ..ctx

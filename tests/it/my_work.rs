@@ -93,7 +93,7 @@ async fn my_work_shows_requests_sign_offs_assessments_and_promotions() {
     let promotions = section(&me, "promotions-h");
     assert!(promotions.contains("href=\"/packages/crm-core\""), "{promotions}");
     assert!(
-        promotions.contains("1.0.0") && promotions.contains("test"),
+        promotions.contains("1.0.0") && promotions.contains("→ Test"),
         "{promotions}"
     );
     let nl = page_as(&ws, RM, "/me?lang=nl").await;

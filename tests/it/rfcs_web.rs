@@ -998,7 +998,7 @@ async fn appoint_and_remove_testers_on_the_page() {
     let show = server.get(&format!("/rfcs/{id}")).await;
     assert!(
         show.body
-            .contains("key.user@example.org <span class=\"tag\">acceptance</span>"),
+            .contains("key.user@example.org <span class=\"tag\">Acceptance</span>"),
         "{}",
         show.body
     );

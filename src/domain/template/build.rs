@@ -244,4 +244,3 @@ fn translations(spec: &TemplateSpec) -> Vec<(String, String)> {
     }
     texts.into_iter().filter_map(Text::translation).collect()
 }
-

@@ -35,8 +35,19 @@ pub struct RequestLocale {
     pub switch_url: String,
     /// The workspace's own catalogue (`Workspace::texts`).
     pub texts: std::sync::Arc<std::collections::HashMap<String, String>>,
-    /// The environments' labels in pipeline order, in this language (the footer).
-    pub pipeline: Vec<String>,
+    /// The environments in pipeline order: name and label in this language
+    /// (the footer, and `env_label(name)` in templates).
+    pub environments: Vec<(String, String)>,
+}
+
+impl RequestLocale {
+    /// An environment's label in this language; an unknown name as it is.
+    pub fn env_label(&self, name: &str) -> String {
+        self.environments
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or_else(|| name.to_string(), |(_, label)| label.clone())
+    }
 }
 
 tokio::task_local! {
@@ -105,11 +116,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         locale,
         switch_url: switch_url(req.uri().query(), locale.other()),
         texts: state.app.workspace().texts.clone(),
-        pipeline: {
+        environments: {
             let ws = state.app.workspace();
-            let labels = ws.pipeline.environments().iter();
-            labels
-                .map(|e| crate::locale::tr_with(locale, &e.label, &ws.texts))
+            let envs = ws.pipeline.environments().iter();
+            envs.map(|e| (e.name.clone(), crate::locale::tr_with(locale, &e.label, &ws.texts)))
                 .collect()
         },
     };
@@ -145,7 +155,7 @@ pub fn typed_date(field: &str, value: Option<&str>) -> Result<Option<String>, cr
     }
 }
 
-/// Registers `t`, `tr` and the locale-aware filters `date`, `datetime` and `num`.
+/// Registers `t`, `tr`, `env_label` (an environment's label) and the locale-aware filters `date`, `datetime` and `num`.
 pub fn register(env: &mut minijinja::Environment<'static>) {
     use minijinja::value::Kwargs;
     fn fill(text: String, kwargs: Option<Kwargs>) -> Result<String, minijinja::Error> {
@@ -164,6 +174,7 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
         let here = current();
         crate::locale::tr_with(here.locale, text, &here.texts)
     });
+    env.add_function("env_label", |name: &str| current().env_label(name));
     env.add_filter("date", |s: &str| date(current().locale, s));
     env.add_filter("datetime", |s: &str| datetime(current().locale, s));
     env.add_filter("num", |v: f64, decimals: Option<usize>| {

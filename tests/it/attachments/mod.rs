@@ -349,7 +349,7 @@ async fn a_tester_attaches_a_screenshot_to_a_rejection_through_the_mailed_link()
     let member = TestApp::start_as(&ws, SALES).await;
     let page = member.get(&format!("/rfcs/{rfc}")).await;
     assert!(page.body.contains("failed-total.png"), "{}", page.body);
-    assert!(page.body.contains("with a rejection in test"), "{}", page.body);
+    assert!(page.body.contains("with a rejection in Test"), "{}", page.body);
     // Listed under Attachments, and under the tester's comment it came with.
     let comment = &page.body[page.body.find("The total shows 0").unwrap()..];
     let comment = &comment[..comment.find("</article>").unwrap()];
