@@ -566,6 +566,12 @@ async fn otap_flow_in_a_real_browser() {
         u.ends_with(&format!("/rfcs/{id}?done=saved"))
     })
     .await;
+    // The timeline names the fields as the form does, never by their ids.
+    let timeline = f.b.text("ol.timeline").await;
+    assert!(
+        timeline.contains("edited: Impact on the department, Impact on the organisation, Risk"),
+        "{timeline}"
+    );
     f.transition(&id, "approve").await;
     f.b.screenshot("07-approved").await;
     assert_eq!(rfc_state(&f.ws, &id), "approved");

@@ -1003,7 +1003,7 @@ async fn appoint_and_remove_testers_on_the_page() {
         show.body
     );
     assert!(
-        show.body.contains("tester added: key.user@example.org in acceptance"),
+        show.body.contains("tester added: key.user@example.org in Acceptance"),
         "on the timeline"
     );
     let r = send(appoint("acceptance", "key.user@example.org", "remove")).await;

@@ -73,6 +73,7 @@ pub(crate) async fn render_show(
     comment: Option<CommentForm>,
 ) -> Result<String, WebError> {
     let app = &state.app;
+    let here = crate::web::i18n::current();
     let view = app.rfc_view(caller, id).await?;
     let attachments = app.attachments_of(view.rfc.id).await?;
     let rfc = &view.rfc;
@@ -141,7 +142,13 @@ pub(crate) async fn render_show(
                 &view.comments,
                 &view.testers.iter().map(|t| t.email.clone()).collect::<Vec<_>>()
             )),
-            timeline => Serde(super::timeline::entries(crate::web::i18n::current().locale, &view.timeline)),
+            timeline => Serde(super::timeline::entries(here.locale, &view.timeline, &super::timeline::Names {
+                env: &|name| here.env_label(name),
+                field: &|id| match template.and_then(|t| t.field(id)) {
+                    Some(f) => crate::locale::tr_with(here.locale, &f.label, &here.texts),
+                    None => messages::field_name(here.locale, id, None),
+                },
+            })),
             signoffs => Serde(&view.signoffs),
             packages,
             rounds,

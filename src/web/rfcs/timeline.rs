@@ -18,14 +18,21 @@ pub(super) struct Entry {
     detail: String,
 }
 
-pub(super) fn entries(locale: Locale, events: &[Event]) -> Vec<Entry> {
+/// What the page calls an environment and a field, in its language (a
+/// detail stores their names, as the audit does).
+pub(super) struct Names<'a> {
+    pub env: &'a dyn Fn(&str) -> String,
+    pub field: &'a dyn Fn(&str) -> String,
+}
+
+pub(super) fn entries(locale: Locale, events: &[Event], names: &Names<'_>) -> Vec<Entry> {
     events
         .iter()
         .map(|e| Entry {
             at: e.at.to_string(),
             actor: e.actor.clone(),
             what: what(locale, &e.kind, e.to_state.as_deref()),
-            detail: detail(&e.kind, &e.detail).map_or_else(|| e.detail.clone(), |m| locale::render(locale, &m)),
+            detail: detail(&e.kind, &e.detail, names).map_or_else(|| e.detail.clone(), |m| locale::render(locale, &m)),
         })
         .collect()
 }
@@ -42,8 +49,17 @@ fn what(locale: Locale, kind: &str, to_state: Option<&str>) -> String {
 }
 
 /// The detail dtap wrote, as a message; `None` for a person's words.
-fn detail(kind: &str, detail: &str) -> Option<Msg> {
+fn detail(kind: &str, detail: &str, names: &Names<'_>) -> Option<Msg> {
     match kind {
+        "edited" => {
+            let fields: Vec<String> = detail.split(", ").map(|id| (names.field)(id)).collect();
+            Some(Msg::verbatim(fields.join(", ")))
+        }
+        "tester_added" | "tester_removed" => {
+            let (email, env) = detail.rsplit_once(" in ")?;
+            let env = (names.env)(env);
+            Some(msg!("{email} in {env}", email, env))
+        }
         "followed_up" => {
             let id = detail.strip_prefix("follow-up ")?.strip_suffix(" filed")?;
             Some(msg!("follow-up {id} filed", id))
@@ -51,6 +67,7 @@ fn detail(kind: &str, detail: &str) -> Option<Msg> {
         "signoff" | "signed_off" => {
             let (verdict, rest) = detail.split_once(" in ")?;
             let (env, rest) = rest.split_once(" on ")?;
+            let env = (names.env)(env);
             let (package, version) = rest.rsplit_once(' ')?;
             Some(msg!(
                 "{verdict} in {env} on {package} {version}",
@@ -72,8 +89,19 @@ fn detail(kind: &str, detail: &str) -> Option<Msg> {
 mod tests {
     use super::*;
 
+    const NAMES: Names<'static> = Names {
+        env: &|e| {
+            if e == "acceptance" {
+                "Acceptatie".into()
+            } else {
+                e.into()
+            }
+        },
+        field: &|f| if f == "risk" { "Risico".into() } else { f.into() },
+    };
+
     fn nl(kind: &str, d: &str) -> String {
-        detail(kind, d).map_or_else(|| d.to_string(), |m| locale::render(Locale::Nl, &m))
+        detail(kind, d, &NAMES).map_or_else(|| d.to_string(), |m| locale::render(Locale::Nl, &m))
     }
 
     #[test]
@@ -98,7 +126,21 @@ mod tests {
         );
         assert_eq!(nl("hold", "waiting for the budget"), "waiting for the budget");
         assert_eq!(nl("signoff", "something else"), "something else");
-        let en = detail("signoff", "reject in test on crm-core 1.2.0").unwrap();
+        let en = detail("signoff", "reject in test on crm-core 1.2.0", &NAMES).unwrap();
         assert_eq!(en.to_string(), "reject in test on crm-core 1.2.0");
+    }
+
+    #[test]
+    fn fields_and_environments_are_named_as_the_page_names_them() {
+        assert_eq!(nl("edited", "risk, title_x"), "Risico, title_x");
+        assert_eq!(
+            nl("tester_added", "kim@example.org in acceptance"),
+            "kim@example.org in Acceptatie"
+        );
+        assert_eq!(
+            nl("signoff", "approve in acceptance on crm-core 1.2.0"),
+            "goedgekeurd in Acceptatie op crm-core 1.2.0"
+        );
+        assert_eq!(nl("tester_removed", "no environment"), "no environment");
     }
 }
