@@ -91,7 +91,7 @@ async fn dutch_pages_and_mails_hold_no_english_sentence() {
     let page = app.get(&rfc).await;
     assert!(page.body.contains("in ontwikkeling"), "{}", page.body);
     assert!(
-        page.body.contains("afgewezen in test op crm-core 1.0.0"),
+        page.body.contains("afgewezen in Test op crm-core 1.0.0"),
         "{}",
         page.body
     );
