@@ -33,7 +33,7 @@ use crate::support::{
 /// whoever promoted into acceptance promotes into production.
 pub(crate) const RM2: &str = "admin@example.org";
 /// A key user: no role needed, appointing is enough.
-const TESTER: &str = "kim@example.org";
+pub(crate) const TESTER: &str = "kim@example.org";
 const TITLE: &str = "Weekly sales button";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const WAIT: Duration = Duration::from_secs(30);

@@ -3,9 +3,9 @@
 //! menu a button on a phone and a bar on a wide window. The results per page
 //! are written to stderr as a table (run with `--nocapture` to read them).
 
-use crate::browser::{Browser, ENTER, RM2, TAB, axe_source, rfc_in_test};
+use crate::browser::{Browser, ENTER, RM2, TAB, TESTER, axe_source, rfc_in_test};
 use crate::support::browser::browser_or_skip;
-use crate::support::{TestApp, TestWorkspace};
+use crate::support::{TestApp, TestWorkspace, path_of};
 
 /// One page's result at one width and language.
 struct Row {
@@ -17,7 +17,7 @@ struct Row {
 }
 
 /// Pages every signed-in user of this test reaches, with what they need set up.
-fn pages(rfc: &str, signoff: &str) -> Vec<String> {
+fn pages(rfc: &str, signoff: &str, mail_settings: &str) -> Vec<String> {
     [
         "/",
         "/rfcs",
@@ -35,6 +35,8 @@ fn pages(rfc: &str, signoff: &str) -> Vec<String> {
         "/calendar",
         "/calendar?month=2028-02",
         "/me",
+        "/settings",
+        mail_settings,
         "/rfcs?tester=kim%40example.org&state=in_test",
         "/packages/crm-core",
         "/access",
@@ -60,6 +62,12 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
     };
     let ws = TestWorkspace::init();
     let (rfc, signoff) = rfc_in_test(&ws);
+    // The settings link at the foot of the tester's invitation.
+    let mail_settings = path_of(
+        &ws.latest_mail_with_link(TESTER, "/settings")
+            .links("/settings")
+            .remove(0),
+    );
     // A newer version in develop, so the diff page has a patch to lay out.
     ws.put_package(
         "crm-core",
@@ -76,13 +84,15 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
     for (w, h) in [(390, 844), (320, 640)] {
         b.size_viewport(w, h).await;
         for lang in ["en", "nl"] {
-            for page in pages(&rfc, &signoff) {
+            for page in pages(&rfc, &signoff, &mail_settings) {
                 let sep = if page.contains('?') { '&' } else { '?' };
                 b.goto(&server.url(&format!("{page}{sep}lang={lang}"))).await;
                 b.find("main").await;
                 assert_eq!(b.js("return window.innerWidth;").await, w);
                 let shown = if page.starts_with("/signoff/") && page != "/signoff/no-such-token" {
                     "/signoff/(token)".to_string()
+                } else if page.starts_with("/settings/mail?") {
+                    "/settings/mail?address=(tester)&sig=(signature)".to_string()
                 } else {
                     page.clone()
                 };
