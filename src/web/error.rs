@@ -133,6 +133,11 @@ pub enum ApiError {
     NotFound,
     BadRequest(String),
     Forbidden(String),
+    /// A file the API was sent and did not keep: 413 when too large, else 422.
+    FileRefused {
+        too_large: bool,
+        message: String,
+    },
     App(AppError),
 }
 
@@ -171,6 +176,14 @@ impl IntoResponse for ApiError {
             }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, errors(vec![(None, m)])),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, errors(vec![(None, m)])),
+            ApiError::FileRefused { too_large, message } => (
+                if too_large {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+                errors(vec![(Some("file".into()), message)]),
+            ),
             ApiError::App(AppError::Invalid(es)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors(es.into_iter().map(|e| (Some(e.field), e.message.to_string())).collect()),

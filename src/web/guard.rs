@@ -69,6 +69,8 @@ pub const RULES: &[(&str, Rule)] = &[
     ("/api/v1/rfcs", Rule::Bearer),
     ("/api/v1/rfcs/{id}", Rule::Bearer),
     ("/api/v1/rfcs/{id}/transitions", Rule::Bearer),
+    ("/api/v1/rfcs/{id}/attachments", Rule::Bearer),
+    ("/api/v1/rfcs/{id}/attachments/{n}", Rule::Bearer),
     ("/api/v1/openapi.json", Rule::Open),
     ("/api/v1/deployments", Rule::Bearer),
     ("/api/v1/deployments/{id}", Rule::Bearer),

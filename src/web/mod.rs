@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod api;
+mod api_attachments;
 pub(crate) mod attachments;
 pub mod auth;
 mod calendar_grid;
@@ -89,6 +90,11 @@ fn routes() -> Routes {
         .at("/rfcs", get(api::list).post(api::create))
         .at("/rfcs/{id}", get(api::get).patch(api::edit))
         .at("/rfcs/{id}/transitions", post(api::transition))
+        .at(
+            "/rfcs/{id}/attachments",
+            get(api_attachments::list).post(api_attachments::upload),
+        )
+        .at("/rfcs/{id}/attachments/{n}", get(api_attachments::download))
         .at("/openapi.json", get(api::openapi))
         .at("/deployments", get(api::deployments))
         .at("/deployments/{id}", get(api::deployment));
@@ -100,7 +106,11 @@ fn routes() -> Routes {
         .at("/rfcs/{id}", get(rfcs::show))
         .at("/rfcs/{id}/edit", get(rfcs::edit_form).post(rfcs::update))
         .at("/rfcs/{id}/transition", post(rfcs::transition))
-        .at("/rfcs/{id}/comments", post(rfcs::comment))
+        .at(
+            "/rfcs/{id}/comments",
+            // A comment may carry a file: it streams with its own limits.
+            post(rfcs::comment).layer(DefaultBodyLimit::disable()),
+        )
         .at("/rfcs/{id}/testers", post(rfcs::testers))
         .at("/rfcs/{id}/cases", post(rfcs::cases))
         .at(

@@ -53,6 +53,7 @@ pub fn document() -> Value {
                 "duration_ms": { "type": ["integer", "null"] }, "output_tail": { "type": "string" } } } }
         }
     });
+    let (attachments_path, attachment_path) = attachments(&id_param, &errors);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -119,6 +120,8 @@ pub fn document() -> Value {
                     "responses": { "200": rfc_response, "400": errors.clone(), "403": errors.clone(), "404": errors.clone(), "409": errors.clone(), "422": errors }
                 }
             },
+            "/api/v1/rfcs/{id}/attachments": attachments_path,
+            "/api/v1/rfcs/{id}/attachments/{n}": attachment_path,
             "/api/v1/deployments": deployments_path,
             "/api/v1/deployments/{id}": deployment_path,
             "/api/v1/openapi.json": {
@@ -169,6 +172,7 @@ pub fn document() -> Value {
                     }
                 },
                 "Deployment": deployment_schema,
+                "Attachment": attachment_schema(),
                 "Errors": {
                     "type": "object", "required": ["errors"],
                     "properties": { "errors": { "type": "array", "items": {
@@ -177,6 +181,58 @@ pub fn document() -> Value {
                     } } }
                 }
             }
+        }
+    })
+}
+
+/// The attachments' two paths: the list and upload, and one file.
+fn attachments(id_param: &Value, errors: &Value) -> (Value, Value) {
+    let n_param = json!({ "name": "n", "in": "path", "required": true, "schema": { "type": "integer" }, "description": "the attachment's id" });
+    let list = json!({
+        "get": {
+            "operationId": "listAttachments",
+            "summary": "The files attached to an RFC, its comments and its testers' verdicts, oldest first",
+            "parameters": [id_param],
+            "responses": {
+                "200": { "description": "Attachments", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Attachment" } } } } },
+                "401": errors, "404": errors
+            }
+        },
+        "post": {
+            "operationId": "addAttachment",
+            "summary": "Attach a file: the body is the file's bytes. Accepted are images (PNG, JPEG, GIF, WebP), PDF, plain text and CSV, and office documents, checked by content; at most [web] max_attachment (10 MB by default)",
+            "parameters": [id_param, { "name": "name", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 200 }, "description": "the file's name, e.g. screenshot.png" }],
+            "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+            "responses": {
+                "201": { "description": "Attached; Location is the file's address", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Attachment" } } } },
+                "401": errors, "403": errors, "404": errors, "413": errors, "422": errors
+            }
+        }
+    });
+    let one = json!({
+        "get": {
+            "operationId": "getAttachment",
+            "summary": "The file's bytes, as a download (Content-Disposition: attachment), in the type detected from its content",
+            "parameters": [id_param, n_param],
+            "responses": {
+                "200": { "description": "The file", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                "401": errors, "404": errors
+            }
+        }
+    });
+    (list, one)
+}
+
+fn attachment_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "id": { "type": "integer" }, "name": { "type": "string" }, "content_type": { "type": "string" },
+            "size": { "type": "integer", "description": "bytes" }, "sha256": { "type": "string" },
+            "uploaded_by": { "type": "string" }, "created_at": { "type": "string" },
+            "comment_id": { "type": ["integer", "null"], "description": "the comment it came with" },
+            "verdict": { "type": ["string", "null"], "enum": ["approve", "reject", null], "description": "the tester's verdict it came with" },
+            "environment": { "type": ["string", "null"] }
         }
     })
 }

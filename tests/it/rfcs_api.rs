@@ -632,7 +632,9 @@ fn routed() -> Vec<(String, Vec<String>)> {
     let start = src.find("let mut api = Routes::new()").expect("the API router");
     let block = &src[start..start + src[start..].find(".fallback(").expect("its fallback")];
     let mut out = Vec::new();
-    for part in block.split(".at(\"").skip(1) {
+    for part in block.split(".at(").skip(1) {
+        // `.at("/path", …)`, or with the path on the next line when long.
+        let part = part.trim_start().strip_prefix('"').expect("a route's path");
         let path = &part[..part.find('"').unwrap()];
         let mut methods: Vec<String> = ["get", "post", "put", "patch", "delete"]
             .iter()
@@ -683,6 +685,8 @@ async fn openapi_documents_exactly_what_is_served() {
         ("/api/v1/openapi.json", vec!["get"]),
         ("/api/v1/rfcs", vec!["get", "post"]),
         ("/api/v1/rfcs/{id}", vec!["get", "patch"]),
+        ("/api/v1/rfcs/{id}/attachments", vec!["get", "post"]),
+        ("/api/v1/rfcs/{id}/attachments/{n}", vec!["get"]),
         ("/api/v1/rfcs/{id}/transitions", vec!["post"]),
     ]
     .iter()
@@ -727,6 +731,8 @@ async fn openapi_documents_exactly_what_is_served() {
         // No deployment exists here: its 404 is a documented answer.
         let (url, may_be_missing) = match path.as_str() {
             "/api/v1/deployments/{id}" => (path.replace("{id}", "1"), true),
+            // Nor an attachment.
+            "/api/v1/rfcs/{id}/attachments/{n}" => (path.replace("{id}", "RFC-1").replace("{n}", "1"), true),
             _ => (path.replace("{id}", "RFC-1"), false),
         };
         for method in ["get", "post", "put", "patch", "delete"] {

@@ -7,6 +7,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+mod api;
 mod comments;
 mod files;
 

@@ -118,6 +118,18 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
     ("GET", "/api/v1/rfcs", "/api/v1/rfcs", Want::Bearer),
     ("GET", "/api/v1/rfcs/{id}", "/api/v1/rfcs/RFC-1", Want::Bearer),
     (
+        "GET",
+        "/api/v1/rfcs/{id}/attachments",
+        "/api/v1/rfcs/RFC-1/attachments",
+        Want::Bearer,
+    ),
+    (
+        "GET",
+        "/api/v1/rfcs/{id}/attachments/{n}",
+        "/api/v1/rfcs/RFC-1/attachments/1",
+        Want::Bearer,
+    ),
+    (
         "POST",
         "/api/v1/rfcs/{id}/transitions",
         "/api/v1/rfcs/RFC-1/transitions",
