@@ -16,7 +16,7 @@ use crate::app::AppError;
 use crate::app::rfcs::{NewRfc, RfcChanges};
 use crate::domain::rfc::{Action, Fields, RfcId};
 
-fn parse_id(id: &str) -> Result<RfcId, ApiError> {
+pub(super) fn parse_id(id: &str) -> Result<RfcId, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound)
 }
 

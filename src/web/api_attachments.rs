@@ -11,16 +11,12 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::api::parse_id;
 use super::auth::ApiUser;
 use super::{ApiError, AppState, attachments};
 use crate::app::AppError;
 use crate::app::attachments::UploadError;
 use crate::domain::attachment::Refused;
-use crate::domain::rfc::RfcId;
-
-fn parse_id(id: &str) -> Result<RfcId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
-}
 
 /// GET `/api/v1/rfcs/{id}/attachments`: oldest first.
 pub async fn list(
