@@ -247,7 +247,7 @@ pub fn sample_context() -> Value {
         removed_total => 1,
         changed => vec!["classes/ProductController.cls"], added => vec!["classes/Hotfix.cls"], missing => Vec::<String>::new(),
         id => 12, state => "failed", step => "deploy to the org", output => "ERROR: field Frame__c does not exist",
-        body => "Could @kim@example.org check the totals?", count => 1, requester => "sales@example.org",
+        body => "Could @kim@example.org check the totals?", files => vec!["where.png"], count => 1, requester => "sales@example.org",
         items => vec![context! { subject => "RFC-7 is now In test: Weekly sales button", text => "Your request RFC-7 is now: In test.", at => "2026-11-30T10:00:00.000000Z" }],
         review => context! { id => 3, promoted_by => "rm@example.org", environment => "production",
             reason => "Outage", created_at => "2026-11-21T10:00:00.000000Z", due_at => "2026-11-23T10:00:00.000000Z" },
@@ -286,6 +286,10 @@ mod tests {
                 assert!(!part.contains('⟦'), "{kind}: Dutch missing in {part}");
             }
         }
+        let en = t.render("en", "comment", vec![], sample_context()).unwrap();
+        assert!(en.text.contains("Attached: where.png"), "{}", en.text);
+        let nl = t.render("nl", "mention", vec![], sample_context()).unwrap();
+        assert!(nl.html.contains("Bijgevoegd: where.png"), "{}", nl.html);
         let nl = t.render("nl", "round_ended", vec![], sample_context()).unwrap();
         assert!(nl.text.contains("rm@example.org heeft RFC-7"), "{}", nl.text);
         let nl = t.render("nl", "rejection", vec![], sample_context()).unwrap();

@@ -31,7 +31,16 @@ impl App {
     }
 
     /// Queues the mails of a new comment, in the caller's transaction.
-    pub(crate) async fn notify_comment(&self, conn: &mut WriteTx, rfc: &Rfc, author: &str, body: &str) -> Result<()> {
+    /// Mails a comment; `files` names the files sent with it (they are
+    /// downloaded from the RFC's page, never sent in the mail).
+    pub(crate) async fn notify_comment(
+        &self,
+        conn: &mut WriteTx,
+        rfc: &Rfc,
+        author: &str,
+        body: &str,
+        files: &[&str],
+    ) -> Result<()> {
         let testers = store::testers_of(conn, rfc.id.0).await?;
         let author = normalise_email(author);
         let mut mentioned: Vec<String> = notify::mentions(body)
@@ -48,7 +57,7 @@ impl App {
             .filter(|a| *a != author && !mentioned.contains(a))
             .collect();
         let ctx = context! {
-            rfc => Serde(rfc), by => author, body,
+            rfc => Serde(rfc), by => author, body, files => Serde(files),
             rfc_url => format!("{}/rfcs/{}", self.base_url(), rfc.id),
         };
         for (kind, to) in [("mention", mentioned), ("comment", told)] {

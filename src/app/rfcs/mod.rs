@@ -349,7 +349,8 @@ impl App {
         let mut tx = self.store.write_tx().await?;
         rfc_store::add_comment(&mut tx, rfc.id, &caller.email, body).await?;
         attach_to_comment(&mut tx, files, rfc.id, &caller.email, caller.origin, None).await?;
-        self.notify_comment(&mut tx, &rfc, &caller.email, body).await?;
+        let names: Vec<&str> = files.iter().map(|f| f.checked.name.as_str()).collect();
+        self.notify_comment(&mut tx, &rfc, &caller.email, body, &names).await?;
         rfc_store::add_event(
             &mut tx,
             &NewEvent {

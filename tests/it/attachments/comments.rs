@@ -2,7 +2,7 @@
 //! together or not at all, and a refused comment comes back as written.
 
 use super::{audit_of, download, linked, png, post_multipart};
-use crate::support::{SALES, TestApp, TestWorkspace, db_count};
+use crate::support::{FA, SALES, TestApp, TestWorkspace, db_count};
 
 /// Posts the RFC page's comment form, as a browser sends it (token first).
 async fn comment_with(
@@ -105,8 +105,23 @@ async fn a_comment_carries_its_screenshot_and_a_refused_one_comes_back_as_writte
     );
     app.stop().await;
 
-    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM rfc_comments").await, 2);
-    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM attachments").await, 1);
-    let chunks = shot.len().div_ceil(256 * 1024) as i64;
+    // Someone else's comment with a file: the requester's mail names the file.
+    let fa = TestApp::start_as(&ws, FA).await;
+    let done = comment_with(&fa, &rfc, "", "Seen, mine is attached", Some(("fa.png", &png(2, 2)))).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    fa.stop().await;
+    ws.flush();
+    let mail = ws
+        .mailbox()
+        .into_iter()
+        .rev()
+        .find(|m| m.recipients().iter().any(|r| r == SALES) && m.text.contains("Seen, mine is attached"))
+        .expect("the requester is mailed the comment");
+    // In Dutch: the requester chose Dutch on the page above (`?lang=nl`).
+    assert!(mail.text.contains("Bijgevoegd: fa.png"), "{}", mail.text);
+
+    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM rfc_comments").await, 3);
+    assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM attachments").await, 2);
+    let chunks = shot.len().div_ceil(256 * 1024) as i64 + 1;
     assert_eq!(db_count(&ws, "SELECT COUNT(*) FROM attachment_chunks").await, chunks);
 }
