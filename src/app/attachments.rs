@@ -255,7 +255,7 @@ impl App {
         self.attachment_on(RfcId(link.rfc_id), attachment).await
     }
 
-    async fn attachment_on(&self, id: RfcId, attachment: i64) -> Result<AttachmentRow> {
+    pub(crate) async fn attachment_on(&self, id: RfcId, attachment: i64) -> Result<AttachmentRow> {
         self.store
             .attachment(attachment)
             .await?

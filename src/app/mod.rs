@@ -1,5 +1,6 @@
 //! Use cases. Web handlers and CLI commands call these and only render.
 
+pub mod attachment_removal;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;

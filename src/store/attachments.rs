@@ -163,3 +163,20 @@ pub async fn last_comment_of(conn: &mut WriteTx, rfc_id: i64, author: &str) -> R
             .await?;
     Ok(row.map(|r| r.0))
 }
+
+/// Removes a stored attachment's bytes and marks it `removed` (its facts
+/// stay for the audit and the timeline), in the caller's transaction;
+/// false when it was not stored.
+pub async fn remove(conn: &mut WriteTx, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE attachments SET state = 'removed' WHERE id = $1 AND state = 'stored'")
+        .bind(id)
+        .execute(&mut **conn)
+        .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query("DELETE FROM attachment_chunks WHERE attachment_id = $1")
+            .bind(id)
+            .execute(&mut **conn)
+            .await?;
+    }
+    Ok(done.rows_affected() == 1)
+}

@@ -44,6 +44,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("/rfcs/{id}/cases", Rule::Member),
     ("/rfcs/{id}/attachments", Rule::Member),
     ("/rfcs/{id}/attachments/{n}", Rule::Member),
+    ("/rfcs/{id}/attachments/{n}/remove", Rule::Member),
     ("/signoff/{token}", Rule::Link),
     ("/signoff/{token}/attachments/{n}", Rule::Link),
     ("/login", Rule::Open),

@@ -119,6 +119,7 @@ fn routes() -> Routes {
             post(attachments::upload).layer(DefaultBodyLimit::disable()),
         )
         .at("/rfcs/{id}/attachments/{n}", get(attachments::download))
+        .at("/rfcs/{id}/attachments/{n}/remove", post(rfcs::remove_attachment))
         .at(
             "/signoff/{token}",
             get(signoff::show)

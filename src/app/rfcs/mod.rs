@@ -390,7 +390,7 @@ fn check_title(title: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn audit_event(caller: &Caller, action: &str, id: RfcId, detail: serde_json::Value) -> NewAuditEvent {
+pub(crate) fn audit_event(caller: &Caller, action: &str, id: RfcId, detail: serde_json::Value) -> NewAuditEvent {
     NewAuditEvent {
         actor: caller.email.to_string(),
         action: action.to_string(),

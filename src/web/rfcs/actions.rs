@@ -130,3 +130,22 @@ pub async fn cases(
         Err(e) => refused_on_page(&state, &caller, id, e).await,
     }
 }
+
+/// POST `/rfcs/{id}/attachments/{n}/remove`: removes a file, saying why.
+pub async fn remove_attachment(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Path((id, n)): Path<(String, String)>,
+    form: Result<axum::Form<Pairs>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let n: i64 = n.parse().map_err(|_| WebError::NotFound)?;
+    let axum::Form(pairs) =
+        form.map_err(|e| WebError::App(AppError::invalid("form", crate::domain::Msg::verbatim(e.body_text()))))?;
+    super::check_csrf(&state, &caller, &pairs)?;
+    let reason = value_of(&pairs, "reason").unwrap_or("");
+    match state.app.remove_attachment(&caller, id, n, reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/rfcs/{id}?done=removed#attachments")).into_response()),
+        Err(e) => refused_on_page(&state, &caller, id, e).await,
+    }
+}

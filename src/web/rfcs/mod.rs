@@ -10,7 +10,7 @@ mod list;
 mod show;
 mod timeline;
 
-pub use actions::{cases, comment, testers, transition};
+pub use actions::{cases, comment, remove_attachment, testers, transition};
 pub use edit::{edit_form, update};
 pub use file::{create, new_form};
 pub use list::{ListQuery, list};

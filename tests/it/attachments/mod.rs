@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 mod api;
 mod comments;
 mod files;
+mod remove;
 
 pub use files::{PDF, multipart, png};
 

@@ -64,6 +64,12 @@ const TABLE: &[(&str, &str, &str, Want)] = &[
         "/rfcs/RFC-1/attachments/1",
         Want::Member(None),
     ),
+    (
+        "POST",
+        "/rfcs/{id}/attachments/{n}/remove",
+        "/rfcs/RFC-1/attachments/1/remove",
+        Want::Member(None),
+    ),
     ("GET", "/signoff/{token}", "/signoff/made-up", Want::Link(404)),
     (
         "GET",
