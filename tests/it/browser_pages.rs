@@ -75,6 +75,15 @@ async fn every_page_reflows_on_a_phone_in_both_languages() {
         &[&rfc],
         "v2 with a line long enough to scroll in its box on a phone, not the page",
     );
+    // A file on the RFC, so its page shows the list and the remove form.
+    crate::attachments::attach_as(
+        &ws,
+        crate::support::SALES,
+        &rfc,
+        "screen.png",
+        &crate::attachments::png(2, 2),
+    )
+    .await;
     // Someone allowed every page, so the menu is at its longest.
     let server = TestApp::start_as(&ws, RM2).await;
     // Screenshots for a failure's diagnosis only: the guide's images are the flow's.
